@@ -1,0 +1,12 @@
+//! The agent-side engine of Huddle, with no GUI: it connects to a hub and logs in.
+//!
+//! The desktop app wraps it; tests and scripted peers use it directly.
+
+mod address;
+mod connection;
+
+pub use address::{hub_ws_url, AddressError};
+pub use connection::{ClientError, Connection};
+
+/// This client's name and version, as told to the hub at hello.
+pub const CLIENT_VERSION: &str = concat!("huddle/", env!("CARGO_PKG_VERSION"));

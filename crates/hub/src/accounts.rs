@@ -1,0 +1,297 @@
+//! Agents' accounts: provisioning by an administrator and checking a login.
+
+use huddle_protocol::AgentProfile;
+use sqlx::SqlitePool;
+
+use crate::{password, store};
+
+/// Longest login, in characters.
+pub const MAX_LOGIN_CHARS: usize = 64;
+/// Longest display name, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// An agent's account as the administrator sees it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Account {
+    /// The hub's id of the agent.
+    pub id: i64,
+    /// The login, lowercase.
+    pub login: String,
+    /// The name shown to people.
+    pub display_name: String,
+    /// Whether an administrator has disabled the account.
+    pub disabled: bool,
+}
+
+impl Account {
+    /// The agent as other agents see it.
+    pub fn profile(&self) -> AgentProfile {
+        AgentProfile {
+            id: self.id,
+            login: self.login.clone(),
+            display_name: self.display_name.clone(),
+        }
+    }
+}
+
+/// Why an administrator's change to accounts was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    /// The login does not follow the rules.
+    #[error("invalid login {0:?}: use 1 to {MAX_LOGIN_CHARS} characters among a-z, 0-9, '.', '_' and '-', starting with a letter or digit")]
+    InvalidLogin(String),
+    /// The display name does not follow the rules.
+    #[error("invalid display name: {0}")]
+    InvalidName(&'static str),
+    /// The password does not follow the rules.
+    #[error("invalid password: {0}")]
+    InvalidPassword(String),
+    /// Another agent already has this login.
+    #[error("an agent with the login {0:?} already exists")]
+    LoginTaken(String),
+    /// No agent has this login.
+    #[error("no agent has the login {0:?}")]
+    NoSuchAgent(String),
+    /// The database failed.
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for AccountError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Other(e.into())
+    }
+}
+
+/// Lowercases and checks a login.
+pub fn normalize_login(login: &str) -> Result<String, AccountError> {
+    let login = login.trim().to_lowercase();
+    let valid_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c);
+    let starts_well = login
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric());
+    if starts_well && login.len() <= MAX_LOGIN_CHARS && login.chars().all(valid_char) {
+        Ok(login)
+    } else {
+        Err(AccountError::InvalidLogin(login))
+    }
+}
+
+fn check_name(name: &str) -> Result<String, AccountError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(AccountError::InvalidName("it must not be empty"));
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err(AccountError::InvalidName(
+            "it must have at most 100 characters",
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(AccountError::InvalidName(
+            "it must not contain control characters",
+        ));
+    }
+    Ok(name.to_string())
+}
+
+/// Creates an agent's account.
+pub async fn add(
+    db: &SqlitePool,
+    login: &str,
+    display_name: &str,
+    password: &str,
+) -> Result<Account, AccountError> {
+    let login = normalize_login(login)?;
+    let display_name = check_name(display_name)?;
+    password::check_new(password).map_err(AccountError::InvalidPassword)?;
+    let hash = hash_blocking(password).await?;
+    let inserted = sqlx::query_as::<_, Account>(
+        "INSERT INTO agents (login, display_name, password_hash, created_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (login) DO NOTHING
+         RETURNING id, login, display_name, disabled",
+    )
+    .bind(&login)
+    .bind(&display_name)
+    .bind(&hash)
+    .bind(store::now_unix())
+    .fetch_optional(db)
+    .await?;
+    inserted.ok_or(AccountError::LoginTaken(login))
+}
+
+/// Every account, by login.
+pub async fn list(db: &SqlitePool) -> Result<Vec<Account>, AccountError> {
+    Ok(sqlx::query_as::<_, Account>(
+        "SELECT id, login, display_name, disabled FROM agents ORDER BY login",
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// Disables or re-enables an account.
+pub async fn set_disabled(
+    db: &SqlitePool,
+    login: &str,
+    disabled: bool,
+) -> Result<(), AccountError> {
+    let login = normalize_login(login)?;
+    let done = sqlx::query("UPDATE agents SET disabled = ? WHERE login = ?")
+        .bind(disabled)
+        .bind(&login)
+        .execute(db)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(AccountError::NoSuchAgent(login));
+    }
+    Ok(())
+}
+
+/// Sets a new password.
+pub async fn set_password(
+    db: &SqlitePool,
+    login: &str,
+    password: &str,
+) -> Result<(), AccountError> {
+    let login = normalize_login(login)?;
+    password::check_new(password).map_err(AccountError::InvalidPassword)?;
+    let hash = hash_blocking(password).await?;
+    let done = sqlx::query("UPDATE agents SET password_hash = ? WHERE login = ?")
+        .bind(&hash)
+        .bind(&login)
+        .execute(db)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Err(AccountError::NoSuchAgent(login));
+    }
+    Ok(())
+}
+
+/// The outcome of a login attempt.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LoginCheck {
+    /// The password matches an enabled account.
+    Ok(Account),
+    /// No agent has this login.
+    UnknownAgent,
+    /// The password does not match.
+    WrongPassword,
+    /// The password matches but the account is disabled.
+    Disabled,
+}
+
+/// Checks a login and password. The disabled state is only revealed to someone who knows
+/// the password.
+pub async fn check_login(
+    db: &SqlitePool,
+    login: &str,
+    password: &str,
+) -> anyhow::Result<LoginCheck> {
+    let Ok(login) = normalize_login(login) else {
+        return Ok(LoginCheck::UnknownAgent);
+    };
+    let row: Option<(i64, String, String, bool, String)> = sqlx::query_as(
+        "SELECT id, login, display_name, disabled, password_hash FROM agents WHERE login = ?",
+    )
+    .bind(&login)
+    .fetch_optional(db)
+    .await?;
+    let Some((id, login, display_name, disabled, hash)) = row else {
+        return Ok(LoginCheck::UnknownAgent);
+    };
+    let password = password.to_owned();
+    let matches = tokio::task::spawn_blocking(move || password::verify(&password, &hash)).await?;
+    Ok(match (matches, disabled) {
+        (false, _) => LoginCheck::WrongPassword,
+        (true, true) => LoginCheck::Disabled,
+        (true, false) => LoginCheck::Ok(Account {
+            id,
+            login,
+            display_name,
+            disabled,
+        }),
+    })
+}
+
+async fn hash_blocking(password: &str) -> anyhow::Result<String> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || password::hash(&password)).await?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn db() -> (tempfile::TempDir, SqlitePool) {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = store::open(&dir.path().join("hub.db")).await.unwrap();
+        (dir, pool)
+    }
+
+    #[test]
+    fn logins_are_lowercased_and_checked() {
+        assert_eq!(normalize_login(" Ana.Lima ").unwrap(), "ana.lima");
+        for bad in ["", ".ana", "ana lima", "ana@x", "ânå", &"a".repeat(65)] {
+            assert!(normalize_login(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn add_list_disable_and_change_password() {
+        let (_dir, db) = db().await;
+        let ana = add(&db, "Ana", "Ana Lima", "password-1").await.unwrap();
+        assert_eq!(ana.login, "ana");
+        assert!(matches!(
+            add(&db, "ANA", "Other", "password-2").await,
+            Err(AccountError::LoginTaken(_))
+        ));
+        assert!(matches!(
+            add(&db, "bob", "  ", "password-2").await,
+            Err(AccountError::InvalidName(_))
+        ));
+        assert!(matches!(
+            add(&db, "bob", "Bob", "short").await,
+            Err(AccountError::InvalidPassword(_))
+        ));
+        assert_eq!(list(&db).await.unwrap(), vec![ana.clone()]);
+
+        assert_eq!(
+            check_login(&db, "ana", "password-1").await.unwrap(),
+            LoginCheck::Ok(ana)
+        );
+        assert_eq!(
+            check_login(&db, "ana", "password-x").await.unwrap(),
+            LoginCheck::WrongPassword
+        );
+        assert_eq!(
+            check_login(&db, "zoe", "password-1").await.unwrap(),
+            LoginCheck::UnknownAgent
+        );
+
+        set_disabled(&db, "ana", true).await.unwrap();
+        assert_eq!(
+            check_login(&db, "ana", "password-1").await.unwrap(),
+            LoginCheck::Disabled
+        );
+        assert_eq!(
+            check_login(&db, "ana", "password-x").await.unwrap(),
+            LoginCheck::WrongPassword
+        );
+        set_disabled(&db, "ana", false).await.unwrap();
+
+        set_password(&db, "ana", "password-2").await.unwrap();
+        assert_eq!(
+            check_login(&db, "ana", "password-1").await.unwrap(),
+            LoginCheck::WrongPassword
+        );
+        assert!(matches!(
+            check_login(&db, "ana", "password-2").await.unwrap(),
+            LoginCheck::Ok(_)
+        ));
+        assert!(matches!(
+            set_password(&db, "zoe", "password-2").await,
+            Err(AccountError::NoSuchAgent(_))
+        ));
+    }
+}

@@ -1,0 +1,18 @@
+//! The Huddle hub: the server that the desktop apps of one contact center connect to.
+//!
+//! It keeps the agents' accounts in SQLite and speaks the protocol of [`huddle_protocol`]
+//! over WebSocket. [`start`] runs a hub inside the current process (as the tests and the
+//! `serve` command do).
+
+pub mod accounts;
+pub mod config;
+mod connection;
+pub mod password;
+mod server;
+pub mod store;
+
+pub use config::Config;
+pub use server::{start, RunningHub, Stopper};
+
+/// The hub software's name and version, as reported to clients.
+pub const HUB_VERSION: &str = concat!("huddle-hub/", env!("CARGO_PKG_VERSION"));

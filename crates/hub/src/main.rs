@@ -1,0 +1,178 @@
+//! `huddle-hub`: runs the hub and provisions agents.
+
+use std::io::{BufRead, IsTerminal};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use huddle_hub::{accounts, Config};
+
+#[derive(Parser)]
+#[command(name = "huddle-hub", version, about = "The Huddle hub server")]
+struct Cli {
+    /// TOML config file.
+    #[arg(long, short, global = true, env = "HUDDLE_HUB_CONFIG")]
+    config: Option<PathBuf>,
+    /// SQLite database file [default: huddle-hub/hub.db in the data directory].
+    #[arg(long, global = true, env = "HUDDLE_HUB_DATABASE")]
+    database: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve clients until interrupted.
+    Serve {
+        /// Address to listen on [default: 127.0.0.1:7878].
+        #[arg(long, env = "HUDDLE_HUB_LISTEN")]
+        listen: Option<SocketAddr>,
+    },
+    /// Provision agents.
+    #[command(subcommand)]
+    Agent(AgentCommand),
+}
+
+#[derive(Subcommand)]
+enum AgentCommand {
+    /// Add an agent; the password is asked for, or read from standard input.
+    Add {
+        /// Login name (a-z, 0-9, '.', '_', '-').
+        login: String,
+        /// Name shown to other agents.
+        #[arg(long)]
+        name: String,
+    },
+    /// List the agents.
+    List,
+    /// Disable an agent's account.
+    Disable { login: String },
+    /// Enable a disabled account again.
+    Enable { login: String },
+    /// Set a new password; it is asked for, or read from standard input.
+    Passwd { login: String },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HUDDLE_HUB_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_config(cli: &Cli) -> anyhow::Result<Config> {
+    let mut config = match &cli.config {
+        Some(path) => Config::from_file(path)?,
+        None => Config::default(),
+    };
+    if let Some(db) = &cli.database {
+        config.database = db.clone();
+    }
+    Ok(config)
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut config = load_config(&cli)?;
+    match cli.command {
+        Command::Serve { listen } => {
+            if let Some(listen) = listen {
+                config.listen = listen;
+            }
+            tracing::info!(database = %config.database.display(), "starting");
+            let hub = huddle_hub::start(config).await?;
+            let stopper = hub.stopper();
+            tokio::spawn(async move {
+                match shutdown_signal().await {
+                    Ok(()) => tracing::info!("shutting down"),
+                    Err(e) => tracing::error!(error = %e, "cannot wait for signals; stopping"),
+                }
+                stopper.stop();
+            });
+            hub.wait().await
+        }
+        Command::Agent(command) => {
+            let db = huddle_hub::store::open(&config.database).await?;
+            match command {
+                AgentCommand::Add { login, name } => {
+                    let password = read_password(&format!("Password for {login}: "))?;
+                    let account = accounts::add(&db, &login, &name, &password).await?;
+                    println!("added {} ({})", account.login, account.display_name);
+                }
+                AgentCommand::List => {
+                    for a in accounts::list(&db).await? {
+                        let state = if a.disabled { "disabled" } else { "enabled" };
+                        println!("{}\t{}\t{}", a.login, a.display_name, state);
+                    }
+                }
+                AgentCommand::Disable { login } => {
+                    accounts::set_disabled(&db, &login, true).await?;
+                    println!("disabled {login}");
+                }
+                AgentCommand::Enable { login } => {
+                    accounts::set_disabled(&db, &login, false).await?;
+                    println!("enabled {login}");
+                }
+                AgentCommand::Passwd { login } => {
+                    let password = read_password(&format!("New password for {login}: "))?;
+                    accounts::set_password(&db, &login, &password).await?;
+                    println!("password changed for {login}");
+                }
+            }
+            db.close().await;
+            Ok(())
+        }
+    }
+}
+
+/// Asks at the terminal without echo, twice; or reads one line from piped standard input.
+fn read_password(prompt: &str) -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password(prompt)?;
+        let again = rpassword::prompt_password("Again: ")?;
+        anyhow::ensure!(first == again, "the two passwords differ");
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("cannot read the password from standard input")?;
+        let password = line.trim_end_matches(['\r', '\n']).to_string();
+        anyhow::ensure!(!password.is_empty(), "no password on standard input");
+        Ok(password)
+    }
+}
+
+async fn shutdown_signal() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r?,
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}

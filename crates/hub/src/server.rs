@@ -1,0 +1,149 @@
+//! The hub's HTTP side: the WebSocket endpoint, /healthz, and running it all.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use sqlx::SqlitePool;
+use tokio::sync::{mpsc, watch, Notify};
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::connection;
+
+/// What every connection shares.
+pub(crate) struct Shared {
+    pub db: SqlitePool,
+    pub config: Config,
+    /// Turns true when the hub stops; connections then close with a reason.
+    pub stopping: watch::Receiver<bool>,
+    /// Dropped with the last `Shared`, which tells the stopping hub that every connection
+    /// has finished.
+    _alive: mpsc::Sender<()>,
+}
+
+/// How long a stopping hub waits for its connections to close.
+const CONNECTIONS_CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// A hub running inside this process.
+pub struct RunningHub {
+    /// The address it listens on (with the real port when the config asked for port 0).
+    pub addr: SocketAddr,
+    stop: Arc<Notify>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+/// Asks a running hub to stop; it may be used from another task.
+#[derive(Clone)]
+pub struct Stopper(Arc<Notify>);
+
+impl Stopper {
+    /// Stops accepting connections; the hub's [`RunningHub::wait`] then returns.
+    pub fn stop(&self) {
+        self.0.notify_one();
+    }
+}
+
+impl RunningHub {
+    /// The WebSocket URL clients connect to.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}{}", self.addr, huddle_protocol::WS_PATH)
+    }
+
+    /// A handle that stops this hub.
+    pub fn stopper(&self) -> Stopper {
+        Stopper(self.stop.clone())
+    }
+
+    /// Stops accepting connections and waits for the server to finish.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.stopper().stop();
+        self.wait().await
+    }
+
+    /// Waits until the server ends: after a stop, or on an error.
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.task.await?
+    }
+}
+
+/// Opens the database, binds the listen address and serves until stopped.
+pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
+    let db = crate::store::open(&config.database).await?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let (stopping_tx, stopping) = watch::channel(false);
+    let (alive, mut all_gone) = mpsc::channel::<()>(1);
+    let shared = Arc::new(Shared {
+        db: db.clone(),
+        config,
+        stopping,
+        _alive: alive,
+    });
+    let app = Router::new()
+        .route(huddle_protocol::WS_PATH, get(ws_upgrade))
+        .route("/healthz", get(healthz))
+        .with_state(shared);
+    let stop = Arc::new(Notify::new());
+    let stopped = stop.clone();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                stopped.notified().await;
+                let _ = stopping_tx.send(true);
+            })
+            .await
+            .context("the hub's server failed")?;
+        // Open WebSocket connections outlive the HTTP server: wait for them to say goodbye.
+        if tokio::time::timeout(CONNECTIONS_CLOSE_TIMEOUT, all_gone.recv())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some connections did not close in time");
+        }
+        db.close().await;
+        tracing::info!("hub stopped");
+        Ok(())
+    });
+    tracing::info!(%addr, "hub listening");
+    Ok(RunningHub { addr, stop, task })
+}
+
+async fn ws_upgrade(State(shared): State<Arc<Shared>>, upgrade: WebSocketUpgrade) -> Response {
+    // Frames a little over the limit are still read whole so that the client gets a
+    // `frame_too_large` answer; far larger ones end the connection.
+    let hard_limit = shared
+        .config
+        .limits
+        .max_frame_bytes
+        .saturating_mul(4)
+        .max(4096);
+    upgrade
+        .max_message_size(hard_limit)
+        .max_frame_size(hard_limit)
+        .on_upgrade(move |socket| connection::run(shared, socket))
+}
+
+async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
+    match sqlx::query("SELECT 1").execute(&shared.db).await {
+        Ok(_) => {
+            Json(serde_json::json!({"status": "ok", "version": crate::HUB_VERSION})).into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "health check: database unavailable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({"status": "database unavailable"})),
+            )
+                .into_response()
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! The hub's hello and login over real WebSockets, and how it answers bad input.
+
+use futures_util::{SinkExt, StreamExt};
+use huddle_hub::{accounts, Config, RunningHub};
+use serde_json::{json, Value};
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+const DEADLINE: Duration = Duration::from_secs(10);
+
+struct TestHub {
+    hub: RunningHub,
+    _dir: tempfile::TempDir,
+}
+
+async fn hub_with_agents() -> TestHub {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("hub.db");
+    let db = huddle_hub::store::open(&database).await.unwrap();
+    accounts::add(&db, "ana", "Ana Lima", "ana-password")
+        .await
+        .unwrap();
+    accounts::add(&db, "ben", "Ben Okafor", "ben-password")
+        .await
+        .unwrap();
+    accounts::add(&db, "cho", "Cho Park", "cho-password")
+        .await
+        .unwrap();
+    accounts::set_disabled(&db, "cho", true).await.unwrap();
+    db.close().await;
+    let config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database,
+        limits: huddle_hub::config::Limits {
+            max_frame_bytes: 1024,
+        },
+    };
+    TestHub {
+        hub: huddle_hub::start(config).await.unwrap(),
+        _dir: dir,
+    }
+}
+
+async fn connect(hub: &TestHub) -> Ws {
+    let (ws, _) = tokio_tungstenite::connect_async(hub.hub.ws_url())
+        .await
+        .unwrap();
+    ws
+}
+
+async fn recv(ws: &mut Ws) -> Value {
+    loop {
+        let message = tokio::time::timeout(DEADLINE, ws.next())
+            .await
+            .expect("no frame before the deadline")
+            .expect("connection ended")
+            .expect("read failed");
+        match message {
+            Message::Text(t) => return serde_json::from_str(t.as_str()).unwrap(),
+            Message::Close(_) => return json!({"closed": true}),
+            _ => {}
+        }
+    }
+}
+
+async fn exchange(ws: &mut Ws, frame: Value) -> Value {
+    ws.send(Message::Text(frame.to_string().into()))
+        .await
+        .unwrap();
+    recv(ws).await
+}
+
+async fn hello(ws: &mut Ws) {
+    let welcome = exchange(
+        ws,
+        json!({"req": 1, "type": "hello", "protocol": 1, "client": "test"}),
+    )
+    .await;
+    assert_eq!(welcome["type"], "welcome", "{welcome}");
+    assert_eq!(welcome["re"], 1);
+    assert_eq!(welcome["protocol"], 1);
+}
+
+async fn login(ws: &mut Ws, login: &str, password: &str) -> Value {
+    exchange(
+        ws,
+        json!({"req": 2, "type": "login", "login": login, "password": password}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_agent_logs_in_with_the_right_password() {
+    let hub = hub_with_agents().await;
+    let mut ws = connect(&hub).await;
+    hello(&mut ws).await;
+    let reply = login(&mut ws, "Ana", "ana-password").await;
+    assert_eq!(reply["type"], "logged_in", "{reply}");
+    assert_eq!(reply["re"], 2);
+    assert_eq!(reply["agent"]["login"], "ana");
+    assert_eq!(reply["agent"]["display_name"], "Ana Lima");
+    let again = login(&mut ws, "ana", "ana-password").await;
+    assert_eq!(again["code"], "already_logged_in", "{again}");
+}
+
+#[tokio::test]
+async fn each_refused_login_has_its_own_code_and_the_connection_stays_usable() {
+    let hub = hub_with_agents().await;
+    let mut ws = connect(&hub).await;
+    hello(&mut ws).await;
+    for (login_name, password, code) in [
+        ("ana", "wrong-password", "wrong_password"),
+        ("zoe", "zoe-password", "unknown_agent"),
+        ("cho", "cho-password", "agent_disabled"),
+        ("cho", "not-cho-password", "wrong_password"),
+    ] {
+        let reply = login(&mut ws, login_name, password).await;
+        assert_eq!(reply["type"], "error", "{reply}");
+        assert_eq!(reply["code"], code, "{login_name}: {reply}");
+        assert_eq!(reply["re"], 2);
+        assert!(reply["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    let reply = login(&mut ws, "ben", "ben-password").await;
+    assert_eq!(reply["type"], "logged_in", "{reply}");
+}
+
+#[tokio::test]
+async fn another_protocol_version_is_refused_and_the_connection_closed() {
+    let hub = hub_with_agents().await;
+    let mut ws = connect(&hub).await;
+    let reply = exchange(
+        &mut ws,
+        json!({"req": 1, "type": "hello", "protocol": 99, "client": "future"}),
+    )
+    .await;
+    assert_eq!(reply["code"], "unsupported_version", "{reply}");
+    assert_eq!(recv(&mut ws).await, json!({"closed": true}));
+    // The hub carries on for others.
+    let mut other = connect(&hub).await;
+    hello(&mut other).await;
+}
+
+#[tokio::test]
+async fn login_before_hello_is_refused() {
+    let hub = hub_with_agents().await;
+    let mut ws = connect(&hub).await;
+    let reply = login(&mut ws, "ana", "ana-password").await;
+    assert_eq!(reply["code"], "hello_required", "{reply}");
+    hello(&mut ws).await;
+    assert_eq!(
+        login(&mut ws, "ana", "ana-password").await["type"],
+        "logged_in"
+    );
+}
+
+#[tokio::test]
+async fn bad_frames_get_their_own_codes_and_the_hub_carries_on() {
+    let hub = hub_with_agents().await;
+    let mut ws = connect(&hub).await;
+    hello(&mut ws).await;
+    let cases: Vec<(Message, &str)> = vec![
+        (Message::Text("{not json".into()), "malformed_frame"),
+        (Message::Text("42".into()), "malformed_frame"),
+        (
+            Message::Text(r#"{"req":7,"type":"teleport"}"#.into()),
+            "unknown_frame_type",
+        ),
+        (
+            Message::Text(r#"{"req":8,"type":"login"}"#.into()),
+            "invalid_frame",
+        ),
+        (
+            Message::Text(
+                format!(
+                    r#"{{"req":9,"type":"login","login":"{}","password":"x"}}"#,
+                    "a".repeat(2000)
+                )
+                .into(),
+            ),
+            "frame_too_large",
+        ),
+        (Message::Binary(vec![1, 2, 3].into()), "binary_frame"),
+    ];
+    for (message, code) in cases {
+        ws.send(message).await.unwrap();
+        let reply = recv(&mut ws).await;
+        assert_eq!(reply["code"], code, "{reply}");
+    }
+    let reply = exchange(&mut ws, json!({"req": 7, "type": "teleport"})).await;
+    assert_eq!(
+        reply["re"], 7,
+        "an error answers the request it concerns: {reply}"
+    );
+    // Still usable after all of it, and so is the hub for another client.
+    assert_eq!(
+        login(&mut ws, "ana", "ana-password").await["type"],
+        "logged_in"
+    );
+    let mut other = connect(&hub).await;
+    hello(&mut other).await;
+    assert_eq!(
+        login(&mut other, "ben", "ben-password").await["type"],
+        "logged_in"
+    );
+}
+
+#[tokio::test]
+async fn a_frame_far_over_the_limit_ends_only_that_connection() {
+    let hub = hub_with_agents().await;
+    let mut ws = connect(&hub).await;
+    hello(&mut ws).await;
+    let _ = ws.send(Message::Text("x".repeat(1 << 20).into())).await;
+    let ended = tokio::time::timeout(DEADLINE, async {
+        loop {
+            match ws.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the connection should have ended");
+    let mut other = connect(&hub).await;
+    hello(&mut other).await;
+}
+
+#[tokio::test]
+async fn healthz_answers() {
+    let hub = hub_with_agents().await;
+    let mut stream = TcpStream::connect(hub.hub.addr).await.unwrap();
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: hub\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut response = String::new();
+    tokio::time::timeout(DEADLINE, stream.read_to_string(&mut response))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    assert!(response.contains(r#""status":"ok""#), "{response}");
+    hub.hub.stop().await.unwrap();
+}

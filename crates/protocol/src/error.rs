@@ -1,0 +1,108 @@
+use serde::{Deserialize, Serialize};
+
+/// Stable error codes. Clients branch on the code; the message is for people.
+///
+/// A code added by a newer hub reaches an older client as [`ErrorCode::Unrecognized`], so
+/// clients keep working and show the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The frame is not a JSON object.
+    MalformedFrame,
+    /// The frame's `type` is not one this hub knows.
+    UnknownFrameType,
+    /// The frame's type is known but its fields are missing or of the wrong kind.
+    InvalidFrame,
+    /// The frame is larger than the hub accepts.
+    FrameTooLarge,
+    /// Binary WebSocket messages are not part of the protocol.
+    BinaryFrame,
+    /// The first frame must be `hello`.
+    HelloRequired,
+    /// The client's protocol version is not one the hub speaks.
+    UnsupportedVersion,
+    /// The connection is already logged in.
+    AlreadyLoggedIn,
+    /// No agent has this login.
+    UnknownAgent,
+    /// The password does not match.
+    WrongPassword,
+    /// An administrator has disabled the account.
+    AgentDisabled,
+    /// The hub failed in a way that is not the client's fault.
+    Internal,
+    /// A code this build does not know (sent by a newer hub).
+    #[serde(other)]
+    Unrecognized,
+}
+
+impl ErrorCode {
+    /// The code as it appears on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::MalformedFrame => "malformed_frame",
+            Self::UnknownFrameType => "unknown_frame_type",
+            Self::InvalidFrame => "invalid_frame",
+            Self::FrameTooLarge => "frame_too_large",
+            Self::BinaryFrame => "binary_frame",
+            Self::HelloRequired => "hello_required",
+            Self::UnsupportedVersion => "unsupported_version",
+            Self::AlreadyLoggedIn => "already_logged_in",
+            Self::UnknownAgent => "unknown_agent",
+            Self::WrongPassword => "wrong_password",
+            Self::AgentDisabled => "agent_disabled",
+            Self::Internal => "internal",
+            Self::Unrecognized => "unrecognized",
+        }
+    }
+
+    /// Every code, in declaration order.
+    pub const ALL: [ErrorCode; 13] = [
+        Self::MalformedFrame,
+        Self::UnknownFrameType,
+        Self::InvalidFrame,
+        Self::FrameTooLarge,
+        Self::BinaryFrame,
+        Self::HelloRequired,
+        Self::UnsupportedVersion,
+        Self::AlreadyLoggedIn,
+        Self::UnknownAgent,
+        Self::WrongPassword,
+        Self::AgentDisabled,
+        Self::Internal,
+        Self::Unrecognized,
+    ];
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The body of an `error` frame: a stable code and a message a person can read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorFrame {
+    /// What went wrong, for programs.
+    pub code: ErrorCode,
+    /// What went wrong, for people.
+    pub message: String,
+}
+
+impl ErrorFrame {
+    /// An error with the given code and message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorFrame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.message, self.code)
+    }
+}
+
+impl std::error::Error for ErrorFrame {}

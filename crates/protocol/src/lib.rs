@@ -1,0 +1,20 @@
+//! Wire types shared by the Huddle hub and its clients.
+//!
+//! Every frame is one JSON object in a WebSocket text message on [`WS_PATH`]. A client frame
+//! carries a request number `req` chosen by the client; the hub's answer to it carries the
+//! same number as `re`, so answers can be matched to requests. The protocol version is agreed
+//! by the first exchange, [`Request::Hello`] answered by [`Reply::Welcome`].
+//!
+//! `docs/protocol.md` describes every frame with an example; a test keeps the two in step.
+
+mod error;
+mod frames;
+
+pub use error::{ErrorCode, ErrorFrame};
+pub use frames::{decode_client_frame, AgentProfile, ClientFrame, Reply, Request, ServerFrame};
+
+/// The protocol version this build speaks.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// The path of the hub's WebSocket endpoint.
+pub const WS_PATH: &str = "/v1/ws";

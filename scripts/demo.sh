@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Installs whatever is missing, builds Huddle, starts a local hub with demo agents and opens
+# the app. Ctrl+C stops it all. The demo's data lives in $HUDDLE_DEMO_DIR
+# (default ~/.local/share/huddle-demo) and is kept between runs.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+source scripts/env.sh
+scripts/deps.sh
+
+demo_dir="${HUDDLE_DEMO_DIR:-$HOME/.local/share/huddle-demo}"
+listen="${HUDDLE_DEMO_LISTEN:-127.0.0.1:7878}"
+password="huddle-demo"
+
+echo "==> Building the UI and the release binaries"
+(cd ui && npm run --silent build)
+cargo build --release --locked -p huddle -p huddle-hub --bins
+bin="$CARGO_TARGET_DIR/release"
+
+mkdir -p "$demo_dir"
+hub=("$bin/huddle-hub" --database "$demo_dir/hub.db")
+existing="$("${hub[@]}" agent list)"
+while IFS='|' read -r login name; do
+  if ! grep -q "^$login	" <<<"$existing"; then
+    echo "$password" | "${hub[@]}" agent add "$login" --name "$name"
+  fi
+done <<'AGENTS'
+ana|Ana Lima
+ben|Ben Okafor
+chloe|Chloé Martin
+dev|Dev Patel
+AGENTS
+
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+HUDDLE_HUB_LOG=warn "${hub[@]}" serve --listen "$listen" &
+pids+=($!)
+for _ in $(seq 100); do
+  curl -fsS "http://$listen/healthz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+curl -fsS "http://$listen/healthz" >/dev/null
+
+cat <<MSG
+
+Huddle's demo hub is running at $listen with the agents ana, ben, chloe and dev.
+Sign in with hub address $listen, login ana and password $password.
+Close the app or press Ctrl+C to stop.
+
+MSG
+
+if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+  "$bin/huddle"
+else
+  echo "No display here: the app runs on a virtual desktop (see scripts/with-desktop.sh)."
+  scripts/with-desktop.sh sh -c 'echo "Virtual display $DISPLAY: take a screenshot with DISPLAY=$DISPLAY import -window root shot.png"; exec "$0"' "$bin/huddle"
+fi

@@ -1,0 +1,45 @@
+//! Keeps `ui/src/lib/bindings.ts` equal to what the Rust types generate, so the UI and the
+//! shell cannot drift apart. Run with `UPDATE_BINDINGS=1` to rewrite the file.
+
+use ts_rs::{Config, TS};
+
+use crate::view::{ConnectionView, LoginFailure, LoginField, LoginForm};
+use huddle_protocol::AgentProfile;
+
+const HEADER: &str =
+    "// Generated from the Rust types by `cargo test -p huddle ui_bindings`; do not edit.\n";
+
+fn generate() -> String {
+    let cfg = Config::new().with_large_int("number");
+    let decls = [
+        AgentProfile::decl(&cfg),
+        LoginForm::decl(&cfg),
+        LoginField::decl(&cfg),
+        LoginFailure::decl(&cfg),
+        ConnectionView::decl(&cfg),
+    ];
+    let mut out = String::from(HEADER);
+    for decl in decls {
+        out.push_str("\nexport ");
+        out.push_str(&decl);
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn ui_bindings_are_current() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src/lib/bindings.ts");
+    let generated = generate();
+    if std::env::var_os("UPDATE_BINDINGS").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+        return;
+    }
+    let current = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        current == generated,
+        "{} is out of date: run `UPDATE_BINDINGS=1 cargo test -p huddle ui_bindings`\n\
+         --- expected ---\n{generated}",
+        path.display()
+    );
+}

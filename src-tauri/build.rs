@@ -1,0 +1,12 @@
+// The app's own commands are declared here so that they fall under the capability ACL:
+// a window may call only the commands its capability grants.
+const COMMANDS: &[&str] = &["login", "current_connection", "sign_out"];
+
+fn main() {
+    let attributes = tauri_build::Attributes::new()
+        .capabilities_path_pattern("./src-tauri/capabilities/**/*")
+        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    if let Err(e) = tauri_build::try_build(attributes) {
+        panic!("tauri build step failed: {e:#}");
+    }
+}

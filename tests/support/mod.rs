@@ -1,0 +1,240 @@
+//! What the end-to-end tests share: a real hub with agents, and the real app driven through
+//! tauri-driver and WebKitWebDriver on the desktop that `scripts/with-desktop.sh` provides.
+
+#![allow(dead_code)] // Each test file uses its own part of this module.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use fantoccini::{Client, ClientBuilder, Locator};
+use huddle_hub::{accounts, Config, RunningHub};
+
+/// How long any awaited thing may take before the test fails.
+pub const DEADLINE: Duration = Duration::from_secs(20);
+
+/// A real hub on a loopback port with a fresh database.
+pub struct Hub {
+    pub hub: RunningHub,
+    _dir: tempfile::TempDir,
+}
+
+impl Hub {
+    /// Starts a hub whose agents are given as (login, name, password).
+    pub async fn start(agents: &[(&str, &str, &str)]) -> anyhow::Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let database = dir.path().join("hub.db");
+        let db = huddle_hub::store::open(&database).await?;
+        for (login, name, password) in agents {
+            accounts::add(&db, login, name, password).await?;
+        }
+        db.close().await;
+        let config = Config {
+            listen: "127.0.0.1:0".parse()?,
+            database,
+            ..Config::default()
+        };
+        Ok(Self {
+            hub: huddle_hub::start(config).await?,
+            _dir: dir,
+        })
+    }
+
+    /// The address an agent types into the login form.
+    pub fn address(&self) -> String {
+        self.hub.addr.to_string()
+    }
+}
+
+/// The real Huddle app, started by tauri-driver and driven over WebDriver.
+pub struct App {
+    pub client: Client,
+    driver: Child,
+    _home: tempfile::TempDir,
+    name: String,
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn tauri_driver() -> PathBuf {
+    let installed = dirs_home().join(".cargo/bin/tauri-driver");
+    if installed.exists() {
+        installed
+    } else {
+        PathBuf::from("tauri-driver")
+    }
+}
+
+fn dirs_home() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default()
+}
+
+/// Where screenshots of the end-to-end runs are kept.
+pub fn artifacts_dir() -> PathBuf {
+    std::env::var_os("HUDDLE_ARTIFACTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("artifacts"))
+}
+
+impl App {
+    /// Starts the app with its own empty settings and data; `name` names its screenshot.
+    pub async fn start(name: &str) -> anyhow::Result<Self> {
+        if std::env::var_os("DISPLAY").is_none() {
+            bail!("no DISPLAY: run the end-to-end tests inside scripts/with-desktop.sh");
+        }
+        let home = tempfile::tempdir()?;
+        let port = free_port()?;
+        let native_port = free_port()?;
+        let driver = Command::new(tauri_driver())
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env("XDG_CACHE_HOME", home.path().join("cache"))
+            .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("cannot start tauri-driver (scripts/deps.sh installs it)")?;
+        let app = App {
+            client: connect_driver(port).await?,
+            driver,
+            _home: home,
+            name: name.to_string(),
+        };
+        app.client
+            .wait()
+            .at_most(DEADLINE)
+            .for_element(Locator::Css("[data-testid=login-hub]"))
+            .await
+            .context("the login form did not appear")?;
+        Ok(app)
+    }
+
+    /// Fills the login form and submits it.
+    pub async fn sign_in(&self, hub: &str, login: &str, password: &str) -> anyhow::Result<()> {
+        self.fill("login-hub", hub).await?;
+        self.fill("login-login", login).await?;
+        self.fill("login-password", password).await?;
+        self.by_test_id("login-submit").await?.click().await?;
+        Ok(())
+    }
+
+    async fn fill(&self, test_id: &str, text: &str) -> anyhow::Result<()> {
+        let field = self.by_test_id(test_id).await?;
+        field.clear().await?;
+        field.send_keys(text).await?;
+        Ok(())
+    }
+
+    /// Waits for the element with this `data-testid`.
+    pub async fn by_test_id(&self, test_id: &str) -> anyhow::Result<fantoccini::elements::Element> {
+        let css = format!("[data-testid={test_id}]");
+        self.client
+            .wait()
+            .at_most(DEADLINE)
+            .for_element(Locator::Css(&css))
+            .await
+            .with_context(|| format!("no element {css} appeared"))
+    }
+
+    /// Waits until the text of the element with this `data-testid` satisfies `accept`,
+    /// and returns that text.
+    ///
+    /// The text is read in the page (`innerText`): WebKitWebDriver reports elements that
+    /// clip their overflow with an ellipsis as not displayed, and their text as empty.
+    pub async fn text_when(
+        &self,
+        test_id: &str,
+        accept: impl Fn(&str) -> bool,
+    ) -> anyhow::Result<String> {
+        let script = "const e = document.querySelector(`[data-testid=${arguments[0]}]`);\n\
+                      return e === null ? null : e.innerText;";
+        let start = Instant::now();
+        let mut last = None;
+        while start.elapsed() < DEADLINE {
+            let text = self.client.execute(script, vec![test_id.into()]).await?;
+            if let Some(text) = text.as_str() {
+                if accept(text) {
+                    return Ok(text.to_string());
+                }
+            }
+            last = Some(text);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        match self.save_screenshot("-failure") {
+            Ok(path) => eprintln!("screenshot of the failure: {}", path.display()),
+            Err(e) => eprintln!("cannot save a screenshot of the failure: {e:#}"),
+        }
+        bail!("{test_id} never showed the expected text; last seen: {last:?}")
+    }
+
+    /// Saves a screenshot of the desktop as `<name><suffix>.png` among the artifacts.
+    ///
+    /// It is taken from the X display: WebKitWebDriver's own screenshot command was seen
+    /// to hang after the page had changed views.
+    fn save_screenshot(&self, suffix: &str) -> anyhow::Result<PathBuf> {
+        let dir = artifacts_dir();
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(format!("{}{suffix}.png", self.name));
+        let status = Command::new("import")
+            .args(["-window", "root"])
+            .arg(&path)
+            .status()
+            .context("cannot run `import` (imagemagick)")?;
+        if !status.success() {
+            bail!("`import` failed: {status}");
+        }
+        Ok(path)
+    }
+
+    /// Saves a screenshot of the window as a test artifact, then ends the app.
+    pub async fn finish(self) -> anyhow::Result<()> {
+        let shot = self.save_screenshot("");
+        self.client.clone().close().await?;
+        shot?;
+        Ok(())
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+async fn connect_driver(port: u16) -> anyhow::Result<Client> {
+    let application = env!("CARGO_BIN_EXE_huddle");
+    let mut caps = serde_json::Map::new();
+    caps.insert("browserName".into(), "wry".into());
+    caps.insert(
+        "tauri:options".into(),
+        serde_json::json!({ "application": application }),
+    );
+    let url = format!("http://127.0.0.1:{port}");
+    let start = Instant::now();
+    loop {
+        match ClientBuilder::rustls()?
+            .capabilities(caps.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(client) => return Ok(client),
+            Err(e) if start.elapsed() > DEADLINE => {
+                return Err(e).context("cannot start a WebDriver session with tauri-driver")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}

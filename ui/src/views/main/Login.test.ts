@@ -1,0 +1,183 @@
+import { render, screen, waitFor } from '@testing-library/svelte';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it, vi } from 'vitest';
+import * as api from '../../lib/api';
+import type { ConnectionView, LoginFailure } from '../../lib/bindings';
+import { online } from '../../test/fixtures';
+import Login from './Login.svelte';
+
+vi.mock('../../lib/api', () => ({
+  login: vi.fn(),
+  currentConnection: vi.fn(),
+  signOut: vi.fn(),
+  onConnection: vi.fn(),
+}));
+
+function setup() {
+  const onSignedIn = vi.fn<(view: ConnectionView) => void>();
+  const user = userEvent.setup();
+  render(Login, { props: { onSignedIn } });
+  return {
+    user,
+    onSignedIn,
+    hub: screen.getByTestId('login-hub'),
+    login: screen.getByTestId('login-login'),
+    password: screen.getByTestId('login-password'),
+    submit: screen.getByTestId('login-submit'),
+  };
+}
+
+describe('Login', () => {
+  it('labels its fields', () => {
+    setup();
+    expect(screen.getByLabelText('Hub address')).toHaveAttribute('placeholder', 'hub.example.com:7878');
+    expect(screen.getByLabelText('Login')).toHaveAttribute('type', 'text');
+    expect(screen.getByLabelText('Password')).toHaveAttribute('type', 'password');
+    expect(screen.getByRole('button', { name: 'Sign in' })).toBeEnabled();
+    expect(screen.getByRole('heading', { name: 'Huddle' })).toBeInTheDocument();
+  });
+
+  it('asks for empty fields without calling the backend', async () => {
+    const { user, submit, hub, login, password } = setup();
+    await user.type(login, '   ');
+    await user.click(submit);
+
+    expect(screen.getByText('Enter the address of your hub.')).toBeInTheDocument();
+    expect(screen.getByText('Enter your login.')).toBeInTheDocument();
+    expect(screen.getByText('Enter your password.')).toBeInTheDocument();
+    for (const input of [hub, login, password]) {
+      expect(input).toHaveAttribute('aria-invalid', 'true');
+      expect(input).toHaveAccessibleDescription();
+    }
+    expect(hub).toHaveFocus();
+    expect(api.login).not.toHaveBeenCalled();
+    expect(screen.queryByTestId('login-error')).not.toBeInTheDocument();
+  });
+
+  it('asks only for the fields that are missing', async () => {
+    const { user, submit, hub, login, password } = setup();
+    await user.type(hub, 'hub.example.com:7878');
+    await user.type(password, 'secret');
+    await user.click(submit);
+
+    expect(screen.getByText('Enter your login.')).toBeInTheDocument();
+    expect(screen.queryByText('Enter the address of your hub.')).not.toBeInTheDocument();
+    expect(hub).not.toHaveAttribute('aria-invalid');
+    expect(login).toHaveAttribute('aria-invalid', 'true');
+    expect(login).toHaveFocus();
+    expect(api.login).not.toHaveBeenCalled();
+
+    await user.type(login, 'a');
+    expect(screen.queryByText('Enter your login.')).not.toBeInTheDocument();
+    expect(login).not.toHaveAttribute('aria-invalid');
+  });
+
+  it('submits the trimmed values with Enter and hands over the connection', async () => {
+    const view = online();
+    vi.mocked(api.login).mockResolvedValue(view);
+    const { user, onSignedIn, hub, login, password } = setup();
+
+    await user.type(hub, '  hub.example.com:7878 ');
+    await user.type(login, ' alice  ');
+    await user.type(password, 'secret{Enter}');
+
+    expect(api.login).toHaveBeenCalledTimes(1);
+    expect(api.login).toHaveBeenCalledWith({
+      hub: 'hub.example.com:7878',
+      login: 'alice',
+      password: 'secret',
+    });
+    await waitFor(() => expect(onSignedIn).toHaveBeenCalledWith(view));
+  });
+
+  it('shows that it is signing in', async () => {
+    let finish: (view: ConnectionView) => void = () => {};
+    vi.mocked(api.login).mockReturnValue(new Promise((resolve) => (finish = resolve)));
+    const { user, submit, hub, login, password, onSignedIn } = setup();
+
+    await user.type(hub, 'hub.example.com:7878');
+    await user.type(login, 'alice');
+    await user.type(password, 'secret');
+    await user.click(submit);
+
+    expect(submit).toBeDisabled();
+    expect(submit).toHaveTextContent('Signing in…');
+    await user.type(password, '{Enter}');
+    expect(api.login).toHaveBeenCalledTimes(1);
+
+    finish(online());
+    await waitFor(() => expect(onSignedIn).toHaveBeenCalledTimes(1));
+  });
+
+  it('shows a login failure and points at its field', async () => {
+    const failure: LoginFailure = {
+      message: 'Wrong password for alice. Check it and try again.',
+      field: 'password',
+    };
+    vi.mocked(api.login).mockRejectedValue(failure);
+    const { user, submit, hub, login, password, onSignedIn } = setup();
+
+    await user.type(hub, 'hub.example.com:7878');
+    await user.type(login, 'alice');
+    await user.type(password, 'wrong');
+    await user.click(submit);
+
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent(failure.message);
+    expect(alert).toHaveAttribute('data-testid', 'login-error');
+    expect(password).toHaveAttribute('aria-invalid', 'true');
+    expect(hub).not.toHaveAttribute('aria-invalid');
+    expect(login).not.toHaveAttribute('aria-invalid');
+    await waitFor(() => expect(password).toHaveFocus());
+    expect(submit).toBeEnabled();
+    expect(submit).toHaveTextContent('Sign in');
+    expect(onSignedIn).not.toHaveBeenCalled();
+  });
+
+  it('shows a failure that names no field', async () => {
+    vi.mocked(api.login).mockRejectedValue({ message: 'The hub refused to sign you in.', field: null });
+    const { user, submit, hub, login, password } = setup();
+
+    await user.type(hub, 'hub.example.com:7878');
+    await user.type(login, 'alice');
+    await user.type(password, 'secret');
+    await user.click(submit);
+
+    expect(await screen.findByRole('alert')).toHaveTextContent('The hub refused to sign you in.');
+    for (const input of [hub, login, password]) expect(input).not.toHaveAttribute('aria-invalid');
+  });
+
+  it('remembers the hub and login, never the password', async () => {
+    vi.mocked(api.login).mockResolvedValue(online());
+    const first = setup();
+    await first.user.type(first.hub, 'hub.example.com:7878');
+    await first.user.type(first.login, 'alice');
+    await first.user.type(first.password, 'secret{Enter}');
+    await waitFor(() => expect(first.onSignedIn).toHaveBeenCalled());
+
+    const stored = Object.keys(localStorage)
+      .map((key) => localStorage.getItem(key))
+      .join('\n');
+    expect(stored).toContain('hub.example.com:7878');
+    expect(stored).not.toContain('secret');
+
+    document.body.innerHTML = '';
+    const second = setup();
+    expect(second.hub).toHaveValue('hub.example.com:7878');
+    expect(second.login).toHaveValue('alice');
+    expect(second.password).toHaveValue('');
+    expect(second.password).toHaveFocus();
+  });
+
+  it('shows server text as text', async () => {
+    vi.mocked(api.login).mockRejectedValue({ message: '<img src=x onerror=alert(1)>', field: 'hub' });
+    const { user, submit, hub, login, password } = setup();
+    await user.type(hub, 'h:1');
+    await user.type(login, 'a');
+    await user.type(password, 'p');
+    await user.click(submit);
+
+    expect(await screen.findByRole('alert')).toHaveTextContent('<img src=x onerror=alert(1)>');
+    expect(document.querySelector('img')).toBeNull();
+  });
+});
