@@ -114,7 +114,7 @@ impl Connection {
             password: password.to_string(),
         };
         match self.request(request).await? {
-            Reply::LoggedIn { agent } => Ok(agent),
+            Reply::LoggedIn { agent, .. } => Ok(agent),
             other => Err(ClientError::Protocol(format!(
                 "expected `logged_in`, got `{}`",
                 other.kind()

@@ -21,6 +21,10 @@ pub struct Account {
     pub display_name: String,
     /// Whether an administrator has disabled the account.
     pub disabled: bool,
+    /// Whether the agent may use internal IM at all.
+    pub im_enabled: bool,
+    /// Whether the agent may start IM sessions (and not only receive them).
+    pub can_start_im: bool,
 }
 
 impl Account {
@@ -110,7 +114,7 @@ pub async fn add(
     let inserted = sqlx::query_as::<_, Account>(
         "INSERT INTO agents (login, display_name, password_hash, created_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (login) DO NOTHING
-         RETURNING id, login, display_name, disabled",
+         RETURNING id, login, display_name, disabled, im_enabled, can_start_im",
     )
     .bind(&login)
     .bind(&display_name)
@@ -124,7 +128,7 @@ pub async fn add(
 /// Every account, by login.
 pub async fn list(db: &SqlitePool) -> Result<Vec<Account>, AccountError> {
     Ok(sqlx::query_as::<_, Account>(
-        "SELECT id, login, display_name, disabled FROM agents ORDER BY login",
+        "SELECT id, login, display_name, disabled, im_enabled, can_start_im FROM agents ORDER BY login",
     )
     .fetch_all(db)
     .await?)
@@ -146,6 +150,92 @@ pub async fn set_disabled(
         return Err(AccountError::NoSuchAgent(login));
     }
     Ok(())
+}
+
+/// Sets whether an agent may use internal IM, and whether they may start IMs.
+pub async fn set_im_permissions(
+    db: &SqlitePool,
+    login: &str,
+    im_enabled: Option<bool>,
+    can_start_im: Option<bool>,
+) -> Result<(), AccountError> {
+    let login = normalize_login(login)?;
+    let done = sqlx::query(
+        "UPDATE agents SET im_enabled = coalesce(?, im_enabled), can_start_im = coalesce(?, can_start_im)
+         WHERE login = ?",
+    )
+    .bind(im_enabled)
+    .bind(can_start_im)
+    .bind(&login)
+    .execute(db)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(AccountError::NoSuchAgent(login));
+    }
+    Ok(())
+}
+
+/// Creates a group or replaces its members.
+pub async fn set_group(
+    db: &SqlitePool,
+    name: &str,
+    members: &[String],
+) -> Result<(), AccountError> {
+    let name = check_name(name)?;
+    let mut tx = db.begin().await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO agent_groups (name) VALUES (?) ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id",
+    )
+    .bind(&name)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM group_members WHERE group_id = ?")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    for member in members {
+        let login = normalize_login(member)?;
+        let added = sqlx::query("INSERT INTO group_members (group_id, agent_id) SELECT ?, id FROM agents WHERE login = ?")
+            .bind(id)
+            .bind(&login)
+            .execute(&mut *tx)
+            .await?;
+        if added.rows_affected() == 0 {
+            return Err(AccountError::NoSuchAgent(login));
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Every group with its members' logins.
+pub async fn groups(db: &SqlitePool) -> Result<Vec<(String, Vec<String>)>, AccountError> {
+    let rows: Vec<(String, Option<String>)> = sqlx::query_as(
+        "SELECT g.name, group_concat(a.login, ',') FROM agent_groups g
+           LEFT JOIN group_members m ON m.group_id = g.id LEFT JOIN agents a ON a.id = m.agent_id
+          GROUP BY g.id ORDER BY g.name",
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(name, logins)| {
+            let members = logins
+                .map(|l| l.split(',').map(String::from).collect())
+                .unwrap_or_default();
+            (name, members)
+        })
+        .collect())
+}
+
+/// The account with this id.
+pub async fn by_id(db: &SqlitePool, id: i64) -> sqlx::Result<Option<Account>> {
+    sqlx::query_as(
+        "SELECT id, login, display_name, disabled, im_enabled, can_start_im FROM agents WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await
 }
 
 /// Sets a new password.
@@ -179,6 +269,8 @@ pub enum LoginCheck {
     WrongPassword,
     /// The password matches but the account is disabled.
     Disabled,
+    /// The password matches but the account may not use internal IM.
+    ImNotPermitted,
 }
 
 /// Checks a login and password. The disabled state is only revealed to someone who knows
@@ -191,26 +283,30 @@ pub async fn check_login(
     let Ok(login) = normalize_login(login) else {
         return Ok(LoginCheck::UnknownAgent);
     };
-    let row: Option<(i64, String, String, bool, String)> = sqlx::query_as(
-        "SELECT id, login, display_name, disabled, password_hash FROM agents WHERE login = ?",
-    )
-    .bind(&login)
-    .fetch_optional(db)
-    .await?;
-    let Some((id, login, display_name, disabled, hash)) = row else {
+    let row: Option<(String,)> = sqlx::query_as("SELECT password_hash FROM agents WHERE login = ?")
+        .bind(&login)
+        .fetch_optional(db)
+        .await?;
+    let Some((hash,)) = row else {
         return Ok(LoginCheck::UnknownAgent);
     };
     let password = password.to_owned();
     let matches = tokio::task::spawn_blocking(move || password::verify(&password, &hash)).await?;
-    Ok(match (matches, disabled) {
-        (false, _) => LoginCheck::WrongPassword,
-        (true, true) => LoginCheck::Disabled,
-        (true, false) => LoginCheck::Ok(Account {
-            id,
-            login,
-            display_name,
-            disabled,
-        }),
+    if !matches {
+        return Ok(LoginCheck::WrongPassword);
+    }
+    let account: Account = sqlx::query_as(
+        "SELECT id, login, display_name, disabled, im_enabled, can_start_im FROM agents WHERE login = ?",
+    )
+    .bind(&login)
+    .fetch_one(db)
+    .await?;
+    Ok(if account.disabled {
+        LoginCheck::Disabled
+    } else if !account.im_enabled {
+        LoginCheck::ImNotPermitted
+    } else {
+        LoginCheck::Ok(account)
     })
 }
 
@@ -279,6 +375,21 @@ mod tests {
             LoginCheck::WrongPassword
         );
         set_disabled(&db, "ana", false).await.unwrap();
+
+        set_im_permissions(&db, "ana", Some(false), None)
+            .await
+            .unwrap();
+        assert_eq!(
+            check_login(&db, "ana", "password-1").await.unwrap(),
+            LoginCheck::ImNotPermitted
+        );
+        set_im_permissions(&db, "ana", Some(true), Some(false))
+            .await
+            .unwrap();
+        match check_login(&db, "ana", "password-1").await.unwrap() {
+            LoginCheck::Ok(a) => assert!(a.im_enabled && !a.can_start_im),
+            other => panic!("{other:?}"),
+        }
 
         set_password(&db, "ana", "password-2").await.unwrap();
         assert_eq!(

@@ -15,6 +15,14 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Path of the SQLite database file (created if missing).
     pub database: PathBuf,
+    /// How long a session token stays valid, in days.
+    pub token_ttl_days: u32,
+    /// How long after an agent's last connection is gone the agent shows Offline, in seconds.
+    pub offline_grace_secs: u64,
+    /// How long an invitation waits for an answer, in seconds.
+    pub invite_timeout_secs: u64,
+    /// How long events are kept for replay after a reconnect, in days.
+    pub event_retention_days: u32,
     /// Limits on what clients may send.
     pub limits: Limits,
 }
@@ -25,12 +33,30 @@ pub struct Config {
 pub struct Limits {
     /// Largest text frame answered normally; a larger one gets a `frame_too_large` error.
     pub max_frame_bytes: usize,
+    /// Longest message text, in characters.
+    pub max_message_chars: usize,
+    /// Messages per second one connection may send, on average.
+    pub messages_per_second: u32,
+    /// Messages one connection may send in a burst.
+    pub message_burst: u32,
+    /// Invitations per minute one agent may send.
+    pub invitations_per_minute: u32,
+    /// Seconds without any frame (pongs included) after which a connection is closed.
+    pub idle_timeout_secs: u64,
+    /// Open (inviting or connected) sessions one agent may be part of.
+    pub max_open_sessions: u32,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Self {
             max_frame_bytes: 64 * 1024,
+            max_message_chars: 4000,
+            messages_per_second: 10,
+            message_burst: 20,
+            invitations_per_minute: 20,
+            idle_timeout_secs: 60,
+            max_open_sessions: 50,
         }
     }
 }
@@ -40,6 +66,10 @@ impl Default for Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 7878)),
             database: default_database_path(),
+            token_ttl_days: 30,
+            offline_grace_secs: 30,
+            invite_timeout_secs: 60,
+            event_retention_days: 7,
             limits: Limits::default(),
         }
     }
@@ -66,6 +96,64 @@ impl Config {
     pub fn from_toml(text: &str) -> anyhow::Result<Self> {
         Ok(toml::from_str(text)?)
     }
+
+    /// Applies `HUDDLE_HUB_<KEY>` environment variables: `HUDDLE_HUB_LISTEN`,
+    /// `HUDDLE_HUB_DATABASE`, `HUDDLE_HUB_TOKEN_TTL_DAYS`, …, and `HUDDLE_HUB_LIMITS_<KEY>` for
+    /// the limits (for example `HUDDLE_HUB_LIMITS_MAX_FRAME_BYTES`).
+    pub fn apply_env(
+        &mut self,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> anyhow::Result<()> {
+        for (name, value) in vars {
+            let Some(key) = name.strip_prefix("HUDDLE_HUB_") else {
+                continue;
+            };
+            let key = key.to_ascii_lowercase();
+            let parsed = |what: &str| format!("{name}={value:?} is not a valid {what}");
+            let l = &mut self.limits;
+            match key.as_str() {
+                "listen" => self.listen = value.parse().with_context(|| parsed("address"))?,
+                "database" => self.database = PathBuf::from(&value),
+                "token_ttl_days" => {
+                    self.token_ttl_days = value.parse().with_context(|| parsed("number"))?
+                }
+                "offline_grace_secs" => {
+                    self.offline_grace_secs = value.parse().with_context(|| parsed("number"))?
+                }
+                "invite_timeout_secs" => {
+                    self.invite_timeout_secs = value.parse().with_context(|| parsed("number"))?
+                }
+                "event_retention_days" => {
+                    self.event_retention_days = value.parse().with_context(|| parsed("number"))?
+                }
+                "limits_max_frame_bytes" => {
+                    l.max_frame_bytes = value.parse().with_context(|| parsed("number"))?
+                }
+                "limits_max_message_chars" => {
+                    l.max_message_chars = value.parse().with_context(|| parsed("number"))?
+                }
+                "limits_messages_per_second" => {
+                    l.messages_per_second = value.parse().with_context(|| parsed("number"))?
+                }
+                "limits_message_burst" => {
+                    l.message_burst = value.parse().with_context(|| parsed("number"))?
+                }
+                "limits_invitations_per_minute" => {
+                    l.invitations_per_minute = value.parse().with_context(|| parsed("number"))?
+                }
+                "limits_idle_timeout_secs" => {
+                    l.idle_timeout_secs = value.parse().with_context(|| parsed("number"))?
+                }
+                "limits_max_open_sessions" => {
+                    l.max_open_sessions = value.parse().with_context(|| parsed("number"))?
+                }
+                // Read by the command line itself.
+                "config" | "log" => {}
+                _ => anyhow::bail!("unknown setting {name}"),
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -79,6 +167,39 @@ mod tests {
         assert_eq!(c.listen.port(), 9000);
         assert_eq!(c.limits.max_frame_bytes, 100);
         assert_eq!(c.database, default_database_path());
+    }
+
+    #[test]
+    fn environment_variables_override_the_file() {
+        let mut c = Config::from_toml("invite_timeout_secs = 5\n").unwrap();
+        c.apply_env([
+            (
+                "HUDDLE_HUB_INVITE_TIMEOUT_SECS".to_string(),
+                "9".to_string(),
+            ),
+            (
+                "HUDDLE_HUB_LIMITS_MAX_MESSAGE_CHARS".to_string(),
+                "10".to_string(),
+            ),
+            ("PATH".to_string(), "/bin".to_string()),
+        ])
+        .unwrap();
+        assert_eq!(c.invite_timeout_secs, 9);
+        assert_eq!(c.limits.max_message_chars, 10);
+        let e = c
+            .apply_env([(
+                "HUDDLE_HUB_LIMITS_MAX_MESSAGE_CHARS".to_string(),
+                "ten".to_string(),
+            )])
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("HUDDLE_HUB_LIMITS_MAX_MESSAGE_CHARS"),
+            "{e}"
+        );
+        assert!(c
+            .apply_env([("HUDDLE_HUB_LISTN".to_string(), "x".to_string())])
+            .is_err());
     }
 
     #[test]

@@ -1,20 +1,52 @@
-//! One client's WebSocket connection: hello, login, and answering every frame.
+//! One client's WebSocket connection: hello, login or resume, then the agent's requests,
+//! answered one by one, with the agent's events and presence updates interleaved.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket};
 use huddle_protocol::{
-    decode_client_frame, ErrorCode, ErrorFrame, Reply, Request, ServerFrame, PROTOCOL_VERSION,
+    decode_client_frame, ErrorCode, ErrorFrame, Presence, Reply, Request, ServerFrame,
+    PROTOCOL_VERSION,
 };
+use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 use crate::accounts::{self, Account, LoginCheck};
+use crate::registry::{Departure, Outgoing, DEVICE_QUEUE};
 use crate::server::Shared;
+use crate::sessions::refusal;
+use crate::throttle::Bucket;
+use crate::writer::Change;
+use crate::{directory, sessions, tokens};
+
+/// How often the hub pings an idle connection.
+const PING_EVERY: Duration = Duration::from_secs(20);
+/// How far back a snapshot lists ended sessions.
+const SNAPSHOT_ENDED_MS: i64 = 24 * 3600 * 1000;
 
 /// Where a connection is in its life.
 enum Phase {
     AwaitingHello,
     AwaitingLogin,
-    LoggedIn(Account),
+    LoggedIn(LoggedIn),
+}
+
+struct LoggedIn {
+    account: Account,
+    /// The token this connection logged in with (revoked by `logout`).
+    token: String,
+    device: u64,
+}
+
+/// One connection's state.
+struct Conn {
+    shared: Arc<Shared>,
+    phase: Phase,
+    queue_tx: mpsc::Sender<Outgoing>,
+    /// The number of the last event written to this connection.
+    delivered: i64,
+    messages: Bucket,
 }
 
 /// What to do with the connection after a frame.
@@ -24,21 +56,45 @@ enum Next {
 }
 
 pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket) {
-    let mut phase = Phase::AwaitingHello;
+    let (queue_tx, mut queue) = mpsc::channel::<Outgoing>(DEVICE_QUEUE);
+    let limits = &shared.config.limits;
+    let mut conn = Conn {
+        messages: Bucket::new(limits.messages_per_second, limits.message_burst),
+        shared: shared.clone(),
+        phase: Phase::AwaitingHello,
+        queue_tx,
+        delivered: 0,
+    };
+    let idle_timeout = Duration::from_secs(limits.idle_timeout_secs.max(1));
     let mut stopping = shared.stopping.clone();
+    let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
+    let mut last_heard = Instant::now();
+    shared.metrics.connection_opened();
     loop {
         let message = tokio::select! {
             message = socket.recv() => message,
+            Some(out) = queue.recv() => {
+                if conn.should_write(&out) && socket.send(Message::Text(out.text.as_ref().into())).await.is_err() {
+                    break;
+                }
+                continue;
+            }
+            _ = ping.tick() => {
+                if last_heard.elapsed() >= idle_timeout {
+                    let _ = socket.send(close(close_code::AWAY, "no frame within the idle timeout")).await;
+                    break;
+                }
+                if socket.send(Message::Ping(Default::default())).await.is_err() {
+                    break;
+                }
+                continue;
+            }
             _ = async { stopping.wait_for(|stop| *stop).await.is_ok() } => {
-                let _ = socket
-                    .send(Message::Close(Some(CloseFrame {
-                        code: close_code::AWAY,
-                        reason: "the hub is shutting down".into(),
-                    })))
-                    .await;
+                let _ = socket.send(close(close_code::AWAY, "the hub is shutting down")).await;
                 break;
             }
         };
+        last_heard = Instant::now();
         let message = match message {
             None => break,
             Some(Ok(m)) => m,
@@ -47,15 +103,15 @@ pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket) {
                 break;
             }
         };
+        let max = shared.config.limits.max_frame_bytes;
         let (answer, next) = match message {
-            Message::Text(text) if text.len() > shared.config.limits.max_frame_bytes => (
+            Message::Text(text) if text.len() > max => (
                 ServerFrame::error(
                     None,
                     ErrorFrame::new(
                         ErrorCode::FrameTooLarge,
                         format!(
-                            "frames may have at most {} bytes; this one has {}",
-                            shared.config.limits.max_frame_bytes,
+                            "frames may have at most {max} bytes; this one has {}",
                             text.len()
                         ),
                     ),
@@ -64,8 +120,32 @@ pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket) {
             ),
             Message::Text(text) => match decode_client_frame(text.as_str()) {
                 Ok(frame) => {
-                    let (reply, next) = handle(&shared, &mut phase, frame.request).await;
-                    (ServerFrame::answer(frame.req, reply), next)
+                    let (reply, next, replay) = conn.handle(frame.request).await;
+                    let answer = ServerFrame::answer(frame.req, reply);
+                    if send(&mut socket, &answer).await.is_err() {
+                        break;
+                    }
+                    // Missed events follow the `resumed` answer, in order.
+                    let mut failed = false;
+                    for out in replay {
+                        if conn.should_write(&out)
+                            && socket
+                                .send(Message::Text(out.text.as_ref().into()))
+                                .await
+                                .is_err()
+                        {
+                            failed = true;
+                            break;
+                        }
+                    }
+                    if failed {
+                        break;
+                    }
+                    if let Next::Close = next {
+                        let _ = socket.send(Message::Close(None)).await;
+                        break;
+                    }
+                    continue;
                 }
                 Err((req, error)) => (ServerFrame::error(req, error), Next::Continue),
             },
@@ -82,103 +162,478 @@ pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket) {
             Message::Close(_) => break,
             Message::Ping(_) | Message::Pong(_) => continue,
         };
-        if let Reply::Error(e) = &answer.reply {
-            tracing::debug!(code = %e.code, "request refused");
-        }
-        if let Err(e) = send(&mut socket, &answer).await {
-            tracing::debug!(error = %e, "connection write failed");
+        if send(&mut socket, &answer).await.is_err() {
             break;
         }
         if let Next::Close = next {
-            let _ = socket.send(Message::Close(None)).await;
             break;
         }
     }
-    if let Phase::LoggedIn(agent) = phase {
-        tracing::info!(login = %agent.login, "agent disconnected");
+    conn.leave();
+    shared.metrics.connection_closed();
+}
+
+fn close(code: u16, reason: &str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code,
+        reason: reason.into(),
+    }))
+}
+
+async fn send(socket: &mut WebSocket, frame: &ServerFrame) -> Result<(), axum::Error> {
+    if let Reply::Error(e) = &frame.reply {
+        tracing::debug!(code = %e.code, "request refused");
+    }
+    let text = serde_json::to_string(frame).unwrap_or_default();
+    socket.send(Message::Text(text.into())).await
+}
+
+fn refuse(code: ErrorCode, message: impl Into<String>) -> (Reply, Next, Vec<Outgoing>) {
+    (
+        Reply::Error(refusal(code, message)),
+        Next::Continue,
+        Vec::new(),
+    )
+}
+
+fn answer(reply: Reply) -> (Reply, Next, Vec<Outgoing>) {
+    (reply, Next::Continue, Vec::new())
+}
+
+fn internal(e: impl std::fmt::Display) -> (Reply, Next, Vec<Outgoing>) {
+    tracing::error!(error = %e, "request failed");
+    refuse(ErrorCode::Internal, "the hub failed to answer; try again")
+}
+
+impl Conn {
+    /// Whether a queued frame still needs writing: an event this connection already wrote
+    /// (live and in a replay) is written once.
+    fn should_write(&mut self, out: &Outgoing) -> bool {
+        match out.seq {
+            Some(seq) if seq <= self.delivered => false,
+            Some(seq) => {
+                self.delivered = seq;
+                true
+            }
+            None => true,
+        }
+    }
+
+    async fn handle(&mut self, request: Request) -> (Reply, Next, Vec<Outgoing>) {
+        match (&self.phase, request) {
+            (Phase::AwaitingHello, Request::Hello { protocol, client }) => {
+                if protocol != PROTOCOL_VERSION {
+                    tracing::info!(%client, protocol, "refused a client of another protocol version");
+                    let message = format!(
+                        "this hub speaks protocol version {PROTOCOL_VERSION} and the client speaks {protocol}; {}",
+                        if protocol < PROTOCOL_VERSION { "update the app" } else { "the hub needs an update" }
+                    );
+                    return (
+                        Reply::Error(ErrorFrame::new(ErrorCode::UnsupportedVersion, message)),
+                        Next::Close,
+                        Vec::new(),
+                    );
+                }
+                self.phase = Phase::AwaitingLogin;
+                answer(Reply::Welcome {
+                    protocol: PROTOCOL_VERSION,
+                    hub: crate::HUB_VERSION.to_string(),
+                })
+            }
+            (Phase::AwaitingHello, _) => refuse(
+                ErrorCode::HelloRequired,
+                "the first frame must be `hello` with the protocol version",
+            ),
+            (_, Request::Hello { .. }) => refuse(
+                ErrorCode::InvalidFrame,
+                "`hello` was already exchanged on this connection",
+            ),
+            (Phase::AwaitingLogin, Request::Login { login, password }) => {
+                self.login(&login, &password).await
+            }
+            (Phase::AwaitingLogin, Request::Resume { token, last_seq }) => {
+                self.resume(&token, last_seq).await
+            }
+            (Phase::LoggedIn(_), Request::Login { .. } | Request::Resume { .. }) => refuse(
+                ErrorCode::AlreadyLoggedIn,
+                "this connection is already logged in",
+            ),
+            (Phase::AwaitingLogin, _) => refuse(ErrorCode::NotLoggedIn, "log in first"),
+            (Phase::LoggedIn(_), request) => self.agent_request(request).await,
+        }
+    }
+
+    async fn login(&mut self, login: &str, password: &str) -> (Reply, Next, Vec<Outgoing>) {
+        let shared = self.shared.clone();
+        let key = login.trim().to_lowercase();
+        let delay = shared.login_throttle.delay(&key);
+        if !delay.is_zero() {
+            tracing::info!(login = %key, delay_ms = delay.as_millis() as u64, "slowing down repeated failed logins");
+            tokio::time::sleep(delay).await;
+        }
+        let check = match accounts::check_login(&shared.db, login, password).await {
+            Ok(check) => check,
+            Err(e) => return internal(e),
+        };
+        shared
+            .login_throttle
+            .record(&key, matches!(check, LoginCheck::Ok(_)));
+        let account = match check {
+            LoginCheck::Ok(account) => account,
+            LoginCheck::UnknownAgent => {
+                tracing::info!(login = %key, "login refused: unknown agent");
+                return refuse(
+                    ErrorCode::UnknownAgent,
+                    format!("no agent has the login {login:?}"),
+                );
+            }
+            LoginCheck::WrongPassword => {
+                tracing::info!(login = %key, "login refused: wrong password");
+                return refuse(ErrorCode::WrongPassword, "the password is not right");
+            }
+            LoginCheck::Disabled => {
+                tracing::info!(login = %key, "login refused: account disabled");
+                return refuse(
+                    ErrorCode::AgentDisabled,
+                    "this account is disabled; ask your administrator",
+                );
+            }
+            LoginCheck::ImNotPermitted => {
+                tracing::info!(login = %key, "login refused: internal IM not permitted");
+                return refuse(
+                    ErrorCode::ImNotPermitted,
+                    "your account is not set up for internal IM; ask your administrator",
+                );
+            }
+        };
+        let issued = match tokens::issue(&shared.db, account.id, shared.config.token_ttl_days).await
+        {
+            Ok(issued) => issued,
+            Err(e) => return internal(e),
+        };
+        let (device, seq, presence) = match self.enter(&account).await {
+            Ok(v) => v,
+            Err(e) => return internal(e),
+        };
+        tracing::info!(login = %account.login, "agent logged in");
+        let agent = account.profile();
+        self.phase = Phase::LoggedIn(LoggedIn {
+            device,
+            account,
+            token: issued.token.clone(),
+        });
+        answer(Reply::LoggedIn {
+            agent,
+            token: issued.token,
+            expires_at: issued.expires_at,
+            seq,
+            presence,
+        })
+    }
+
+    async fn resume(&mut self, token: &str, last_seq: i64) -> (Reply, Next, Vec<Outgoing>) {
+        let shared = self.shared.clone();
+        if last_seq < 0 {
+            return refuse(ErrorCode::InvalidFrame, "last_seq must not be negative");
+        }
+        let (agent_id, expires_at) = match tokens::check(&shared.db, token).await {
+            Ok(Some(found)) => found,
+            Ok(None) => {
+                return refuse(
+                    ErrorCode::TokenInvalid,
+                    "the session has expired or was ended; log in again",
+                )
+            }
+            Err(e) => return internal(e),
+        };
+        let account = match accounts::by_id(&shared.db, agent_id).await {
+            Ok(Some(a)) if a.disabled => {
+                return refuse(
+                    ErrorCode::AgentDisabled,
+                    "this account is disabled; ask your administrator",
+                )
+            }
+            Ok(Some(a)) if !a.im_enabled => {
+                return refuse(
+                    ErrorCode::ImNotPermitted,
+                    "your account is not set up for internal IM",
+                )
+            }
+            Ok(Some(a)) => a,
+            Ok(None) => return refuse(ErrorCode::TokenInvalid, "the account no longer exists"),
+            Err(e) => return internal(e),
+        };
+        let (device, seq, presence) = match self.enter(&account).await {
+            Ok(v) => v,
+            Err(e) => return internal(e),
+        };
+        // Registered first, read second: an event committed meanwhile is either in the
+        // replay or in the queue, and `should_write` writes it once.
+        self.delivered = last_seq;
+        let replay = match sessions::events_after(&shared.db, account.id, last_seq).await {
+            Ok(r) => r,
+            Err(e) => return internal(e),
+        };
+        let resync_required = replay.is_none();
+        if resync_required {
+            self.delivered = seq;
+        }
+        tracing::info!(login = %account.login, last_seq, seq, resync_required, "agent resumed");
+        let agent = account.profile();
+        self.phase = Phase::LoggedIn(LoggedIn {
+            device,
+            account,
+            token: token.to_string(),
+        });
+        (
+            Reply::Resumed {
+                agent,
+                expires_at,
+                seq,
+                presence,
+                resync_required,
+            },
+            Next::Continue,
+            replay.unwrap_or_default(),
+        )
+    }
+
+    /// Registers this connection as a device of the agent; returns the device, the agent's
+    /// latest event number and presence.
+    async fn enter(&mut self, account: &Account) -> sqlx::Result<(u64, i64, Presence)> {
+        let (device, changed) = {
+            let chosen: String = sqlx::query_scalar("SELECT presence FROM agents WHERE id = ?")
+                .bind(account.id)
+                .fetch_one(&self.shared.db)
+                .await?;
+            self.shared
+                .registry
+                .connect(account.id, parse_presence(&chosen), self.queue_tx.clone())
+        };
+        if let Some(presence) = changed {
+            self.shared
+                .registry
+                .broadcast_presence(account.id, presence);
+        }
+        // Read after registering: later events arrive through the queue.
+        let seq: i64 = sqlx::query_scalar("SELECT last_seq FROM agents WHERE id = ?")
+            .bind(account.id)
+            .fetch_one(&self.shared.db)
+            .await?;
+        self.delivered = seq;
+        Ok((device, seq, self.shared.registry.presence(account.id)))
+    }
+
+    /// Unregisters the device; the agent goes offline after the grace period unless a
+    /// device connects again meanwhile.
+    fn leave(&mut self) {
+        let Phase::LoggedIn(me) = std::mem::replace(&mut self.phase, Phase::AwaitingLogin) else {
+            return;
+        };
+        tracing::info!(login = %me.account.login, "agent disconnected");
+        if let Departure::LastDevice { epoch } =
+            self.shared.registry.disconnect(me.account.id, me.device)
+        {
+            // The timer holds the registry only: a stopping hub does not wait for it.
+            let registry = self.shared.registry.clone();
+            let grace = Duration::from_secs(self.shared.config.offline_grace_secs);
+            tokio::spawn(async move {
+                tokio::time::sleep(grace).await;
+                if registry.go_offline_if_still_gone(me.account.id, epoch) {
+                    registry.broadcast_presence(me.account.id, Presence::Offline);
+                }
+            });
+        }
+    }
+
+    async fn agent_request(&mut self, request: Request) -> (Reply, Next, Vec<Outgoing>) {
+        let shared = self.shared.clone();
+        let Phase::LoggedIn(me) = &self.phase else {
+            return refuse(ErrorCode::NotLoggedIn, "log in first");
+        };
+        let (account, token) = (me.account.clone(), me.token.clone());
+        let agent_id = account.id;
+        let change = match request {
+            Request::Logout => {
+                if let Err(e) = tokens::revoke(&shared.db, &token).await {
+                    return internal(e);
+                }
+                tracing::info!(login = %account.login, "agent logged out");
+                self.leave();
+                return answer(Reply::LoggedOut);
+            }
+            Request::SetPresence { presence } => {
+                if presence == Presence::Offline {
+                    return refuse(
+                        ErrorCode::InvalidPresence,
+                        "Offline is set by the hub when you disconnect",
+                    );
+                }
+                let stored = sqlx::query("UPDATE agents SET presence = ? WHERE id = ?")
+                    .bind(presence_name(presence))
+                    .bind(agent_id)
+                    .execute(&shared.db)
+                    .await;
+                if let Err(e) = stored {
+                    return internal(e);
+                }
+                shared.registry.choose(agent_id, presence);
+                shared.registry.broadcast_presence(agent_id, presence);
+                return answer(Reply::Ok);
+            }
+            Request::Search {
+                query,
+                filter,
+                limit,
+            } => {
+                return match directory::search(
+                    &shared.db,
+                    &shared.registry,
+                    agent_id,
+                    &query,
+                    filter,
+                    limit,
+                )
+                .await
+                {
+                    Ok(entries) => answer(Reply::Directory { entries }),
+                    Err(e) => internal(e),
+                };
+            }
+            Request::SetFavorite {
+                agent_id: target,
+                favorite,
+            } => {
+                match directory::is_target(&shared.db, target).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        return refuse(
+                            ErrorCode::UnknownTarget,
+                            "no agent with this id can receive IMs",
+                        )
+                    }
+                    Err(e) => return internal(e),
+                }
+                return match directory::set_favorite(&shared.db, agent_id, target, favorite).await {
+                    Ok(()) => answer(Reply::Ok),
+                    Err(e) => internal(e),
+                };
+            }
+            Request::Snapshot => {
+                let since = crate::store::now_millis() - SNAPSHOT_ENDED_MS;
+                // The number is read before the sessions: an event that lands in between is
+                // both in the snapshot and after `seq`, which a client tolerates; the other
+                // order could lose it.
+                let seq: Result<i64, _> =
+                    sqlx::query_scalar("SELECT last_seq FROM agents WHERE id = ?")
+                        .bind(agent_id)
+                        .fetch_one(&shared.db)
+                        .await;
+                let snapshot = async {
+                    let mut db = shared.db.acquire().await?;
+                    sessions::snapshot(&mut db, agent_id, since).await
+                };
+                return match (seq, snapshot.await) {
+                    (Ok(seq), Ok(sessions)) => answer(Reply::Snapshot {
+                        seq,
+                        presence: shared.registry.presence(agent_id),
+                        sessions,
+                    }),
+                    (Err(e), _) | (_, Err(e)) => internal(e),
+                };
+            }
+            Request::Invite {
+                session_id,
+                target,
+                first_message,
+                context,
+            } => {
+                if !shared
+                    .invites
+                    .allow(agent_id, shared.config.limits.invitations_per_minute)
+                {
+                    return refuse(
+                        ErrorCode::RateLimited,
+                        "too many invitations in the last minute; wait a little",
+                    );
+                }
+                Change::Invite {
+                    inviter: account,
+                    session_id,
+                    target,
+                    first_message,
+                    context,
+                }
+            }
+            Request::Accept { session_id } => Change::Accept {
+                agent_id,
+                session_id,
+            },
+            Request::Reject { session_id } => Change::Reject {
+                agent_id,
+                session_id,
+            },
+            Request::Cancel { session_id } => Change::Cancel {
+                agent_id,
+                session_id,
+            },
+            Request::End { session_id } => Change::End {
+                agent_id,
+                session_id,
+            },
+            Request::Send {
+                session_id,
+                message_id,
+                text,
+            } => {
+                if !self.messages.take() {
+                    return refuse(
+                        ErrorCode::RateLimited,
+                        "too many messages at once; wait a moment",
+                    );
+                }
+                Change::Send {
+                    agent_id,
+                    session_id,
+                    message_id,
+                    text,
+                }
+            }
+            Request::Hello { .. } | Request::Login { .. } | Request::Resume { .. } => {
+                return refuse(
+                    ErrorCode::AlreadyLoggedIn,
+                    "this connection is already logged in",
+                )
+            }
+        };
+        let started = std::time::Instant::now();
+        let is_send = matches!(change, Change::Send { .. });
+        let result = shared.writer.change(change).await;
+        if is_send && result.is_ok() {
+            shared.metrics.message_committed(started.elapsed());
+        }
+        match result {
+            Ok(reply) => answer(reply),
+            Err(refused) => (Reply::Error(refused), Next::Continue, Vec::new()),
+        }
     }
 }
 
-async fn send(socket: &mut WebSocket, frame: &ServerFrame) -> anyhow::Result<()> {
-    let text = serde_json::to_string(frame)?;
-    socket.send(Message::Text(text.into())).await?;
-    Ok(())
+fn parse_presence(s: &str) -> Presence {
+    match s {
+        "not_ready" => Presence::NotReady,
+        "busy" => Presence::Busy,
+        "away" => Presence::Away,
+        _ => Presence::Ready,
+    }
 }
 
-fn refuse(code: ErrorCode, message: impl Into<String>) -> (Reply, Next) {
-    (Reply::Error(ErrorFrame::new(code, message)), Next::Continue)
-}
-
-async fn handle(shared: &Shared, phase: &mut Phase, request: Request) -> (Reply, Next) {
-    match (&*phase, request) {
-        (Phase::AwaitingHello, Request::Hello { protocol, client }) => {
-            if protocol != PROTOCOL_VERSION {
-                tracing::info!(%client, protocol, "refused a client of another protocol version");
-                let message = format!(
-                    "this hub speaks protocol version {PROTOCOL_VERSION} and the client speaks {protocol}; {}",
-                    if protocol < PROTOCOL_VERSION {
-                        "update the app"
-                    } else {
-                        "the hub needs an update"
-                    }
-                );
-                return (
-                    Reply::Error(ErrorFrame::new(ErrorCode::UnsupportedVersion, message)),
-                    Next::Close,
-                );
-            }
-            *phase = Phase::AwaitingLogin;
-            (
-                Reply::Welcome {
-                    protocol: PROTOCOL_VERSION,
-                    hub: crate::HUB_VERSION.to_string(),
-                },
-                Next::Continue,
-            )
-        }
-        (Phase::AwaitingHello, _) => refuse(
-            ErrorCode::HelloRequired,
-            "the first frame must be `hello` with the protocol version",
-        ),
-        (_, Request::Hello { .. }) => refuse(
-            ErrorCode::InvalidFrame,
-            "`hello` was already exchanged on this connection",
-        ),
-        (Phase::AwaitingLogin, Request::Login { login, password }) => {
-            match accounts::check_login(&shared.db, &login, &password).await {
-                Ok(LoginCheck::Ok(account)) => {
-                    tracing::info!(login = %account.login, "agent logged in");
-                    let agent = account.profile();
-                    *phase = Phase::LoggedIn(account);
-                    (Reply::LoggedIn { agent }, Next::Continue)
-                }
-                Ok(LoginCheck::UnknownAgent) => {
-                    tracing::info!(%login, "login refused: unknown agent");
-                    refuse(
-                        ErrorCode::UnknownAgent,
-                        format!("no agent has the login {login:?}"),
-                    )
-                }
-                Ok(LoginCheck::WrongPassword) => {
-                    tracing::info!(%login, "login refused: wrong password");
-                    refuse(ErrorCode::WrongPassword, "the password is not right")
-                }
-                Ok(LoginCheck::Disabled) => {
-                    tracing::info!(%login, "login refused: account disabled");
-                    refuse(
-                        ErrorCode::AgentDisabled,
-                        "this account is disabled; ask your administrator",
-                    )
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "login check failed");
-                    refuse(ErrorCode::Internal, "the hub could not check the login")
-                }
-            }
-        }
-        (Phase::LoggedIn(_), Request::Login { .. }) => refuse(
-            ErrorCode::AlreadyLoggedIn,
-            "this connection is already logged in",
-        ),
+fn presence_name(p: Presence) -> &'static str {
+    match p {
+        Presence::Ready => "ready",
+        Presence::NotReady => "not_ready",
+        Presence::Busy => "busy",
+        Presence::Away => "away",
+        Presence::Offline => "offline",
     }
 }

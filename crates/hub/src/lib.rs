@@ -7,9 +7,17 @@
 pub mod accounts;
 pub mod config;
 mod connection;
+mod directory;
+mod fold;
+mod metrics;
 pub mod password;
+mod registry;
 mod server;
+mod sessions;
 pub mod store;
+mod throttle;
+mod tokens;
+mod writer;
 
 pub use config::Config;
 pub use server::{start, RunningHub, Stopper};

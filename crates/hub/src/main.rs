@@ -16,7 +16,7 @@ struct Cli {
     #[arg(long, short, global = true, env = "HUDDLE_HUB_CONFIG")]
     config: Option<PathBuf>,
     /// SQLite database file [default: huddle-hub/hub.db in the data directory].
-    #[arg(long, global = true, env = "HUDDLE_HUB_DATABASE")]
+    #[arg(long, global = true)]
     database: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
@@ -27,12 +27,40 @@ enum Command {
     /// Serve clients until interrupted.
     Serve {
         /// Address to listen on [default: 127.0.0.1:7878].
-        #[arg(long, env = "HUDDLE_HUB_LISTEN")]
+        #[arg(long)]
         listen: Option<SocketAddr>,
     },
     /// Provision agents.
     #[command(subcommand)]
     Agent(AgentCommand),
+    /// Manage groups of agents (listed in the directory).
+    #[command(subcommand)]
+    Group(GroupCommand),
+}
+
+#[derive(Subcommand)]
+enum GroupCommand {
+    /// Create a group, or set its members.
+    Set {
+        /// The group's name.
+        name: String,
+        /// Logins of its members.
+        members: Vec<String>,
+    },
+    /// List the groups and their members.
+    List,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum YesNo {
+    Yes,
+    No,
+}
+
+impl From<YesNo> for bool {
+    fn from(v: YesNo) -> bool {
+        matches!(v, YesNo::Yes)
+    }
 }
 
 #[derive(Subcommand)]
@@ -53,6 +81,16 @@ enum AgentCommand {
     Enable { login: String },
     /// Set a new password; it is asked for, or read from standard input.
     Passwd { login: String },
+    /// Set what an agent may do with internal IM.
+    Set {
+        login: String,
+        /// Whether the agent may use internal IM at all.
+        #[arg(long)]
+        im: Option<YesNo>,
+        /// Whether the agent may start IMs (and not only receive them).
+        #[arg(long)]
+        start_im: Option<YesNo>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -85,6 +123,7 @@ fn load_config(cli: &Cli) -> anyhow::Result<Config> {
         Some(path) => Config::from_file(path)?,
         None => Config::default(),
     };
+    config.apply_env(std::env::vars())?;
     if let Some(db) = &cli.database {
         config.database = db.clone();
     }
@@ -121,7 +160,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 AgentCommand::List => {
                     for a in accounts::list(&db).await? {
                         let state = if a.disabled { "disabled" } else { "enabled" };
-                        println!("{}\t{}\t{}", a.login, a.display_name, state);
+                        let im = match (a.im_enabled, a.can_start_im) {
+                            (false, _) => "no-im",
+                            (true, false) => "receive-only",
+                            (true, true) => "im",
+                        };
+                        println!("{}\t{}\t{}\t{}", a.login, a.display_name, state, im);
                     }
                 }
                 AgentCommand::Disable { login } => {
@@ -132,10 +176,44 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     accounts::set_disabled(&db, &login, false).await?;
                     println!("enabled {login}");
                 }
+                AgentCommand::Set {
+                    login,
+                    im,
+                    start_im,
+                } => {
+                    anyhow::ensure!(
+                        im.is_some() || start_im.is_some(),
+                        "say what to set: --im yes|no and/or --start-im yes|no"
+                    );
+                    accounts::set_im_permissions(
+                        &db,
+                        &login,
+                        im.map(bool::from),
+                        start_im.map(bool::from),
+                    )
+                    .await?;
+                    println!("updated {login}");
+                }
                 AgentCommand::Passwd { login } => {
                     let password = read_password(&format!("New password for {login}: "))?;
                     accounts::set_password(&db, &login, &password).await?;
                     println!("password changed for {login}");
+                }
+            }
+            db.close().await;
+            Ok(())
+        }
+        Command::Group(command) => {
+            let db = huddle_hub::store::open(&config.database).await?;
+            match command {
+                GroupCommand::Set { name, members } => {
+                    accounts::set_group(&db, &name, &members).await?;
+                    println!("group {name} has {} members", members.len());
+                }
+                GroupCommand::List => {
+                    for (name, members) in accounts::groups(&db).await? {
+                        println!("{name}\t{}", members.join(","));
+                    }
                 }
             }
             db.close().await;

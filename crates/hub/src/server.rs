@@ -16,11 +16,20 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::connection;
+use crate::metrics::Metrics;
+use crate::registry::Registry;
+use crate::throttle::{InviteWindow, LoginThrottle};
+use crate::writer::Writer;
 
 /// What every connection shares.
 pub(crate) struct Shared {
     pub db: SqlitePool,
     pub config: Config,
+    pub registry: Arc<Registry>,
+    pub writer: Writer,
+    pub login_throttle: LoginThrottle,
+    pub invites: InviteWindow,
+    pub metrics: Metrics,
     /// Turns true when the hub stops; connections then close with a reason.
     pub stopping: watch::Receiver<bool>,
     /// Dropped with the last `Shared`, which tells the stopping hub that every connection
@@ -82,15 +91,24 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
     let addr = listener.local_addr()?;
     let (stopping_tx, stopping) = watch::channel(false);
     let (alive, mut all_gone) = mpsc::channel::<()>(1);
+    let registry = Arc::new(Registry::default());
+    let writer = Writer::start(db.clone(), registry.clone(), config.clone()).await?;
+    spawn_housekeeping(db.clone(), config.event_retention_days);
     let shared = Arc::new(Shared {
         db: db.clone(),
         config,
+        registry,
+        writer,
+        login_throttle: LoginThrottle::default(),
+        invites: InviteWindow::default(),
+        metrics: Metrics::default(),
         stopping,
         _alive: alive,
     });
     let app = Router::new()
         .route(huddle_protocol::WS_PATH, get(ws_upgrade))
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
         .with_state(shared);
     let stop = Arc::new(Notify::new());
     let stopped = stop.clone();
@@ -146,4 +164,47 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
                 .into_response()
         }
     }
+}
+
+async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
+    let open: Result<i64, _> =
+        sqlx::query_scalar("SELECT count(*) FROM im_sessions WHERE state <> 'ended'")
+            .fetch_one(&shared.db)
+            .await;
+    match open {
+        Ok(open) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; version=0.0.4",
+            )],
+            shared.metrics.render(shared.registry.device_count(), open),
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "metrics: database unavailable");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
+/// Forgets expired tokens and events past their retention, at start and then hourly.
+fn spawn_housekeeping(db: SqlitePool, retention_days: u32) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            let cutoff = crate::store::now_millis() - i64::from(retention_days) * 24 * 3600 * 1000;
+            let events = sqlx::query("DELETE FROM events WHERE at < ?")
+                .bind(cutoff)
+                .execute(&db)
+                .await;
+            let tokens = crate::tokens::prune(&db).await;
+            match (events, tokens) {
+                (Ok(e), Ok(t)) => {
+                    tracing::debug!(events = e.rows_affected(), tokens = t, "housekeeping done")
+                }
+                (Err(e), _) | (_, Err(e)) => tracing::warn!(error = %e, "housekeeping failed"),
+            }
+        }
+    });
 }

@@ -36,10 +36,15 @@ pub async fn open(path: &Path) -> anyhow::Result<SqlitePool> {
     Ok(pool)
 }
 
-/// Seconds since the Unix epoch, the hub's unit of time in the database.
+/// Seconds since the Unix epoch.
 pub fn now_unix() -> i64 {
+    now_millis() / 1000
+}
+
+/// Milliseconds since the Unix epoch, the unit of time on the wire.
+pub fn now_millis() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
+        .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
 }

@@ -63,7 +63,7 @@ fn agents_are_added_listed_disabled_and_given_new_passwords() {
     let out = hub(&db, &["agent", "disable", "ana"], "");
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = hub(&db, &["agent", "list"], "");
-    assert_eq!(text(&out.stdout), "ana\tAna Lima\tdisabled\n");
+    assert_eq!(text(&out.stdout), "ana\tAna Lima\tdisabled\tim\n");
 
     let out = hub(&db, &["agent", "passwd", "ana"], "new-password\n");
     assert!(out.status.success(), "{}", text(&out.stderr));

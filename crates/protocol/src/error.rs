@@ -29,6 +29,36 @@ pub enum ErrorCode {
     WrongPassword,
     /// An administrator has disabled the account.
     AgentDisabled,
+    /// The request needs a logged-in connection.
+    NotLoggedIn,
+    /// The session token is unknown, expired or revoked: log in with the password.
+    TokenInvalid,
+    /// The account may not use internal IM.
+    ImNotPermitted,
+    /// The account may receive IMs but not start them.
+    StartNotPermitted,
+    /// No agent with this id can receive IMs.
+    UnknownTarget,
+    /// The target cannot be invited (for example, oneself).
+    InvalidTarget,
+    /// A client-chosen id is not 1 to 64 characters among A-Z, a-z, 0-9, '-' and '_'.
+    InvalidId,
+    /// A client-chosen id is already used for something else.
+    IdConflict,
+    /// No session with this id has the agent as a participant.
+    UnknownSession,
+    /// The session's state does not allow this request.
+    WrongState,
+    /// The message text is empty.
+    InvalidMessage,
+    /// The message text is over the hub's limit.
+    MessageTooLong,
+    /// Agents cannot set themselves Offline.
+    InvalidPresence,
+    /// Too many messages or invitations in a short time.
+    RateLimited,
+    /// The agent has as many open sessions as the hub allows.
+    TooManySessions,
     /// The hub failed in a way that is not the client's fault.
     Internal,
     /// A code this build does not know (sent by a newer hub).
@@ -51,13 +81,28 @@ impl ErrorCode {
             Self::UnknownAgent => "unknown_agent",
             Self::WrongPassword => "wrong_password",
             Self::AgentDisabled => "agent_disabled",
+            Self::NotLoggedIn => "not_logged_in",
+            Self::TokenInvalid => "token_invalid",
+            Self::ImNotPermitted => "im_not_permitted",
+            Self::StartNotPermitted => "start_not_permitted",
+            Self::UnknownTarget => "unknown_target",
+            Self::InvalidTarget => "invalid_target",
+            Self::InvalidId => "invalid_id",
+            Self::IdConflict => "id_conflict",
+            Self::UnknownSession => "unknown_session",
+            Self::WrongState => "wrong_state",
+            Self::InvalidMessage => "invalid_message",
+            Self::MessageTooLong => "message_too_long",
+            Self::InvalidPresence => "invalid_presence",
+            Self::RateLimited => "rate_limited",
+            Self::TooManySessions => "too_many_sessions",
             Self::Internal => "internal",
             Self::Unrecognized => "unrecognized",
         }
     }
 
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 28] = [
         Self::MalformedFrame,
         Self::UnknownFrameType,
         Self::InvalidFrame,
@@ -69,6 +114,21 @@ impl ErrorCode {
         Self::UnknownAgent,
         Self::WrongPassword,
         Self::AgentDisabled,
+        Self::NotLoggedIn,
+        Self::TokenInvalid,
+        Self::ImNotPermitted,
+        Self::StartNotPermitted,
+        Self::UnknownTarget,
+        Self::InvalidTarget,
+        Self::InvalidId,
+        Self::IdConflict,
+        Self::UnknownSession,
+        Self::WrongState,
+        Self::InvalidMessage,
+        Self::MessageTooLong,
+        Self::InvalidPresence,
+        Self::RateLimited,
+        Self::TooManySessions,
         Self::Internal,
         Self::Unrecognized,
     ];

@@ -9,9 +9,15 @@
 
 mod error;
 mod frames;
+mod model;
 
 pub use error::{ErrorCode, ErrorFrame};
-pub use frames::{decode_client_frame, AgentProfile, ClientFrame, Reply, Request, ServerFrame};
+pub use frames::{decode_client_frame, ClientFrame, Event, Reply, Request, ServerFrame};
+pub use model::{
+    AgentProfile, ConsultContext, DirectoryEntry, DirectoryFilter, EndReason, EntryKind,
+    FirstMessage, Message, Presence, SessionEnd, SessionInfo, SessionState, SessionTranscript,
+    UnixMillis,
+};
 
 /// The protocol version this build speaks.
 pub const PROTOCOL_VERSION: u32 = 1;

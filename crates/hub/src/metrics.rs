@@ -1,0 +1,111 @@
+//! The hub's figures for `/metrics`, in the Prometheus text format.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Upper bounds of the latency histogram's buckets, in seconds.
+const BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 5.0,
+];
+
+/// Counters updated by connections and read by `/metrics`.
+#[derive(Default)]
+pub struct Metrics {
+    connections: AtomicI64,
+    messages: AtomicU64,
+    latency_buckets: [AtomicU64; BUCKETS.len()],
+    latency_count: AtomicU64,
+    latency_sum_micros: AtomicU64,
+}
+
+impl Metrics {
+    /// A WebSocket connection opened.
+    pub fn connection_opened(&self) {
+        self.connections.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A WebSocket connection closed.
+    pub fn connection_closed(&self) {
+        self.connections.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// A message was committed and delivered, `took` after its request arrived.
+    pub fn message_committed(&self, took: Duration) {
+        self.messages.fetch_add(1, Ordering::Relaxed);
+        let secs = took.as_secs_f64();
+        for (bound, bucket) in BUCKETS.iter().zip(&self.latency_buckets) {
+            if secs <= *bound {
+                bucket.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.latency_count.fetch_add(1, Ordering::Relaxed);
+        self.latency_sum_micros
+            .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// The figures as Prometheus text; `devices` and `open_sessions` are read at the time.
+    pub fn render(&self, devices: usize, open_sessions: i64) -> String {
+        let mut out = String::new();
+        let r = Ordering::Relaxed;
+        let _ = writeln!(
+            out,
+            "# HELP huddle_hub_connections Open WebSocket connections."
+        );
+        let _ = writeln!(out, "# TYPE huddle_hub_connections gauge");
+        let _ = writeln!(out, "huddle_hub_connections {}", self.connections.load(r));
+        let _ = writeln!(out, "# HELP huddle_hub_devices Logged-in connections.");
+        let _ = writeln!(out, "# TYPE huddle_hub_devices gauge");
+        let _ = writeln!(out, "huddle_hub_devices {devices}");
+        let _ = writeln!(
+            out,
+            "# HELP huddle_hub_open_sessions IM sessions inviting or connected."
+        );
+        let _ = writeln!(out, "# TYPE huddle_hub_open_sessions gauge");
+        let _ = writeln!(out, "huddle_hub_open_sessions {open_sessions}");
+        let _ = writeln!(
+            out,
+            "# HELP huddle_hub_messages_total Messages committed since start."
+        );
+        let _ = writeln!(out, "# TYPE huddle_hub_messages_total counter");
+        let _ = writeln!(out, "huddle_hub_messages_total {}", self.messages.load(r));
+        let _ = writeln!(out, "# HELP huddle_hub_message_seconds Time from a message's arrival to its commit and delivery.");
+        let _ = writeln!(out, "# TYPE huddle_hub_message_seconds histogram");
+        for (bound, bucket) in BUCKETS.iter().zip(&self.latency_buckets) {
+            let _ = writeln!(
+                out,
+                "huddle_hub_message_seconds_bucket{{le=\"{bound}\"}} {}",
+                bucket.load(r)
+            );
+        }
+        let count = self.latency_count.load(r);
+        let _ = writeln!(
+            out,
+            "huddle_hub_message_seconds_bucket{{le=\"+Inf\"}} {count}"
+        );
+        let sum = self.latency_sum_micros.load(r) as f64 / 1e6;
+        let _ = writeln!(out, "huddle_hub_message_seconds_sum {sum}");
+        let _ = writeln!(out, "huddle_hub_message_seconds_count {count}");
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latencies_land_in_cumulative_buckets() {
+        let m = Metrics::default();
+        m.connection_opened();
+        m.message_committed(Duration::from_micros(800));
+        m.message_committed(Duration::from_millis(30));
+        let text = m.render(1, 2);
+        assert!(text.contains("huddle_hub_connections 1\n"), "{text}");
+        assert!(text.contains("huddle_hub_messages_total 2\n"));
+        assert!(text.contains("huddle_hub_message_seconds_bucket{le=\"0.0005\"} 0\n"));
+        assert!(text.contains("huddle_hub_message_seconds_bucket{le=\"0.001\"} 1\n"));
+        assert!(text.contains("huddle_hub_message_seconds_bucket{le=\"0.05\"} 2\n"));
+        assert!(text.contains("huddle_hub_message_seconds_count 2\n"));
+    }
+}

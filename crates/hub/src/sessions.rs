@@ -1,0 +1,392 @@
+//! IM sessions in the database: reading them, and the changes the writer makes, each with
+//! the events it owes to the participants.
+
+use huddle_protocol::{
+    AgentProfile, ConsultContext, EndReason, ErrorCode, ErrorFrame, Event, Message, Reply,
+    ServerFrame, SessionEnd, SessionInfo, SessionState, SessionTranscript,
+};
+use sqlx::{Sqlite, SqliteConnection};
+
+use crate::registry::Outgoing;
+
+/// Longest client-chosen id.
+pub const MAX_ID_CHARS: usize = 64;
+
+/// Whether a client-chosen id has the allowed form.
+pub fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= MAX_ID_CHARS
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// A refusal: its code and message.
+pub fn refusal(code: ErrorCode, message: impl Into<String>) -> ErrorFrame {
+    ErrorFrame::new(code, message)
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    id: String,
+    state: String,
+    end_reason: Option<String>,
+    ended_by: Option<i64>,
+    ended_at: Option<i64>,
+    created_at: i64,
+    invite_expires_at: i64,
+    interaction_id: Option<String>,
+    first_message_id: Option<String>,
+    inviter_id: i64,
+    inviter_login: String,
+    inviter_name: String,
+    target_id: i64,
+    target_login: String,
+    target_name: String,
+}
+
+/// The columns of a [`SessionRow`], as a literal so that queries stay literal SQL.
+macro_rules! session_select {
+    () => {
+        "SELECT s.id, s.state, s.end_reason, s.ended_by, s.ended_at, s.created_at,
+        s.invite_expires_at, s.interaction_id, s.first_message_id,
+        i.id AS inviter_id, i.login AS inviter_login, i.display_name AS inviter_name,
+        t.id AS target_id, t.login AS target_login, t.display_name AS target_name
+    FROM im_sessions s JOIN agents i ON i.id = s.inviter JOIN agents t ON t.id = s.target"
+    };
+}
+
+fn parse_state(s: &str) -> SessionState {
+    match s {
+        "inviting" => SessionState::Inviting,
+        "connected" => SessionState::Connected,
+        _ => SessionState::Ended,
+    }
+}
+
+fn state_name(s: SessionState) -> &'static str {
+    match s {
+        SessionState::Inviting => "inviting",
+        SessionState::Connected => "connected",
+        SessionState::Ended => "ended",
+    }
+}
+
+fn reason_name(r: EndReason) -> &'static str {
+    match r {
+        EndReason::Rejected => "rejected",
+        EndReason::Cancelled => "cancelled",
+        EndReason::TimedOut => "timed_out",
+        EndReason::Ended => "ended",
+    }
+}
+
+fn parse_reason(r: &str) -> EndReason {
+    match r {
+        "rejected" => EndReason::Rejected,
+        "cancelled" => EndReason::Cancelled,
+        "timed_out" => EndReason::TimedOut,
+        _ => EndReason::Ended,
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct MessageRow {
+    session_id: String,
+    seq: i64,
+    id: String,
+    sender: i64,
+    text: String,
+    at: i64,
+}
+
+impl From<MessageRow> for Message {
+    fn from(m: MessageRow) -> Self {
+        Message {
+            id: m.id,
+            session_id: m.session_id,
+            seq: m.seq,
+            from: m.sender,
+            text: m.text,
+            at: m.at,
+        }
+    }
+}
+
+/// Reads one session, or `None`.
+pub async fn load(db: &mut SqliteConnection, id: &str) -> sqlx::Result<Option<SessionInfo>> {
+    let row: Option<SessionRow> = sqlx::query_as(concat!(session_select!(), " WHERE s.id = ?"))
+        .bind(id)
+        .fetch_optional(&mut *db)
+        .await?;
+    match row {
+        Some(row) => Ok(Some(to_info(db, row).await?)),
+        None => Ok(None),
+    }
+}
+
+async fn to_info(db: &mut SqliteConnection, row: SessionRow) -> sqlx::Result<SessionInfo> {
+    let first_message = match &row.first_message_id {
+        Some(mid) => sqlx::query_as::<_, MessageRow>(
+            "SELECT session_id, seq, id, sender, text, at FROM messages WHERE session_id = ? AND id = ?",
+        )
+        .bind(&row.id)
+        .bind(mid)
+        .fetch_optional(&mut *db)
+        .await?
+        .map(Message::from),
+        None => None,
+    };
+    let state = parse_state(&row.state);
+    let end = match (state, row.end_reason.as_deref(), row.ended_at) {
+        (SessionState::Ended, Some(reason), Some(at)) => Some(SessionEnd {
+            reason: parse_reason(reason),
+            by: row.ended_by,
+            at,
+        }),
+        _ => None,
+    };
+    Ok(SessionInfo {
+        id: row.id,
+        inviter: AgentProfile {
+            id: row.inviter_id,
+            login: row.inviter_login,
+            display_name: row.inviter_name,
+        },
+        target: AgentProfile {
+            id: row.target_id,
+            login: row.target_login,
+            display_name: row.target_name,
+        },
+        state,
+        end,
+        created_at: row.created_at,
+        invite_expires_at: row.invite_expires_at,
+        first_message,
+        context: row
+            .interaction_id
+            .map(|interaction_id| ConsultContext { interaction_id }),
+    })
+}
+
+/// The transcript of a session, in order.
+pub async fn messages(db: &mut SqliteConnection, session_id: &str) -> sqlx::Result<Vec<Message>> {
+    Ok(sqlx::query_as::<_, MessageRow>(
+        "SELECT session_id, seq, id, sender, text, at FROM messages WHERE session_id = ? ORDER BY seq",
+    )
+    .bind(session_id)
+    .fetch_all(&mut *db)
+    .await?
+    .into_iter()
+    .map(Message::from)
+    .collect())
+}
+
+/// The agent's open sessions and those ended since `ended_since`, with transcripts.
+pub async fn snapshot(
+    db: &mut SqliteConnection,
+    agent_id: i64,
+    ended_since: i64,
+) -> sqlx::Result<Vec<SessionTranscript>> {
+    let rows: Vec<SessionRow> = sqlx::query_as(concat!(
+        session_select!(),
+        " WHERE (s.inviter = ?1 OR s.target = ?1)
+           AND (s.state <> 'ended' OR s.ended_at >= ?2)
+         ORDER BY s.created_at"
+    ))
+    .bind(agent_id)
+    .bind(ended_since)
+    .fetch_all(&mut *db)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let session = to_info(db, row).await?;
+        let messages = messages(db, &session.id).await?;
+        out.push(SessionTranscript { session, messages });
+    }
+    Ok(out)
+}
+
+/// Open sessions an agent is part of.
+pub async fn open_count(db: &mut SqliteConnection, agent_id: i64) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM im_sessions WHERE state <> 'ended' AND (inviter = ?1 OR target = ?1)",
+    )
+    .bind(agent_id)
+    .fetch_one(db)
+    .await
+}
+
+/// Inserts a new session in the inviting state.
+pub async fn insert(
+    db: &mut SqliteConnection,
+    id: &str,
+    inviter: i64,
+    target: i64,
+    now: i64,
+    expires_at: i64,
+    context: Option<&ConsultContext>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO im_sessions (id, inviter, target, state, created_at, invite_expires_at, interaction_id)
+         VALUES (?, ?, ?, 'inviting', ?, ?, ?)",
+    )
+    .bind(id)
+    .bind(inviter)
+    .bind(target)
+    .bind(now)
+    .bind(expires_at)
+    .bind(context.map(|c| c.interaction_id.as_str()))
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Marks a message as the one that came with the invitation.
+pub async fn set_first_message(
+    db: &mut SqliteConnection,
+    session_id: &str,
+    message_id: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE im_sessions SET first_message_id = ? WHERE id = ?")
+        .bind(message_id)
+        .bind(session_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Moves a session to another state.
+pub async fn set_state(
+    db: &mut SqliteConnection,
+    id: &str,
+    state: SessionState,
+    end: Option<&SessionEnd>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE im_sessions SET state = ?, end_reason = ?, ended_by = ?, ended_at = ? WHERE id = ?",
+    )
+    .bind(state_name(state))
+    .bind(end.map(|e| reason_name(e.reason)))
+    .bind(end.and_then(|e| e.by))
+    .bind(end.map(|e| e.at))
+    .bind(id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A message already stored under this id in the session, if any.
+pub async fn find_message(
+    db: &mut SqliteConnection,
+    session_id: &str,
+    message_id: &str,
+) -> sqlx::Result<Option<Message>> {
+    Ok(sqlx::query_as::<_, MessageRow>(
+        "SELECT session_id, seq, id, sender, text, at FROM messages WHERE session_id = ? AND id = ?",
+    )
+    .bind(session_id)
+    .bind(message_id)
+    .fetch_optional(db)
+    .await?
+    .map(Message::from))
+}
+
+/// Appends a message to a session's transcript with the next number.
+pub async fn append_message(
+    db: &mut SqliteConnection,
+    session_id: &str,
+    message_id: &str,
+    sender: i64,
+    text: &str,
+    now: i64,
+) -> sqlx::Result<Message> {
+    let seq: i64 = sqlx::query_scalar(
+        "UPDATE im_sessions SET last_message_seq = last_message_seq + 1 WHERE id = ? RETURNING last_message_seq",
+    )
+    .bind(session_id)
+    .fetch_one(&mut *db)
+    .await?;
+    sqlx::query(
+        "INSERT INTO messages (session_id, seq, id, sender, text, at) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(session_id)
+    .bind(seq)
+    .bind(message_id)
+    .bind(sender)
+    .bind(text)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(Message {
+        id: message_id.to_string(),
+        session_id: session_id.to_string(),
+        seq,
+        from: sender,
+        text: text.to_string(),
+        at: now,
+    })
+}
+
+/// Numbers an event for an agent and stores it for replay; returns the frame to deliver.
+pub async fn append_event(
+    db: &mut SqliteConnection,
+    agent_id: i64,
+    event: Event,
+    now: i64,
+) -> sqlx::Result<(i64, Outgoing)> {
+    let seq: i64 = sqlx::query_scalar(
+        "UPDATE agents SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq",
+    )
+    .bind(agent_id)
+    .fetch_one(&mut *db)
+    .await?;
+    let frame = Outgoing::new(
+        Some(seq),
+        &ServerFrame {
+            re: None,
+            reply: Reply::Event { seq, event },
+        },
+    );
+    sqlx::query("INSERT INTO events (agent_id, seq, at, body) VALUES (?, ?, ?, ?)")
+        .bind(agent_id)
+        .bind(seq)
+        .bind(now)
+        .bind(&*frame.text)
+        .execute(db)
+        .await?;
+    Ok((agent_id, frame))
+}
+
+/// The events of an agent after `after`, in order, as stored frames; `None` when some of
+/// them are no longer kept.
+pub async fn events_after(
+    db: impl sqlx::Executor<'_, Database = Sqlite> + Copy,
+    agent_id: i64,
+    after: i64,
+) -> sqlx::Result<Option<Vec<Outgoing>>> {
+    let last: i64 = sqlx::query_scalar("SELECT last_seq FROM agents WHERE id = ?")
+        .bind(agent_id)
+        .fetch_one(db)
+        .await?;
+    if after >= last {
+        return Ok(Some(Vec::new()));
+    }
+    let rows: Vec<(i64, String)> =
+        sqlx::query_as("SELECT seq, body FROM events WHERE agent_id = ? AND seq > ? ORDER BY seq")
+            .bind(agent_id)
+            .bind(after)
+            .fetch_all(db)
+            .await?;
+    if rows.first().map(|r| r.0) != Some(after + 1) {
+        return Ok(None);
+    }
+    Ok(Some(
+        rows.into_iter()
+            .map(|(seq, body)| Outgoing {
+                seq: Some(seq),
+                text: body.into(),
+            })
+            .collect(),
+    ))
+}

@@ -1,0 +1,531 @@
+//! The one task that changes IM sessions. Each change runs in its own transaction, is
+//! committed, and only then are its events delivered and the request answered; running
+//! the changes one after another keeps every agent's events in the order of their numbers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use huddle_protocol::{
+    ConsultContext, EndReason, ErrorCode, ErrorFrame, Event, FirstMessage, Reply, SessionEnd,
+    SessionInfo, SessionState,
+};
+use sqlx::{SqliteConnection, SqlitePool};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::accounts::{self, Account};
+use crate::config::Config;
+use crate::registry::{Outgoing, Registry};
+use crate::sessions::{self, refusal, valid_id};
+use crate::store::now_millis;
+
+/// A change to IM sessions, asked for by an agent (or by the invitation clock).
+pub enum Change {
+    /// Invite an agent.
+    Invite {
+        inviter: Account,
+        session_id: String,
+        target: i64,
+        first_message: Option<FirstMessage>,
+        context: Option<ConsultContext>,
+    },
+    /// The target accepts.
+    Accept { agent_id: i64, session_id: String },
+    /// The target rejects.
+    Reject { agent_id: i64, session_id: String },
+    /// The inviter withdraws.
+    Cancel { agent_id: i64, session_id: String },
+    /// A participant ends a connected session.
+    End { agent_id: i64, session_id: String },
+    /// A participant sends a message.
+    Send {
+        agent_id: i64,
+        session_id: String,
+        message_id: String,
+        text: String,
+    },
+    /// An invitation's time is up.
+    Expire { session_id: String },
+}
+
+struct Job {
+    change: Change,
+    answer: oneshot::Sender<Result<Reply, ErrorFrame>>,
+}
+
+/// The handle through which connections ask for changes.
+#[derive(Clone)]
+pub struct Writer {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    /// Starts the writer task, and the clocks of invitations still pending in the database.
+    pub async fn start(
+        db: SqlitePool,
+        registry: Arc<Registry>,
+        config: Config,
+    ) -> anyhow::Result<Self> {
+        let (jobs, queue) = mpsc::channel(1024);
+        let writer = Self { jobs };
+        let pending: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT id, invite_expires_at FROM im_sessions WHERE state = 'inviting'",
+        )
+        .fetch_all(&db)
+        .await?;
+        let task = Task {
+            db,
+            registry,
+            config,
+            writer: writer.clone(),
+        };
+        tokio::spawn(task.run(queue));
+        for (id, expires_at) in pending {
+            writer.expire_at(id, expires_at);
+        }
+        Ok(writer)
+    }
+
+    /// Asks for a change and waits for its answer.
+    pub async fn change(&self, change: Change) -> Result<Reply, ErrorFrame> {
+        let (answer, answered) = oneshot::channel();
+        let stopped = || refusal(ErrorCode::Internal, "the hub is stopping");
+        self.jobs
+            .send(Job { change, answer })
+            .await
+            .map_err(|_| stopped())?;
+        answered.await.map_err(|_| stopped())?
+    }
+
+    fn expire_at(&self, session_id: String, at: i64) {
+        let writer = self.clone();
+        tokio::spawn(async move {
+            let wait = u64::try_from(at - now_millis()).unwrap_or(0);
+            tokio::time::sleep(Duration::from_millis(wait)).await;
+            // An invitation answered meanwhile is refused as in the wrong state: nothing to do.
+            let _ = writer.change(Change::Expire { session_id }).await;
+        });
+    }
+}
+
+struct Task {
+    db: SqlitePool,
+    registry: Arc<Registry>,
+    config: Config,
+    writer: Writer,
+}
+
+/// What a change produced: the answer, and events to deliver once committed.
+struct Outcome {
+    reply: Reply,
+    events: Vec<(i64, Outgoing)>,
+    /// An invitation whose clock must start.
+    expires: Option<(String, i64)>,
+}
+
+impl Outcome {
+    fn reply(reply: Reply) -> Self {
+        Self {
+            reply,
+            events: Vec::new(),
+            expires: None,
+        }
+    }
+}
+
+type Refusal = ErrorFrame;
+
+fn internal(e: impl std::fmt::Display) -> Refusal {
+    tracing::error!(error = %e, "database failure in a session change");
+    refusal(
+        ErrorCode::Internal,
+        "the hub could not store the change; try again",
+    )
+}
+
+impl Task {
+    async fn run(self, mut queue: mpsc::Receiver<Job>) {
+        while let Some(job) = queue.recv().await {
+            let result = self.apply(job.change).await;
+            let _ = job.answer.send(result);
+        }
+    }
+
+    async fn apply(&self, change: Change) -> Result<Reply, Refusal> {
+        let mut tx = self
+            .db
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(internal)?;
+        let outcome = match self.decide(&mut tx, change).await {
+            Ok(outcome) => outcome,
+            Err(refused) => {
+                // Nothing of a refused change is kept.
+                tx.rollback().await.map_err(internal)?;
+                return Err(refused);
+            }
+        };
+        tx.commit().await.map_err(internal)?;
+        for (agent_id, frame) in &outcome.events {
+            self.registry.send_to(*agent_id, frame);
+        }
+        if let Some((id, at)) = outcome.expires {
+            self.writer.expire_at(id, at);
+        }
+        Ok(outcome.reply)
+    }
+
+    async fn decide(&self, db: &mut SqliteConnection, change: Change) -> Result<Outcome, Refusal> {
+        let now = now_millis();
+        match change {
+            Change::Invite {
+                inviter,
+                session_id,
+                target,
+                first_message,
+                context,
+            } => {
+                self.invite(db, now, inviter, session_id, target, first_message, context)
+                    .await
+            }
+            Change::Accept {
+                agent_id,
+                session_id,
+            } => {
+                let session = self.participant(db, agent_id, &session_id).await?;
+                require(
+                    &session,
+                    SessionState::Inviting,
+                    session.target.id == agent_id,
+                    "only the invited agent can accept",
+                )?;
+                self.transition(db, now, session, SessionState::Connected, None)
+                    .await
+            }
+            Change::Reject {
+                agent_id,
+                session_id,
+            } => {
+                let session = self.participant(db, agent_id, &session_id).await?;
+                require(
+                    &session,
+                    SessionState::Inviting,
+                    session.target.id == agent_id,
+                    "only the invited agent can reject",
+                )?;
+                self.end(db, now, session, EndReason::Rejected, Some(agent_id))
+                    .await
+            }
+            Change::Cancel {
+                agent_id,
+                session_id,
+            } => {
+                let session = self.participant(db, agent_id, &session_id).await?;
+                require(
+                    &session,
+                    SessionState::Inviting,
+                    session.inviter.id == agent_id,
+                    "only the inviter can cancel",
+                )?;
+                self.end(db, now, session, EndReason::Cancelled, Some(agent_id))
+                    .await
+            }
+            Change::End {
+                agent_id,
+                session_id,
+            } => {
+                let session = self.participant(db, agent_id, &session_id).await?;
+                require(&session, SessionState::Connected, true, "")?;
+                self.end(db, now, session, EndReason::Ended, Some(agent_id))
+                    .await
+            }
+            Change::Expire { session_id } => {
+                let session = sessions::load(db, &session_id)
+                    .await
+                    .map_err(internal)?
+                    .ok_or_else(|| refusal(ErrorCode::UnknownSession, "no such session"))?;
+                require(&session, SessionState::Inviting, true, "")?;
+                self.end(db, now, session, EndReason::TimedOut, None).await
+            }
+            Change::Send {
+                agent_id,
+                session_id,
+                message_id,
+                text,
+            } => {
+                if !valid_id(&message_id) {
+                    return Err(invalid_id("message_id"));
+                }
+                self.check_text(&text)?;
+                let session = self.participant(db, agent_id, &session_id).await?;
+                if let Some(existing) = sessions::find_message(db, &session_id, &message_id)
+                    .await
+                    .map_err(internal)?
+                {
+                    // A retry of a committed message: the same answer, nothing new.
+                    if existing.text == text && existing.from == agent_id {
+                        return Ok(Outcome::reply(Reply::Sent { message: existing }));
+                    }
+                    return Err(refusal(
+                        ErrorCode::IdConflict,
+                        "this message id is already used for another message",
+                    ));
+                }
+                require(&session, SessionState::Connected, true, "")?;
+                let message =
+                    sessions::append_message(db, &session_id, &message_id, agent_id, &text, now)
+                        .await
+                        .map_err(internal)?;
+                let mut events = Vec::with_capacity(2);
+                for who in [session.inviter.id, session.target.id] {
+                    let event = Event::Message {
+                        message: message.clone(),
+                    };
+                    events.push(
+                        sessions::append_event(db, who, event, now)
+                            .await
+                            .map_err(internal)?,
+                    );
+                }
+                Ok(Outcome {
+                    reply: Reply::Sent { message },
+                    events,
+                    expires: None,
+                })
+            }
+        }
+    }
+
+    fn check_text(&self, text: &str) -> Result<(), Refusal> {
+        if text.trim().is_empty() {
+            return Err(refusal(
+                ErrorCode::InvalidMessage,
+                "a message needs some text",
+            ));
+        }
+        let max = self.config.limits.max_message_chars;
+        if text.chars().count() > max {
+            return Err(refusal(
+                ErrorCode::MessageTooLong,
+                format!("a message may have at most {max} characters"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The session, if the agent takes part in it; otherwise the same refusal as for a
+    /// session that does not exist.
+    async fn participant(
+        &self,
+        db: &mut SqliteConnection,
+        agent_id: i64,
+        session_id: &str,
+    ) -> Result<SessionInfo, Refusal> {
+        let unknown = || {
+            refusal(
+                ErrorCode::UnknownSession,
+                "you have no session with this id",
+            )
+        };
+        if !valid_id(session_id) {
+            return Err(invalid_id("session_id"));
+        }
+        let session = sessions::load(db, session_id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(unknown)?;
+        if session.inviter.id != agent_id && session.target.id != agent_id {
+            return Err(unknown());
+        }
+        Ok(session)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn invite(
+        &self,
+        db: &mut SqliteConnection,
+        now: i64,
+        inviter: Account,
+        session_id: String,
+        target: i64,
+        first_message: Option<FirstMessage>,
+        context: Option<ConsultContext>,
+    ) -> Result<Outcome, Refusal> {
+        if !valid_id(&session_id) {
+            return Err(invalid_id("session_id"));
+        }
+        if let Some(first) = &first_message {
+            if !valid_id(&first.id) {
+                return Err(invalid_id("first_message.id"));
+            }
+            self.check_text(&first.text)?;
+        }
+        if let Some(existing) = sessions::load(db, &session_id).await.map_err(internal)? {
+            let same = existing.inviter.id == inviter.id
+                && existing.target.id == target
+                && existing.context == context
+                && existing.first_message.as_ref().map(|m| (&m.id, &m.text))
+                    == first_message.as_ref().map(|m| (&m.id, &m.text));
+            if same {
+                return Ok(Outcome::reply(Reply::Session {
+                    session: Box::new(existing),
+                }));
+            }
+            return Err(refusal(
+                ErrorCode::IdConflict,
+                "this session id is already used for another session",
+            ));
+        }
+        if !inviter.can_start_im {
+            return Err(refusal(
+                ErrorCode::StartNotPermitted,
+                "your account may receive IMs but not start them",
+            ));
+        }
+        if target == inviter.id {
+            return Err(refusal(
+                ErrorCode::InvalidTarget,
+                "you cannot invite yourself",
+            ));
+        }
+        let target_account = accounts::by_id(&self.db, target).await.map_err(internal)?;
+        match target_account {
+            Some(t) if !t.disabled && t.im_enabled => {}
+            _ => {
+                return Err(refusal(
+                    ErrorCode::UnknownTarget,
+                    "no agent with this id can receive IMs",
+                ))
+            }
+        }
+        let max = i64::from(self.config.limits.max_open_sessions);
+        for (who, whose) in [(inviter.id, "you have"), (target, "the invited agent has")] {
+            if sessions::open_count(db, who).await.map_err(internal)? >= max {
+                return Err(refusal(
+                    ErrorCode::TooManySessions,
+                    format!("{whose} {max} open sessions already; end one first"),
+                ));
+            }
+        }
+        let expires_at =
+            now + i64::try_from(self.config.invite_timeout_secs * 1000).unwrap_or(i64::MAX);
+        sessions::insert(
+            db,
+            &session_id,
+            inviter.id,
+            target,
+            now,
+            expires_at,
+            context.as_ref(),
+        )
+        .await
+        .map_err(internal)?;
+        if let Some(first) = &first_message {
+            sessions::append_message(db, &session_id, &first.id, inviter.id, &first.text, now)
+                .await
+                .map_err(internal)?;
+            sessions::set_first_message(db, &session_id, &first.id)
+                .await
+                .map_err(internal)?;
+        }
+        let session = sessions::load(db, &session_id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(|| internal("the new session vanished"))?;
+        let mut outcome = self.announce(db, now, session).await?;
+        outcome.expires = Some((session_id, expires_at));
+        Ok(outcome)
+    }
+
+    async fn end(
+        &self,
+        db: &mut SqliteConnection,
+        now: i64,
+        session: SessionInfo,
+        reason: EndReason,
+        by: Option<i64>,
+    ) -> Result<Outcome, Refusal> {
+        let end = SessionEnd {
+            reason,
+            by,
+            at: now,
+        };
+        self.transition(db, now, session, SessionState::Ended, Some(end))
+            .await
+    }
+
+    async fn transition(
+        &self,
+        db: &mut SqliteConnection,
+        now: i64,
+        mut session: SessionInfo,
+        state: SessionState,
+        end: Option<SessionEnd>,
+    ) -> Result<Outcome, Refusal> {
+        sessions::set_state(db, &session.id, state, end.as_ref())
+            .await
+            .map_err(internal)?;
+        session.state = state;
+        session.end = end;
+        let mut outcome = self.announce(db, now, session).await?;
+        outcome.reply = Reply::Ok;
+        Ok(outcome)
+    }
+
+    /// Numbers a session event for both participants; the answer is the session.
+    async fn announce(
+        &self,
+        db: &mut SqliteConnection,
+        now: i64,
+        session: SessionInfo,
+    ) -> Result<Outcome, Refusal> {
+        let mut events = Vec::with_capacity(2);
+        for who in [session.inviter.id, session.target.id] {
+            let event = Event::Session {
+                session: Box::new(session.clone()),
+            };
+            events.push(
+                sessions::append_event(db, who, event, now)
+                    .await
+                    .map_err(internal)?,
+            );
+        }
+        Ok(Outcome {
+            reply: Reply::Session {
+                session: Box::new(session),
+            },
+            events,
+            expires: None,
+        })
+    }
+}
+
+fn invalid_id(field: &str) -> Refusal {
+    refusal(
+        ErrorCode::InvalidId,
+        format!("{field} must be 1 to 64 characters among A-Z, a-z, 0-9, '-' and '_'"),
+    )
+}
+
+/// Checks the session's state and who asks, with the refusal a client can act on.
+fn require(
+    session: &SessionInfo,
+    state: SessionState,
+    allowed: bool,
+    who: &str,
+) -> Result<(), Refusal> {
+    if session.state != state {
+        let now = match session.state {
+            SessionState::Inviting => "still an invitation",
+            SessionState::Connected => "connected",
+            SessionState::Ended => "ended",
+        };
+        return Err(refusal(
+            ErrorCode::WrongState,
+            format!("the session is {now}"),
+        ));
+    }
+    if !allowed {
+        return Err(refusal(ErrorCode::WrongState, who.to_string()));
+    }
+    Ok(())
+}

@@ -1,0 +1,216 @@
+//! A small raw-WebSocket client for the hub's tests: requests are answered by `re`, and
+//! everything else the hub sends is kept to be awaited by kind.
+
+#![allow(dead_code)] // Each test file uses its own part.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use huddle_hub::{accounts, Config, RunningHub};
+use serde_json::{json, Value};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub const DEADLINE: Duration = Duration::from_secs(10);
+
+pub struct TestHub {
+    pub hub: RunningHub,
+    pub dir: tempfile::TempDir,
+}
+
+/// Three agents who may use IM: ana, ben, cho (password `<login>-password`).
+pub const AGENTS: [(&str, &str); 3] = [
+    ("ana", "Ana Lima"),
+    ("ben", "Ben Okafor"),
+    ("cho", "Chloé Martin"),
+];
+
+pub async fn hub_with(tune: impl FnOnce(&mut Config)) -> TestHub {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("hub.db");
+    let db = huddle_hub::store::open(&database).await.unwrap();
+    for (login, name) in AGENTS {
+        accounts::add(&db, login, name, &format!("{login}-password"))
+            .await
+            .unwrap();
+    }
+    db.close().await;
+    let mut config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database,
+        ..Config::default()
+    };
+    tune(&mut config);
+    TestHub {
+        hub: huddle_hub::start(config).await.unwrap(),
+        dir,
+    }
+}
+
+pub async fn hub() -> TestHub {
+    hub_with(|_| {}).await
+}
+
+pub struct Client {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    next_req: u64,
+    /// Frames that answered no request, in arrival order.
+    pub inbox: VecDeque<Value>,
+    pub id: i64,
+    pub token: String,
+    /// The highest event number seen.
+    pub seq: i64,
+}
+
+impl Client {
+    pub async fn connect(url: &str) -> Self {
+        let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        let mut c = Client {
+            ws,
+            next_req: 1,
+            inbox: VecDeque::new(),
+            id: 0,
+            token: String::new(),
+            seq: 0,
+        };
+        let welcome = c
+            .request(json!({"type": "hello", "protocol": 1, "client": "test"}))
+            .await;
+        assert_eq!(welcome["type"], "welcome", "{welcome}");
+        c
+    }
+
+    /// Connects and logs in; panics if the login fails.
+    pub async fn login(hub: &TestHub, login: &str) -> Self {
+        let mut c = Self::connect(&hub.hub.ws_url()).await;
+        let reply = c
+            .request(
+                json!({"type": "login", "login": login, "password": format!("{login}-password")}),
+            )
+            .await;
+        assert_eq!(reply["type"], "logged_in", "{reply}");
+        c.id = reply["agent"]["id"].as_i64().unwrap();
+        c.token = reply["token"].as_str().unwrap().to_string();
+        c.seq = reply["seq"].as_i64().unwrap();
+        c
+    }
+
+    async fn recv(&mut self) -> Option<Value> {
+        loop {
+            let message = tokio::time::timeout(DEADLINE, self.ws.next())
+                .await
+                .expect("no frame before the deadline")?;
+            match message {
+                Ok(Message::Text(t)) => {
+                    let v: Value = serde_json::from_str(t.as_str()).unwrap();
+                    if v["type"] == "event" {
+                        let seq = v["seq"].as_i64().unwrap();
+                        assert!(
+                            seq > self.seq,
+                            "event {seq} again or out of order after {}",
+                            self.seq
+                        );
+                        assert_eq!(seq, self.seq + 1, "a gap before event {seq}");
+                        self.seq = seq;
+                    }
+                    return Some(v);
+                }
+                Ok(Message::Close(_)) | Err(_) => return None,
+                Ok(_) => {}
+            }
+        }
+    }
+
+    pub async fn send_raw(&mut self, message: Message) {
+        self.ws.send(message).await.unwrap();
+    }
+
+    /// Sends a request and returns its answer; other frames go to the inbox.
+    pub async fn request(&mut self, mut frame: Value) -> Value {
+        let req = self.next_req;
+        self.next_req += 1;
+        frame["req"] = json!(req);
+        self.ws
+            .send(Message::Text(frame.to_string().into()))
+            .await
+            .unwrap();
+        loop {
+            let v = self
+                .recv()
+                .await
+                .expect("connection ended before the answer");
+            if v["re"] == json!(req) {
+                return v;
+            }
+            self.inbox.push_back(v);
+        }
+    }
+
+    /// Waits for the next frame (not an answer) that `accept` takes, keeping the others.
+    pub async fn wait_for(&mut self, what: &str, accept: impl Fn(&Value) -> bool) -> Value {
+        if let Some(i) = self.inbox.iter().position(&accept) {
+            return self.inbox.remove(i).unwrap();
+        }
+        let found = tokio::time::timeout(DEADLINE, async {
+            loop {
+                let v = self.recv().await?;
+                if accept(&v) {
+                    return Some(v);
+                }
+                self.inbox.push_back(v);
+            }
+        })
+        .await;
+        match found {
+            Ok(Some(v)) => v,
+            _ => panic!("never received {what}; inbox: {:?}", self.inbox),
+        }
+    }
+
+    /// Waits for a `session` event of this session in this state.
+    pub async fn session_event(&mut self, session_id: &str, state: &str) -> Value {
+        self.wait_for(&format!("session {session_id} {state}"), |v| {
+            v["event"] == "session"
+                && v["session"]["id"] == session_id
+                && v["session"]["state"] == state
+        })
+        .await
+    }
+
+    /// Waits for the `message` event of this message.
+    pub async fn message_event(&mut self, message_id: &str) -> Value {
+        self.wait_for(&format!("message {message_id}"), |v| {
+            v["event"] == "message" && v["message"]["id"] == message_id
+        })
+        .await
+    }
+
+    /// Whether the connection was closed by the hub (within the deadline).
+    pub async fn closed(&mut self) -> bool {
+        tokio::time::timeout(DEADLINE, async { while self.recv().await.is_some() {} })
+            .await
+            .is_ok()
+    }
+}
+
+/// Invites `target` from `inviter` and returns the answer.
+pub async fn invite(inviter: &mut Client, session_id: &str, target: i64) -> Value {
+    inviter
+        .request(json!({"type": "invite", "session_id": session_id, "target": target}))
+        .await
+}
+
+/// Opens a connected session between two clients.
+pub async fn connected(inviter: &mut Client, target: &mut Client, session_id: &str) {
+    let reply = invite(inviter, session_id, target.id).await;
+    assert_eq!(reply["type"], "session", "{reply}");
+    target.session_event(session_id, "inviting").await;
+    let reply = target
+        .request(json!({"type": "accept", "session_id": session_id}))
+        .await;
+    assert_eq!(reply["type"], "ok", "{reply}");
+    inviter.session_event(session_id, "connected").await;
+    target.session_event(session_id, "connected").await;
+}

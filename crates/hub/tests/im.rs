@@ -1,0 +1,486 @@
+//! IM sessions over real WebSockets: invitations and their outcomes, messages, refusals,
+//! several devices, and resuming without loss.
+
+mod common;
+
+use common::{connected, hub, hub_with, invite, Client};
+use serde_json::json;
+
+#[tokio::test]
+async fn an_invitation_accepted_carries_messages_both_ways_in_order_until_ended() {
+    let hub = hub().await;
+    let mut ana = Client::login(&hub, "ana").await;
+    let mut ben = Client::login(&hub, "ben").await;
+
+    let reply = ana
+        .request(
+            json!({"type": "invite", "session_id": "s-1", "target": ben.id,
+                        "first_message": {"id": "m-0", "text": "Got a minute?"}}),
+        )
+        .await;
+    assert_eq!(reply["type"], "session", "{reply}");
+    assert_eq!(reply["session"]["state"], "inviting");
+    let invited = ben.session_event("s-1", "inviting").await;
+    assert_eq!(invited["session"]["inviter"]["display_name"], "Ana Lima");
+    assert_eq!(invited["session"]["first_message"]["text"], "Got a minute?");
+    assert_eq!(invited["session"]["first_message"]["seq"], 1);
+    ana.session_event("s-1", "inviting").await;
+
+    assert_eq!(
+        ben.request(json!({"type": "accept", "session_id": "s-1"}))
+            .await["type"],
+        "ok"
+    );
+    ana.session_event("s-1", "connected").await;
+    ben.session_event("s-1", "connected").await;
+
+    for (i, (who, text)) in [("ben", "Sure"), ("ana", "Thanks!"), ("ben", "What's up?")]
+        .into_iter()
+        .enumerate()
+    {
+        let sender = if who == "ana" { &mut ana } else { &mut ben };
+        let id = format!("m-{}", i + 1);
+        let sent = sender
+            .request(json!({"type": "send", "session_id": "s-1", "message_id": id, "text": text}))
+            .await;
+        assert_eq!(sent["type"], "sent", "{sent}");
+        assert_eq!(
+            sent["message"]["seq"],
+            i as i64 + 2,
+            "the hub numbers messages in order"
+        );
+        for c in [&mut ana, &mut ben] {
+            let event = c.message_event(&id).await;
+            assert_eq!(event["message"]["text"], text);
+            assert_eq!(event["message"]["seq"], sent["message"]["seq"]);
+        }
+    }
+
+    assert_eq!(
+        ben.request(json!({"type": "end", "session_id": "s-1"}))
+            .await["type"],
+        "ok"
+    );
+    let ben_id = ben.id;
+    for c in [&mut ana, &mut ben] {
+        let ended = c.session_event("s-1", "ended").await;
+        assert_eq!(ended["session"]["end"]["reason"], "ended");
+        assert_eq!(ended["session"]["end"]["by"], ben_id);
+    }
+    let late = ana
+        .request(
+            json!({"type": "send", "session_id": "s-1", "message_id": "m-9", "text": "hello?"}),
+        )
+        .await;
+    assert_eq!(late["code"], "wrong_state", "{late}");
+}
+
+#[tokio::test]
+async fn rejected_and_cancelled_invitations_tell_both_sides() {
+    let hub = hub().await;
+    let mut ana = Client::login(&hub, "ana").await;
+    let mut ben = Client::login(&hub, "ben").await;
+
+    invite(&mut ana, "s-r", ben.id).await;
+    ben.session_event("s-r", "inviting").await;
+    assert_eq!(
+        ben.request(json!({"type": "reject", "session_id": "s-r"}))
+            .await["type"],
+        "ok"
+    );
+    let ended = ana.session_event("s-r", "ended").await;
+    assert_eq!(ended["session"]["end"]["reason"], "rejected");
+    assert_eq!(ended["session"]["end"]["by"], ben.id);
+
+    invite(&mut ana, "s-c", ben.id).await;
+    ben.session_event("s-c", "inviting").await;
+    let wrong = ben
+        .request(json!({"type": "cancel", "session_id": "s-c"}))
+        .await;
+    assert_eq!(
+        wrong["code"], "wrong_state",
+        "only the inviter cancels: {wrong}"
+    );
+    assert_eq!(
+        ana.request(json!({"type": "cancel", "session_id": "s-c"}))
+            .await["type"],
+        "ok"
+    );
+    let ended = ben.session_event("s-c", "ended").await;
+    assert_eq!(ended["session"]["end"]["reason"], "cancelled");
+    let late = ben
+        .request(json!({"type": "accept", "session_id": "s-c"}))
+        .await;
+    assert_eq!(late["code"], "wrong_state", "{late}");
+}
+
+#[tokio::test]
+async fn an_unanswered_invitation_times_out_for_both() {
+    let hub = hub_with(|c| c.invite_timeout_secs = 1).await;
+    let mut ana = Client::login(&hub, "ana").await;
+    let mut ben = Client::login(&hub, "ben").await;
+    invite(&mut ana, "s-t", ben.id).await;
+    for c in [&mut ana, &mut ben] {
+        let ended = c.session_event("s-t", "ended").await;
+        assert_eq!(ended["session"]["end"]["reason"], "timed_out");
+        assert!(ended["session"]["end"]["by"].is_null());
+    }
+}
+
+#[tokio::test]
+async fn requests_about_other_sessions_or_in_the_wrong_state_change_nothing() {
+    let hub = hub().await;
+    let mut ana = Client::login(&hub, "ana").await;
+    let mut ben = Client::login(&hub, "ben").await;
+    let mut cho = Client::login(&hub, "cho").await;
+    connected(&mut ana, &mut ben, "s-1").await;
+
+    for frame in [
+        json!({"type": "send", "session_id": "s-1", "message_id": "x", "text": "let me in"}),
+        json!({"type": "end", "session_id": "s-1"}),
+        json!({"type": "accept", "session_id": "s-1"}),
+        json!({"type": "send", "session_id": "no-such", "message_id": "x", "text": "hi"}),
+    ] {
+        let reply = cho.request(frame).await;
+        assert_eq!(reply["code"], "unknown_session", "{reply}");
+    }
+    let reply = ben
+        .request(json!({"type": "accept", "session_id": "s-1"}))
+        .await;
+    assert_eq!(reply["code"], "wrong_state", "{reply}");
+    let reply = ana
+        .request(json!({"type": "cancel", "session_id": "s-1"}))
+        .await;
+    assert_eq!(reply["code"], "wrong_state", "{reply}");
+
+    for (frame, code) in [
+        (
+            json!({"type": "invite", "session_id": "s-2", "target": ana.id}),
+            "invalid_target",
+        ),
+        (
+            json!({"type": "invite", "session_id": "s-2", "target": 9999}),
+            "unknown_target",
+        ),
+        (
+            json!({"type": "invite", "session_id": "bad id!", "target": ben.id}),
+            "invalid_id",
+        ),
+        (
+            json!({"type": "invite", "session_id": "s-1", "target": cho.id}),
+            "id_conflict",
+        ),
+        (
+            json!({"type": "send", "session_id": "s-1", "message_id": "m", "text": "   "}),
+            "invalid_message",
+        ),
+        (
+            json!({"type": "send", "session_id": "s-1", "message_id": "m", "text": "x".repeat(4001)}),
+            "message_too_long",
+        ),
+        (
+            json!({"type": "send", "session_id": "s-1", "message_id": "", "text": "hi"}),
+            "invalid_id",
+        ),
+        (
+            json!({"type": "set_presence", "presence": "offline"}),
+            "invalid_presence",
+        ),
+        (
+            json!({"type": "set_favorite", "agent_id": 9999, "favorite": true}),
+            "unknown_target",
+        ),
+    ] {
+        let reply = ana.request(frame.clone()).await;
+        assert_eq!(reply["code"], code, "{frame}: {reply}");
+    }
+    // The session is untouched: the transcript is empty and it is still connected.
+    let snapshot = ana.request(json!({"type": "snapshot"})).await;
+    let sessions = snapshot["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions[0]["session"]["state"], "connected");
+    assert_eq!(sessions[0]["messages"], json!([]));
+}
+
+#[tokio::test]
+async fn a_retried_message_is_stored_once_and_a_reused_id_is_refused() {
+    let hub = hub().await;
+    let mut ana = Client::login(&hub, "ana").await;
+    let mut ben = Client::login(&hub, "ben").await;
+    connected(&mut ana, &mut ben, "s-1").await;
+    let frame = json!({"type": "send", "session_id": "s-1", "message_id": "m-1", "text": "once"});
+    let first = ana.request(frame.clone()).await;
+    let again = ana.request(frame).await;
+    assert_eq!(first["type"], "sent", "{first}");
+    assert_eq!(
+        again["message"], first["message"],
+        "the retry gets the same answer"
+    );
+    let conflict = ana
+        .request(json!({"type": "send", "session_id": "s-1", "message_id": "m-1", "text": "other"}))
+        .await;
+    assert_eq!(conflict["code"], "id_conflict", "{conflict}");
+    ben.message_event("m-1").await;
+    let snapshot = ben.request(json!({"type": "snapshot"})).await;
+    let messages = snapshot["sessions"][0]["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 1);
+}
+
+#[tokio::test]
+async fn permissions_set_by_the_administrator_are_enforced() {
+    let hub = hub().await;
+    let db = huddle_hub::store::open(&hub.dir.path().join("hub.db"))
+        .await
+        .unwrap();
+    huddle_hub::accounts::set_im_permissions(&db, "cho", None, Some(false))
+        .await
+        .unwrap();
+    let mut cho = Client::login(&hub, "cho").await;
+    let mut ana = Client::login(&hub, "ana").await;
+    let reply = invite(&mut cho, "s-1", ana.id).await;
+    assert_eq!(reply["code"], "start_not_permitted", "{reply}");
+    // Receiving is still allowed.
+    connected(&mut ana, &mut cho, "s-2").await;
+
+    huddle_hub::accounts::set_im_permissions(&db, "ben", Some(false), None)
+        .await
+        .unwrap();
+    let mut ben = Client::connect(&hub.hub.ws_url()).await;
+    let reply = ben
+        .request(json!({"type": "login", "login": "ben", "password": "ben-password"}))
+        .await;
+    assert_eq!(reply["code"], "im_not_permitted", "{reply}");
+    let reply = invite(&mut ana, "s-3", 2).await;
+    assert_eq!(
+        reply["code"], "unknown_target",
+        "ben cannot receive IMs: {reply}"
+    );
+    let found = ana.request(json!({"type": "search", "query": "ben"})).await;
+    assert_eq!(
+        found["entries"],
+        json!([]),
+        "ben is not offered as a target"
+    );
+}
+
+#[tokio::test]
+async fn every_device_of_an_agent_gets_every_event() {
+    let hub = hub().await;
+    let mut ana = Client::login(&hub, "ana").await;
+    let mut ben_desk = Client::login(&hub, "ben").await;
+    let mut ben_laptop = Client::login(&hub, "ben").await;
+    invite(&mut ana, "s-1", ben_desk.id).await;
+    ben_desk.session_event("s-1", "inviting").await;
+    ben_laptop.session_event("s-1", "inviting").await;
+    ben_laptop
+        .request(json!({"type": "accept", "session_id": "s-1"}))
+        .await;
+    ben_desk.session_event("s-1", "connected").await;
+    ana.request(
+        json!({"type": "send", "session_id": "s-1", "message_id": "m-1", "text": "hi both"}),
+    )
+    .await;
+    ben_desk.message_event("m-1").await;
+    ben_laptop.message_event("m-1").await;
+}
+
+#[tokio::test]
+async fn a_resumed_connection_gets_exactly_the_missed_events() {
+    let hub = hub().await;
+    let mut ana = Client::login(&hub, "ana").await;
+    let mut ben = Client::login(&hub, "ben").await;
+    connected(&mut ana, &mut ben, "s-1").await;
+    ana.request(json!({"type": "send", "session_id": "s-1", "message_id": "m-1", "text": "seen"}))
+        .await;
+    ben.message_event("m-1").await;
+    let (token, held) = (ben.token.clone(), ben.seq);
+    drop(ben);
+    for i in 2..=4 {
+        ana.request(json!({"type": "send", "session_id": "s-1", "message_id": format!("m-{i}"), "text": "missed"}))
+            .await;
+    }
+    let mut ben = Client::connect(&hub.hub.ws_url()).await;
+    ben.seq = held;
+    let resumed = ben
+        .request(json!({"type": "resume", "token": token, "last_seq": held}))
+        .await;
+    assert_eq!(resumed["type"], "resumed", "{resumed}");
+    assert_eq!(resumed["resync_required"], false);
+    assert_eq!(resumed["seq"], held + 3);
+    // The client's checks refuse gaps and repeats; the three missed messages come in order.
+    for i in 2..=4 {
+        ben.message_event(&format!("m-{i}")).await;
+    }
+    assert_eq!(ben.seq, held + 3);
+    ana.request(json!({"type": "send", "session_id": "s-1", "message_id": "m-5", "text": "live"}))
+        .await;
+    ben.message_event("m-5").await;
+}
+
+#[tokio::test]
+async fn events_past_their_retention_ask_for_a_snapshot() {
+    let hub = hub().await;
+    let mut ana = Client::login(&hub, "ana").await;
+    let mut ben = Client::login(&hub, "ben").await;
+    connected(&mut ana, &mut ben, "s-1").await;
+    ana.request(json!({"type": "send", "session_id": "s-1", "message_id": "m-1", "text": "kept"}))
+        .await;
+    let db = huddle_hub::store::open(&hub.dir.path().join("hub.db"))
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM events")
+        .execute(&db)
+        .await
+        .unwrap();
+    let mut again = Client::connect(&hub.hub.ws_url()).await;
+    let resumed = again
+        .request(json!({"type": "resume", "token": ben.token, "last_seq": 0}))
+        .await;
+    assert_eq!(resumed["resync_required"], true, "{resumed}");
+    let snapshot = again.request(json!({"type": "snapshot"})).await;
+    assert_eq!(snapshot["sessions"][0]["messages"][0]["text"], "kept");
+}
+
+#[tokio::test]
+async fn tokens_resume_until_logout_and_forged_ones_never() {
+    let hub = hub().await;
+    let mut ana = Client::login(&hub, "ana").await;
+    let token = ana.token.clone();
+    let mut other = Client::connect(&hub.hub.ws_url()).await;
+    let forged = other
+        .request(json!({"type": "resume", "token": "forged", "last_seq": 0}))
+        .await;
+    assert_eq!(forged["code"], "token_invalid", "{forged}");
+    let before = other.request(json!({"type": "search", "query": ""})).await;
+    assert_eq!(before["code"], "not_logged_in", "{before}");
+    let resumed = other
+        .request(json!({"type": "resume", "token": token, "last_seq": 0}))
+        .await;
+    assert_eq!(resumed["type"], "resumed", "{resumed}");
+    assert_eq!(
+        ana.request(json!({"type": "logout"})).await["type"],
+        "logged_out"
+    );
+    let mut third = Client::connect(&hub.hub.ws_url()).await;
+    let after = third
+        .request(json!({"type": "resume", "token": token, "last_seq": 0}))
+        .await;
+    assert_eq!(after["code"], "token_invalid", "{after}");
+}
+
+#[tokio::test]
+async fn presence_changes_reach_everyone_and_offline_follows_the_last_connection() {
+    let hub = hub_with(|c| c.offline_grace_secs = 0).await;
+    let mut ana = Client::login(&hub, "ana").await;
+    let mut ben = Client::login(&hub, "ben").await;
+    assert_eq!(
+        ben.request(json!({"type": "set_presence", "presence": "busy"}))
+            .await["type"],
+        "ok"
+    );
+    let seen = ana
+        .wait_for("ben busy", |v| {
+            v["type"] == "presence" && v["agent_id"] == ben.id && v["presence"] == "busy"
+        })
+        .await;
+    assert_eq!(seen["presence"], "busy");
+    let found = ana.request(json!({"type": "search", "query": "ben"})).await;
+    assert_eq!(found["entries"][0]["presence"], "busy");
+    let ben_id = ben.id;
+    drop(ben);
+    ana.wait_for("ben offline", |v| {
+        v["type"] == "presence" && v["agent_id"] == ben_id && v["presence"] == "offline"
+    })
+    .await;
+    // Back online, with the presence chosen before.
+    let _ben = Client::login(&hub, "ben").await;
+    ana.wait_for("ben back", |v| {
+        v["type"] == "presence" && v["agent_id"] == ben_id && v["presence"] == "busy"
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_directory_finds_by_any_part_ignoring_case_and_accents_and_ranks() {
+    let hub = hub().await;
+    let mut ana = Client::login(&hub, "ana").await;
+    let names = |v: &serde_json::Value| -> Vec<String> {
+        v["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let found = ana
+        .request(json!({"type": "search", "query": "CHLOE"}))
+        .await;
+    assert_eq!(names(&found), ["Chloé Martin"]);
+    let found = ana.request(json!({"type": "search", "query": "art"})).await;
+    assert_eq!(names(&found), ["Chloé Martin"], "inside a word");
+    let all = ana.request(json!({"type": "search", "query": ""})).await;
+    assert_eq!(names(&all), ["Ben Okafor", "Chloé Martin"], "not oneself");
+
+    // "o" starts no word of Chloé Martin's name but is inside it; it starts Okafor.
+    let found = ana.request(json!({"type": "search", "query": "o"})).await;
+    assert_eq!(names(&found), ["Ben Okafor", "Chloé Martin"]);
+    let cho_id = found["entries"][1]["id"].clone();
+    ana.request(json!({"type": "set_favorite", "agent_id": cho_id, "favorite": true}))
+        .await;
+    let favorites = ana
+        .request(json!({"type": "search", "query": "", "filter": "favorites"}))
+        .await;
+    assert_eq!(names(&favorites), ["Chloé Martin"]);
+    let all = ana.request(json!({"type": "search", "query": ""})).await;
+    assert_eq!(
+        names(&all),
+        ["Chloé Martin", "Ben Okafor"],
+        "favorites first"
+    );
+    assert_eq!(all["entries"][0]["favorite"], true);
+
+    let mut ben = Client::login(&hub, "ben").await;
+    invite(&mut ana, "s-1", ben.id).await;
+    ben.session_event("s-1", "inviting").await;
+    let recent = ana
+        .request(json!({"type": "search", "query": "", "filter": "recent"}))
+        .await;
+    assert_eq!(names(&recent), ["Ben Okafor"]);
+    assert!(recent["entries"][0]["recent_at"].is_i64());
+}
+
+#[tokio::test]
+async fn bursts_of_messages_are_limited_per_connection() {
+    let hub = hub_with(|c| {
+        c.limits.messages_per_second = 1;
+        c.limits.message_burst = 3;
+    })
+    .await;
+    let mut ana = Client::login(&hub, "ana").await;
+    let mut ben = Client::login(&hub, "ben").await;
+    connected(&mut ana, &mut ben, "s-1").await;
+    let mut codes = Vec::new();
+    for i in 0..5 {
+        let reply = ana
+            .request(json!({"type": "send", "session_id": "s-1", "message_id": format!("m-{i}"), "text": "hi"}))
+            .await;
+        codes.push(reply["code"].as_str().unwrap_or("sent").to_string());
+    }
+    assert_eq!(
+        codes,
+        ["sent", "sent", "sent", "rate_limited", "rate_limited"]
+    );
+}
+
+#[tokio::test]
+async fn a_stopping_hub_does_not_wait_for_presence_timers() {
+    let hub = hub().await;
+    let ana = Client::login(&hub, "ana").await;
+    drop(ana);
+    // The default grace period (30 s) is far longer than this deadline.
+    let stopped = tokio::time::timeout(std::time::Duration::from_secs(5), hub.hub.stop()).await;
+    assert!(
+        matches!(stopped, Ok(Ok(()))),
+        "the hub did not stop promptly"
+    );
+}
