@@ -16,6 +16,7 @@ pub fn run() {
                 .unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let result = tauri::Builder::default()
         .manage(session::Session::default())

@@ -20,7 +20,7 @@ use crate::throttle::Bucket;
 use crate::writer::Change;
 use crate::{directory, sessions, tokens};
 
-/// How often the hub pings an idle connection.
+/// How often the hub pings a connection (more often when the idle timeout is shorter).
 const PING_EVERY: Duration = Duration::from_secs(20);
 /// How far back a snapshot lists ended sessions.
 const SNAPSHOT_ENDED_MS: i64 = 24 * 3600 * 1000;
@@ -67,7 +67,8 @@ pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket) {
     };
     let idle_timeout = Duration::from_secs(limits.idle_timeout_secs.max(1));
     let mut stopping = shared.stopping.clone();
-    let mut ping = tokio::time::interval_at(Instant::now() + PING_EVERY, PING_EVERY);
+    let ping_every = PING_EVERY.min(idle_timeout / 2);
+    let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
     let mut last_heard = Instant::now();
     shared.metrics.connection_opened();
     loop {

@@ -233,21 +233,95 @@ async fn a_frame_far_over_the_limit_ends_only_that_connection() {
     hello(&mut other).await;
 }
 
-#[tokio::test]
-async fn healthz_answers() {
-    let hub = hub_with_agents().await;
-    let mut stream = TcpStream::connect(hub.hub.addr).await.unwrap();
+async fn http_get(hub: &TestHub, path: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: hub\r\nConnection: close\r\n\r\n")
-        .await
-        .unwrap();
+    let mut stream = TcpStream::connect(hub.hub.addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: hub\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = String::new();
     tokio::time::timeout(DEADLINE, stream.read_to_string(&mut response))
         .await
         .unwrap()
         .unwrap();
+    response
+}
+
+#[tokio::test]
+async fn healthz_and_metrics_answer() {
+    let hub = hub_with_agents().await;
+    let response = http_get(&hub, "/healthz").await;
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     assert!(response.contains(r#""status":"ok""#), "{response}");
+
+    let mut ws = connect(&hub).await;
+    hello(&mut ws).await;
+    login(&mut ws, "ana", "ana-password").await;
+    let metrics = http_get(&hub, "/metrics").await;
+    assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
+    for line in [
+        "huddle_hub_connections 1",
+        "huddle_hub_devices 1",
+        "huddle_hub_open_sessions 0",
+        "huddle_hub_messages_total 0",
+    ] {
+        assert!(metrics.contains(line), "{line} missing in {metrics}");
+    }
+    drop(ws);
     hub.hub.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn invalid_utf8_ends_only_that_connection() {
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+    let hub = hub_with_agents().await;
+    let mut ws = connect(&hub).await;
+    hello(&mut ws).await;
+    let frame = Frame::message(vec![0xff, 0xfe, 0x7b], OpCode::Data(Data::Text), true);
+    let _ = ws.send(Message::Frame(frame)).await;
+    let ended = tokio::time::timeout(DEADLINE, async {
+        loop {
+            match ws.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the connection should have ended");
+    let mut other = connect(&hub).await;
+    hello(&mut other).await;
+    assert_eq!(
+        login(&mut other, "ana", "ana-password").await["type"],
+        "logged_in"
+    );
+}
+
+#[tokio::test]
+async fn a_silent_connection_is_closed_after_the_idle_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database: dir.path().join("hub.db"),
+        ..Config::default()
+    };
+    config.limits.idle_timeout_secs = 1;
+    let hub = huddle_hub::start(config).await.unwrap();
+    let (mut ws, _) = tokio_tungstenite::connect_async(hub.ws_url())
+        .await
+        .unwrap();
+    // Not reading means not answering the hub's pings either.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let closed = tokio::time::timeout(DEADLINE, async {
+        loop {
+            match ws.next().await {
+                None | Some(Err(_)) => return None,
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| f.reason.to_string()),
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await
+    .expect("the hub should have closed the connection");
+    assert_eq!(closed.as_deref(), Some("no frame within the idle timeout"));
 }

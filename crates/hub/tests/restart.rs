@@ -1,0 +1,212 @@
+//! The real `huddle-hub` binary killed with SIGKILL in the middle of a conversation and
+//! started again on the same database: every acknowledged message is there, once.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use common::{connected, Client};
+use serde_json::json;
+
+struct HubProcess {
+    child: Child,
+    url: String,
+    log: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Drop for HubProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn hub_command(db: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_huddle-hub"));
+    c.arg("--database")
+        .arg(db)
+        .env("HUDDLE_HUB_LOG", "info")
+        // The burst below is faster than an agent types.
+        .env("HUDDLE_HUB_LIMITS_MESSAGES_PER_SECOND", "1000")
+        .env("HUDDLE_HUB_LIMITS_MESSAGE_BURST", "1000");
+    c
+}
+
+fn add_agent(db: &Path, login: &str) {
+    let mut child = hub_command(db)
+        .args(["agent", "add", login, "--name", login])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{login}-password").unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
+/// Starts `huddle-hub serve` on a free port and reads the address it logs.
+fn serve(db: &Path) -> HubProcess {
+    let mut child = hub_command(db)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (found, addr) = std::sync::mpsc::channel();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let kept = log.clone();
+    // Reads the log until the address shows, and keeps it all (draining the pipe so that
+    // the hub never blocks on it).
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Ok(mut kept) = kept.lock() {
+                kept.push_str(&line);
+                kept.push('\n');
+            }
+            if let Some(rest) = line.split("addr=").nth(1) {
+                let _ = found.send(
+                    rest.split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_string(),
+                );
+            }
+        }
+    });
+    let addr = addr
+        .recv_timeout(common::DEADLINE)
+        .expect("the hub did not log its address in time");
+    HubProcess {
+        child,
+        url: format!("ws://{addr}/v1/ws"),
+        log,
+    }
+}
+
+async fn login(url: &str, login: &str) -> Client {
+    let mut c = Client::connect(url).await;
+    let reply = c
+        .request(json!({"type": "login", "login": login, "password": format!("{login}-password")}))
+        .await;
+    assert_eq!(reply["type"], "logged_in", "{reply}");
+    c.id = reply["agent"]["id"].as_i64().unwrap();
+    c.token = reply["token"].as_str().unwrap().to_string();
+    c.seq = reply["seq"].as_i64().unwrap();
+    c
+}
+
+#[tokio::test]
+async fn a_killed_hub_loses_no_acknowledged_message_and_replays_each_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hub.db");
+    add_agent(&db, "ana");
+    add_agent(&db, "ben");
+
+    let mut hub = serve(&db);
+    let mut ana = login(&hub.url, "ana").await;
+    let mut ben = login(&hub.url, "ben").await;
+    connected(&mut ana, &mut ben, "s-1").await;
+    let ben_held = ben.seq;
+
+    // A burst: some acknowledged, then more on the wire when the hub dies.
+    let mut acked = Vec::new();
+    for i in 0..20 {
+        let reply = ana
+            .request(json!({"type": "send", "session_id": "s-1", "message_id": format!("m-{i}"), "text": format!("message {i}")}))
+            .await;
+        assert_eq!(reply["type"], "sent", "{reply}");
+        acked.push(format!("m-{i}"));
+    }
+    for i in 20..30 {
+        ana.send_raw(tokio_tungstenite::tungstenite::Message::Text(
+            json!({"req": 1000 + i, "type": "send", "session_id": "s-1", "message_id": format!("m-{i}"), "text": format!("message {i}")})
+                .to_string()
+                .into(),
+        ))
+        .await;
+    }
+    hub.child.kill().unwrap(); // SIGKILL
+    hub.child.wait().unwrap();
+    drop(hub);
+
+    let hub = serve(&db);
+    // Ben comes back with what he held before the burst and gets every committed message
+    // once, in order (the test client refuses gaps and repeats).
+    let mut ben2 = Client::connect(&hub.url).await;
+    ben2.seq = ben_held;
+    let resumed = ben2
+        .request(json!({"type": "resume", "token": ben.token, "last_seq": ben_held}))
+        .await;
+    assert_eq!(resumed["type"], "resumed", "{resumed}");
+    let committed = resumed["seq"].as_i64().unwrap() - ben_held;
+    assert!(
+        committed >= acked.len() as i64,
+        "{committed} events after restart"
+    );
+    for id in &acked {
+        ben2.message_event(id).await;
+    }
+
+    // Ana retries everything; nothing is stored twice.
+    let mut ana2 = Client::connect(&hub.url).await;
+    ana2.seq = ana.seq;
+    let resumed = ana2
+        .request(json!({"type": "resume", "token": ana.token, "last_seq": ana.seq}))
+        .await;
+    assert_eq!(resumed["type"], "resumed", "{resumed}");
+    ana2.inbox.clear();
+    for i in 0..30 {
+        let reply = ana2
+            .request(json!({"type": "send", "session_id": "s-1", "message_id": format!("m-{i}"), "text": format!("message {i}")}))
+            .await;
+        assert_eq!(reply["type"], "sent", "{reply}");
+        assert_eq!(reply["message"]["text"], format!("message {i}"));
+    }
+    let snapshot = ben2.request(json!({"type": "snapshot"})).await;
+    let messages = snapshot["sessions"][0]["messages"].as_array().unwrap();
+    let ids: Vec<&str> = messages.iter().map(|m| m["id"].as_str().unwrap()).collect();
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 30, "each message once: {ids:?}");
+    assert_eq!(ids.len(), 30);
+    let seqs: Vec<i64> = messages
+        .iter()
+        .map(|m| m["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(seqs, (1..=30).collect::<Vec<_>>(), "numbered without gaps");
+}
+
+#[tokio::test]
+async fn the_log_holds_no_password_token_or_message_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hub.db");
+    add_agent(&db, "ana");
+    add_agent(&db, "ben");
+    let hub = serve(&db);
+    let mut ana = login(&hub.url, "ana").await;
+    let mut ben = login(&hub.url, "ben").await;
+    let mut wrong = Client::connect(&hub.url).await;
+    wrong
+        .request(json!({"type": "login", "login": "ana", "password": "guessed-password"}))
+        .await;
+    connected(&mut ana, &mut ben, "s-1").await;
+    ana.request(json!({"type": "send", "session_id": "s-1", "message_id": "m-1", "text": "card ending 4242"}))
+        .await;
+    ben.message_event("m-1").await;
+    let log = hub.log.lock().unwrap().clone();
+    assert!(
+        log.contains("agent logged in"),
+        "the log is being read: {log}"
+    );
+    for secret in [
+        "ana-password",
+        "guessed-password",
+        ana.token.as_str(),
+        ben.token.as_str(),
+        "4242",
+    ] {
+        assert!(!log.contains(secret), "the log contains {secret:?}:\n{log}");
+    }
+}
