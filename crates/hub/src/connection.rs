@@ -1,10 +1,13 @@
 //! One client's WebSocket connection: hello, login or resume, then the agent's requests,
 //! answered one by one, with the agent's events and presence updates interleaved.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket};
+use futures_util::stream::{FuturesOrdered, StreamExt};
 use huddle_protocol::{
     decode_client_frame, ErrorCode, ErrorFrame, Presence, Reply, Request, ServerFrame,
     PROTOCOL_VERSION,
@@ -22,6 +25,8 @@ use crate::{directory, sessions, tokens};
 
 /// How often the hub pings a connection (more often when the idle timeout is shorter).
 const PING_EVERY: Duration = Duration::from_secs(20);
+/// How many answers to changes one connection may wait for at once.
+const MAX_PENDING: usize = 256;
 /// How far back a snapshot lists ended sessions.
 const SNAPSHOT_ENDED_MS: i64 = 24 * 3600 * 1000;
 
@@ -71,9 +76,18 @@ pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket) {
     let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
     let mut last_heard = Instant::now();
     shared.metrics.connection_opened();
+    // Changes are answered once committed; meanwhile further requests are read, so a
+    // client may send without waiting (answers keep the order of the requests).
+    let mut pending = FuturesOrdered::new();
     loop {
         let message = tokio::select! {
-            message = socket.recv() => message,
+            message = socket.recv(), if pending.len() < MAX_PENDING => message,
+            Some((req, reply)) = pending.next(), if !pending.is_empty() => {
+                if send(&mut socket, &ServerFrame::answer(req, reply)).await.is_err() {
+                    break;
+                }
+                continue;
+            }
             Some(out) = queue.recv() => {
                 if conn.should_write(&out) && socket.send(Message::Text(out.text.as_ref().into())).await.is_err() {
                     break;
@@ -121,7 +135,14 @@ pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket) {
             ),
             Message::Text(text) => match decode_client_frame(text.as_str()) {
                 Ok(frame) => {
-                    let (reply, next, replay) = conn.handle(frame.request).await;
+                    let (reply, next, replay) = match conn.handle(frame.request).await {
+                        Handled::Now(reply, next, replay) => (reply, next, replay),
+                        Handled::Later(answer) => {
+                            let req = frame.req;
+                            pending.push_back(async move { (req, answer.await) });
+                            continue;
+                        }
+                    };
                     let answer = ServerFrame::answer(frame.req, reply);
                     if send(&mut socket, &answer).await.is_err() {
                         break;
@@ -189,19 +210,23 @@ async fn send(socket: &mut WebSocket, frame: &ServerFrame) -> Result<(), axum::E
     socket.send(Message::Text(text.into())).await
 }
 
-fn refuse(code: ErrorCode, message: impl Into<String>) -> (Reply, Next, Vec<Outgoing>) {
-    (
-        Reply::Error(refusal(code, message)),
-        Next::Continue,
-        Vec::new(),
-    )
+/// How a request is answered.
+enum Handled {
+    /// Now: the answer, what to do next, and missed events to send after it.
+    Now(Reply, Next, Vec<Outgoing>),
+    /// When the writer has committed the change.
+    Later(Pin<Box<dyn Future<Output = Reply> + Send>>),
 }
 
-fn answer(reply: Reply) -> (Reply, Next, Vec<Outgoing>) {
-    (reply, Next::Continue, Vec::new())
+fn refuse(code: ErrorCode, message: impl Into<String>) -> Handled {
+    answer(Reply::Error(refusal(code, message)))
 }
 
-fn internal(e: impl std::fmt::Display) -> (Reply, Next, Vec<Outgoing>) {
+fn answer(reply: Reply) -> Handled {
+    Handled::Now(reply, Next::Continue, Vec::new())
+}
+
+fn internal(e: impl std::fmt::Display) -> Handled {
     tracing::error!(error = %e, "request failed");
     refuse(ErrorCode::Internal, "the hub failed to answer; try again")
 }
@@ -220,7 +245,7 @@ impl Conn {
         }
     }
 
-    async fn handle(&mut self, request: Request) -> (Reply, Next, Vec<Outgoing>) {
+    async fn handle(&mut self, request: Request) -> Handled {
         match (&self.phase, request) {
             (Phase::AwaitingHello, Request::Hello { protocol, client }) => {
                 if protocol != PROTOCOL_VERSION {
@@ -229,7 +254,7 @@ impl Conn {
                         "this hub speaks protocol version {PROTOCOL_VERSION} and the client speaks {protocol}; {}",
                         if protocol < PROTOCOL_VERSION { "update the app" } else { "the hub needs an update" }
                     );
-                    return (
+                    return Handled::Now(
                         Reply::Error(ErrorFrame::new(ErrorCode::UnsupportedVersion, message)),
                         Next::Close,
                         Vec::new(),
@@ -264,7 +289,7 @@ impl Conn {
         }
     }
 
-    async fn login(&mut self, login: &str, password: &str) -> (Reply, Next, Vec<Outgoing>) {
+    async fn login(&mut self, login: &str, password: &str) -> Handled {
         let shared = self.shared.clone();
         let key = login.trim().to_lowercase();
         let delay = shared.login_throttle.delay(&key);
@@ -332,7 +357,7 @@ impl Conn {
         })
     }
 
-    async fn resume(&mut self, token: &str, last_seq: i64) -> (Reply, Next, Vec<Outgoing>) {
+    async fn resume(&mut self, token: &str, last_seq: i64) -> Handled {
         let shared = self.shared.clone();
         if last_seq < 0 {
             return refuse(ErrorCode::InvalidFrame, "last_seq must not be negative");
@@ -386,7 +411,7 @@ impl Conn {
             account,
             token: token.to_string(),
         });
-        (
+        Handled::Now(
             Reply::Resumed {
                 agent,
                 expires_at,
@@ -447,7 +472,7 @@ impl Conn {
         }
     }
 
-    async fn agent_request(&mut self, request: Request) -> (Reply, Next, Vec<Outgoing>) {
+    async fn agent_request(&mut self, request: Request) -> Handled {
         let shared = self.shared.clone();
         let Phase::LoggedIn(me) = &self.phase else {
             return refuse(ErrorCode::NotLoggedIn, "log in first");
@@ -609,14 +634,17 @@ impl Conn {
         };
         let started = std::time::Instant::now();
         let is_send = matches!(change, Change::Send { .. });
-        let result = shared.writer.change(change).await;
-        if is_send && result.is_ok() {
-            shared.metrics.message_committed(started.elapsed());
-        }
-        match result {
-            Ok(reply) => answer(reply),
-            Err(refused) => (Reply::Error(refused), Next::Continue, Vec::new()),
-        }
+        let answered = match shared.writer.submit(change).await {
+            Ok(answered) => answered,
+            Err(refused) => return answer(Reply::Error(refused)),
+        };
+        Handled::Later(Box::pin(async move {
+            let result = answered.await;
+            if is_send && result.is_ok() {
+                shared.metrics.message_committed(started.elapsed());
+            }
+            result.unwrap_or_else(Reply::Error)
+        }))
     }
 }
 

@@ -87,13 +87,25 @@ impl Writer {
 
     /// Asks for a change and waits for its answer.
     pub async fn change(&self, change: Change) -> Result<Reply, ErrorFrame> {
+        self.submit(change).await?.await
+    }
+
+    /// Queues a change (waiting while the queue is full) and returns its answer to come.
+    /// Changes are applied in the order they were queued.
+    pub async fn submit(
+        &self,
+        change: Change,
+    ) -> Result<
+        impl std::future::Future<Output = Result<Reply, ErrorFrame>> + Send + 'static,
+        ErrorFrame,
+    > {
         let (answer, answered) = oneshot::channel();
         let stopped = || refusal(ErrorCode::Internal, "the hub is stopping");
         self.jobs
             .send(Job { change, answer })
             .await
             .map_err(|_| stopped())?;
-        answered.await.map_err(|_| stopped())?
+        Ok(async move { answered.await.map_err(|_| stopped())? })
     }
 
     fn expire_at(&self, session_id: String, at: i64) {
@@ -106,6 +118,9 @@ impl Writer {
         });
     }
 }
+
+/// The most changes committed together.
+const BATCH: usize = 256;
 
 struct Task {
     db: SqlitePool,
@@ -144,34 +159,62 @@ fn internal(e: impl std::fmt::Display) -> Refusal {
 
 impl Task {
     async fn run(self, mut queue: mpsc::Receiver<Job>) {
-        while let Some(job) = queue.recv().await {
-            let result = self.apply(job.change).await;
-            let _ = job.answer.send(result);
+        let mut jobs = Vec::with_capacity(BATCH);
+        while queue.recv_many(&mut jobs, BATCH).await > 0 {
+            self.apply(std::mem::take(&mut jobs)).await;
         }
     }
 
-    async fn apply(&self, change: Change) -> Result<Reply, Refusal> {
-        let mut tx = self
-            .db
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(internal)?;
-        let outcome = match self.decide(&mut tx, change).await {
-            Ok(outcome) => outcome,
-            Err(refused) => {
-                // Nothing of a refused change is kept.
-                tx.rollback().await.map_err(internal)?;
-                return Err(refused);
+    /// Applies the waiting changes in one transaction (one disk sync for all of them), each
+    /// inside a savepoint so that a refused one leaves no trace; answers only after the
+    /// commit.
+    async fn apply(&self, jobs: Vec<Job>) {
+        let mut tx = match self.db.begin_with("BEGIN IMMEDIATE").await {
+            Ok(tx) => tx,
+            Err(e) => {
+                let refused = internal(e);
+                for job in jobs {
+                    let _ = job.answer.send(Err(refused.clone()));
+                }
+                return;
             }
         };
-        tx.commit().await.map_err(internal)?;
-        for (agent_id, frame) in &outcome.events {
-            self.registry.send_to(*agent_id, frame);
+        let mut decided = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let result = match sqlx::query("SAVEPOINT change").execute(&mut *tx).await {
+                Err(e) => Err(internal(e)),
+                Ok(_) => {
+                    let result = self.decide(&mut tx, job.change).await;
+                    let end = if result.is_ok() {
+                        "RELEASE change"
+                    } else {
+                        "ROLLBACK TO change; RELEASE change"
+                    };
+                    match sqlx::raw_sql(end).execute(&mut *tx).await {
+                        Ok(_) => result,
+                        Err(e) => Err(internal(e)),
+                    }
+                }
+            };
+            decided.push((job.answer, result));
         }
-        if let Some((id, at)) = outcome.expires {
-            self.writer.expire_at(id, at);
+        let committed = tx.commit().await.map_err(internal);
+        for (answer, result) in decided {
+            let result = match (&committed, result) {
+                (Err(e), Ok(_)) => Err(e.clone()),
+                (_, Err(refused)) => Err(refused),
+                (Ok(()), Ok(outcome)) => {
+                    for (agent_id, frame) in &outcome.events {
+                        self.registry.send_to(*agent_id, frame);
+                    }
+                    if let Some((id, at)) = outcome.expires {
+                        self.writer.expire_at(id, at);
+                    }
+                    Ok(outcome.reply)
+                }
+            };
+            let _ = answer.send(result);
         }
-        Ok(outcome.reply)
     }
 
     async fn decide(&self, db: &mut SqliteConnection, change: Change) -> Result<Outcome, Refusal> {

@@ -484,3 +484,42 @@ async fn a_stopping_hub_does_not_wait_for_presence_timers() {
         "the hub did not stop promptly"
     );
 }
+
+#[tokio::test]
+async fn a_refused_change_among_pipelined_ones_leaves_no_trace() {
+    use tokio_tungstenite::tungstenite::Message;
+    let hub = hub_with(|c| c.limits.max_message_chars = 10).await;
+    let mut ana = Client::login(&hub, "ana").await;
+    let mut ben = Client::login(&hub, "ben").await;
+    connected(&mut ana, &mut ben, "s-1").await;
+    // Written back to back, these reach the hub's writer together.
+    for (req, id, text) in [
+        (901, "m-1", "first"),
+        (902, "m-2", "far too long here"),
+        (903, "m-3", "third"),
+    ] {
+        let frame = json!({"req": req, "type": "send", "session_id": "s-1", "message_id": id, "text": text});
+        ana.send_raw(Message::Text(frame.to_string().into())).await;
+    }
+    let mut answers = std::collections::HashMap::new();
+    while answers.len() < 3 {
+        let v = ana.wait_for("an answer", |v| v["re"].is_u64()).await;
+        answers.insert(v["re"].as_u64().unwrap(), v);
+    }
+    assert_eq!(answers[&901]["message"]["seq"], 1);
+    assert_eq!(answers[&902]["code"], "message_too_long");
+    assert_eq!(
+        answers[&903]["message"]["seq"], 2,
+        "no number was used by the refused one"
+    );
+    ben.message_event("m-1").await;
+    ben.message_event("m-3").await;
+    let snapshot = ben.request(json!({"type": "snapshot"})).await;
+    let texts: Vec<&str> = snapshot["sessions"][0]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["first", "third"]);
+}
