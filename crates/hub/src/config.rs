@@ -148,7 +148,7 @@ impl Config {
                     l.max_open_sessions = value.parse().with_context(|| parsed("number"))?
                 }
                 // Read by the command line itself.
-                "config" | "log" => {}
+                "config" | "log" | "log_format" => {}
                 _ => anyhow::bail!("unknown setting {name}"),
             }
         }

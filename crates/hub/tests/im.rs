@@ -523,3 +523,29 @@ async fn a_refused_change_among_pipelined_ones_leaves_no_trace() {
         .collect();
     assert_eq!(texts, ["first", "third"]);
 }
+
+#[tokio::test]
+async fn invitations_per_minute_and_open_sessions_are_limited() {
+    let hub = hub_with(|c| {
+        c.limits.invitations_per_minute = 3;
+        c.limits.max_open_sessions = 2;
+    })
+    .await;
+    let mut ana = Client::login(&hub, "ana").await;
+    let ben = Client::login(&hub, "ben").await;
+    let cho = Client::login(&hub, "cho").await;
+    assert_eq!(invite(&mut ana, "s-1", ben.id).await["type"], "session");
+    assert_eq!(invite(&mut ana, "s-2", cho.id).await["type"], "session");
+    let third = invite(&mut ana, "s-3", ben.id).await;
+    assert_eq!(third["code"], "too_many_sessions", "{third}");
+    assert_eq!(
+        ana.request(json!({"type": "cancel", "session_id": "s-1"}))
+            .await["type"],
+        "ok"
+    );
+    let fourth = invite(&mut ana, "s-4", ben.id).await;
+    assert_eq!(
+        fourth["code"], "rate_limited",
+        "three invitations this minute already: {fourth}"
+    );
+}

@@ -47,8 +47,14 @@ fn add_agent(db: &Path, login: &str) {
 
 /// Starts `huddle-hub serve` on a free port and reads the address it logs.
 fn serve(db: &Path) -> HubProcess {
+    serve_with(db, &[])
+}
+
+fn serve_with(db: &Path, env: &[(&str, &str)]) -> HubProcess {
     let mut child = hub_command(db)
         .args(["serve", "--listen", "127.0.0.1:0"])
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
@@ -64,24 +70,28 @@ fn serve(db: &Path) -> HubProcess {
                 kept.push_str(&line);
                 kept.push('\n');
             }
-            if let Some(rest) = line.split("addr=").nth(1) {
-                let _ = found.send(
-                    rest.split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_string(),
-                );
+            // `addr=127.0.0.1:1234` in text logs, `"addr":"127.0.0.1:1234"` in JSON ones.
+            let after = line
+                .split("addr=")
+                .nth(1)
+                .or_else(|| line.split("\"addr\":\"").nth(1));
+            if let Some(rest) = after {
+                let addr = rest.split([' ', '"']).next().unwrap_or_default();
+                let _ = found.send(addr.to_string());
             }
         }
     });
+    let mut hub = HubProcess {
+        child,
+        url: String::new(),
+        log,
+    };
+    // On failure, dropping `hub` ends the process.
     let addr = addr
         .recv_timeout(common::DEADLINE)
         .expect("the hub did not log its address in time");
-    HubProcess {
-        child,
-        url: format!("ws://{addr}/v1/ws"),
-        log,
-    }
+    hub.url = format!("ws://{addr}/v1/ws");
+    hub
 }
 
 async fn login(url: &str, login: &str) -> Client {
@@ -209,4 +219,18 @@ async fn the_log_holds_no_password_token_or_message_text() {
     ] {
         assert!(!log.contains(secret), "the log contains {secret:?}:\n{log}");
     }
+}
+
+#[tokio::test]
+async fn logs_can_be_json_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let hub = serve_with(
+        &dir.path().join("hub.db"),
+        &[("HUDDLE_HUB_LOG_FORMAT", "json")],
+    );
+    let log = hub.log.lock().unwrap().clone();
+    let first = log.lines().next().expect("a log line");
+    let line: serde_json::Value = serde_json::from_str(first).expect("a JSON line");
+    assert_eq!(line["level"], "INFO", "{line}");
+    assert!(line["fields"]["message"].is_string(), "{line}");
 }
