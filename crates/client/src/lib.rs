@@ -3,6 +3,7 @@
 //! The desktop app wraps it; tests and scripted peers use it directly.
 
 mod address;
+pub mod cache;
 mod connection;
 
 pub use address::{hub_ws_url, AddressError};

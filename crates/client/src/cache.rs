@@ -1,0 +1,702 @@
+//! The agent's local cache: sessions and transcripts survive restarts and show without the
+//! hub, messages typed while offline wait in an outbox, and every cached text is searchable.
+//!
+//! One SQLite database per hub and agent (see [`cache_path`]), in WAL mode.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use huddle_protocol::{Message, SessionInfo, SessionState, SessionTranscript};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+/// Why the cache failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    /// The database failed.
+    #[error("the local cache failed: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The schema could not be brought up to date.
+    #[error("the local cache could not be upgraded: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// A stored session could not be read back.
+    #[error("the local cache holds an unreadable session: {0}")]
+    Corrupt(#[from] serde_json::Error),
+    /// The cache's folder could not be created.
+    #[error("cannot create the cache folder {path}: {source}")]
+    Folder {
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// Where a message stands on its way to the hub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// In the outbox, waiting for a connection.
+    Pending,
+    /// Committed by the hub.
+    Sent,
+    /// Refused by the hub; it will not be sent again.
+    Failed,
+}
+
+impl Delivery {
+    fn parse(s: &str) -> Self {
+        match s {
+            "pending" => Self::Pending,
+            "failed" => Self::Failed,
+            _ => Self::Sent,
+        }
+    }
+}
+
+/// A message as the cache holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedMessage {
+    /// The session.
+    pub session_id: String,
+    /// The client-chosen id.
+    pub id: String,
+    /// The hub's number, once sent.
+    pub seq: Option<i64>,
+    /// The sender's agent id.
+    pub from: i64,
+    /// The text.
+    pub text: String,
+    /// The hub's time once sent; the local time while pending.
+    pub at: i64,
+    /// Where it stands.
+    pub delivery: Delivery,
+    /// Why the hub refused it, if it did.
+    pub failure: Option<String>,
+}
+
+/// A piece of a search result's snippet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnippetPart {
+    /// The text.
+    pub text: String,
+    /// Whether it matches the query.
+    pub hit: bool,
+}
+
+/// A message found by a search.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchHit {
+    /// The session it belongs to.
+    pub session_id: String,
+    /// The message.
+    pub message_id: String,
+    /// A short extract around the match.
+    pub snippet: Vec<SnippetPart>,
+}
+
+/// The database file for an agent on a hub, under `data_dir`.
+pub fn cache_path(data_dir: &Path, hub_url: &str, login: &str) -> PathBuf {
+    let safe = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    };
+    data_dir
+        .join("cache")
+        .join(safe(hub_url))
+        .join(format!("{}.db", safe(login)))
+}
+
+const LAST_SEQ: &str = "last_seq";
+// Private-use characters mark the matches in FTS5 snippets; typed text never holds them
+// in practice, and they are split off before anything is shown.
+const HIT_START: char = '\u{E000}';
+const HIT_END: char = '\u{E001}';
+
+/// The local cache of one agent on one hub.
+#[derive(Clone)]
+pub struct Cache {
+    db: SqlitePool,
+}
+
+#[derive(sqlx::FromRow)]
+struct MessageRow {
+    session_id: String,
+    id: String,
+    seq: Option<i64>,
+    sender: i64,
+    text: String,
+    at: i64,
+    status: String,
+    failure: Option<String>,
+}
+
+impl From<MessageRow> for CachedMessage {
+    fn from(r: MessageRow) -> Self {
+        Self {
+            session_id: r.session_id,
+            id: r.id,
+            seq: r.seq,
+            from: r.sender,
+            text: r.text,
+            at: r.at,
+            delivery: Delivery::parse(&r.status),
+            failure: r.failure,
+        }
+    }
+}
+
+impl Cache {
+    /// Opens (creating if needed) the cache at `path`.
+    pub async fn open(path: &Path) -> Result<Self, CacheError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| CacheError::Folder {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let options = SqliteConnectOptions::from_str("sqlite:")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // A typed message must survive a crash of the app as soon as it shows as pending.
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(5));
+        let db = SqlitePoolOptions::new()
+            .max_connections(2)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations").run(&db).await?;
+        Ok(Self { db })
+    }
+
+    /// The number of the last hub event applied to the cache (0 for none).
+    pub async fn last_seq(&self) -> Result<i64, CacheError> {
+        let seq: Option<i64> = sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
+            .bind(LAST_SEQ)
+            .fetch_optional(&self.db)
+            .await?;
+        Ok(seq.unwrap_or(0))
+    }
+
+    /// Records the number of the last hub event applied.
+    pub async fn set_last_seq(&self, seq: i64) -> Result<(), CacheError> {
+        sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(LAST_SEQ)
+            .bind(seq)
+            .execute(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// Stores a session as the hub last described it.
+    pub async fn put_session(&self, session: &SessionInfo, now: i64) -> Result<(), CacheError> {
+        let state = match session.state {
+            SessionState::Inviting => "inviting",
+            SessionState::Connected => "connected",
+            SessionState::Ended => "ended",
+        };
+        sqlx::query(
+            "INSERT INTO sessions (id, info, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (id) DO UPDATE SET info = excluded.info, state = excluded.state,
+                                            updated_at = excluded.updated_at",
+        )
+        .bind(&session.id)
+        .bind(serde_json::to_string(session)?)
+        .bind(state)
+        .bind(session.created_at)
+        .bind(now)
+        .execute(&self.db)
+        .await?;
+        if let Some(first) = &session.first_message {
+            self.put_message(first).await?;
+        }
+        Ok(())
+    }
+
+    /// Every cached session, newest first.
+    pub async fn sessions(&self) -> Result<Vec<SessionInfo>, CacheError> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT info FROM sessions ORDER BY created_at DESC")
+                .fetch_all(&self.db)
+                .await?;
+        rows.into_iter()
+            .map(|(info,)| serde_json::from_str(&info).map_err(CacheError::from))
+            .collect()
+    }
+
+    /// Stores a message committed by the hub. Returns whether it was new to the cache (a
+    /// message of one's own that waited in the outbox is not new: it becomes sent).
+    pub async fn put_message(&self, message: &Message) -> Result<bool, CacheError> {
+        let mut tx = self.db.begin().await?;
+        let status: Option<String> =
+            sqlx::query_scalar("SELECT status FROM messages WHERE session_id = ? AND id = ?")
+                .bind(&message.session_id)
+                .bind(&message.id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let query = match status.as_deref() {
+            None => sqlx::query(
+                "INSERT INTO messages (seq, at, session_id, id, sender, text, status)
+                 VALUES (?, ?, ?, ?, ?, ?, 'sent')",
+            ),
+            Some("sent") => return Ok(false),
+            // A message of one's own, acknowledged (or refused, then sent from elsewhere).
+            Some(_) => sqlx::query(
+                "UPDATE messages SET seq = ?, at = ?, status = 'sent', failure = NULL
+                  WHERE session_id = ? AND id = ?",
+            ),
+        };
+        let query = query
+            .bind(message.seq)
+            .bind(message.at)
+            .bind(&message.session_id)
+            .bind(&message.id);
+        let query = if status.is_none() {
+            query.bind(message.from).bind(&message.text)
+        } else {
+            query
+        };
+        query.execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(status.is_none())
+    }
+
+    /// Puts a message typed by the agent into the outbox. Queuing the same id again changes
+    /// nothing.
+    pub async fn enqueue(
+        &self,
+        session_id: &str,
+        message_id: &str,
+        from: i64,
+        text: &str,
+        now: i64,
+    ) -> Result<CachedMessage, CacheError> {
+        sqlx::query(
+            "INSERT INTO messages (session_id, id, seq, sender, text, at, status) VALUES (?, ?, NULL, ?, ?, ?, 'pending')
+             ON CONFLICT (session_id, id) DO NOTHING",
+        )
+        .bind(session_id)
+        .bind(message_id)
+        .bind(from)
+        .bind(text)
+        .bind(now)
+        .execute(&self.db)
+        .await?;
+        self.message(session_id, message_id)
+            .await?
+            .ok_or_else(|| CacheError::Database(sqlx::Error::RowNotFound))
+    }
+
+    /// One cached message.
+    pub async fn message(
+        &self,
+        session_id: &str,
+        message_id: &str,
+    ) -> Result<Option<CachedMessage>, CacheError> {
+        Ok(sqlx::query_as::<_, MessageRow>(
+            "SELECT session_id, id, seq, sender, text, at, status, failure FROM messages WHERE session_id = ? AND id = ?",
+        )
+        .bind(session_id)
+        .bind(message_id)
+        .fetch_optional(&self.db)
+        .await?
+        .map(CachedMessage::from))
+    }
+
+    /// The outbox: messages waiting to be sent, in the order they were typed.
+    pub async fn pending(&self) -> Result<Vec<CachedMessage>, CacheError> {
+        Ok(sqlx::query_as::<_, MessageRow>(
+            "SELECT session_id, id, seq, sender, text, at, status, failure FROM messages
+              WHERE status = 'pending' ORDER BY rowid",
+        )
+        .fetch_all(&self.db)
+        .await?
+        .into_iter()
+        .map(CachedMessage::from)
+        .collect())
+    }
+
+    /// Marks an outbox message as refused by the hub, with the hub's reason.
+    pub async fn mark_failed(
+        &self,
+        session_id: &str,
+        message_id: &str,
+        reason: &str,
+    ) -> Result<(), CacheError> {
+        sqlx::query("UPDATE messages SET status = 'failed', failure = ? WHERE session_id = ? AND id = ? AND status = 'pending'")
+            .bind(reason)
+            .bind(session_id)
+            .bind(message_id)
+            .execute(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// A session's transcript: committed messages in the hub's order, then pending ones.
+    pub async fn transcript(&self, session_id: &str) -> Result<Vec<CachedMessage>, CacheError> {
+        Ok(sqlx::query_as::<_, MessageRow>(
+            "SELECT session_id, id, seq, sender, text, at, status, failure FROM messages
+              WHERE session_id = ? ORDER BY seq IS NULL, seq, rowid",
+        )
+        .bind(session_id)
+        .fetch_all(&self.db)
+        .await?
+        .into_iter()
+        .map(CachedMessage::from)
+        .collect())
+    }
+
+    /// Brings the cache in line with a snapshot from the hub, adding what it lacks without
+    /// repeating what it has.
+    pub async fn reconcile(
+        &self,
+        sessions: &[SessionTranscript],
+        now: i64,
+    ) -> Result<(), CacheError> {
+        for t in sessions {
+            self.put_session(&t.session, now).await?;
+            for m in &t.messages {
+                self.put_message(m).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Searches every cached text: each word of `query` must start a word of the message,
+    /// ignoring case and accents. Best matches first.
+    pub async fn search(&self, query: &str, limit: u32) -> Result<Vec<SearchHit>, CacheError> {
+        let terms: Vec<String> = query
+            .split_whitespace()
+            .map(|w| format!("\"{}\"*", w.replace('"', "\"\"")))
+            .collect();
+        if terms.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT m.session_id, m.id, snippet(messages_fts, 0, ?, ?, '…', 12)
+               FROM messages_fts JOIN messages m ON m.rowid = messages_fts.rowid
+              WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?",
+        )
+        .bind(HIT_START.to_string())
+        .bind(HIT_END.to_string())
+        .bind(terms.join(" "))
+        .bind(limit)
+        .fetch_all(&self.db)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(session_id, message_id, snippet)| SearchHit {
+                session_id,
+                message_id,
+                snippet: split_snippet(&snippet),
+            })
+            .collect())
+    }
+
+    /// Forgets sessions that ended before `before`, with their transcripts (the outbox is
+    /// never pruned).
+    pub async fn prune(&self, before: i64) -> Result<u64, CacheError> {
+        let mut tx = self.db.begin().await?;
+        sqlx::query(
+            "DELETE FROM messages WHERE status <> 'pending' AND session_id IN
+               (SELECT id FROM sessions WHERE state = 'ended' AND updated_at < ?)",
+        )
+        .bind(before)
+        .execute(&mut *tx)
+        .await?;
+        let gone = sqlx::query(
+            "DELETE FROM sessions WHERE state = 'ended' AND updated_at < ?
+               AND NOT EXISTS (SELECT 1 FROM messages WHERE session_id = sessions.id)",
+        )
+        .bind(before)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(gone)
+    }
+
+    /// Closes the database.
+    pub async fn close(&self) {
+        self.db.close().await;
+    }
+}
+
+fn split_snippet(snippet: &str) -> Vec<SnippetPart> {
+    let mut parts = Vec::new();
+    let mut hit = false;
+    let mut current = String::new();
+    for c in snippet.chars() {
+        if c == HIT_START || c == HIT_END {
+            if !current.is_empty() {
+                parts.push(SnippetPart {
+                    text: std::mem::take(&mut current),
+                    hit,
+                });
+            }
+            hit = c == HIT_START;
+        } else {
+            current.push(c);
+        }
+    }
+    if !current.is_empty() {
+        parts.push(SnippetPart { text: current, hit });
+    }
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use huddle_protocol::AgentProfile;
+
+    async fn cache() -> (tempfile::TempDir, Cache) {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(&cache_path(dir.path(), "ws://hub:7878/v1/ws", "ana"))
+            .await
+            .unwrap();
+        (dir, cache)
+    }
+
+    fn message(session: &str, id: &str, seq: i64, text: &str) -> Message {
+        Message {
+            id: id.into(),
+            session_id: session.into(),
+            seq,
+            from: 8,
+            text: text.into(),
+            at: 1_000 + seq,
+        }
+    }
+
+    fn session(id: &str, state: SessionState) -> SessionInfo {
+        let agent = |id: i64, login: &str| AgentProfile {
+            id,
+            login: login.into(),
+            display_name: login.into(),
+        };
+        SessionInfo {
+            id: id.into(),
+            inviter: agent(7, "ana"),
+            target: agent(8, "ben"),
+            state,
+            end: None,
+            created_at: 1,
+            invite_expires_at: 2,
+            first_message: None,
+            context: None,
+        }
+    }
+
+    #[test]
+    fn the_path_depends_on_hub_and_login_and_is_a_plain_file_name() {
+        let p = cache_path(Path::new("/data"), "ws://hub:7878/v1/ws", "ana");
+        assert_eq!(p, Path::new("/data/cache/ws___hub_7878_v1_ws/ana.db"));
+        assert_ne!(
+            p,
+            cache_path(Path::new("/data"), "ws://other:7878/v1/ws", "ana")
+        );
+    }
+
+    #[tokio::test]
+    async fn sessions_and_transcripts_survive_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let cache = Cache::open(&path).await.unwrap();
+        cache
+            .put_session(&session("s-1", SessionState::Connected), 5)
+            .await
+            .unwrap();
+        assert!(cache
+            .put_message(&message("s-1", "m-2", 2, "second"))
+            .await
+            .unwrap());
+        assert!(cache
+            .put_message(&message("s-1", "m-1", 1, "first"))
+            .await
+            .unwrap());
+        assert!(
+            !cache
+                .put_message(&message("s-1", "m-1", 1, "first"))
+                .await
+                .unwrap(),
+            "not twice"
+        );
+        cache.set_last_seq(12).await.unwrap();
+        cache.close().await;
+        let cache = Cache::open(&path).await.unwrap();
+        assert_eq!(
+            cache.sessions().await.unwrap()[0].state,
+            SessionState::Connected
+        );
+        let texts: Vec<_> = cache
+            .transcript("s-1")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.text)
+            .collect();
+        assert_eq!(texts, ["first", "second"]);
+        assert_eq!(cache.last_seq().await.unwrap(), 12);
+    }
+
+    #[tokio::test]
+    async fn the_outbox_keeps_order_and_acknowledgements_settle_it() {
+        let (_dir, cache) = cache().await;
+        cache.enqueue("s-1", "o-1", 7, "one", 10).await.unwrap();
+        cache.enqueue("s-1", "o-2", 7, "two", 11).await.unwrap();
+        cache.enqueue("s-1", "o-1", 7, "one", 12).await.unwrap();
+        let pending: Vec<_> = cache
+            .pending()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(pending, ["o-1", "o-2"]);
+        let mut acked = message("s-1", "o-1", 1, "one");
+        acked.from = 7;
+        assert!(
+            !cache.put_message(&acked).await.unwrap(),
+            "an acknowledgement is not news"
+        );
+        cache
+            .mark_failed("s-1", "o-2", "the session has ended")
+            .await
+            .unwrap();
+        assert!(cache.pending().await.unwrap().is_empty());
+        let t = cache.transcript("s-1").await.unwrap();
+        assert_eq!((t[0].delivery, t[0].seq), (Delivery::Sent, Some(1)));
+        assert_eq!(t[1].delivery, Delivery::Failed);
+        assert_eq!(t[1].failure.as_deref(), Some("the session has ended"));
+    }
+
+    #[tokio::test]
+    async fn search_ignores_case_and_accents_and_marks_the_hits() {
+        let (_dir, cache) = cache().await;
+        cache
+            .put_message(&message(
+                "s-1",
+                "m-1",
+                1,
+                "The customer's Café order is late",
+            ))
+            .await
+            .unwrap();
+        cache
+            .put_message(&message("s-2", "m-2", 1, "Nothing to see"))
+            .await
+            .unwrap();
+        let hits = cache.search("cafe ORD", 10).await.unwrap();
+        assert_eq!(hits.len(), 1);
+        assert_eq!(
+            (hits[0].session_id.as_str(), hits[0].message_id.as_str()),
+            ("s-1", "m-1")
+        );
+        let marked: Vec<_> = hits[0]
+            .snippet
+            .iter()
+            .filter(|p| p.hit)
+            .map(|p| p.text.as_str())
+            .collect();
+        assert_eq!(marked, ["Café", "order"]);
+        assert!(
+            cache.search("\"unbalanced", 10).await.unwrap().is_empty(),
+            "odd input is no error"
+        );
+        assert!(cache.search("   ", 10).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn search_finds_one_message_among_100000() {
+        let (_dir, cache) = cache().await;
+        let mut tx = cache.db.begin().await.unwrap();
+        for i in 0..100_000i64 {
+            sqlx::query("INSERT INTO messages (session_id, id, seq, sender, text, at, status) VALUES (?, ?, ?, 8, ?, ?, 'sent')")
+                .bind(format!("s-{}", i % 500))
+                .bind(format!("m-{i}"))
+                .bind(i)
+                .bind(format!("routine note number {i} about the queue"))
+                .bind(i)
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+        cache
+            .put_message(&message(
+                "s-7",
+                "needle",
+                1,
+                "refund approved by supervisor",
+            ))
+            .await
+            .unwrap();
+        let hits = cache.search("supervisor refund", 5).await.unwrap();
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].message_id, "needle");
+    }
+
+    #[tokio::test]
+    async fn reconciling_a_snapshot_adds_only_what_is_missing() {
+        let (_dir, cache) = cache().await;
+        cache
+            .put_message(&message("s-1", "m-1", 1, "have it"))
+            .await
+            .unwrap();
+        let snapshot = vec![SessionTranscript {
+            session: session("s-1", SessionState::Ended),
+            messages: vec![
+                message("s-1", "m-1", 1, "have it"),
+                message("s-1", "m-2", 2, "missed"),
+            ],
+        }];
+        cache.reconcile(&snapshot, 9).await.unwrap();
+        cache.reconcile(&snapshot, 9).await.unwrap();
+        assert_eq!(cache.transcript("s-1").await.unwrap().len(), 2);
+        assert_eq!(
+            cache.sessions().await.unwrap()[0].state,
+            SessionState::Ended
+        );
+    }
+
+    #[tokio::test]
+    async fn pruning_forgets_old_ended_sessions_but_never_the_outbox() {
+        let (_dir, cache) = cache().await;
+        cache
+            .put_session(&session("old", SessionState::Ended), 100)
+            .await
+            .unwrap();
+        cache
+            .put_message(&message("old", "m-1", 1, "bye"))
+            .await
+            .unwrap();
+        cache
+            .put_session(&session("open", SessionState::Connected), 100)
+            .await
+            .unwrap();
+        cache
+            .enqueue("open", "o-1", 7, "still to send", 100)
+            .await
+            .unwrap();
+        assert_eq!(cache.prune(200).await.unwrap(), 1);
+        let ids: Vec<_> = cache
+            .sessions()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        assert_eq!(ids, ["open"]);
+        assert!(cache.transcript("old").await.unwrap().is_empty());
+        assert_eq!(cache.pending().await.unwrap().len(), 1);
+    }
+}
