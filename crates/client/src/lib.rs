@@ -5,9 +5,12 @@
 mod address;
 pub mod cache;
 mod connection;
+mod engine;
+mod link;
 
 pub use address::{hub_ws_url, AddressError};
 pub use connection::{ClientError, Connection};
+pub use engine::{ConnectionState, Credential, Engine, EngineEvent};
 
 /// This client's name and version, as told to the hub at hello.
 pub const CLIENT_VERSION: &str = concat!("huddle/", env!("CARGO_PKG_VERSION"));

@@ -1,0 +1,572 @@
+//! The client engine: one agent signed in to one hub. It keeps the link up (reconnecting
+//! with back-off and resuming from the last event it applied), keeps the local cache in
+//! step with the hub, sends the outbox in order when connected, and reports everything as
+//! [`EngineEvent`]s.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use huddle_protocol::{
+    AgentProfile, ConsultContext, DirectoryEntry, DirectoryFilter, ErrorCode, Event, FirstMessage,
+    Presence, Reply, Request, SessionInfo,
+};
+use tokio::sync::{broadcast, mpsc, Notify};
+
+use crate::cache::{cache_path, Cache, CachedMessage};
+use crate::connection::ClientError;
+use crate::link::{Incoming, Link};
+
+/// How the engine proves who the agent is.
+#[derive(Clone)]
+pub enum Credential {
+    /// A password (the first sign-in, or when no token is kept).
+    Password(String),
+    /// A session token from an earlier sign-in.
+    Token(String),
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Password(_) => "Password(…)",
+            Self::Token(_) => "Token(…)",
+        })
+    }
+}
+
+/// Where the engine stands with the hub.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectionState {
+    /// Connecting or reconnecting.
+    Connecting,
+    /// Connected and signed in.
+    Online,
+    /// The link is down; the engine retries by itself.
+    Offline {
+        /// Why the link went down.
+        reason: String,
+    },
+    /// The hub no longer accepts this agent's session: sign in again.
+    SignedOut {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// What the engine reports.
+#[derive(Debug, Clone)]
+pub enum EngineEvent {
+    /// The connection state changed.
+    Connection(ConnectionState),
+    /// A session was created or changed.
+    Session(SessionInfo),
+    /// A message was added to a transcript, or its delivery changed.
+    Message(CachedMessage),
+    /// An agent's presence changed.
+    Presence {
+        /// The agent.
+        agent_id: i64,
+        /// The new presence.
+        presence: Presence,
+    },
+}
+
+/// Back-off between reconnection attempts.
+const FIRST_RETRY: Duration = Duration::from_millis(500);
+const LAST_RETRY: Duration = Duration::from_secs(30);
+
+/// A signed-in agent's engine. Clones share it.
+#[derive(Clone)]
+pub struct Engine {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    hub: String,
+    agent: AgentProfile,
+    cache: Cache,
+    events: broadcast::Sender<EngineEvent>,
+    link: Mutex<Option<Link>>,
+    state: Mutex<ConnectionState>,
+    token: Mutex<String>,
+    outbox: Notify,
+    stop: Notify,
+}
+
+impl Engine {
+    /// Signs in and starts the engine. A failure of this first sign-in is returned as it is
+    /// (wrong password, unreachable hub, ...); later losses of the link are retried.
+    pub async fn sign_in(
+        hub: &str,
+        login: &str,
+        credential: Credential,
+        data_dir: &Path,
+    ) -> Result<(Engine, String), ClientError> {
+        let (incoming_tx, incoming) = mpsc::channel(1024);
+        let link = Link::open(hub, incoming_tx).await?;
+        let (agent, token, resync) = match &credential {
+            Credential::Password(password) => {
+                let reply = link
+                    .request(Request::Login {
+                        login: login.to_string(),
+                        password: password.clone(),
+                    })
+                    .await?;
+                match reply {
+                    Reply::LoggedIn { agent, token, .. } => (agent, token, true),
+                    other => return Err(unexpected("logged_in", &other)),
+                }
+            }
+            Credential::Token(token) => {
+                // The cache is per agent; its last event is only known once the agent is.
+                let reply = link
+                    .request(Request::Resume {
+                        token: token.clone(),
+                        last_seq: i64::MAX,
+                    })
+                    .await?;
+                match reply {
+                    Reply::Resumed { agent, .. } => (agent, token.clone(), true),
+                    other => return Err(unexpected("resumed", &other)),
+                }
+            }
+        };
+        let cache = Cache::open(&cache_path(data_dir, hub, &agent.login))
+            .await
+            .map_err(|e| ClientError::Protocol(e.to_string()))?;
+        let (events, _) = broadcast::channel(4096);
+        let engine = Engine {
+            shared: Arc::new(Shared {
+                hub: hub.to_string(),
+                agent,
+                cache,
+                events,
+                link: Mutex::new(Some(link.clone())),
+                state: Mutex::new(ConnectionState::Online),
+                token: Mutex::new(token.clone()),
+                outbox: Notify::new(),
+                stop: Notify::new(),
+            }),
+        };
+        if resync {
+            engine.resync(&link).await?;
+        }
+        tokio::spawn(engine.clone().supervise(incoming));
+        tokio::spawn(engine.clone().send_outbox());
+        engine.shared.outbox.notify_one();
+        Ok((engine, token))
+    }
+
+    /// The signed-in agent.
+    pub fn agent(&self) -> &AgentProfile {
+        &self.shared.agent
+    }
+
+    /// The local cache (sessions, transcripts, search).
+    pub fn cache(&self) -> &Cache {
+        &self.shared.cache
+    }
+
+    /// The current session token (for the keychain).
+    pub fn token(&self) -> String {
+        lock(&self.shared.token).clone()
+    }
+
+    /// Where the engine stands now.
+    pub fn state(&self) -> ConnectionState {
+        lock(&self.shared.state).clone()
+    }
+
+    /// Everything the engine reports from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
+        self.shared.events.subscribe()
+    }
+
+    /// Puts a message into the outbox (it shows as pending at once) and sends it when
+    /// connected.
+    pub async fn send_message(
+        &self,
+        session_id: &str,
+        text: &str,
+    ) -> Result<CachedMessage, ClientError> {
+        let id = uuid::Uuid::new_v4().to_string();
+        let message = self
+            .shared
+            .cache
+            .enqueue(session_id, &id, self.shared.agent.id, text, now_millis())
+            .await
+            .map_err(|e| ClientError::Protocol(e.to_string()))?;
+        self.emit(EngineEvent::Message(message.clone()));
+        self.shared.outbox.notify_one();
+        Ok(message)
+    }
+
+    /// Invites an agent; with a first message (a consultation's), the target sees it with
+    /// the invitation.
+    pub async fn invite(
+        &self,
+        target: i64,
+        first_message: Option<&str>,
+        context: Option<ConsultContext>,
+    ) -> Result<SessionInfo, ClientError> {
+        let request = Request::Invite {
+            session_id: uuid::Uuid::new_v4().to_string(),
+            target,
+            first_message: first_message.map(|text| FirstMessage {
+                id: uuid::Uuid::new_v4().to_string(),
+                text: text.to_string(),
+            }),
+            context,
+        };
+        match self.request(request).await? {
+            Reply::Session { session } => {
+                self.apply_session(&session).await?;
+                Ok(*session)
+            }
+            other => Err(unexpected("session", &other)),
+        }
+    }
+
+    /// Accepts an invitation.
+    pub async fn accept(&self, session_id: &str) -> Result<(), ClientError> {
+        self.expect_ok(Request::Accept {
+            session_id: session_id.into(),
+        })
+        .await
+    }
+
+    /// Rejects an invitation.
+    pub async fn reject(&self, session_id: &str) -> Result<(), ClientError> {
+        self.expect_ok(Request::Reject {
+            session_id: session_id.into(),
+        })
+        .await
+    }
+
+    /// Withdraws one's own invitation.
+    pub async fn cancel(&self, session_id: &str) -> Result<(), ClientError> {
+        self.expect_ok(Request::Cancel {
+            session_id: session_id.into(),
+        })
+        .await
+    }
+
+    /// Ends a connected session for both agents.
+    pub async fn end(&self, session_id: &str) -> Result<(), ClientError> {
+        self.expect_ok(Request::End {
+            session_id: session_id.into(),
+        })
+        .await
+    }
+
+    /// Sets the agent's presence.
+    pub async fn set_presence(&self, presence: Presence) -> Result<(), ClientError> {
+        self.expect_ok(Request::SetPresence { presence }).await
+    }
+
+    /// Marks or unmarks a favorite.
+    pub async fn set_favorite(&self, agent_id: i64, favorite: bool) -> Result<(), ClientError> {
+        self.expect_ok(Request::SetFavorite { agent_id, favorite })
+            .await
+    }
+
+    /// Searches the hub's directory.
+    pub async fn search(
+        &self,
+        query: &str,
+        filter: DirectoryFilter,
+    ) -> Result<Vec<DirectoryEntry>, ClientError> {
+        match self
+            .request(Request::Search {
+                query: query.to_string(),
+                filter,
+                limit: None,
+            })
+            .await?
+        {
+            Reply::Directory { entries } => Ok(entries),
+            other => Err(unexpected("directory", &other)),
+        }
+    }
+
+    /// Logs out (the token is revoked) and stops the engine.
+    pub async fn sign_out(&self) {
+        let link = lock(&self.shared.link).take();
+        if let Some(link) = link {
+            let _ = link.request(Request::Logout).await;
+            link.close().await;
+        }
+        self.shared.stop.notify_waiters();
+        self.set_state(ConnectionState::SignedOut {
+            reason: "signed out".into(),
+        });
+    }
+
+    async fn expect_ok(&self, request: Request) -> Result<(), ClientError> {
+        match self.request(request).await? {
+            Reply::Ok => Ok(()),
+            other => Err(unexpected("ok", &other)),
+        }
+    }
+
+    async fn request(&self, request: Request) -> Result<Reply, ClientError> {
+        let link = lock(&self.shared.link).clone();
+        match link {
+            Some(link) => link.request(request).await,
+            None => Err(ClientError::Lost("not connected to the hub".into())),
+        }
+    }
+
+    fn emit(&self, event: EngineEvent) {
+        // Nobody listening is fine: the cache holds the truth.
+        let _ = self.shared.events.send(event);
+    }
+
+    fn set_state(&self, state: ConnectionState) {
+        let changed = {
+            let mut current = lock(&self.shared.state);
+            let changed = *current != state;
+            *current = state.clone();
+            changed
+        };
+        if changed {
+            self.emit(EngineEvent::Connection(state));
+        }
+    }
+
+    /// Brings the cache in line with a snapshot of the hub.
+    async fn resync(&self, link: &Link) -> Result<(), ClientError> {
+        match link.request(Request::Snapshot).await? {
+            Reply::Snapshot { seq, sessions, .. } => {
+                let cache = &self.shared.cache;
+                cache
+                    .reconcile(&sessions, now_millis())
+                    .await
+                    .map_err(|e| ClientError::Protocol(e.to_string()))?;
+                cache
+                    .set_last_seq(seq)
+                    .await
+                    .map_err(|e| ClientError::Protocol(e.to_string()))?;
+                for t in sessions {
+                    self.emit(EngineEvent::Session(t.session));
+                }
+                Ok(())
+            }
+            other => Err(unexpected("snapshot", &other)),
+        }
+    }
+
+    async fn apply_session(&self, session: &SessionInfo) -> Result<(), ClientError> {
+        self.shared
+            .cache
+            .put_session(session, now_millis())
+            .await
+            .map_err(|e| ClientError::Protocol(e.to_string()))?;
+        self.emit(EngineEvent::Session(session.clone()));
+        Ok(())
+    }
+
+    /// Applies one numbered event, once.
+    async fn apply(&self, seq: i64, event: Event) -> Result<(), ClientError> {
+        let cache = &self.shared.cache;
+        let last = cache
+            .last_seq()
+            .await
+            .map_err(|e| ClientError::Protocol(e.to_string()))?;
+        if seq <= last {
+            return Ok(());
+        }
+        match event {
+            Event::Session { session } => self.apply_session(&session).await?,
+            Event::Message { message } => {
+                let was = cache
+                    .message(&message.session_id, &message.id)
+                    .await
+                    .map_err(|e| ClientError::Protocol(e.to_string()))?;
+                cache
+                    .put_message(&message)
+                    .await
+                    .map_err(|e| ClientError::Protocol(e.to_string()))?;
+                let changed = was.is_none_or(|m| m.seq.is_none());
+                if changed {
+                    if let Ok(Some(now)) = cache.message(&message.session_id, &message.id).await {
+                        self.emit(EngineEvent::Message(now));
+                    }
+                }
+            }
+        }
+        cache
+            .set_last_seq(seq)
+            .await
+            .map_err(|e| ClientError::Protocol(e.to_string()))
+    }
+
+    /// Keeps the link up: handles what the hub sends, and reconnects after a loss.
+    async fn supervise(self, mut incoming: mpsc::Receiver<Incoming>) {
+        let mut retry = FIRST_RETRY;
+        loop {
+            // Handle the link until it closes.
+            let reason = loop {
+                let next = tokio::select! {
+                    next = incoming.recv() => next,
+                    _ = self.shared.stop.notified() => return,
+                };
+                match next {
+                    None => break "the connection ended".to_string(),
+                    Some(Incoming::Closed(reason)) => break reason,
+                    Some(Incoming::Frame(Reply::Event { seq, event })) => {
+                        if let Err(e) = self.apply(seq, event).await {
+                            tracing::warn!(error = %e, "cannot apply an event");
+                        }
+                    }
+                    Some(Incoming::Frame(Reply::Presence { agent_id, presence })) => {
+                        self.emit(EngineEvent::Presence { agent_id, presence });
+                    }
+                    Some(Incoming::Frame(other)) => {
+                        tracing::debug!(kind = other.kind(), "ignored a frame");
+                    }
+                }
+            };
+            if lock(&self.shared.link).take().is_none() {
+                return; // signed out
+            }
+            tracing::info!(%reason, "lost the link to the hub");
+            self.set_state(ConnectionState::Offline { reason });
+            // Reconnect, waiting longer after each failure, with jitter so that a hub
+            // restart is not met by every client at the same instant.
+            loop {
+                let wait = retry.mul_f64(0.5 + rand::random::<f64>());
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = self.shared.stop.notified() => return,
+                }
+                self.set_state(ConnectionState::Connecting);
+                let (incoming_tx, next_incoming) = mpsc::channel(1024);
+                match self.reconnect(incoming_tx).await {
+                    Ok(link) => {
+                        incoming = next_incoming;
+                        *lock(&self.shared.link) = Some(link);
+                        retry = FIRST_RETRY;
+                        self.set_state(ConnectionState::Online);
+                        self.shared.outbox.notify_one();
+                        break;
+                    }
+                    Err(ClientError::Refused(e))
+                        if matches!(
+                            e.code,
+                            ErrorCode::TokenInvalid
+                                | ErrorCode::AgentDisabled
+                                | ErrorCode::ImNotPermitted
+                        ) =>
+                    {
+                        self.set_state(ConnectionState::SignedOut { reason: e.message });
+                        return;
+                    }
+                    Err(e) => {
+                        self.set_state(ConnectionState::Offline {
+                            reason: e.to_string(),
+                        });
+                        retry = (retry * 2).min(LAST_RETRY);
+                    }
+                }
+            }
+        }
+    }
+
+    async fn reconnect(&self, incoming: mpsc::Sender<Incoming>) -> Result<Link, ClientError> {
+        let link = Link::open(&self.shared.hub, incoming).await?;
+        let last_seq = self
+            .shared
+            .cache
+            .last_seq()
+            .await
+            .map_err(|e| ClientError::Protocol(e.to_string()))?;
+        let token = self.token();
+        match link.request(Request::Resume { token, last_seq }).await? {
+            Reply::Resumed {
+                resync_required, ..
+            } => {
+                if resync_required {
+                    self.resync(&link).await?;
+                }
+                Ok(link)
+            }
+            other => Err(unexpected("resumed", &other)),
+        }
+    }
+
+    /// Sends the outbox, in order, whenever connected; each message is sent until the hub
+    /// answers it (the hub ignores repeats of a message id).
+    async fn send_outbox(self) {
+        loop {
+            tokio::select! {
+                _ = self.shared.outbox.notified() => {}
+                _ = self.shared.stop.notified() => return,
+            }
+            let pending = match self.shared.cache.pending().await {
+                Ok(p) => p,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the outbox");
+                    continue;
+                }
+            };
+            for message in pending {
+                let request = Request::Send {
+                    session_id: message.session_id.clone(),
+                    message_id: message.id.clone(),
+                    text: message.text.clone(),
+                };
+                match self.request(request).await {
+                    Ok(Reply::Sent { message: sent }) => {
+                        if self.shared.cache.put_message(&sent).await.is_ok() {
+                            if let Ok(Some(now)) =
+                                self.shared.cache.message(&sent.session_id, &sent.id).await
+                            {
+                                self.emit(EngineEvent::Message(now));
+                            }
+                        }
+                    }
+                    Err(ClientError::Refused(e)) if e.code == ErrorCode::RateLimited => {
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        self.shared.outbox.notify_one();
+                        break;
+                    }
+                    Err(ClientError::Refused(e)) => {
+                        // The hub will never take it (the session ended, the text is too
+                        // long...): it stays in the transcript as failed, with the reason.
+                        let cache = &self.shared.cache;
+                        if cache
+                            .mark_failed(&message.session_id, &message.id, &e.message)
+                            .await
+                            .is_ok()
+                        {
+                            if let Ok(Some(now)) =
+                                cache.message(&message.session_id, &message.id).await
+                            {
+                                self.emit(EngineEvent::Message(now));
+                            }
+                        }
+                    }
+                    // Offline or lost: the rest waits for the next connection.
+                    Ok(_) | Err(_) => break,
+                }
+            }
+        }
+    }
+}
+
+fn unexpected(expected: &str, got: &Reply) -> ClientError {
+    ClientError::Protocol(format!("expected `{expected}`, got `{}`", got.kind()))
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
