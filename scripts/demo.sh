@@ -14,7 +14,7 @@ password="huddle-demo"
 
 echo "==> Building the UI and the release binaries"
 (cd ui && npm run --silent build)
-cargo build --release --locked -p huddle -p huddle-hub --bins
+cargo build --release --locked -p huddle -p huddle-hub -p huddle-client --bins
 bin="$CARGO_TARGET_DIR/release"
 
 mkdir -p "$demo_dir"
@@ -46,10 +46,16 @@ for _ in $(seq 100); do
 done
 curl -fsS "http://$listen/healthz" >/dev/null
 
+# Ben Okafor is the simulated colleague: he accepts every IM and answers.
+HUDDLE_PASSWORD="$password" "$bin/huddle-agent" --hub "$listen" --login ben --data "$demo_dir/ben" \
+  bot --script scripts/demo-colleague.txt &
+pids+=($!)
+
 cat <<MSG
 
 Huddle's demo hub is running at $listen with the agents ana, ben, chloe and dev.
 Sign in with hub address $listen, login ana and password $password.
+Ben Okafor is a simulated colleague who accepts IMs and answers them.
 Close the app or press Ctrl+C to stop.
 
 MSG

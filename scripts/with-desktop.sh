@@ -38,6 +38,9 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
+# The real Secret Service, with a throwaway login keyring, for the keychain tests.
+"$(dirname "$0")/keyring-session.sh" "$work/keyring"
+
 # Under Xvfb, WebKit's DMA-BUF renderer leaves parts of the page unpainted.
 export WEBKIT_DISABLE_DMABUF_RENDERER=1
 "$@"

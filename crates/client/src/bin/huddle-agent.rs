@@ -1,0 +1,284 @@
+//! `huddle-agent`: an agent without a window, for scripts, demos and tests. It signs in,
+//! searches the directory, invites, and in bot mode plays a colleague who accepts every
+//! invitation and answers every message.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use huddle_client::{ConnectionState, Credential, Engine, EngineEvent};
+use huddle_protocol::{DirectoryFilter, EndReason, SessionState};
+
+#[derive(Parser)]
+#[command(
+    name = "huddle-agent",
+    version,
+    about = "A Huddle agent without a window"
+)]
+struct Cli {
+    /// The hub's address, for example 127.0.0.1:7878.
+    #[arg(long, env = "HUDDLE_HUB")]
+    hub: String,
+    /// The agent's login.
+    #[arg(long, env = "HUDDLE_LOGIN")]
+    login: String,
+    /// Where the agent's local cache lives [default: huddle-agent in the data directory].
+    #[arg(long)]
+    data: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Search the directory and print the matches.
+    Search {
+        /// Any part of a name or login.
+        #[arg(default_value = "")]
+        query: String,
+    },
+    /// Invite an agent and wait for the answer; with --message, send it once connected
+    /// (or with the invitation, with --consult).
+    Invite {
+        /// The invited agent's login.
+        login: String,
+        /// A message to send.
+        #[arg(long)]
+        message: Option<String>,
+    },
+    /// Play a colleague: accept every invitation and answer every message.
+    Bot {
+        /// The answer to every message.
+        #[arg(long, default_value = "Got it, I'll look into it.")]
+        reply: String,
+        /// A file of lines `keyword: answer`; the first keyword found in a message (case
+        /// ignored) picks the answer, `*` matches anything; otherwise --reply answers.
+        #[arg(long)]
+        script: Option<PathBuf>,
+        /// How long to wait before accepting, in milliseconds.
+        #[arg(long, default_value_t = 1000)]
+        accept_delay_ms: u64,
+        /// How long to "type" before answering, in milliseconds.
+        #[arg(long, default_value_t = 1500)]
+        reply_delay_ms: u64,
+    },
+}
+
+/// The password comes from HUDDLE_PASSWORD, or is asked for, or read from standard input;
+/// never from the command line, where other users could see it.
+fn password() -> anyhow::Result<String> {
+    if let Ok(p) = std::env::var("HUDDLE_PASSWORD") {
+        return Ok(p);
+    }
+    if std::io::stdin().is_terminal() {
+        eprint!("Password: ");
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    if password.is_empty() {
+        bail!("no password: set HUDDLE_PASSWORD or write it on standard input");
+    }
+    Ok(password)
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HUDDLE_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let data = cli.data.clone().unwrap_or_else(|| {
+        dirs::data_dir()
+            .unwrap_or_else(|| PathBuf::from("."))
+            .join("huddle-agent")
+    });
+    let (engine, _) = Engine::sign_in(
+        &cli.hub,
+        &cli.login,
+        Credential::Password(password()?),
+        &data,
+    )
+    .await
+    .context("cannot sign in")?;
+    match cli.command {
+        Command::Search { query } => {
+            for e in engine.search(&query, DirectoryFilter::All).await? {
+                let presence = e.presence.map(|p| format!("{p:?}")).unwrap_or_default();
+                println!("{}\t{}\t{}\t{}", e.id, e.login, e.name, presence);
+            }
+        }
+        Command::Invite { login, message } => invite(&engine, &login, message.as_deref()).await?,
+        Command::Bot {
+            reply,
+            script,
+            accept_delay_ms,
+            reply_delay_ms,
+        } => {
+            let rules = match script {
+                Some(path) => read_script(&path)?,
+                None => Vec::new(),
+            };
+            bot(
+                &engine,
+                &reply,
+                &rules,
+                Duration::from_millis(accept_delay_ms),
+                Duration::from_millis(reply_delay_ms),
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+async fn invite(engine: &Engine, login: &str, message: Option<&str>) -> anyhow::Result<()> {
+    let entries = engine.search(login, DirectoryFilter::All).await?;
+    let Some(target) = entries.iter().find(|e| e.login == login) else {
+        bail!("no agent with the login {login:?} can receive IMs");
+    };
+    let mut events = engine.subscribe();
+    let session = engine.invite(target.id, None, None).await?;
+    println!("invited {} ({})", target.name, session.id);
+    loop {
+        match events.recv().await? {
+            EngineEvent::Session(s) if s.id == session.id => {
+                match (s.state, s.end.map(|e| e.reason)) {
+                    (SessionState::Connected, _) => {
+                        println!("accepted");
+                        if let Some(text) = message {
+                            engine.send_message(&session.id, text).await?;
+                        }
+                        return Ok(());
+                    }
+                    (SessionState::Ended, Some(EndReason::Rejected)) => bail!("rejected"),
+                    (SessionState::Ended, Some(EndReason::TimedOut)) => {
+                        bail!("not answered in time")
+                    }
+                    (SessionState::Ended, reason) => bail!("ended: {reason:?}"),
+                    (SessionState::Inviting, _) => {}
+                }
+            }
+            EngineEvent::Connection(ConnectionState::SignedOut { reason }) => {
+                bail!("signed out: {reason}")
+            }
+            _ => {}
+        }
+    }
+}
+
+fn read_script(path: &std::path::Path) -> anyhow::Result<Vec<(String, String)>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut rules = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((keyword, answer)) = line.split_once(':') else {
+            bail!("{}:{}: expected `keyword: answer`", path.display(), n + 1);
+        };
+        rules.push((keyword.trim().to_lowercase(), answer.trim().to_string()));
+    }
+    Ok(rules)
+}
+
+fn answer_for<'a>(text: &str, rules: &'a [(String, String)], fallback: &'a str) -> &'a str {
+    let text = text.to_lowercase();
+    rules
+        .iter()
+        .find(|(k, _)| k == "*" || text.contains(k.as_str()))
+        .map(|(_, a)| a.as_str())
+        .unwrap_or(fallback)
+}
+
+async fn bot(
+    engine: &Engine,
+    reply: &str,
+    rules: &[(String, String)],
+    accept_delay: Duration,
+    reply_delay: Duration,
+) -> anyhow::Result<()> {
+    let me = engine.agent().id;
+    let mut events = engine.subscribe();
+    eprintln!(
+        "{} is answering; Ctrl+C to stop",
+        engine.agent().display_name
+    );
+    // Invitations that arrived before the subscription are in the cache.
+    for s in engine.cache().sessions().await? {
+        if s.state == SessionState::Inviting && s.target.id == me {
+            accept_later(engine.clone(), s.id, accept_delay);
+        }
+    }
+    loop {
+        let event = tokio::select! {
+            e = events.recv() => e,
+            _ = tokio::signal::ctrl_c() => {
+                engine.sign_out().await;
+                return Ok(());
+            }
+        };
+        match event {
+            Ok(EngineEvent::Session(s))
+                if s.state == SessionState::Inviting && s.target.id == me =>
+            {
+                accept_later(engine.clone(), s.id, accept_delay);
+            }
+            Ok(EngineEvent::Message(m)) if m.from != me && m.seq.is_some() => {
+                let (engine, answer) = (
+                    engine.clone(),
+                    answer_for(&m.text, rules, reply).to_string(),
+                );
+                tokio::spawn(async move {
+                    tokio::time::sleep(reply_delay).await;
+                    if let Err(e) = engine.send_message(&m.session_id, &answer).await {
+                        eprintln!("cannot answer: {e}");
+                    }
+                });
+            }
+            Ok(EngineEvent::Connection(ConnectionState::SignedOut { reason })) => {
+                bail!("signed out: {reason}")
+            }
+            Ok(_) => {}
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                eprintln!("missed {n} events")
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+fn accept_later(engine: Engine, session_id: String, delay: Duration) {
+    tokio::spawn(async move {
+        tokio::time::sleep(delay).await;
+        if let Err(e) = engine.accept(&session_id).await {
+            eprintln!("cannot accept {session_id}: {e}");
+        }
+    });
+}

@@ -1,0 +1,143 @@
+//! `huddle-agent` against a real hub: searching, and the bot that plays a colleague.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use huddle_client::cache::Delivery;
+use huddle_client::{Credential, Engine, EngineEvent};
+use huddle_hub::{accounts, Config};
+use huddle_protocol::SessionState;
+
+const DEADLINE: Duration = Duration::from_secs(20);
+
+fn agent(hub: &str, login: &str, data: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_huddle-agent"));
+    c.args(["--hub", hub, "--login", login, "--data"])
+        .arg(data)
+        .args(args)
+        .env("HUDDLE_PASSWORD", format!("{login}-password"))
+        .stdin(Stdio::null());
+    c
+}
+
+struct Bot(Child);
+
+impl Drop for Bot {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+// The hub runs in this process while the test waits for child processes.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_bot_accepts_and_answers_and_search_prints_the_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("hub.db");
+    let db = huddle_hub::store::open(&database).await.unwrap();
+    accounts::add(&db, "ana", "Ana Lima", "ana-password")
+        .await
+        .unwrap();
+    accounts::add(&db, "ben", "Ben Okafor", "ben-password")
+        .await
+        .unwrap();
+    db.close().await;
+    let hub = huddle_hub::start(Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database,
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    let address = hub.addr.to_string();
+
+    let out = agent(
+        &address,
+        "ana",
+        &dir.path().join("ana-cli"),
+        &["search", "oka"],
+    )
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(printed.contains("ben\tBen Okafor"), "{printed}");
+
+    let wrong = agent(&address, "ana", &dir.path().join("x"), &["search"])
+        .env("HUDDLE_PASSWORD", "not-it")
+        .output()
+        .unwrap();
+    assert!(!wrong.status.success());
+    assert!(
+        String::from_utf8_lossy(&wrong.stderr).contains("password"),
+        "a clear error"
+    );
+
+    let _bot = Bot(agent(
+        &address,
+        "ben",
+        &dir.path().join("ben"),
+        &[
+            "bot",
+            "--reply",
+            "On it!",
+            "--accept-delay-ms",
+            "0",
+            "--reply-delay-ms",
+            "0",
+        ],
+    )
+    .stderr(Stdio::null())
+    .spawn()
+    .unwrap());
+    let (ana, _) = Engine::sign_in(
+        &address,
+        "ana",
+        Credential::Password("ana-password".into()),
+        &dir.path().join("ana"),
+    )
+    .await
+    .unwrap();
+    let mut events = ana.subscribe();
+    // The bot may still be signing in: wait until the directory shows Ben online.
+    let ben_id = tokio::time::timeout(DEADLINE, async {
+        loop {
+            let found = ana.search("ben", Default::default()).await.unwrap();
+            if let Some(ben) = found
+                .iter()
+                .find(|e| e.presence != Some(huddle_protocol::Presence::Offline))
+            {
+                return ben.id;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("the bot never came online");
+    let session = ana.invite(ben_id, None, None).await.unwrap();
+    let answer = tokio::time::timeout(DEADLINE, async {
+        loop {
+            match events.recv().await.unwrap() {
+                EngineEvent::Session(s)
+                    if s.id == session.id && s.state == SessionState::Connected =>
+                {
+                    ana.send_message(&session.id, "Can you check order 1234?")
+                        .await
+                        .unwrap();
+                }
+                EngineEvent::Message(m) if m.from == ben_id && m.delivery == Delivery::Sent => {
+                    return m.text
+                }
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("the bot never answered");
+    assert_eq!(answer, "On it!");
+}
