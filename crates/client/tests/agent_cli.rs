@@ -140,4 +140,70 @@ async fn the_bot_accepts_and_answers_and_search_prints_the_directory() {
     .await
     .expect("the bot never answered");
     assert_eq!(answer, "On it!");
+
+    // The one-shot commands, as Ben from a second device: list, send, end.
+    let ben_cli = dir.path().join("ben-cli");
+    let out = agent(&address, "ben", &ben_cli, &["sessions"])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        listed.contains(&session.id) && listed.contains("Connected\tAna Lima"),
+        "{listed}"
+    );
+    let out = agent(
+        &address,
+        "ben",
+        &ben_cli,
+        &["send", &session.id, "Done, approved."],
+    )
+    .output()
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = agent(&address, "ben", &ben_cli, &["end", &session.id])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ended = tokio::time::timeout(DEADLINE, async {
+        let mut texts = Vec::new();
+        loop {
+            match events.recv().await.unwrap() {
+                EngineEvent::Message(m) if m.from == ben_id && m.delivery == Delivery::Sent => {
+                    texts.push(m.text)
+                }
+                EngineEvent::Session(s) if s.id == session.id && s.state == SessionState::Ended => {
+                    return texts
+                }
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("the session never ended");
+    assert!(ended.contains(&"Done, approved.".to_string()), "{ended:?}");
+    let out = agent(
+        &address,
+        "ben",
+        &ben_cli,
+        &["send", &session.id, "too late"],
+    )
+    .output()
+    .unwrap();
+    assert!(
+        !out.status.success(),
+        "a message into an ended session fails clearly"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("refused"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
+use huddle_client::cache::Delivery;
 use huddle_client::{ConnectionState, Credential, Engine, EngineEvent};
 use huddle_protocol::{DirectoryFilter, EndReason, SessionState};
 
@@ -48,6 +49,25 @@ enum Command {
         /// A message to send.
         #[arg(long)]
         message: Option<String>,
+    },
+    /// List the agent's sessions (id, state, the other agent).
+    Sessions,
+    /// Accept an invitation.
+    Accept {
+        /// The session's id (see `sessions`).
+        session: String,
+    },
+    /// Send a message into a connected session and wait until the hub has it.
+    Send {
+        /// The session's id.
+        session: String,
+        /// The text.
+        text: String,
+    },
+    /// End a connected session (or withdraw or reject an invitation).
+    End {
+        /// The session's id.
+        session: String,
     },
     /// Play a colleague: accept every invitation and answer every message.
     Bot {
@@ -133,6 +153,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Invite { login, message } => invite(&engine, &login, message.as_deref()).await?,
+        Command::Sessions => {
+            let me = engine.agent().id;
+            for s in engine.cache().sessions().await? {
+                let other = if s.inviter.id == me {
+                    &s.target
+                } else {
+                    &s.inviter
+                };
+                println!("{}\t{:?}\t{}", s.id, s.state, other.display_name);
+            }
+        }
+        Command::Accept { session } => engine.accept(&session).await?,
+        Command::Send { session, text } => send(&engine, &session, &text).await?,
+        Command::End { session } => end(&engine, &session).await?,
         Command::Bot {
             reply,
             script,
@@ -189,6 +223,48 @@ async fn invite(engine: &Engine, login: &str, message: Option<&str>) -> anyhow::
             _ => {}
         }
     }
+}
+
+async fn send(engine: &Engine, session: &str, text: &str) -> anyhow::Result<()> {
+    let mut events = engine.subscribe();
+    let queued = engine.send_message(session, text).await?;
+    loop {
+        match events.recv().await? {
+            EngineEvent::Message(m) if m.id == queued.id => match m.delivery {
+                Delivery::Sent => return Ok(()),
+                Delivery::Failed => bail!(
+                    "the hub refused the message: {}",
+                    m.failure.unwrap_or_default()
+                ),
+                Delivery::Pending => {}
+            },
+            EngineEvent::Connection(ConnectionState::SignedOut { reason }) => {
+                bail!("signed out: {reason}")
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Ends the session in the way its state allows.
+async fn end(engine: &Engine, session: &str) -> anyhow::Result<()> {
+    let me = engine.agent().id;
+    let known = engine
+        .cache()
+        .sessions()
+        .await?
+        .into_iter()
+        .find(|s| s.id == session);
+    let Some(s) = known else {
+        bail!("no session {session} (see `huddle-agent sessions`)");
+    };
+    match s.state {
+        SessionState::Connected => engine.end(session).await?,
+        SessionState::Inviting if s.inviter.id == me => engine.cancel(session).await?,
+        SessionState::Inviting => engine.reject(session).await?,
+        SessionState::Ended => bail!("the session has already ended"),
+    }
+    Ok(())
 }
 
 fn read_script(path: &std::path::Path) -> anyhow::Result<Vec<(String, String)>> {
