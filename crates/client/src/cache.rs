@@ -235,38 +235,45 @@ impl Cache {
     /// Stores a message committed by the hub. Returns whether it was new to the cache (a
     /// message of one's own that waited in the outbox is not new: it becomes sent).
     pub async fn put_message(&self, message: &Message) -> Result<bool, CacheError> {
+        Ok(self.put_messages(std::slice::from_ref(message)).await? == 1)
+    }
+
+    /// Stores messages committed by the hub in one transaction; returns how many were new.
+    pub async fn put_messages(&self, messages: &[Message]) -> Result<usize, CacheError> {
         let mut tx = self.db.begin().await?;
-        let status: Option<String> =
-            sqlx::query_scalar("SELECT status FROM messages WHERE session_id = ? AND id = ?")
-                .bind(&message.session_id)
-                .bind(&message.id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let query = match status.as_deref() {
-            None => sqlx::query(
-                "INSERT INTO messages (seq, at, session_id, id, sender, text, status)
+        let mut new = 0;
+        for message in messages {
+            let inserted = sqlx::query(
+                "INSERT OR IGNORE INTO messages (seq, at, session_id, id, sender, text, status)
                  VALUES (?, ?, ?, ?, ?, ?, 'sent')",
-            ),
-            Some("sent") => return Ok(false),
-            // A message of one's own, acknowledged (or refused, then sent from elsewhere).
-            Some(_) => sqlx::query(
-                "UPDATE messages SET seq = ?, at = ?, status = 'sent', failure = NULL
-                  WHERE session_id = ? AND id = ?",
-            ),
-        };
-        let query = query
+            )
             .bind(message.seq)
             .bind(message.at)
             .bind(&message.session_id)
-            .bind(&message.id);
-        let query = if status.is_none() {
-            query.bind(message.from).bind(&message.text)
-        } else {
-            query
-        };
-        query.execute(&mut *tx).await?;
+            .bind(&message.id)
+            .bind(message.from)
+            .bind(&message.text)
+            .execute(&mut *tx)
+            .await?;
+            if inserted.rows_affected() == 1 {
+                new += 1;
+                continue;
+            }
+            // Known already: a message of one's own that waited in the outbox (or was
+            // refused, then sent from another device) is now acknowledged.
+            sqlx::query(
+                "UPDATE messages SET seq = ?, at = ?, status = 'sent', failure = NULL
+                  WHERE session_id = ? AND id = ? AND status <> 'sent'",
+            )
+            .bind(message.seq)
+            .bind(message.at)
+            .bind(&message.session_id)
+            .bind(&message.id)
+            .execute(&mut *tx)
+            .await?;
+        }
         tx.commit().await?;
-        Ok(status.is_none())
+        Ok(new)
     }
 
     /// Puts a message typed by the agent into the outbox. Queuing the same id again changes
@@ -363,15 +370,14 @@ impl Cache {
     ) -> Result<(), CacheError> {
         for t in sessions {
             self.put_session(&t.session, now).await?;
-            for m in &t.messages {
-                self.put_message(m).await?;
-            }
+            self.put_messages(&t.messages).await?;
         }
         Ok(())
     }
 
     /// Searches every cached text: each word of `query` must start a word of the message,
-    /// ignoring case and accents. Best matches first.
+    /// ignoring case and accents. Newest first: FTS5 walks its index in that order and stops
+    /// at `limit`, where ranking by relevance would score every match first.
     pub async fn search(&self, query: &str, limit: u32) -> Result<Vec<SearchHit>, CacheError> {
         let terms: Vec<String> = query
             .split_whitespace()
@@ -383,7 +389,7 @@ impl Cache {
         let rows: Vec<(String, String, String)> = sqlx::query_as(
             "SELECT m.session_id, m.id, snippet(messages_fts, 0, ?, ?, '…', 12)
                FROM messages_fts JOIN messages m ON m.rowid = messages_fts.rowid
-              WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?",
+              WHERE messages_fts MATCH ? ORDER BY messages_fts.rowid DESC LIMIT ?",
         )
         .bind(HIT_START.to_string())
         .bind(HIT_END.to_string())
@@ -618,19 +624,19 @@ mod tests {
     #[tokio::test]
     async fn search_finds_one_message_among_100000() {
         let (_dir, cache) = cache().await;
-        let mut tx = cache.db.begin().await.unwrap();
-        for i in 0..100_000i64 {
-            sqlx::query("INSERT INTO messages (session_id, id, seq, sender, text, at, status) VALUES (?, ?, ?, 8, ?, ?, 'sent')")
-                .bind(format!("s-{}", i % 500))
-                .bind(format!("m-{i}"))
-                .bind(i)
-                .bind(format!("routine note number {i} about the queue"))
-                .bind(i)
-                .execute(&mut *tx)
-                .await
-                .unwrap();
+        let haystack: Vec<Message> = (0..100_000i64)
+            .map(|i| {
+                message(
+                    &format!("s-{}", i % 500),
+                    &format!("m-{i}"),
+                    i,
+                    &format!("routine note number {i} about the queue"),
+                )
+            })
+            .collect();
+        for chunk in haystack.chunks(10_000) {
+            assert_eq!(cache.put_messages(chunk).await.unwrap(), chunk.len());
         }
-        tx.commit().await.unwrap();
         cache
             .put_message(&message(
                 "s-7",
