@@ -225,7 +225,8 @@ async fn connect_driver(port: u16) -> anyhow::Result<Client> {
     let url = format!("http://127.0.0.1:{port}");
     let start = Instant::now();
     loop {
-        match ClientBuilder::rustls()?
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match ClientBuilder::new(connector)
             .capabilities(caps.clone())
             .connect(&url)
             .await
