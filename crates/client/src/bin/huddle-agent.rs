@@ -41,8 +41,8 @@ enum Command {
         #[arg(default_value = "")]
         query: String,
     },
-    /// Invite an agent and wait for the answer; with --message, send it once connected
-    /// (or with the invitation, with --consult).
+    /// Invite an agent and wait for the answer; with --message, send it once connected and
+    /// wait until the hub has it.
     Invite {
         /// The invited agent's login.
         login: String,
@@ -205,7 +205,7 @@ async fn invite(engine: &Engine, login: &str, message: Option<&str>) -> anyhow::
                     (SessionState::Connected, _) => {
                         println!("accepted");
                         if let Some(text) = message {
-                            engine.send_message(&session.id, text).await?;
+                            send(engine, &session.id, text).await?;
                         }
                         return Ok(());
                     }
