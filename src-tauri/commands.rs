@@ -1,7 +1,7 @@
 //! The commands the UI invokes.
 
-use huddle_client::Connection;
-use tauri::{AppHandle, State};
+use huddle_client::{Credential, Engine};
+use tauri::{AppHandle, Manager, State};
 
 use crate::session::Session;
 use crate::view::{ConnectionView, LoginFailure, LoginField, LoginForm};
@@ -31,15 +31,14 @@ pub async fn login(
             });
         }
     }
-    let signed_in = async {
-        let mut connection = Connection::connect(&hub).await?;
-        let agent = connection.login(&login, &form.password).await?;
-        Ok::<_, huddle_client::ClientError>((connection, agent))
-    };
-    match signed_in.await {
-        Ok((connection, agent)) => {
-            tracing::info!(login = %agent.login, hub = %connection.url(), "signed in");
-            session.signed_in(&app, connection, hub, agent);
+    let data_dir = app.path().app_data_dir().map_err(|e| LoginFailure {
+        message: format!("Huddle cannot find its data folder: {e}."),
+        field: None,
+    })?;
+    match Engine::sign_in(&hub, &login, Credential::Password(form.password), &data_dir).await {
+        Ok((engine, _token)) => {
+            tracing::info!(login = %engine.agent().login, %hub, "signed in");
+            session.signed_in(&app, engine, hub);
             Ok(session.view())
         }
         Err(e) => {
@@ -57,6 +56,7 @@ pub fn current_connection(session: State<'_, Session>) -> ConnectionView {
 
 /// Signs out and closes the connection.
 #[tauri::command]
-pub fn sign_out(app: AppHandle, session: State<'_, Session>) {
-    session.sign_out(&app);
+pub async fn sign_out(app: AppHandle, session: State<'_, Session>) -> Result<(), ()> {
+    session.sign_out(&app).await;
+    Ok(())
 }

@@ -1,92 +1,91 @@
-//! The signed-in agent's connection, as the windows are shown it.
+//! The signed-in agent's engine, and the connection state the main window is shown.
 
 use std::sync::Mutex;
 
-use huddle_client::Connection;
-use huddle_protocol::AgentProfile;
+use huddle_client::{ConnectionState, Engine, EngineEvent};
 use tauri::async_runtime::JoinHandle;
 use tauri::{AppHandle, Emitter};
 
 use crate::view::{ConnectionView, CONNECTION_EVENT};
 
-/// What the shell knows of the agent's session with the hub.
+/// The shell's one client engine, once an agent has signed in.
 #[derive(Default)]
 pub struct Session {
-    inner: Mutex<Inner>,
+    inner: Mutex<Option<Signed>>,
 }
 
-#[derive(Default)]
-struct Inner {
-    view: Option<ConnectionView>,
-    /// Watches the open connection; aborting it closes the connection.
-    watcher: Option<JoinHandle<()>>,
-    /// Counts sign-ins, so a watcher of an earlier one cannot overwrite a later state.
-    generation: u64,
+struct Signed {
+    engine: Engine,
+    /// The hub's address as the agent typed it.
+    hub: String,
+    /// Forwards the engine's connection changes to the main window.
+    forwarder: JoinHandle<()>,
 }
 
 impl Session {
     /// What the main window should show now.
     pub fn view(&self) -> ConnectionView {
-        self.lock()
-            .view
-            .clone()
-            .unwrap_or(ConnectionView::SignedOut)
+        match &*self.lock() {
+            Some(s) => view_of(&s.engine, &s.hub, s.engine.state()),
+            None => ConnectionView::SignedOut,
+        }
     }
 
-    /// Takes over a logged-in connection and tells the windows when it ends.
-    pub fn signed_in(
-        &self,
-        app: &AppHandle,
-        connection: Connection,
-        hub: String,
-        agent: AgentProfile,
-    ) {
-        let online = ConnectionView::Online {
-            hub: hub.clone(),
-            agent: agent.clone(),
-        };
-        let mut inner = self.lock();
-        if let Some(old) = inner.watcher.take() {
-            old.abort();
-        }
-        inner.view = Some(online.clone());
-        inner.generation += 1;
-        let generation = inner.generation;
-        let watcher_app = app.clone();
-        inner.watcher = Some(tauri::async_runtime::spawn(async move {
-            let reason = connection.closed().await;
-            tracing::info!(%reason, "connection to the hub ended");
-            let offline = ConnectionView::Offline { hub, agent, reason };
-            let session = tauri::Manager::state::<Session>(&watcher_app);
-            let mut inner = session.lock();
-            if inner.generation == generation {
-                inner.view = Some(offline.clone());
-                drop(inner);
-                emit(&watcher_app, &offline);
+    /// Takes over a signed-in engine and tells the main window about its connection.
+    pub fn signed_in(&self, app: &AppHandle, engine: Engine, hub: String) {
+        let mut events = engine.subscribe();
+        let (watched, watched_hub, forward_app) = (engine.clone(), hub.clone(), app.clone());
+        let forwarder = tauri::async_runtime::spawn(async move {
+            while let Ok(event) = events.recv().await {
+                if let EngineEvent::Connection(state) = event {
+                    emit(&forward_app, &view_of(&watched, &watched_hub, state));
+                }
             }
-        }));
-        drop(inner);
-        emit(app, &online);
+        });
+        let old = self.lock().replace(Signed {
+            engine,
+            hub,
+            forwarder,
+        });
+        if let Some(old) = old {
+            old.forwarder.abort();
+        }
+        emit(app, &self.view());
     }
 
-    /// Closes the connection and forgets the agent.
-    pub fn sign_out(&self, app: &AppHandle) {
-        let mut inner = self.lock();
-        if let Some(watcher) = inner.watcher.take() {
-            watcher.abort();
+    /// Signs out: the hub revokes the session and the engine stops.
+    pub async fn sign_out(&self, app: &AppHandle) {
+        let signed = self.lock().take();
+        if let Some(signed) = signed {
+            signed.forwarder.abort();
+            signed.engine.sign_out().await;
         }
-        inner.view = None;
-        inner.generation += 1;
-        drop(inner);
         emit(app, &ConnectionView::SignedOut);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        // A panic while holding the lock cannot leave `Inner` half-updated: every update is
-        // a single assignment.
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Signed>> {
+        // Every update under the lock is a single assignment: a panic cannot leave it torn.
         self.inner
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn view_of(engine: &Engine, hub: &str, state: ConnectionState) -> ConnectionView {
+    let (hub, agent) = (hub.to_string(), engine.agent().clone());
+    match state {
+        ConnectionState::Online => ConnectionView::Online { hub, agent },
+        ConnectionState::Connecting => ConnectionView::Offline {
+            hub,
+            agent,
+            reason: "reconnecting…".into(),
+        },
+        ConnectionState::Offline { reason } => ConnectionView::Offline {
+            hub,
+            agent,
+            reason: format!("{reason}; reconnecting"),
+        },
+        ConnectionState::SignedOut { .. } => ConnectionView::SignedOut,
     }
 }
 

@@ -111,6 +111,10 @@ impl LoginFailure {
                 "The address answers, but not as a Huddle hub. Check the address.",
                 Some(LoginField::Hub),
             ),
+            ClientError::Cache(e) => Self::new(
+                format!("Huddle cannot open its local data ({e}). Check the disk, then try again."),
+                None,
+            ),
             ClientError::Lost(reason) => Self::new(
                 format!(
                     "The connection to the hub was lost while signing in ({reason}). Try again."

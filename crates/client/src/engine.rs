@@ -14,7 +14,7 @@ use huddle_protocol::{
 use tokio::sync::{broadcast, mpsc, Notify};
 
 use crate::cache::{cache_path, Cache, CachedMessage};
-use crate::connection::ClientError;
+use crate::error::ClientError;
 use crate::link::{Incoming, Link};
 
 /// How the engine proves who the agent is.
@@ -134,7 +134,7 @@ impl Engine {
         };
         let cache = Cache::open(&cache_path(data_dir, hub, &agent.login))
             .await
-            .map_err(|e| ClientError::Protocol(e.to_string()))?;
+            .map_err(ClientError::from)?;
         let (events, _) = broadcast::channel(4096);
         let engine = Engine {
             shared: Arc::new(Shared {
@@ -196,7 +196,7 @@ impl Engine {
             .cache
             .enqueue(session_id, &id, self.shared.agent.id, text, now_millis())
             .await
-            .map_err(|e| ClientError::Protocol(e.to_string()))?;
+            .map_err(ClientError::from)?;
         self.emit(EngineEvent::Message(message.clone()));
         self.shared.outbox.notify_one();
         Ok(message)
@@ -343,11 +343,8 @@ impl Engine {
                 cache
                     .reconcile(&sessions, now_millis())
                     .await
-                    .map_err(|e| ClientError::Protocol(e.to_string()))?;
-                cache
-                    .set_last_seq(seq)
-                    .await
-                    .map_err(|e| ClientError::Protocol(e.to_string()))?;
+                    .map_err(ClientError::from)?;
+                cache.set_last_seq(seq).await.map_err(ClientError::from)?;
                 for t in sessions {
                     self.emit(EngineEvent::Session(t.session));
                 }
@@ -362,7 +359,7 @@ impl Engine {
             .cache
             .put_session(session, now_millis())
             .await
-            .map_err(|e| ClientError::Protocol(e.to_string()))?;
+            .map_err(ClientError::from)?;
         self.emit(EngineEvent::Session(session.clone()));
         Ok(())
     }
@@ -370,10 +367,7 @@ impl Engine {
     /// Applies one numbered event, once.
     async fn apply(&self, seq: i64, event: Event) -> Result<(), ClientError> {
         let cache = &self.shared.cache;
-        let last = cache
-            .last_seq()
-            .await
-            .map_err(|e| ClientError::Protocol(e.to_string()))?;
+        let last = cache.last_seq().await.map_err(ClientError::from)?;
         if seq <= last {
             return Ok(());
         }
@@ -383,11 +377,11 @@ impl Engine {
                 let was = cache
                     .message(&message.session_id, &message.id)
                     .await
-                    .map_err(|e| ClientError::Protocol(e.to_string()))?;
+                    .map_err(ClientError::from)?;
                 cache
                     .put_message(&message)
                     .await
-                    .map_err(|e| ClientError::Protocol(e.to_string()))?;
+                    .map_err(ClientError::from)?;
                 let changed = was.is_none_or(|m| m.seq.is_none());
                 if changed {
                     if let Ok(Some(now)) = cache.message(&message.session_id, &message.id).await {
@@ -396,10 +390,7 @@ impl Engine {
                 }
             }
         }
-        cache
-            .set_last_seq(seq)
-            .await
-            .map_err(|e| ClientError::Protocol(e.to_string()))
+        cache.set_last_seq(seq).await.map_err(ClientError::from)
     }
 
     /// Keeps the link up: handles what the hub sends, and reconnects after a loss.
@@ -481,7 +472,7 @@ impl Engine {
             .cache
             .last_seq()
             .await
-            .map_err(|e| ClientError::Protocol(e.to_string()))?;
+            .map_err(ClientError::from)?;
         let token = self.token();
         match link.request(Request::Resume { token, last_seq }).await? {
             Reply::Resumed {

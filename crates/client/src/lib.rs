@@ -1,18 +1,19 @@
-//! The agent-side engine of Huddle, with no GUI: it connects to a hub and logs in.
+//! The agent-side engine of Huddle, with no GUI: the link to the hub, the local cache, the
+//! keychain, and the state of each IM session.
 //!
 //! The desktop app wraps it; tests and scripted peers use it directly.
 
 mod address;
 pub mod cache;
-mod connection;
 mod engine;
+mod error;
 mod keychain;
 mod link;
 mod session_state;
 
 pub use address::{hub_ws_url, AddressError};
-pub use connection::{ClientError, Connection};
 pub use engine::{ConnectionState, Credential, Engine, EngineEvent};
+pub use error::ClientError;
 pub use keychain::{Keychain, KeychainError, Secret, KEYCHAIN_SERVICE};
 pub use session_state::{Action, EndCause, IllegalTransition, SessionStatus, UpdateRefused};
 

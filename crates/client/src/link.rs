@@ -15,7 +15,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::address::hub_ws_url;
-use crate::connection::ClientError;
+use crate::error::ClientError;
 
 type Sink = SplitSink<WebSocketStream<MaybeTlsStream<TcpStream>>, Message>;
 type Waiting = Arc<Mutex<HashMap<u64, oneshot::Sender<Reply>>>>;

@@ -1,6 +1,8 @@
-//! The client engine against a real hub on a loopback port.
+//! Signing in against a real hub on a loopback port, and what the engine reports.
 
-use huddle_client::{ClientError, Connection};
+use std::time::Duration;
+
+use huddle_client::{ClientError, ConnectionState, Credential, Engine, EngineEvent};
 use huddle_hub::{accounts, Config, RunningHub};
 use huddle_protocol::ErrorCode;
 
@@ -21,25 +23,38 @@ async fn hub() -> (tempfile::TempDir, RunningHub) {
     (dir, hub)
 }
 
+async fn sign_in(
+    hub: &RunningHub,
+    password: &str,
+    data: &std::path::Path,
+) -> Result<Engine, ClientError> {
+    Engine::sign_in(
+        &hub.addr.to_string(),
+        "ana",
+        Credential::Password(password.into()),
+        data,
+    )
+    .await
+    .map(|(engine, _)| engine)
+}
+
 #[tokio::test]
-async fn connects_agrees_on_the_version_and_logs_in() {
-    let (_dir, hub) = hub().await;
-    let mut connection = Connection::connect(&hub.addr.to_string()).await.unwrap();
-    assert_eq!(connection.hub_version(), huddle_hub::HUB_VERSION);
-    let agent = connection.login("ana", "ana-password").await.unwrap();
-    assert_eq!(agent.display_name, "Ana Lima");
+async fn signs_in_and_is_online() {
+    let (dir, hub) = hub().await;
+    let engine = sign_in(&hub, "ana-password", dir.path()).await.unwrap();
+    assert_eq!(engine.agent().display_name, "Ana Lima");
+    assert_eq!(engine.state(), ConnectionState::Online);
+    assert!(!engine.token().is_empty());
 }
 
 #[tokio::test]
 async fn a_wrong_password_is_reported_with_its_code() {
-    let (_dir, hub) = hub().await;
-    let mut connection = Connection::connect(&hub.ws_url()).await.unwrap();
-    match connection.login("ana", "nope-nope").await {
+    let (dir, hub) = hub().await;
+    match sign_in(&hub, "nope-nope", dir.path()).await {
         Err(ClientError::Refused(e)) => assert_eq!(e.code, ErrorCode::WrongPassword),
-        other => panic!("expected a refusal, got {other:?}"),
+        Err(other) => panic!("expected a refusal, got {other:?}"),
+        Ok(_) => panic!("expected a refusal, got an engine"),
     }
-    // The same connection can try again.
-    assert!(connection.login("ana", "ana-password").await.is_ok());
 }
 
 #[tokio::test]
@@ -47,23 +62,37 @@ async fn an_unreachable_hub_is_reported_as_such() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     drop(listener);
-    match Connection::connect(&addr.to_string()).await {
+    let dir = tempfile::tempdir().unwrap();
+    let result = Engine::sign_in(
+        &addr.to_string(),
+        "ana",
+        Credential::Password("x".into()),
+        dir.path(),
+    )
+    .await;
+    match result {
         Err(ClientError::Unreachable { url, .. }) => assert!(url.contains(&addr.to_string())),
         Err(other) => panic!("expected unreachable, got {other:?}"),
-        Ok(_) => panic!("expected unreachable, got a connection"),
+        Ok(_) => panic!("expected unreachable, got an engine"),
     }
 }
 
 #[tokio::test]
-async fn the_end_of_the_connection_is_noticed() {
-    let (_dir, hub) = hub().await;
-    let mut connection = Connection::connect(&hub.ws_url()).await.unwrap();
-    connection.login("ana", "ana-password").await.unwrap();
-    let closed = tokio::spawn(connection.closed());
+async fn the_end_of_the_connection_is_reported_with_the_hubs_reason() {
+    let (dir, hub) = hub().await;
+    let engine = sign_in(&hub, "ana-password", dir.path()).await.unwrap();
+    let mut events = engine.subscribe();
     hub.stop().await.unwrap();
-    let reason = tokio::time::timeout(std::time::Duration::from_secs(10), closed)
-        .await
-        .expect("the end was not noticed in time")
-        .unwrap();
-    assert!(!reason.is_empty());
+    let reason = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Ok(EngineEvent::Connection(ConnectionState::Offline { reason })) =
+                events.recv().await
+            {
+                return reason;
+            }
+        }
+    })
+    .await
+    .expect("the end was not noticed in time");
+    assert!(reason.contains("shutting down"), "{reason}");
 }

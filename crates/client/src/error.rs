@@ -1,0 +1,37 @@
+//! Why talking to the hub failed.
+
+use huddle_protocol::ErrorFrame;
+
+use crate::address::AddressError;
+use crate::cache::CacheError;
+
+/// Why talking to the hub failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The typed hub address cannot be used.
+    #[error(transparent)]
+    Address(#[from] AddressError),
+    /// The hub could not be reached.
+    #[error("cannot reach the hub at {url}: {reason}")]
+    Unreachable {
+        /// The URL tried.
+        url: String,
+        /// What the network said.
+        reason: String,
+    },
+    /// The hub refused the request.
+    #[error("the hub refused: {0}")]
+    Refused(ErrorFrame),
+    /// The hub answered something this client does not expect.
+    #[error("the hub answered unexpectedly: {0}")]
+    Protocol(String),
+    /// The connection ended before the answer came.
+    #[error("the connection to the hub was lost: {0}")]
+    Lost(String),
+    /// No answer came in time.
+    #[error("the hub did not answer in time")]
+    Timeout,
+    /// The local cache failed.
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+}
