@@ -202,7 +202,7 @@ async fn the_log_holds_no_password_token_or_message_text() {
         .request(json!({"type": "login", "login": "ana", "password": "guessed-password"}))
         .await;
     connected(&mut ana, &mut ben, "s-1").await;
-    ana.request(json!({"type": "send", "session_id": "s-1", "message_id": "m-1", "text": "card ending 4242"}))
+    ana.request(json!({"type": "send", "session_id": "s-1", "message_id": "m-1", "text": "the quokka phrase"}))
         .await;
     ben.message_event("m-1").await;
     let log = hub.log.lock().unwrap().clone();
