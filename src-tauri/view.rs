@@ -111,6 +111,7 @@ impl LoginFailure {
                 "The address answers, but not as a Huddle hub. Check the address.",
                 Some(LoginField::Hub),
             ),
+            ClientError::Tls(e) => Self::new(format!("{e}."), Some(LoginField::Hub)),
             ClientError::Cache(e) => Self::new(
                 format!("Huddle cannot open its local data ({e}). Check the disk, then try again."),
                 None,

@@ -14,13 +14,11 @@ pub enum AddressError {
     /// No host in the address.
     #[error("the hub's address has no host name")]
     NoHost,
-    /// Secure connections come with TLS support in the engine.
-    #[error("secure (wss://) hub addresses are not supported by this version of the app")]
-    SecureUnsupported,
 }
 
-/// Accepts `host:port`, `ws://host:port[/path]` or `http://host:port`, and returns the
-/// hub's WebSocket URL. Without a path, the protocol's endpoint path is added.
+/// Accepts `host:port`, `ws://` or `wss://host:port[/path]` (or `http://`, `https://`), and
+/// returns the hub's WebSocket URL. Without a scheme the connection is plain `ws://`; without a
+/// path, the protocol's endpoint path is added.
 pub fn hub_ws_url(typed: &str) -> Result<String, AddressError> {
     let typed = typed.trim();
     if typed.is_empty() {
@@ -30,11 +28,11 @@ pub fn hub_ws_url(typed: &str) -> Result<String, AddressError> {
         Some((scheme, rest)) => (scheme.to_ascii_lowercase(), rest),
         None => ("ws".to_string(), typed),
     };
-    match scheme.as_str() {
-        "ws" | "http" => {}
-        "wss" | "https" => return Err(AddressError::SecureUnsupported),
+    let scheme = match scheme.as_str() {
+        "ws" | "http" => "ws",
+        "wss" | "https" => "wss",
         _ => return Err(AddressError::Scheme(scheme)),
-    }
+    };
     let (authority, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, ""),
@@ -47,7 +45,7 @@ pub fn hub_ws_url(typed: &str) -> Result<String, AddressError> {
     } else {
         path
     };
-    Ok(format!("ws://{authority}{path}"))
+    Ok(format!("{scheme}://{authority}{path}"))
 }
 
 #[cfg(test)]
@@ -70,6 +68,14 @@ mod tests {
             "ws://hub/custom/ws"
         );
         assert_eq!(hub_ws_url("127.0.0.1:1").unwrap(), "ws://127.0.0.1:1/v1/ws");
+        assert_eq!(
+            hub_ws_url("wss://hub.example.com").unwrap(),
+            "wss://hub.example.com/v1/ws"
+        );
+        assert_eq!(
+            hub_ws_url("https://hub:443/").unwrap(),
+            "wss://hub:443/v1/ws"
+        );
     }
 
     #[test]
@@ -80,9 +86,6 @@ mod tests {
             Err(AddressError::Scheme("ftp".into()))
         );
         assert_eq!(hub_ws_url("ws://:7878"), Err(AddressError::NoHost));
-        assert_eq!(
-            hub_ws_url("wss://hub"),
-            Err(AddressError::SecureUnsupported)
-        );
+        assert_eq!(hub_ws_url("wss://:443"), Err(AddressError::NoHost));
     }
 }

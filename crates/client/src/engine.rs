@@ -3,7 +3,7 @@
 //! step with the hub, sends the outbox in order when connected, and reports everything as
 //! [`EngineEvent`]s.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,6 +16,26 @@ use tokio::sync::{broadcast, mpsc, Notify};
 use crate::cache::{cache_path, Cache, CachedMessage};
 use crate::error::ClientError;
 use crate::link::{Incoming, Link};
+
+/// A hub to sign in to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hub {
+    /// The address as typed (`host:port`, `ws://…`, `wss://…`).
+    pub address: String,
+    /// The certificate authority of an on-premise hub's TLS certificate, in PEM, trusted
+    /// beside the system's own.
+    pub ca_file: Option<PathBuf>,
+}
+
+impl Hub {
+    /// A hub at this address, trusted through the system's certificates.
+    pub fn new(address: impl Into<String>) -> Self {
+        Self {
+            address: address.into(),
+            ca_file: None,
+        }
+    }
+}
 
 /// How the engine proves who the agent is.
 #[derive(Clone)]
@@ -83,7 +103,7 @@ pub struct Engine {
 }
 
 struct Shared {
-    hub: String,
+    hub: Hub,
     agent: AgentProfile,
     cache: Cache,
     events: broadcast::Sender<EngineEvent>,
@@ -95,16 +115,27 @@ struct Shared {
 }
 
 impl Engine {
+    /// Signs in to the hub at `address` (see [`Engine::sign_in_to`]).
+    pub async fn sign_in(
+        address: &str,
+        login: &str,
+        credential: Credential,
+        data_dir: &Path,
+    ) -> Result<(Engine, String), ClientError> {
+        Self::sign_in_to(&Hub::new(address), login, credential, data_dir).await
+    }
+
     /// Signs in and starts the engine. A failure of this first sign-in is returned as it is
     /// (wrong password, unreachable hub, ...); later losses of the link are retried.
-    pub async fn sign_in(
-        hub: &str,
+    /// Returns the engine and the session token.
+    pub async fn sign_in_to(
+        hub: &Hub,
         login: &str,
         credential: Credential,
         data_dir: &Path,
     ) -> Result<(Engine, String), ClientError> {
         let (incoming_tx, incoming) = mpsc::channel(1024);
-        let link = Link::open(hub, incoming_tx).await?;
+        let link = Link::open(&hub.address, hub.ca_file.as_deref(), incoming_tx).await?;
         let (agent, token, resync) = match &credential {
             Credential::Password(password) => {
                 let reply = link
@@ -132,13 +163,13 @@ impl Engine {
                 }
             }
         };
-        let cache = Cache::open(&cache_path(data_dir, hub, &agent.login))
+        let cache = Cache::open(&cache_path(data_dir, &hub.address, &agent.login))
             .await
             .map_err(ClientError::from)?;
         let (events, _) = broadcast::channel(4096);
         let engine = Engine {
             shared: Arc::new(Shared {
-                hub: hub.to_string(),
+                hub: hub.clone(),
                 agent,
                 cache,
                 events,
@@ -466,7 +497,8 @@ impl Engine {
     }
 
     async fn reconnect(&self, incoming: mpsc::Sender<Incoming>) -> Result<Link, ClientError> {
-        let link = Link::open(&self.shared.hub, incoming).await?;
+        let hub = &self.shared.hub;
+        let link = Link::open(&hub.address, hub.ca_file.as_deref(), incoming).await?;
         let last_seq = self
             .shared
             .cache

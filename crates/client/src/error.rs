@@ -4,6 +4,7 @@ use huddle_protocol::ErrorFrame;
 
 use crate::address::AddressError;
 use crate::cache::CacheError;
+use crate::tls::TlsError;
 
 /// Why talking to the hub failed.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +32,9 @@ pub enum ClientError {
     /// No answer came in time.
     #[error("the hub did not answer in time")]
     Timeout,
+    /// The TLS settings for a `wss://` hub could not be made.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     /// The local cache failed.
     #[error(transparent)]
     Cache(#[from] CacheError),

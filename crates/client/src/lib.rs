@@ -10,12 +10,14 @@ mod error;
 mod keychain;
 mod link;
 mod session_state;
+mod tls;
 
 pub use address::{hub_ws_url, AddressError};
-pub use engine::{ConnectionState, Credential, Engine, EngineEvent};
+pub use engine::{ConnectionState, Credential, Engine, EngineEvent, Hub};
 pub use error::ClientError;
 pub use keychain::{Keychain, KeychainError, Secret, KEYCHAIN_SERVICE};
 pub use session_state::{Action, EndCause, IllegalTransition, SessionStatus, UpdateRefused};
+pub use tls::TlsError;
 
 /// This client's name and version, as told to the hub at hello.
 pub const CLIENT_VERSION: &str = concat!("huddle/", env!("CARGO_PKG_VERSION"));

@@ -14,8 +14,13 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
+use std::path::Path;
+
+use tokio_tungstenite::Connector;
+
 use crate::address::hub_ws_url;
 use crate::error::ClientError;
+use crate::tls;
 
 type Sink = SplitSink<WebSocketStream<MaybeTlsStream<TcpStream>>, Message>;
 type Waiting = Arc<Mutex<HashMap<u64, oneshot::Sender<Reply>>>>;
@@ -48,15 +53,18 @@ impl Link {
     /// answer no request go to `incoming`, followed by [`Incoming::Closed`] at the end.
     pub async fn open(
         address: &str,
+        ca_file: Option<&Path>,
         incoming: mpsc::Sender<Incoming>,
     ) -> Result<Self, ClientError> {
         let url = hub_ws_url(address)?;
-        let (ws, _) = match tokio::time::timeout(
-            ANSWER_TIMEOUT,
-            tokio_tungstenite::connect_async(url.as_str()),
-        )
-        .await
-        {
+        let connector = if url.starts_with("wss://") {
+            Some(Connector::Rustls(tls::client_config(ca_file)?))
+        } else {
+            None
+        };
+        let connecting =
+            tokio_tungstenite::connect_async_tls_with_config(url.as_str(), None, false, connector);
+        let (ws, _) = match tokio::time::timeout(ANSWER_TIMEOUT, connecting).await {
             Ok(Ok(pair)) => pair,
             Ok(Err(e)) => {
                 return Err(ClientError::Unreachable {

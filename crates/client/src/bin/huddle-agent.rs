@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use huddle_client::cache::Delivery;
-use huddle_client::{ConnectionState, Credential, Engine, EngineEvent};
+use huddle_client::{ConnectionState, Credential, Engine, EngineEvent, Hub};
 use huddle_protocol::{DirectoryFilter, EndReason, SessionState};
 
 #[derive(Parser)]
@@ -26,6 +26,10 @@ struct Cli {
     /// The agent's login.
     #[arg(long, env = "HUDDLE_LOGIN")]
     login: String,
+    /// The certificate authority (PEM) of a wss:// hub's certificate, if the system does not
+    /// already trust it.
+    #[arg(long, env = "HUDDLE_CA_FILE")]
+    ca_file: Option<PathBuf>,
     /// Where the agent's local cache lives [default: huddle-agent in the data directory].
     #[arg(long)]
     data: Option<PathBuf>,
@@ -137,14 +141,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .unwrap_or_else(|| PathBuf::from("."))
             .join("huddle-agent")
     });
-    let (engine, _) = Engine::sign_in(
-        &cli.hub,
-        &cli.login,
-        Credential::Password(password()?),
-        &data,
-    )
-    .await
-    .context("cannot sign in")?;
+    let hub = Hub {
+        address: cli.hub.clone(),
+        ca_file: cli.ca_file.clone(),
+    };
+    let (engine, _) =
+        Engine::sign_in_to(&hub, &cli.login, Credential::Password(password()?), &data)
+            .await
+            .context("cannot sign in")?;
     match cli.command {
         Command::Search { query } => {
             for e in engine.search(&query, DirectoryFilter::All).await? {
