@@ -225,3 +225,114 @@ async fn an_engine_restarted_with_a_full_outbox_sends_it_all() {
     assert!(again.cache().pending().await.unwrap().is_empty());
     hub.stop().await.unwrap();
 }
+
+/// A hub on a runtime of its own, so that the test can take it down at once, as a crash
+/// would: no close frames, the writer's open transaction rolled back.
+struct CrashableHub {
+    runtime: tokio::runtime::Runtime,
+    addr: SocketAddr,
+}
+
+impl CrashableHub {
+    fn start(db: &Path, listen: SocketAddr) -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let config = Config {
+            listen,
+            database: db.to_path_buf(),
+            ..Config::default()
+        };
+        let hub = runtime.block_on(huddle_hub::start(config)).unwrap();
+        let addr = hub.addr;
+        // The handle stays with the runtime; it ends with it.
+        runtime.spawn(async move {
+            let _ = hub.wait().await;
+        });
+        Self { runtime, addr }
+    }
+
+    fn crash(self) {
+        self.runtime.shutdown_background();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hub_crashing_mid_burst_loses_nothing_and_repeats_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hub.db");
+    provision(&db).await;
+    let db_for_hub = db.clone();
+    let hub = tokio::task::spawn_blocking(move || {
+        CrashableHub::start(&db_for_hub, "127.0.0.1:0".parse().unwrap())
+    })
+    .await
+    .unwrap();
+    let addr = hub.addr;
+    let address = addr.to_string();
+    let ana = sign_in(&address, "ana", &dir.path().join("ana")).await;
+    let ben = sign_in(&address, "ben", &dir.path().join("ben")).await;
+    let mut ben_events = ben.subscribe();
+    let session = ana.invite(ben.agent().id, None, None).await.unwrap();
+    ben.accept(&session.id).await.unwrap();
+
+    for i in 0..40 {
+        ana.send_message(&session.id, &format!("burst {i}"))
+            .await
+            .unwrap();
+    }
+    // Crash while the outbox is being sent.
+    message_text(&mut ben_events, "burst 5").await;
+    tokio::task::spawn_blocking(move || hub.crash())
+        .await
+        .unwrap();
+
+    let db_for_hub = db.clone();
+    let hub = tokio::task::spawn_blocking(move || CrashableHub::start(&db_for_hub, addr))
+        .await
+        .unwrap();
+    message_text(&mut ben_events, "burst 39").await;
+    let texts: Vec<String> = ben
+        .cache()
+        .transcript(&session.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.text)
+        .collect();
+    assert_eq!(
+        texts,
+        (0..40).map(|i| format!("burst {i}")).collect::<Vec<_>>(),
+        "each once, in order"
+    );
+    let seqs: Vec<Option<i64>> = ben
+        .cache()
+        .transcript(&session.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|m| m.seq)
+        .collect();
+    assert_eq!(
+        seqs,
+        (1..=40).map(Some).collect::<Vec<_>>(),
+        "numbered by the hub without gaps"
+    );
+    // Ana's side settles too: every message acknowledged, the outbox empty.
+    let settled = tokio::time::timeout(DEADLINE, async {
+        while !ana.cache().pending().await.unwrap().is_empty() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(
+        settled.is_ok(),
+        "messages stayed in the outbox: {:?}",
+        ana.cache().pending().await.unwrap()
+    );
+    tokio::task::spawn_blocking(move || hub.crash())
+        .await
+        .unwrap();
+}
