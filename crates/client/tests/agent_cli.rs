@@ -1,12 +1,13 @@
 //! `huddle-agent` against a real hub: searching, and the bot that plays a colleague.
 
+mod common;
+
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use huddle_client::cache::Delivery;
 use huddle_client::{Credential, Engine, EngineEvent};
-use huddle_hub::{accounts, Config};
 use huddle_protocol::SessionState;
 
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -33,23 +34,7 @@ impl Drop for Bot {
 // The hub runs in this process while the test waits for child processes.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_bot_accepts_and_answers_and_search_prints_the_directory() {
-    let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("hub.db");
-    let db = huddle_hub::store::open(&database).await.unwrap();
-    accounts::add(&db, "ana", "Ana Lima", "ana-password")
-        .await
-        .unwrap();
-    accounts::add(&db, "ben", "Ben Okafor", "ben-password")
-        .await
-        .unwrap();
-    db.close().await;
-    let hub = huddle_hub::start(Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        database,
-        ..Config::default()
-    })
-    .await
-    .unwrap();
+    let (dir, hub) = common::hub_with(&[("ana", "Ana Lima"), ("ben", "Ben Okafor")]).await;
     let address = hub.addr.to_string();
 
     let out = agent(

@@ -1,26 +1,15 @@
 //! Signing in against a real hub on a loopback port, and what the engine reports.
 
+mod common;
+
 use std::time::Duration;
 
 use huddle_client::{ClientError, ConnectionState, Credential, Engine, EngineEvent};
-use huddle_hub::{accounts, Config, RunningHub};
+use huddle_hub::RunningHub;
 use huddle_protocol::ErrorCode;
 
 async fn hub() -> (tempfile::TempDir, RunningHub) {
-    let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("hub.db");
-    let db = huddle_hub::store::open(&database).await.unwrap();
-    accounts::add(&db, "ana", "Ana Lima", "ana-password")
-        .await
-        .unwrap();
-    db.close().await;
-    let config = Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        database,
-        ..Config::default()
-    };
-    let hub = huddle_hub::start(config).await.unwrap();
-    (dir, hub)
+    common::hub_with(&[("ana", "Ana Lima")]).await
 }
 
 async fn sign_in(

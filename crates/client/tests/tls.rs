@@ -1,10 +1,11 @@
 //! `wss://` hubs: a hub behind TLS with a certificate from an on-premise certificate
 //! authority is reached when that authority's file is given, and refused otherwise.
 
+mod common;
+
 use std::sync::Arc;
 
 use huddle_client::{ClientError, Credential, Engine, Hub};
-use huddle_hub::{accounts, Config};
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::{TcpListener, TcpStream};
@@ -59,20 +60,7 @@ async fn tls_front(server: rustls::ServerConfig, hub: std::net::SocketAddr) -> u
 
 #[tokio::test]
 async fn a_wss_hub_is_trusted_through_the_given_ca_and_not_otherwise() {
-    let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("hub.db");
-    let db = huddle_hub::store::open(&database).await.unwrap();
-    accounts::add(&db, "ana", "Ana Lima", "ana-password")
-        .await
-        .unwrap();
-    db.close().await;
-    let hub = huddle_hub::start(Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        database,
-        ..Config::default()
-    })
-    .await
-    .unwrap();
+    let (dir, hub) = common::hub_with(&[("ana", "Ana Lima")]).await;
     let (ca_pem, server) = certificates();
     let port = tls_front(server, hub.addr).await;
     let ca_file = dir.path().join("ca.pem");

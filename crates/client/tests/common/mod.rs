@@ -1,0 +1,23 @@
+//! A real hub on a loopback port for the client's tests.
+
+use huddle_hub::{accounts, Config, RunningHub};
+
+/// Starts a hub with a fresh database holding these agents, as (login, name); each one's
+/// password is `<login>-password`. The folder holds the database and room for caches.
+pub async fn hub_with(agents: &[(&str, &str)]) -> (tempfile::TempDir, RunningHub) {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("hub.db");
+    let db = huddle_hub::store::open(&database).await.unwrap();
+    for (login, name) in agents {
+        accounts::add(&db, login, name, &format!("{login}-password"))
+            .await
+            .unwrap();
+    }
+    db.close().await;
+    let config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database,
+        ..Config::default()
+    };
+    (dir, huddle_hub::start(config).await.unwrap())
+}
