@@ -11,7 +11,7 @@ use huddle_protocol::{
     AgentProfile, ConsultContext, DirectoryEntry, DirectoryFilter, ErrorCode, Event, FirstMessage,
     Presence, Reply, Request, SessionInfo,
 };
-use tokio::sync::{broadcast, mpsc, Notify};
+use tokio::sync::{broadcast, mpsc, watch, Notify};
 
 use crate::cache::{cache_path, Cache, CachedMessage};
 use crate::error::ClientError;
@@ -100,6 +100,18 @@ const LAST_RETRY: Duration = Duration::from_secs(30);
 #[derive(Clone)]
 pub struct Engine {
     shared: Arc<Shared>,
+    /// Held by the handles given out, not by the engine's own tasks: when the last handle
+    /// goes, the tasks stop.
+    _guard: Option<Arc<StopOnDrop>>,
+}
+
+/// Stops the engine's tasks when dropped.
+struct StopOnDrop(Arc<watch::Sender<bool>>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.send_replace(true);
+    }
 }
 
 struct Shared {
@@ -111,7 +123,7 @@ struct Shared {
     state: Mutex<ConnectionState>,
     token: Mutex<String>,
     outbox: Notify,
-    stop: Notify,
+    stop: Arc<watch::Sender<bool>>,
 }
 
 impl Engine {
@@ -167,6 +179,7 @@ impl Engine {
             .await
             .map_err(ClientError::from)?;
         let (events, _) = broadcast::channel(4096);
+        let stop = Arc::new(watch::channel(false).0);
         let engine = Engine {
             shared: Arc::new(Shared {
                 hub: hub.clone(),
@@ -177,14 +190,15 @@ impl Engine {
                 state: Mutex::new(ConnectionState::Online),
                 token: Mutex::new(token.clone()),
                 outbox: Notify::new(),
-                stop: Notify::new(),
+                stop: stop.clone(),
             }),
+            _guard: Some(Arc::new(StopOnDrop(stop))),
         };
         if resync {
             engine.resync(&link).await?;
         }
-        tokio::spawn(engine.clone().supervise(incoming));
-        tokio::spawn(engine.clone().send_outbox());
+        tokio::spawn(engine.for_task().supervise(incoming));
+        tokio::spawn(engine.for_task().send_outbox());
         engine.shared.outbox.notify_one();
         Ok((engine, token))
     }
@@ -328,10 +342,34 @@ impl Engine {
             let _ = link.request(Request::Logout).await;
             link.close().await;
         }
-        self.shared.stop.notify_waiters();
+        self.shared.stop.send_replace(true);
         self.set_state(ConnectionState::SignedOut {
             reason: "signed out".into(),
         });
+    }
+
+    /// A handle for the engine's own tasks, which does not keep the engine alive.
+    fn for_task(&self) -> Engine {
+        Engine {
+            shared: self.shared.clone(),
+            _guard: None,
+        }
+    }
+
+    /// Resolves once the engine is stopped (signed out, or its last handle dropped).
+    fn stopped(&self) -> impl std::future::Future<Output = ()> + 'static {
+        let mut stop = self.shared.stop.subscribe();
+        async move {
+            let _ = stop.wait_for(|stopped| *stopped).await;
+        }
+    }
+
+    /// Closes the link, if one is up, so that the hub sees the agent leave at once.
+    async fn close_link(&self) {
+        let link = lock(&self.shared.link).take();
+        if let Some(link) = link {
+            link.close().await;
+        }
     }
 
     async fn expect_ok(&self, request: Request) -> Result<(), ClientError> {
@@ -432,7 +470,7 @@ impl Engine {
             let reason = loop {
                 let next = tokio::select! {
                     next = incoming.recv() => next,
-                    _ = self.shared.stop.notified() => return,
+                    _ = self.stopped() => return self.close_link().await,
                 };
                 match next {
                     None => break "the connection ended".to_string(),
@@ -461,7 +499,7 @@ impl Engine {
                 let wait = retry.mul_f64(0.5 + rand::random::<f64>());
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => {}
-                    _ = self.shared.stop.notified() => return,
+                    _ = self.stopped() => return self.close_link().await,
                 }
                 self.set_state(ConnectionState::Connecting);
                 let (incoming_tx, next_incoming) = mpsc::channel(1024);
@@ -525,7 +563,7 @@ impl Engine {
         loop {
             tokio::select! {
                 _ = self.shared.outbox.notified() => {}
-                _ = self.shared.stop.notified() => return,
+                _ = self.stopped() => return,
             }
             let pending = match self.shared.cache.pending().await {
                 Ok(p) => p,

@@ -336,3 +336,33 @@ async fn a_hub_crashing_mid_burst_loses_nothing_and_repeats_nothing() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn dropping_the_last_handle_stops_the_engine_and_closes_its_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hub.db");
+    provision(&db).await;
+    let hub = huddle_hub::start(Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database: db,
+        offline_grace_secs: 0,
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    let address = hub.addr.to_string();
+    let ana = sign_in(&address, "ana", &dir.path().join("ana")).await;
+    let ben = sign_in(&address, "ben", &dir.path().join("ben")).await;
+    let mut ben_events = ben.subscribe();
+    let ana_id = ana.agent().id;
+    drop(ana);
+    wait_for(&mut ben_events, "ana offline", |e| match e {
+        EngineEvent::Presence { agent_id, presence }
+            if *agent_id == ana_id && *presence == huddle_protocol::Presence::Offline =>
+        {
+            Some(())
+        }
+        _ => None,
+    })
+    .await;
+}
