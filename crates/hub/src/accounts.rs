@@ -67,6 +67,15 @@ impl From<sqlx::Error> for AccountError {
     }
 }
 
+/// An update of one agent's row: no row changed means no such agent.
+fn found(rows: u64, login: String) -> Result<(), AccountError> {
+    if rows == 0 {
+        Err(AccountError::NoSuchAgent(login))
+    } else {
+        Ok(())
+    }
+}
+
 /// Lowercases and checks a login.
 pub fn normalize_login(login: &str) -> Result<String, AccountError> {
     let login = login.trim().to_lowercase();
@@ -146,10 +155,7 @@ pub async fn set_disabled(
         .bind(&login)
         .execute(db)
         .await?;
-    if done.rows_affected() == 0 {
-        return Err(AccountError::NoSuchAgent(login));
-    }
-    Ok(())
+    found(done.rows_affected(), login)
 }
 
 /// Sets whether an agent may use internal IM, and whether they may start IMs.
@@ -169,10 +175,7 @@ pub async fn set_im_permissions(
     .bind(&login)
     .execute(db)
     .await?;
-    if done.rows_affected() == 0 {
-        return Err(AccountError::NoSuchAgent(login));
-    }
-    Ok(())
+    found(done.rows_affected(), login)
 }
 
 /// Creates a group or replaces its members.
@@ -252,10 +255,7 @@ pub async fn set_password(
         .bind(&login)
         .execute(db)
         .await?;
-    if done.rows_affected() == 0 {
-        return Err(AccountError::NoSuchAgent(login));
-    }
-    Ok(())
+    found(done.rows_affected(), login)
 }
 
 /// The outcome of a login attempt.

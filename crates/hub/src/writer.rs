@@ -119,6 +119,12 @@ impl Writer {
     }
 }
 
+/// Which participant of an invitation.
+enum Side {
+    Inviter,
+    Target,
+}
+
 /// The most changes committed together.
 const BATCH: usize = 256;
 
@@ -234,13 +240,15 @@ impl Task {
                 agent_id,
                 session_id,
             } => {
-                let session = self.participant(db, agent_id, &session_id).await?;
-                require(
-                    &session,
-                    SessionState::Inviting,
-                    session.target.id == agent_id,
-                    "only the invited agent can accept",
-                )?;
+                let session = self
+                    .invitation(
+                        db,
+                        agent_id,
+                        &session_id,
+                        Side::Target,
+                        "only the invited agent can accept",
+                    )
+                    .await?;
                 self.transition(db, now, session, SessionState::Connected, None)
                     .await
             }
@@ -248,13 +256,15 @@ impl Task {
                 agent_id,
                 session_id,
             } => {
-                let session = self.participant(db, agent_id, &session_id).await?;
-                require(
-                    &session,
-                    SessionState::Inviting,
-                    session.target.id == agent_id,
-                    "only the invited agent can reject",
-                )?;
+                let session = self
+                    .invitation(
+                        db,
+                        agent_id,
+                        &session_id,
+                        Side::Target,
+                        "only the invited agent can reject",
+                    )
+                    .await?;
                 self.end(db, now, session, EndReason::Rejected, Some(agent_id))
                     .await
             }
@@ -262,13 +272,15 @@ impl Task {
                 agent_id,
                 session_id,
             } => {
-                let session = self.participant(db, agent_id, &session_id).await?;
-                require(
-                    &session,
-                    SessionState::Inviting,
-                    session.inviter.id == agent_id,
-                    "only the inviter can cancel",
-                )?;
+                let session = self
+                    .invitation(
+                        db,
+                        agent_id,
+                        &session_id,
+                        Side::Inviter,
+                        "only the inviter can cancel",
+                    )
+                    .await?;
                 self.end(db, now, session, EndReason::Cancelled, Some(agent_id))
                     .await
             }
@@ -353,6 +365,25 @@ impl Task {
             ));
         }
         Ok(())
+    }
+
+    /// The session, if it is an invitation still waiting and the agent is on the `side`
+    /// that may answer it this way; `who` says who may, when the agent may not.
+    async fn invitation(
+        &self,
+        db: &mut SqliteConnection,
+        agent_id: i64,
+        session_id: &str,
+        side: Side,
+        who: &str,
+    ) -> Result<SessionInfo, Refusal> {
+        let session = self.participant(db, agent_id, session_id).await?;
+        let allowed = match side {
+            Side::Inviter => session.inviter.id == agent_id,
+            Side::Target => session.target.id == agent_id,
+        };
+        require(&session, SessionState::Inviting, allowed, who)?;
+        Ok(session)
     }
 
     /// The session, if the agent takes part in it; otherwise the same refusal as for a

@@ -72,6 +72,20 @@ async fn recv(ws: &mut Ws) -> Value {
     }
 }
 
+/// Whether the hub ends the connection within the deadline.
+async fn ends(ws: &mut Ws) -> bool {
+    tokio::time::timeout(DEADLINE, async {
+        loop {
+            match ws.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
 async fn exchange(ws: &mut Ws, frame: Value) -> Value {
     ws.send(Message::Text(frame.to_string().into()))
         .await
@@ -219,16 +233,7 @@ async fn a_frame_far_over_the_limit_ends_only_that_connection() {
     let mut ws = connect(&hub).await;
     hello(&mut ws).await;
     let _ = ws.send(Message::Text("x".repeat(1 << 20).into())).await;
-    let ended = tokio::time::timeout(DEADLINE, async {
-        loop {
-            match ws.next().await {
-                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
-                Some(Ok(_)) => {}
-            }
-        }
-    })
-    .await;
-    assert!(ended.is_ok(), "the connection should have ended");
+    assert!(ends(&mut ws).await, "the connection should have ended");
     let mut other = connect(&hub).await;
     hello(&mut other).await;
 }
@@ -279,16 +284,7 @@ async fn invalid_utf8_ends_only_that_connection() {
     hello(&mut ws).await;
     let frame = Frame::message(vec![0xff, 0xfe, 0x7b], OpCode::Data(Data::Text), true);
     let _ = ws.send(Message::Frame(frame)).await;
-    let ended = tokio::time::timeout(DEADLINE, async {
-        loop {
-            match ws.next().await {
-                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
-                Some(Ok(_)) => {}
-            }
-        }
-    })
-    .await;
-    assert!(ended.is_ok(), "the connection should have ended");
+    assert!(ends(&mut ws).await, "the connection should have ended");
     let mut other = connect(&hub).await;
     hello(&mut other).await;
     assert_eq!(
