@@ -116,6 +116,8 @@ impl LoginFailure {
                 format!("Huddle cannot open its local data ({e}). Check the disk, then try again."),
                 None,
             ),
+            // Signing in acts on no session; kept for completeness of the match.
+            ClientError::Illegal(e) => Self::new(format!("Signing in failed: {e}."), None),
             ClientError::Lost(reason) => Self::new(
                 format!(
                     "The connection to the hub was lost while signing in ({reason}). Try again."

@@ -3,7 +3,9 @@
 //! step with the hub, sends the outbox in order when connected, and reports everything as
 //! [`EngineEvent`]s.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,6 +18,7 @@ use tokio::sync::{broadcast, mpsc, watch, Notify};
 use crate::cache::{cache_path, Cache, CachedMessage};
 use crate::error::ClientError;
 use crate::link::{Incoming, Link};
+use crate::session_state::{Action, SessionStatus, UpdateRefused};
 
 /// A hub to sign in to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,7 +83,7 @@ pub enum EngineEvent {
     /// The connection state changed.
     Connection(ConnectionState),
     /// A session was created or changed.
-    Session(SessionInfo),
+    Session(SessionUpdate),
     /// A message was added to a transcript, or its delivery changed.
     Message(CachedMessage),
     /// An agent's presence changed.
@@ -91,6 +94,18 @@ pub enum EngineEvent {
         presence: Presence,
     },
 }
+
+/// A session as the hub last described it, with where it stands for this agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionUpdate {
+    /// The hub's description.
+    pub info: SessionInfo,
+    /// Where it stands for this agent.
+    pub status: SessionStatus,
+}
+
+/// How often the cache is pruned when a retention is set.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 /// Back-off between reconnection attempts.
 const FIRST_RETRY: Duration = Duration::from_millis(500);
@@ -122,6 +137,16 @@ struct Shared {
     link: Mutex<Option<Link>>,
     state: Mutex<ConnectionState>,
     token: Mutex<String>,
+    /// The last hub event applied, as the cache records it (kept here to spare a query per
+    /// event).
+    last_seq: AtomicI64,
+    /// Each known session's status for this agent.
+    statuses: Mutex<HashMap<String, SessionStatus>>,
+    /// Held while a session update is applied: the answer to a request and the hub's event
+    /// for the same session can arrive together, and the older must not win.
+    applying: tokio::sync::Mutex<()>,
+    /// How long ended sessions are kept in the cache; `None` keeps them.
+    retention: Mutex<Option<Duration>>,
     outbox: Notify,
     stop: Arc<watch::Sender<bool>>,
 }
@@ -178,6 +203,16 @@ impl Engine {
         let cache = Cache::open(&cache_path(data_dir, &hub.address, &agent.login))
             .await
             .map_err(ClientError::from)?;
+        let last_seq = cache.last_seq().await.map_err(ClientError::from)?;
+        let mut statuses = HashMap::new();
+        for info in cache.sessions().await.map_err(ClientError::from)? {
+            match SessionStatus::from_hub(&info, agent.id) {
+                Ok(status) => {
+                    statuses.insert(info.id, status);
+                }
+                Err(e) => tracing::warn!(error = %e, "a cached session is unusable"),
+            }
+        }
         let (events, _) = broadcast::channel(4096);
         let stop = Arc::new(watch::channel(false).0);
         let engine = Engine {
@@ -189,6 +224,10 @@ impl Engine {
                 link: Mutex::new(Some(link.clone())),
                 state: Mutex::new(ConnectionState::Online),
                 token: Mutex::new(token.clone()),
+                last_seq: AtomicI64::new(last_seq),
+                statuses: Mutex::new(statuses),
+                applying: tokio::sync::Mutex::new(()),
+                retention: Mutex::new(None),
                 outbox: Notify::new(),
                 stop: stop.clone(),
             }),
@@ -199,6 +238,7 @@ impl Engine {
         }
         tokio::spawn(engine.for_task().supervise(incoming));
         tokio::spawn(engine.for_task().send_outbox());
+        tokio::spawn(engine.for_task().prune_periodically());
         engine.shared.outbox.notify_one();
         Ok((engine, token))
     }
@@ -275,34 +315,75 @@ impl Engine {
 
     /// Accepts an invitation.
     pub async fn accept(&self, session_id: &str) -> Result<(), ClientError> {
-        self.expect_ok(Request::Accept {
-            session_id: session_id.into(),
-        })
+        self.act(
+            session_id,
+            Action::Accept,
+            Request::Accept {
+                session_id: session_id.into(),
+            },
+        )
         .await
     }
 
     /// Rejects an invitation.
     pub async fn reject(&self, session_id: &str) -> Result<(), ClientError> {
-        self.expect_ok(Request::Reject {
-            session_id: session_id.into(),
-        })
+        self.act(
+            session_id,
+            Action::Reject,
+            Request::Reject {
+                session_id: session_id.into(),
+            },
+        )
         .await
     }
 
     /// Withdraws one's own invitation.
     pub async fn cancel(&self, session_id: &str) -> Result<(), ClientError> {
-        self.expect_ok(Request::Cancel {
-            session_id: session_id.into(),
-        })
+        self.act(
+            session_id,
+            Action::Cancel,
+            Request::Cancel {
+                session_id: session_id.into(),
+            },
+        )
         .await
     }
 
     /// Ends a connected session for both agents.
     pub async fn end(&self, session_id: &str) -> Result<(), ClientError> {
-        self.expect_ok(Request::End {
-            session_id: session_id.into(),
-        })
+        self.act(
+            session_id,
+            Action::End,
+            Request::End {
+                session_id: session_id.into(),
+            },
+        )
         .await
+    }
+
+    /// Where a known session stands for this agent.
+    pub fn session_status(&self, session_id: &str) -> Option<SessionStatus> {
+        lock(&self.shared.statuses).get(session_id).copied()
+    }
+
+    /// Every cached session with its status, newest first.
+    pub async fn sessions(&self) -> Result<Vec<SessionUpdate>, ClientError> {
+        let infos = self.shared.cache.sessions().await?;
+        let statuses = lock(&self.shared.statuses);
+        Ok(infos
+            .into_iter()
+            .filter_map(|info| {
+                let status = *statuses.get(&info.id)?;
+                Some(SessionUpdate { info, status })
+            })
+            .collect())
+    }
+
+    /// Keeps ended sessions in the cache for `retention` after they ended (`None`: for ever),
+    /// and prunes the older ones now and every hour. Returns how many were forgotten now.
+    pub async fn set_retention(&self, retention: Option<Duration>) -> Result<u64, ClientError> {
+        *lock(&self.shared.retention) = retention;
+        self.prune().await
     }
 
     /// Sets the agent's presence.
@@ -372,6 +453,64 @@ impl Engine {
         }
     }
 
+    /// Asks the hub to act on a session, after refusing, without asking, an action that the
+    /// session's status does not allow (a session this engine has not heard of is left to
+    /// the hub to judge). Once the hub agrees, the status moves on at once; the hub's event
+    /// with the session's new description follows.
+    async fn act(
+        &self,
+        session_id: &str,
+        action: Action,
+        request: Request,
+    ) -> Result<(), ClientError> {
+        let next = match self.session_status(session_id) {
+            Some(status) => Some(status.perform(action)?),
+            None => None,
+        };
+        self.expect_ok(request).await?;
+        if let Some(next) = next {
+            let _applying = self.shared.applying.lock().await;
+            let mut statuses = lock(&self.shared.statuses);
+            if let Some(status) = statuses.get_mut(session_id) {
+                *status = status.confirmed(next);
+            }
+        }
+        Ok(())
+    }
+
+    async fn prune(&self) -> Result<u64, ClientError> {
+        let Some(retention) = *lock(&self.shared.retention) else {
+            return Ok(0);
+        };
+        let cutoff = now_millis().saturating_sub(retention.as_millis() as i64);
+        // Sessions that ended at the cutoff itself go too.
+        let gone = self.shared.cache.prune(cutoff.saturating_add(1)).await?;
+        if gone > 0 {
+            let kept: std::collections::HashSet<String> = self
+                .shared
+                .cache
+                .sessions()
+                .await?
+                .into_iter()
+                .map(|s| s.id)
+                .collect();
+            lock(&self.shared.statuses).retain(|id, _| kept.contains(id));
+        }
+        Ok(gone)
+    }
+
+    async fn prune_periodically(self) {
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(PRUNE_EVERY) => {}
+                _ = self.stopped() => return,
+            }
+            if let Err(e) = self.prune().await {
+                tracing::warn!(error = %e, "cannot prune the cache");
+            }
+        }
+    }
+
     async fn expect_ok(&self, request: Request) -> Result<(), ClientError> {
         match self.request(request).await? {
             Reply::Ok => Ok(()),
@@ -414,8 +553,20 @@ impl Engine {
                     .await
                     .map_err(ClientError::from)?;
                 cache.set_last_seq(seq).await.map_err(ClientError::from)?;
+                self.shared.last_seq.store(seq, Ordering::SeqCst);
+                // The snapshot is the hub's truth: statuses are taken from it as they are,
+                // even where the cache had guessed further.
                 for t in sessions {
-                    self.emit(EngineEvent::Session(t.session));
+                    match SessionStatus::from_hub(&t.session, self.shared.agent.id) {
+                        Ok(status) => {
+                            lock(&self.shared.statuses).insert(t.session.id.clone(), status);
+                            self.emit(EngineEvent::Session(SessionUpdate {
+                                info: t.session,
+                                status,
+                            }));
+                        }
+                        Err(e) => tracing::warn!(error = %e, "the hub sent an unusable session"),
+                    }
                 }
                 Ok(())
             }
@@ -423,25 +574,43 @@ impl Engine {
         }
     }
 
-    async fn apply_session(&self, session: &SessionInfo) -> Result<(), ClientError> {
+    /// Records a session update from the hub, unless it is older than what is known.
+    /// Returns the session's status for this agent.
+    async fn apply_session(&self, session: &SessionInfo) -> Result<SessionStatus, ClientError> {
+        let me = self.shared.agent.id;
+        let _applying = self.shared.applying.lock().await;
+        let held = self.session_status(&session.id);
+        let status = match held.map_or_else(
+            || SessionStatus::from_hub(session, me),
+            |held| held.apply(session, me),
+        ) {
+            Ok(status) => status,
+            Err(UpdateRefused::Stale { current, .. }) => return Ok(current),
+            Err(e) => return Err(ClientError::Protocol(e.to_string())),
+        };
         self.shared
             .cache
             .put_session(session, now_millis())
             .await
             .map_err(ClientError::from)?;
-        self.emit(EngineEvent::Session(session.clone()));
-        Ok(())
+        lock(&self.shared.statuses).insert(session.id.clone(), status);
+        self.emit(EngineEvent::Session(SessionUpdate {
+            info: session.clone(),
+            status,
+        }));
+        Ok(status)
     }
 
     /// Applies one numbered event, once.
     async fn apply(&self, seq: i64, event: Event) -> Result<(), ClientError> {
         let cache = &self.shared.cache;
-        let last = cache.last_seq().await.map_err(ClientError::from)?;
-        if seq <= last {
+        if seq <= self.shared.last_seq.load(Ordering::SeqCst) {
             return Ok(());
         }
         match event {
-            Event::Session { session } => self.apply_session(&session).await?,
+            Event::Session { session } => {
+                self.apply_session(&session).await?;
+            }
             Event::Message { message } => {
                 let was = cache
                     .message(&message.session_id, &message.id)
@@ -459,7 +628,9 @@ impl Engine {
                 }
             }
         }
-        cache.set_last_seq(seq).await.map_err(ClientError::from)
+        cache.set_last_seq(seq).await.map_err(ClientError::from)?;
+        self.shared.last_seq.store(seq, Ordering::SeqCst);
+        Ok(())
     }
 
     /// Keeps the link up: handles what the hub sends, and reconnects after a loss.
@@ -537,12 +708,7 @@ impl Engine {
     async fn reconnect(&self, incoming: mpsc::Sender<Incoming>) -> Result<Link, ClientError> {
         let hub = &self.shared.hub;
         let link = Link::open(&hub.address, hub.ca_file.as_deref(), incoming).await?;
-        let last_seq = self
-            .shared
-            .cache
-            .last_seq()
-            .await
-            .map_err(ClientError::from)?;
+        let last_seq = self.shared.last_seq.load(Ordering::SeqCst);
         let token = self.token();
         match link.request(Request::Resume { token, last_seq }).await? {
             Reply::Resumed {

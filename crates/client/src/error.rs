@@ -4,6 +4,7 @@ use huddle_protocol::ErrorFrame;
 
 use crate::address::AddressError;
 use crate::cache::CacheError;
+use crate::session_state::IllegalTransition;
 use crate::tls::TlsError;
 
 /// Why talking to the hub failed.
@@ -38,4 +39,7 @@ pub enum ClientError {
     /// The local cache failed.
     #[error(transparent)]
     Cache(#[from] CacheError),
+    /// The session's status does not allow the action; nothing was sent.
+    #[error(transparent)]
+    Illegal(#[from] IllegalTransition),
 }

@@ -13,7 +13,7 @@ mod session_state;
 mod tls;
 
 pub use address::{hub_ws_url, AddressError};
-pub use engine::{ConnectionState, Credential, Engine, EngineEvent, Hub};
+pub use engine::{ConnectionState, Credential, Engine, EngineEvent, Hub, SessionUpdate};
 pub use error::ClientError;
 pub use keychain::{Keychain, KeychainError, Secret, KEYCHAIN_SERVICE};
 pub use session_state::{Action, EndCause, IllegalTransition, SessionStatus, UpdateRefused};

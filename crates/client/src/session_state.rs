@@ -188,6 +188,16 @@ impl SessionStatus {
         Ok(update)
     }
 
+    /// The status after the hub confirmed an action that leads to `next`: `next`, unless the
+    /// hub's events already moved the session further (the other agent ended it first).
+    pub fn confirmed(self, next: Self) -> Self {
+        if next.progress() > self.progress() {
+            next
+        } else {
+            self
+        }
+    }
+
     /// How far along its life the session is; the hub only ever moves a session forwards.
     fn progress(self) -> u8 {
         match self {
@@ -237,6 +247,17 @@ mod tests {
             Cancelled { by_me: true },
             Cancelled { by_me: false },
         ]
+    }
+
+    #[test]
+    fn a_confirmed_action_never_moves_a_session_backwards() {
+        assert_eq!(Invited.confirmed(Connected), Connected);
+        assert_eq!(Connected.confirmed(Ended(EndedByMe)), Ended(EndedByMe));
+        // The other agent's end arrived before the hub's answer to ours.
+        let theirs = Ended(EndedByOther { by: OTHER });
+        assert_eq!(theirs.confirmed(Ended(EndedByMe)), theirs);
+        // The accept's answer came after the session had already been ended.
+        assert_eq!(theirs.confirmed(Connected), theirs);
     }
 
     #[test]

@@ -7,8 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use huddle_client::cache::Delivery;
-use huddle_client::{Credential, Engine, EngineEvent};
-use huddle_protocol::SessionState;
+use huddle_client::{Credential, Engine, EngineEvent, SessionStatus};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 
@@ -77,7 +76,7 @@ async fn the_bot_accepts_and_answers_and_search_prints_the_directory() {
             "0",
         ],
     )
-    .stderr(Stdio::null())
+    .stderr(Stdio::inherit())
     .spawn()
     .unwrap());
     let (ana, _) = Engine::sign_in(
@@ -109,7 +108,7 @@ async fn the_bot_accepts_and_answers_and_search_prints_the_directory() {
         loop {
             match events.recv().await.unwrap() {
                 EngineEvent::Session(s)
-                    if s.id == session.id && s.state == SessionState::Connected =>
+                    if s.info.id == session.id && s.status == SessionStatus::Connected =>
                 {
                     ana.send_message(&session.id, "Can you check order 1234?")
                         .await
@@ -164,7 +163,9 @@ async fn the_bot_accepts_and_answers_and_search_prints_the_directory() {
                 EngineEvent::Message(m) if m.from == ben_id && m.delivery == Delivery::Sent => {
                     texts.push(m.text)
                 }
-                EngineEvent::Session(s) if s.id == session.id && s.state == SessionState::Ended => {
+                EngineEvent::Session(s)
+                    if s.info.id == session.id && matches!(s.status, SessionStatus::Ended(_)) =>
+                {
                     return texts
                 }
                 _ => {}

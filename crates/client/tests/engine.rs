@@ -6,9 +6,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use huddle_client::cache::Delivery;
-use huddle_client::{ConnectionState, Credential, Engine, EngineEvent};
+use huddle_client::{ConnectionState, Credential, Engine, EngineEvent, SessionStatus};
 use huddle_hub::{accounts, Config, RunningHub};
-use huddle_protocol::SessionState;
 use tokio::sync::broadcast::Receiver;
 
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -98,14 +97,14 @@ async fn two_engines_converse_and_an_offline_message_arrives_once_after_the_hub_
 
     let session = ana.invite(ben.agent().id, None, None).await.unwrap();
     let invited = wait_for(&mut ben_events, "the invitation", |e| match e {
-        EngineEvent::Session(s) if s.id == session.id => Some(s.clone()),
+        EngineEvent::Session(s) if s.info.id == session.id => Some(s.info.clone()),
         _ => None,
     })
     .await;
     assert_eq!(invited.inviter.display_name, "Ana Lima");
     ben.accept(&session.id).await.unwrap();
     wait_for(&mut ana_events, "connected", |e| match e {
-        EngineEvent::Session(s) if s.state == SessionState::Connected => Some(()),
+        EngineEvent::Session(s) if s.status == SessionStatus::Connected => Some(()),
         _ => None,
     })
     .await;

@@ -10,8 +10,10 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use huddle_client::cache::Delivery;
-use huddle_client::{ConnectionState, Credential, Engine, EngineEvent, Hub};
-use huddle_protocol::{DirectoryFilter, EndReason, SessionState};
+use huddle_client::{
+    ConnectionState, Credential, EndCause, Engine, EngineEvent, Hub, SessionStatus,
+};
+use huddle_protocol::DirectoryFilter;
 
 #[derive(Parser)]
 #[command(
@@ -33,6 +35,10 @@ struct Cli {
     /// Where the agent's local cache lives [default: huddle-agent in the data directory].
     #[arg(long)]
     data: Option<PathBuf>,
+    /// Forget ended sessions and their transcripts this many days after they ended
+    /// [default: keep them].
+    #[arg(long)]
+    keep_days: Option<u64>,
     #[command(subcommand)]
     command: Command,
 }
@@ -149,6 +155,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Engine::sign_in_to(&hub, &cli.login, Credential::Password(password()?), &data)
             .await
             .context("cannot sign in")?;
+    if let Some(days) = cli.keep_days {
+        engine
+            .set_retention(Some(Duration::from_secs(days.saturating_mul(24 * 3600))))
+            .await
+            .context("cannot prune the local cache")?;
+    }
     match cli.command {
         Command::Search { query } => {
             for e in engine.search(&query, DirectoryFilter::All).await? {
@@ -204,23 +216,19 @@ async fn invite(engine: &Engine, login: &str, message: Option<&str>) -> anyhow::
     println!("invited {} ({})", target.name, session.id);
     loop {
         match events.recv().await? {
-            EngineEvent::Session(s) if s.id == session.id => {
-                match (s.state, s.end.map(|e| e.reason)) {
-                    (SessionState::Connected, _) => {
-                        println!("accepted");
-                        if let Some(text) = message {
-                            send(engine, &session.id, text).await?;
-                        }
-                        return Ok(());
+            EngineEvent::Session(s) if s.info.id == session.id => match s.status {
+                SessionStatus::Connected => {
+                    println!("accepted");
+                    if let Some(text) = message {
+                        send(engine, &session.id, text).await?;
                     }
-                    (SessionState::Ended, Some(EndReason::Rejected)) => bail!("rejected"),
-                    (SessionState::Ended, Some(EndReason::TimedOut)) => {
-                        bail!("not answered in time")
-                    }
-                    (SessionState::Ended, reason) => bail!("ended: {reason:?}"),
-                    (SessionState::Inviting, _) => {}
+                    return Ok(());
                 }
-            }
+                SessionStatus::Ended(EndCause::Rejected { .. }) => bail!("rejected"),
+                SessionStatus::Ended(EndCause::TimedOut) => bail!("not answered in time"),
+                SessionStatus::Ended(cause) => bail!("ended: {cause:?}"),
+                SessionStatus::Draft | SessionStatus::Inviting | SessionStatus::Invited => {}
+            },
             EngineEvent::Connection(ConnectionState::SignedOut { reason }) => {
                 bail!("signed out: {reason}")
             }
@@ -252,21 +260,15 @@ async fn send(engine: &Engine, session: &str, text: &str) -> anyhow::Result<()> 
 
 /// Ends the session in the way its state allows.
 async fn end(engine: &Engine, session: &str) -> anyhow::Result<()> {
-    let me = engine.agent().id;
-    let known = engine
-        .cache()
-        .sessions()
-        .await?
-        .into_iter()
-        .find(|s| s.id == session);
-    let Some(s) = known else {
+    let Some(status) = engine.session_status(session) else {
         bail!("no session {session} (see `huddle-agent sessions`)");
     };
-    match s.state {
-        SessionState::Connected => engine.end(session).await?,
-        SessionState::Inviting if s.inviter.id == me => engine.cancel(session).await?,
-        SessionState::Inviting => engine.reject(session).await?,
-        SessionState::Ended => bail!("the session has already ended"),
+    match status {
+        SessionStatus::Connected => engine.end(session).await?,
+        SessionStatus::Inviting => engine.cancel(session).await?,
+        SessionStatus::Invited => engine.reject(session).await?,
+        SessionStatus::Draft => bail!("the session was never sent"),
+        SessionStatus::Ended(_) => bail!("the session has already ended"),
     }
     Ok(())
 }
@@ -311,9 +313,9 @@ async fn bot(
         engine.agent().display_name
     );
     // Invitations that arrived before the subscription are in the cache.
-    for s in engine.cache().sessions().await? {
-        if s.state == SessionState::Inviting && s.target.id == me {
-            accept_later(engine.clone(), s.id, accept_delay);
+    for s in engine.sessions().await? {
+        if s.status == SessionStatus::Invited {
+            accept_later(engine.clone(), s.info.id, accept_delay);
         }
     }
     loop {
@@ -325,10 +327,8 @@ async fn bot(
             }
         };
         match event {
-            Ok(EngineEvent::Session(s))
-                if s.state == SessionState::Inviting && s.target.id == me =>
-            {
-                accept_later(engine.clone(), s.id, accept_delay);
+            Ok(EngineEvent::Session(s)) if s.status == SessionStatus::Invited => {
+                accept_later(engine.clone(), s.info.id, accept_delay);
             }
             Ok(EngineEvent::Message(m)) if m.from != me && m.seq.is_some() => {
                 let (engine, answer) = (

@@ -1,0 +1,221 @@
+//! Each session's status as the engine tracks it against a real hub: the inviter's and the
+//! target's views of every ending, actions the status forbids refused before the hub is
+//! asked, and the retention of ended sessions in the cache.
+
+mod common;
+
+use std::path::Path;
+use std::time::Duration;
+
+use huddle_client::{
+    Action, ClientError, Credential, EndCause, Engine, EngineEvent, SessionStatus,
+};
+use tokio::sync::broadcast::Receiver;
+
+const DEADLINE: Duration = Duration::from_secs(20);
+
+async fn sign_in(hub: &str, login: &str, data: &Path) -> Engine {
+    let (engine, _token) = Engine::sign_in(
+        hub,
+        login,
+        Credential::Password(format!("{login}-password")),
+        data,
+    )
+    .await
+    .unwrap();
+    engine
+}
+
+/// Waits until the engine reports `session` with `status`.
+async fn status(events: &mut Receiver<EngineEvent>, session: &str, status: SessionStatus) {
+    let seen = tokio::time::timeout(DEADLINE, async {
+        loop {
+            match events.recv().await {
+                Ok(EngineEvent::Session(s)) if s.info.id == session && s.status == status => return,
+                Ok(_) => {}
+                Err(e) => panic!("event stream failed: {e}"),
+            }
+        }
+    })
+    .await;
+    seen.unwrap_or_else(|_| panic!("{session} never became {status:?}"));
+}
+
+#[tokio::test]
+async fn both_sides_see_each_ending_in_their_own_words() {
+    let (dir, hub) = common::hub_with(&[("ana", "Ana Lima"), ("ben", "Ben Okafor")]).await;
+    let address = hub.addr.to_string();
+    let ana = sign_in(&address, "ana", &dir.path().join("ana")).await;
+    let ben = sign_in(&address, "ben", &dir.path().join("ben")).await;
+    let (mut ana_events, mut ben_events) = (ana.subscribe(), ben.subscribe());
+    let ben_id = ben.agent().id;
+
+    // Rejected.
+    let rejected = ana.invite(ben_id, None, None).await.unwrap();
+    assert_eq!(
+        ana.session_status(&rejected.id),
+        Some(SessionStatus::Inviting)
+    );
+    status(&mut ben_events, &rejected.id, SessionStatus::Invited).await;
+    ben.reject(&rejected.id).await.unwrap();
+    status(
+        &mut ana_events,
+        &rejected.id,
+        SessionStatus::Ended(EndCause::Rejected { by_me: false }),
+    )
+    .await;
+    status(
+        &mut ben_events,
+        &rejected.id,
+        SessionStatus::Ended(EndCause::Rejected { by_me: true }),
+    )
+    .await;
+
+    // Cancelled.
+    let cancelled = ana.invite(ben_id, None, None).await.unwrap();
+    status(&mut ben_events, &cancelled.id, SessionStatus::Invited).await;
+    ana.cancel(&cancelled.id).await.unwrap();
+    status(
+        &mut ben_events,
+        &cancelled.id,
+        SessionStatus::Ended(EndCause::Cancelled { by_me: false }),
+    )
+    .await;
+    status(
+        &mut ana_events,
+        &cancelled.id,
+        SessionStatus::Ended(EndCause::Cancelled { by_me: true }),
+    )
+    .await;
+
+    // Connected, then ended by the target.
+    let ended = ana.invite(ben_id, None, None).await.unwrap();
+    status(&mut ben_events, &ended.id, SessionStatus::Invited).await;
+    ben.accept(&ended.id).await.unwrap();
+    status(&mut ana_events, &ended.id, SessionStatus::Connected).await;
+    ben.end(&ended.id).await.unwrap();
+    status(
+        &mut ana_events,
+        &ended.id,
+        SessionStatus::Ended(EndCause::EndedByOther { by: ben_id }),
+    )
+    .await;
+    status(
+        &mut ben_events,
+        &ended.id,
+        SessionStatus::Ended(EndCause::EndedByMe),
+    )
+    .await;
+
+    // A fresh sign-in rebuilds the same statuses from the cache and the hub.
+    drop(ana);
+    let again = sign_in(&address, "ana", &dir.path().join("ana")).await;
+    let statuses: Vec<_> = again
+        .sessions()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.info.id, s.status))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            (
+                ended.id.clone(),
+                SessionStatus::Ended(EndCause::EndedByOther { by: ben_id })
+            ),
+            (
+                cancelled.id.clone(),
+                SessionStatus::Ended(EndCause::Cancelled { by_me: true })
+            ),
+            (
+                rejected.id.clone(),
+                SessionStatus::Ended(EndCause::Rejected { by_me: false })
+            ),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_action_the_status_forbids_is_refused_without_asking_the_hub() {
+    let (dir, hub) = common::hub_with(&[("ana", "Ana Lima"), ("ben", "Ben Okafor")]).await;
+    let address = hub.addr.to_string();
+    let ana = sign_in(&address, "ana", &dir.path().join("ana")).await;
+    let ben = sign_in(&address, "ben", &dir.path().join("ben")).await;
+    let mut ben_events = ben.subscribe();
+
+    let session = ana.invite(ben.agent().id, None, None).await.unwrap();
+    status(&mut ben_events, &session.id, SessionStatus::Invited).await;
+
+    // The inviter cannot accept her own invitation, and the target cannot cancel it.
+    match ana.accept(&session.id).await {
+        Err(ClientError::Illegal(e)) => {
+            assert_eq!(e.action, Action::Accept);
+            assert_eq!(e.from, SessionStatus::Inviting);
+        }
+        other => panic!("accepting one's own invitation gave {other:?}"),
+    }
+    assert!(matches!(
+        ben.cancel(&session.id).await,
+        Err(ClientError::Illegal(_))
+    ));
+    assert!(matches!(
+        ben.end(&session.id).await,
+        Err(ClientError::Illegal(_))
+    ));
+    // Nothing of that reached the hub: the invitation still waits, and can be accepted.
+    assert_eq!(
+        ben.session_status(&session.id),
+        Some(SessionStatus::Invited)
+    );
+    ben.accept(&session.id).await.unwrap();
+    status(&mut ben_events, &session.id, SessionStatus::Connected).await;
+    assert!(matches!(
+        ben.accept(&session.id).await,
+        Err(ClientError::Illegal(_))
+    ));
+}
+
+#[tokio::test]
+async fn the_retention_setting_prunes_ended_sessions_and_keeps_open_ones() {
+    let (dir, hub) = common::hub_with(&[("ana", "Ana Lima"), ("ben", "Ben Okafor")]).await;
+    let address = hub.addr.to_string();
+    let ana = sign_in(&address, "ana", &dir.path().join("ana")).await;
+    let ben = sign_in(&address, "ben", &dir.path().join("ben")).await;
+    let (mut ana_events, mut ben_events) = (ana.subscribe(), ben.subscribe());
+    let ben_id = ben.agent().id;
+
+    let old = ana.invite(ben_id, None, None).await.unwrap();
+    status(&mut ben_events, &old.id, SessionStatus::Invited).await;
+    ben.accept(&old.id).await.unwrap();
+    status(&mut ana_events, &old.id, SessionStatus::Connected).await;
+    ana.send_message(&old.id, "the refund went through")
+        .await
+        .unwrap();
+    ana.end(&old.id).await.unwrap();
+    status(
+        &mut ana_events,
+        &old.id,
+        SessionStatus::Ended(EndCause::EndedByMe),
+    )
+    .await;
+    let open = ana.invite(ben_id, None, None).await.unwrap();
+
+    // A week's retention keeps what just ended.
+    let week = Duration::from_secs(7 * 24 * 3600);
+    assert_eq!(ana.set_retention(Some(week)).await.unwrap(), 0);
+    assert_eq!(ana.cache().search("refund", 10).await.unwrap().len(), 1);
+
+    // No retention at all forgets every ended session, and only those.
+    assert_eq!(ana.set_retention(Some(Duration::ZERO)).await.unwrap(), 1);
+    assert!(ana.cache().search("refund", 10).await.unwrap().is_empty());
+    assert_eq!(ana.session_status(&old.id), None);
+    let left: Vec<_> = ana
+        .sessions()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.info.id)
+        .collect();
+    assert_eq!(left, [open.id]);
+}
