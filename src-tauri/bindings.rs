@@ -3,8 +3,13 @@
 
 use ts_rs::{Config, TS};
 
-use crate::view::{ConnectionView, LoginFailure, LoginField, LoginForm};
-use huddle_protocol::AgentProfile;
+use crate::session_view::{
+    DeliveryView, EndCauseView, ImWindowView, MessageView, SessionView, StatusView,
+};
+use crate::view::{
+    ConnectionView, Failure, LastSignIn, LoginFailure, LoginField, LoginForm, PresenceChange,
+};
+use huddle_protocol::{AgentProfile, DirectoryEntry, DirectoryFilter, EntryKind, Presence};
 
 const HEADER: &str =
     "// Generated from the Rust types by `cargo test -p huddle ui_bindings`; do not edit.\n";
@@ -13,10 +18,23 @@ fn generate() -> String {
     let cfg = Config::new().with_large_int("number");
     let decls = [
         AgentProfile::decl(&cfg),
+        Presence::decl(&cfg),
+        DirectoryFilter::decl(&cfg),
+        EntryKind::decl(&cfg),
+        DirectoryEntry::decl(&cfg),
         LoginForm::decl(&cfg),
         LoginField::decl(&cfg),
         LoginFailure::decl(&cfg),
+        LastSignIn::decl(&cfg),
         ConnectionView::decl(&cfg),
+        PresenceChange::decl(&cfg),
+        Failure::decl(&cfg),
+        StatusView::decl(&cfg),
+        EndCauseView::decl(&cfg),
+        SessionView::decl(&cfg),
+        DeliveryView::decl(&cfg),
+        MessageView::decl(&cfg),
+        ImWindowView::decl(&cfg),
     ];
     let mut out = String::from(HEADER);
     for decl in decls {

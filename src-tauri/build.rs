@@ -1,6 +1,24 @@
 // The app's own commands are declared here so that they fall under the capability ACL:
 // a window may call only the commands its capability grants.
-const COMMANDS: &[&str] = &["login", "current_connection", "sign_out"];
+const COMMANDS: &[&str] = &[
+    "login",
+    "current_connection",
+    "sign_out",
+    "set_presence",
+    "search_directory",
+    "set_favorite",
+    "start_im",
+    "list_sessions",
+    "show_session",
+    "zoom",
+    "set_zoom",
+    "im_state",
+    "im_send",
+    "im_accept",
+    "im_reject",
+    "im_end",
+    "im_done",
+];
 
 fn main() {
     let attributes = tauri_build::Attributes::new()

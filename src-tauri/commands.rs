@@ -1,10 +1,19 @@
-//! The commands the UI invokes.
+//! The commands the UI invokes. Those of an IM window act on that window's own session,
+//! named by the window's label, never by an argument: a window cannot reach another
+//! session.
 
-use huddle_client::{Credential, Engine};
-use tauri::{AppHandle, Manager, State};
+use huddle_client::{Engine, SessionStatus};
+use huddle_protocol::{DirectoryEntry, DirectoryFilter, Presence};
+use tauri::{AppHandle, Emitter, State, WebviewWindow};
 
 use crate::session::Session;
-use crate::view::{ConnectionView, LoginFailure, LoginField, LoginForm};
+use crate::session_view::{ImWindowView, MessageView, SessionView};
+use crate::settings::{clamp_zoom, Settings};
+use crate::view::{ConnectionView, Failure, LoginFailure, LoginField, LoginForm, ZOOM_EVENT};
+use crate::windows;
+
+/// The longest message the app lets an agent send (the hub's default limit).
+const MAX_MESSAGE_CHARS: usize = 4000;
 
 /// Signs in to a hub with a password.
 #[tauri::command]
@@ -31,27 +40,18 @@ pub async fn login(
             });
         }
     }
-    let data_dir = app.path().app_data_dir().map_err(|e| LoginFailure {
-        message: format!("Huddle cannot find its data folder: {e}."),
-        field: None,
-    })?;
-    match Engine::sign_in(&hub, &login, Credential::Password(form.password), &data_dir).await {
-        Ok((engine, _token)) => {
-            tracing::info!(login = %engine.agent().login, %hub, "signed in");
-            session.signed_in(&app, engine, hub);
-            Ok(session.view())
-        }
-        Err(e) => {
-            tracing::info!(%login, %hub, error = %e, "sign-in failed");
-            Err(LoginFailure::from_client_error(&login, &e))
-        }
-    }
+    session
+        .sign_in(&app, hub, login, form.password, form.remember)
+        .await
 }
 
 /// What the main window should show now (for a window that was opened or reloaded).
 #[tauri::command]
-pub fn current_connection(session: State<'_, Session>) -> ConnectionView {
-    session.view()
+pub fn current_connection(
+    session: State<'_, Session>,
+    settings: State<'_, Settings>,
+) -> ConnectionView {
+    session.view(&settings)
 }
 
 /// Signs out and closes the connection.
@@ -59,4 +59,252 @@ pub fn current_connection(session: State<'_, Session>) -> ConnectionView {
 pub async fn sign_out(app: AppHandle, session: State<'_, Session>) -> Result<(), ()> {
     session.sign_out(&app).await;
     Ok(())
+}
+
+/// Sets the agent's presence.
+#[tauri::command]
+pub async fn set_presence(session: State<'_, Session>, presence: Presence) -> Result<(), Failure> {
+    if presence == Presence::Offline {
+        return Err(Failure::new(
+            "Offline is shown by Huddle itself when you are not connected.",
+        ));
+    }
+    engine(&session)?
+        .set_presence(presence)
+        .await
+        .map_err(|e| Failure::from_client_error(&e))
+}
+
+/// Searches the Team Communicator's directory.
+#[tauri::command]
+pub async fn search_directory(
+    session: State<'_, Session>,
+    query: String,
+    filter: DirectoryFilter,
+) -> Result<Vec<DirectoryEntry>, Failure> {
+    engine(&session)?
+        .search(query.trim(), filter)
+        .await
+        .map_err(|e| Failure::from_client_error(&e))
+}
+
+/// Marks or unmarks a favorite.
+#[tauri::command]
+pub async fn set_favorite(
+    session: State<'_, Session>,
+    agent_id: i64,
+    favorite: bool,
+) -> Result<(), Failure> {
+    engine(&session)?
+        .set_favorite(agent_id, favorite)
+        .await
+        .map_err(|e| Failure::from_client_error(&e))
+}
+
+/// Sends an IM invitation to an agent and opens its window; when a session with that agent
+/// is already open, brings its window up instead.
+#[tauri::command]
+pub async fn start_im(
+    app: AppHandle,
+    session: State<'_, Session>,
+    agent_id: i64,
+) -> Result<SessionView, Failure> {
+    let engine = engine(&session)?;
+    let me = engine.agent().clone();
+    let open = engine
+        .sessions()
+        .await
+        .map_err(|e| Failure::from_client_error(&e))?
+        .into_iter()
+        .map(|s| SessionView::of(&s, &me))
+        .find(|s| s.other.id == agent_id && !s.ended());
+    let view = match open {
+        Some(view) => view,
+        None => {
+            let info = engine
+                .invite(agent_id, None, None)
+                .await
+                .map_err(|e| Failure::from_client_error(&e))?;
+            let status = engine
+                .session_status(&info.id)
+                .unwrap_or(SessionStatus::Inviting);
+            SessionView::new(&info, status, &me)
+        }
+    };
+    windows::open_im(&app, &view, windows::Open::Focused);
+    Ok(view)
+}
+
+/// The agent's sessions that are not over (invitations included), newest first.
+#[tauri::command]
+pub async fn list_sessions(session: State<'_, Session>) -> Result<Vec<SessionView>, Failure> {
+    let engine = engine(&session)?;
+    let me = engine.agent().clone();
+    Ok(engine
+        .sessions()
+        .await
+        .map_err(|e| Failure::from_client_error(&e))?
+        .iter()
+        .map(|s| SessionView::of(s, &me))
+        .filter(|s| !s.ended())
+        .collect())
+}
+
+/// Opens a session's window, or brings it up.
+#[tauri::command]
+pub async fn show_session(
+    app: AppHandle,
+    session: State<'_, Session>,
+    session_id: String,
+) -> Result<(), Failure> {
+    let view = session_view(&engine(&session)?, &session_id).await?;
+    windows::open_im(&app, &view, windows::Open::Focused);
+    Ok(())
+}
+
+/// The text size of IM views, in percent.
+#[tauri::command]
+pub fn zoom(settings: State<'_, Settings>) -> u16 {
+    settings.get().zoom
+}
+
+/// Sets the text size of IM views in every window, and remembers it. Returns the size
+/// applied (kept within the supported range).
+#[tauri::command]
+pub fn set_zoom(app: AppHandle, settings: State<'_, Settings>, percent: u16) -> u16 {
+    let percent = clamp_zoom(percent);
+    settings.update(|v| v.zoom = percent);
+    if let Err(e) = app.emit(ZOOM_EVENT, percent) {
+        tracing::warn!(error = %e, "cannot tell the windows the new text size");
+    }
+    percent
+}
+
+/// Everything the calling IM window shows.
+#[tauri::command]
+pub async fn im_state(
+    window: WebviewWindow,
+    session: State<'_, Session>,
+    settings: State<'_, Settings>,
+) -> Result<ImWindowView, Failure> {
+    let engine = engine(&session)?;
+    let id = own_session(&window)?;
+    let view = session_view(&engine, id).await?;
+    let messages = engine
+        .cache()
+        .transcript(id)
+        .await
+        .map_err(|e| Failure::new(format!("Huddle cannot read this transcript: {e}.")))?
+        .into_iter()
+        .map(MessageView::from)
+        .collect();
+    Ok(ImWindowView {
+        session: view,
+        messages,
+        zoom: settings.get().zoom,
+    })
+}
+
+/// Sends a message in the calling window's session. It shows as pending until the hub has
+/// it, and waits in the outbox while Huddle is offline.
+#[tauri::command]
+pub async fn im_send(
+    window: WebviewWindow,
+    session: State<'_, Session>,
+    text: String,
+) -> Result<MessageView, Failure> {
+    let engine = engine(&session)?;
+    let id = own_session(&window)?;
+    if text.trim().is_empty() {
+        return Err(Failure::new("Type a message first."));
+    }
+    let length = text.chars().count();
+    if length > MAX_MESSAGE_CHARS {
+        return Err(Failure::new(format!(
+            "This message is {length} characters long; the limit is {MAX_MESSAGE_CHARS}. Shorten it or split it."
+        )));
+    }
+    match engine.session_status(id) {
+        Some(SessionStatus::Connected) => {}
+        Some(SessionStatus::Ended(_)) => return Err(Failure::new("This session has ended.")),
+        _ => {
+            return Err(Failure::new(
+                "The session is not connected yet: wait until the invitation is accepted.",
+            ))
+        }
+    }
+    engine
+        .send_message(id, &text)
+        .await
+        .map(MessageView::from)
+        .map_err(|e| Failure::from_client_error(&e))
+}
+
+/// Accepts the invitation of the calling window.
+#[tauri::command]
+pub async fn im_accept(window: WebviewWindow, session: State<'_, Session>) -> Result<(), Failure> {
+    let engine = engine(&session)?;
+    let result = engine.accept(own_session(&window)?).await;
+    result.map_err(|e| Failure::from_client_error(&e))
+}
+
+/// Rejects the invitation of the calling window; the inviter is told.
+#[tauri::command]
+pub async fn im_reject(window: WebviewWindow, session: State<'_, Session>) -> Result<(), Failure> {
+    let engine = engine(&session)?;
+    let result = engine.reject(own_session(&window)?).await;
+    result.map_err(|e| Failure::from_client_error(&e))
+}
+
+/// Ends the calling window's session for both agents (or withdraws its invitation).
+#[tauri::command]
+pub async fn im_end(window: WebviewWindow, session: State<'_, Session>) -> Result<(), Failure> {
+    let engine = engine(&session)?;
+    finish(&engine, own_session(&window)?).await
+}
+
+/// Closes the calling window, ending its session first when it is not over.
+#[tauri::command]
+pub async fn im_done(window: WebviewWindow, session: State<'_, Session>) -> Result<(), Failure> {
+    if let Some(engine) = session.engine() {
+        finish(&engine, own_session(&window)?).await?;
+    }
+    window
+        .destroy()
+        .map_err(|e| Failure::new(format!("Huddle cannot close this window: {e}.")))
+}
+
+/// Ends a session in the way its status allows: ends a connected one, withdraws one's own
+/// invitation, rejects one received. A session already over is left alone.
+pub async fn finish(engine: &Engine, session_id: &str) -> Result<(), Failure> {
+    let result = match engine.session_status(session_id) {
+        Some(SessionStatus::Connected) => engine.end(session_id).await,
+        Some(SessionStatus::Inviting) => engine.cancel(session_id).await,
+        Some(SessionStatus::Invited) => engine.reject(session_id).await,
+        Some(SessionStatus::Draft | SessionStatus::Ended(_)) | None => Ok(()),
+    };
+    result.map_err(|e| Failure::from_client_error(&e))
+}
+
+fn engine(session: &Session) -> Result<Engine, Failure> {
+    session
+        .engine()
+        .ok_or_else(|| Failure::new("You are signed out. Sign in from the main window."))
+}
+
+fn own_session(window: &WebviewWindow) -> Result<&str, Failure> {
+    windows::session_of(window.label())
+        .ok_or_else(|| Failure::new("This window shows no IM session."))
+}
+
+async fn session_view(engine: &Engine, session_id: &str) -> Result<SessionView, Failure> {
+    let me = engine.agent().clone();
+    engine
+        .sessions()
+        .await
+        .map_err(|e| Failure::from_client_error(&e))?
+        .iter()
+        .find(|s| s.info.id == session_id)
+        .map(|s| SessionView::of(s, &me))
+        .ok_or_else(|| Failure::new("Huddle knows no such IM session."))
 }

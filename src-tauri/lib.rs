@@ -3,10 +3,15 @@
 
 mod commands;
 mod session;
+pub mod session_view;
+mod settings;
 pub mod view;
+mod windows;
 
 #[cfg(test)]
 mod bindings;
+
+use tauri::{Manager, WindowEvent};
 
 /// Starts the app and runs it until it quits.
 pub fn run() {
@@ -19,15 +24,96 @@ pub fn run() {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let result = tauri::Builder::default()
+        .plugin(single_instance())
         .manage(session::Session::default())
+        .setup(|app| {
+            let config_dir = app.path().app_config_dir()?;
+            app.manage(settings::Settings::load(&config_dir));
+            windows::restore_main(app.handle());
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                handle
+                    .state::<session::Session>()
+                    .sign_in_saved(&handle)
+                    .await;
+            });
+            Ok(())
+        })
+        .on_window_event(on_window_event)
         .invoke_handler(tauri::generate_handler![
             commands::login,
             commands::current_connection,
-            commands::sign_out
+            commands::sign_out,
+            commands::set_presence,
+            commands::search_directory,
+            commands::set_favorite,
+            commands::start_im,
+            commands::list_sessions,
+            commands::show_session,
+            commands::zoom,
+            commands::set_zoom,
+            commands::im_state,
+            commands::im_send,
+            commands::im_accept,
+            commands::im_reject,
+            commands::im_end,
+            commands::im_done,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {
         tracing::error!(error = %e, "the app failed");
         std::process::exit(1);
+    }
+}
+
+/// One instance per user profile: a second launch brings the first one's main window up.
+fn single_instance() -> tauri::plugin::TauriPlugin<tauri::Wry> {
+    tauri_plugin_single_instance::Builder::new()
+        .callback(|app, _args, _cwd| {
+            if let Some(main) = app.get_webview_window("main") {
+                windows::focus(&main);
+            }
+        })
+        .dbus_id(instance_id())
+        .build()
+}
+
+/// The D-Bus name of this profile's instance: the app's, told apart by its data folder, so
+/// that two profiles (two XDG data homes) each run their own.
+fn instance_id() -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    dirs::data_dir().hash(&mut hasher);
+    format!("app.huddle.desktop.p{:016x}", hasher.finish())
+}
+
+fn on_window_event(window: &tauri::Window, event: &WindowEvent) {
+    match event {
+        WindowEvent::Moved(_) | WindowEvent::Resized(_) => windows::note_place(window),
+        WindowEvent::CloseRequested { api, .. } => {
+            if let Some(session_id) = windows::session_of(window.label()) {
+                // Closing an IM window is Done: its session ends first.
+                api.prevent_close();
+                let (window, session_id) = (window.clone(), session_id.to_string());
+                tauri::async_runtime::spawn(async move {
+                    let engine = window.state::<session::Session>().engine();
+                    if let Some(engine) = engine {
+                        if let Err(e) = commands::finish(&engine, &session_id).await {
+                            tracing::warn!(error = %e.message, "cannot end a closed IM session");
+                        }
+                    }
+                    if let Err(e) = window.destroy() {
+                        tracing::warn!(error = %e, "cannot close an IM window");
+                    }
+                });
+            }
+        }
+        WindowEvent::Destroyed => {
+            window.state::<settings::Settings>().flush();
+            if window.label() == "main" {
+                window.app_handle().exit(0);
+            }
+        }
+        _ => {}
     }
 }

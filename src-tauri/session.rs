@@ -1,69 +1,267 @@
-//! The signed-in agent's engine, and the connection state the main window is shown.
+//! The signed-in agent's engine, and how its news reaches the windows: the connection and
+//! presence to the main window, each session to the main window and to its own window, each
+//! message to its session's window.
 
 use std::sync::Mutex;
 
-use huddle_client::{ConnectionState, Engine, EngineEvent};
+use huddle_client::{
+    ClientError, ConnectionState, Credential, Engine, EngineEvent, Keychain, KeychainError, Secret,
+    SessionStatus,
+};
 use tauri::async_runtime::JoinHandle;
-use tauri::{AppHandle, Emitter};
+use tauri::{AppHandle, Emitter, Manager};
+use tokio::sync::broadcast::error::RecvError;
 
-use crate::view::{ConnectionView, CONNECTION_EVENT};
+use crate::session_view::{MessageView, SessionView, MESSAGE_EVENT, SESSION_EVENT};
+use crate::settings::Settings;
+use crate::view::{
+    ConnectionView, LastSignIn, LoginFailure, PresenceChange, CONNECTION_EVENT, PRESENCE_EVENT,
+};
+use crate::windows;
 
 /// The shell's one client engine, once an agent has signed in.
 #[derive(Default)]
 pub struct Session {
-    inner: Mutex<Option<Signed>>,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    signed: Option<Signed>,
+    /// Huddle is signing in by itself as this hub and login.
+    signing_in: Option<(String, String)>,
+    /// What to tell the agent on the login form.
+    notice: Option<String>,
 }
 
 struct Signed {
     engine: Engine,
     /// The hub's address as the agent typed it.
     hub: String,
-    /// Forwards the engine's connection changes to the main window.
+    /// Something to tell the agent while signed in (the keychain could not keep the sign-in).
+    notice: Option<String>,
+    /// Forwards the engine's news to the windows.
     forwarder: JoinHandle<()>,
 }
 
 impl Session {
     /// What the main window should show now.
-    pub fn view(&self) -> ConnectionView {
-        match &*self.lock() {
-            Some(s) => view_of(&s.engine, &s.hub, s.engine.state()),
-            None => ConnectionView::SignedOut,
+    pub fn view(&self, settings: &Settings) -> ConnectionView {
+        let inner = self.lock();
+        match (&inner.signed, &inner.signing_in) {
+            (Some(s), _) => view_of(&s.engine, &s.hub, s.engine.state(), s.notice.clone()),
+            (None, Some((hub, login))) => ConnectionView::SigningIn {
+                hub: hub.clone(),
+                login: login.clone(),
+            },
+            (None, None) => ConnectionView::SignedOut {
+                last: settings.get().last,
+                notice: inner.notice.clone(),
+            },
         }
     }
 
-    /// Takes over a signed-in engine and tells the main window about its connection.
-    pub fn signed_in(&self, app: &AppHandle, engine: Engine, hub: String) {
-        let mut events = engine.subscribe();
-        let (watched, watched_hub, forward_app) = (engine.clone(), hub.clone(), app.clone());
-        let forwarder = tauri::async_runtime::spawn(async move {
-            while let Ok(event) = events.recv().await {
-                if let EngineEvent::Connection(state) = event {
-                    emit(&forward_app, &view_of(&watched, &watched_hub, state));
-                }
-            }
+    /// The engine, when an agent is signed in.
+    pub fn engine(&self) -> Option<Engine> {
+        self.lock().signed.as_ref().map(|s| s.engine.clone())
+    }
+
+    /// Signs in with a password from the login form, and keeps the sign-in in the keychain
+    /// (the password too when `remember`).
+    pub async fn sign_in(
+        &self,
+        app: &AppHandle,
+        hub: String,
+        login: String,
+        password: String,
+        remember: bool,
+    ) -> Result<ConnectionView, LoginFailure> {
+        let data_dir = app.path().app_data_dir().map_err(|e| LoginFailure {
+            message: format!("Huddle cannot find its data folder: {e}."),
+            field: None,
+        })?;
+        let (engine, token) = Engine::sign_in(
+            &hub,
+            &login,
+            Credential::Password(password.clone()),
+            &data_dir,
+        )
+        .await
+        .map_err(|e| {
+            tracing::info!(%login, %hub, error = %e, "sign-in failed");
+            LoginFailure::from_client_error(&login, &e)
+        })?;
+        tracing::info!(login = %engine.agent().login, %hub, "signed in");
+        let secret = Secret {
+            token,
+            password: remember.then_some(password),
+        };
+        let notice = keep(&hub, &login, &secret).await;
+        settings(app).update(|v| {
+            v.last = Some(LastSignIn {
+                hub: hub.clone(),
+                login: login.clone(),
+                remember,
+            })
         });
-        let old = self.lock().replace(Signed {
-            engine,
+        self.signed_in(app, engine, hub, notice);
+        Ok(self.view(&settings(app)))
+    }
+
+    /// Signs in by itself with what the keychain holds for the last sign-in, if anything.
+    /// Whatever happens, the main window ends up signed in or on the login form (with a
+    /// notice saying why, when a saved sign-in did not work).
+    pub async fn sign_in_saved(&self, app: &AppHandle) {
+        let Some(last) = settings(app).get().last else {
+            return;
+        };
+        let secret = match keychain().await {
+            Ok(keychain) => keychain.load(&last.hub, &last.login).await,
+            Err(e) => Err(e),
+        };
+        let secret = match secret {
+            Ok(Some(secret)) => secret,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::info!(error = %e, "cannot read the saved sign-in");
+                self.lock().notice = Some(e.to_string());
+                emit_connection(app, &self.view(&settings(app)));
+                return;
+            }
+        };
+        self.lock().signing_in = Some((last.hub.clone(), last.login.clone()));
+        emit_connection(app, &self.view(&settings(app)));
+        let result = self.resume(app, &last, secret).await;
+        self.lock().signing_in = None;
+        match result {
+            Ok((engine, notice)) => self.signed_in(app, engine, last.hub.clone(), notice),
+            Err(notice) => {
+                self.lock().notice = Some(notice);
+                emit_connection(app, &self.view(&settings(app)));
+            }
+        }
+    }
+
+    /// Signs in with a saved token, or with a saved password once the token no longer
+    /// works. Returns the engine and a notice for the agent, or why it could not.
+    async fn resume(
+        &self,
+        app: &AppHandle,
+        last: &LastSignIn,
+        secret: Secret,
+    ) -> Result<(Engine, Option<String>), String> {
+        let data_dir = app
+            .path()
+            .app_data_dir()
+            .map_err(|e| format!("Huddle cannot find its data folder: {e}."))?;
+        let by_token = Engine::sign_in(
+            &last.hub,
+            &last.login,
+            Credential::Token(secret.token.clone()),
+            &data_dir,
+        )
+        .await;
+        let refused = match by_token {
+            Ok((engine, _)) => return Ok((engine, None)),
+            Err(ClientError::Refused(e)) if e.code.ends_session() => e,
+            Err(e) => {
+                return Err(format!(
+                    "Huddle could not sign you in to {} by itself: {}",
+                    last.hub,
+                    LoginFailure::from_client_error(&last.login, &e).message
+                ))
+            }
+        };
+        let Some(password) = secret.password.clone() else {
+            forget(&last.hub, &last.login).await;
+            tracing::info!(reason = %refused.message, "the saved session ended");
+            return Err("Your saved sign-in has ended. Sign in again.".into());
+        };
+        match Engine::sign_in(
+            &last.hub,
+            &last.login,
+            Credential::Password(password.clone()),
+            &data_dir,
+        )
+        .await
+        {
+            Ok((engine, token)) => {
+                let notice = keep(
+                    &last.hub,
+                    &last.login,
+                    &Secret {
+                        token,
+                        password: Some(password),
+                    },
+                )
+                .await;
+                Ok((engine, notice))
+            }
+            Err(e) => {
+                if matches!(&e, ClientError::Refused(r) if r.code.ends_session()) {
+                    forget(&last.hub, &last.login).await;
+                }
+                Err(LoginFailure::from_client_error(&last.login, &e).message)
+            }
+        }
+    }
+
+    /// Takes over a signed-in engine: its news goes to the windows from now on, and every
+    /// invitation waiting for an answer gets its window.
+    fn signed_in(&self, app: &AppHandle, engine: Engine, hub: String, notice: Option<String>) {
+        let forwarder = tauri::async_runtime::spawn(forward(app.clone(), engine.clone()));
+        let old = self.lock().signed.replace(Signed {
+            engine: engine.clone(),
             hub,
+            notice,
             forwarder,
         });
+        self.lock().notice = None;
         if let Some(old) = old {
             old.forwarder.abort();
         }
-        emit(app, &self.view());
+        emit_connection(app, &self.view(&settings(app)));
+        let app = app.clone();
+        tauri::async_runtime::spawn(async move {
+            match engine.sessions().await {
+                Ok(sessions) => {
+                    for update in sessions {
+                        if update.status == SessionStatus::Invited {
+                            let view = SessionView::of(&update, engine.agent());
+                            windows::open_im(&app, &view, windows::Open::Waiting);
+                        }
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot list the sessions"),
+            }
+        });
     }
 
-    /// Signs out: the hub revokes the session and the engine stops.
+    /// Signs out: the hub revokes the session, the keychain forgets it, the IM windows close.
     pub async fn sign_out(&self, app: &AppHandle) {
-        let signed = self.lock().take();
+        let signed = self.lock().signed.take();
         if let Some(signed) = signed {
             signed.forwarder.abort();
+            let login = signed.engine.agent().login.clone();
             signed.engine.sign_out().await;
+            forget(&signed.hub, &login).await;
         }
-        emit(app, &ConnectionView::SignedOut);
+        windows::close_all_im(app);
+        emit_connection(app, &self.view(&settings(app)));
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Signed>> {
+    /// The hub no longer accepts the session: back to the login form, saying why.
+    fn signed_out_by_hub(&self, app: &AppHandle, reason: &str) {
+        let signed = self.lock().signed.take();
+        if let Some(signed) = signed {
+            signed.forwarder.abort();
+        }
+        self.lock().notice = Some(format!("You were signed out: {reason}."));
+        windows::close_all_im(app);
+        emit_connection(app, &self.view(&settings(app)));
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // Every update under the lock is a single assignment: a panic cannot leave it torn.
         self.inner
             .lock()
@@ -71,26 +269,134 @@ impl Session {
     }
 }
 
-fn view_of(engine: &Engine, hub: &str, state: ConnectionState) -> ConnectionView {
-    let (hub, agent) = (hub.to_string(), engine.agent().clone());
+/// Passes the engine's news on to the windows until the engine stops.
+async fn forward(app: AppHandle, engine: Engine) {
+    let mut events = engine.subscribe();
+    let me = engine.agent().clone();
+    loop {
+        let event = match events.recv().await {
+            Ok(event) => event,
+            Err(RecvError::Lagged(missed)) => {
+                // The windows ask again for what they show when told the connection changed.
+                tracing::warn!(missed, "the windows fell behind the engine");
+                let session = app.state::<Session>();
+                emit_connection(&app, &session.view(&settings(&app)));
+                continue;
+            }
+            Err(RecvError::Closed) => return,
+        };
+        match event {
+            EngineEvent::Connection(ConnectionState::SignedOut { reason }) => {
+                app.state::<Session>().signed_out_by_hub(&app, &reason);
+                return;
+            }
+            EngineEvent::Connection(_) => {
+                let session = app.state::<Session>();
+                emit_connection(&app, &session.view(&settings(&app)));
+            }
+            EngineEvent::Presence { agent_id, .. } if agent_id == me.id => {
+                let session = app.state::<Session>();
+                emit_connection(&app, &session.view(&settings(&app)));
+            }
+            EngineEvent::Presence { agent_id, presence } => {
+                send(
+                    &app,
+                    "main",
+                    PRESENCE_EVENT,
+                    &PresenceChange { agent_id, presence },
+                );
+            }
+            EngineEvent::Session(update) => {
+                let view = SessionView::of(&update, &me);
+                send(&app, "main", SESSION_EVENT, &view);
+                send(&app, &windows::im_label(&view.id), SESSION_EVENT, &view);
+                if update.status == SessionStatus::Invited {
+                    windows::open_im(&app, &view, windows::Open::Waiting);
+                }
+            }
+            EngineEvent::Message(message) => {
+                let label = windows::im_label(&message.session_id);
+                send(&app, &label, MESSAGE_EVENT, &MessageView::from(message));
+            }
+        }
+    }
+}
+
+fn view_of(
+    engine: &Engine,
+    hub: &str,
+    state: ConnectionState,
+    notice: Option<String>,
+) -> ConnectionView {
+    let (hub, agent, presence) = (hub.to_string(), engine.agent().clone(), engine.presence());
     match state {
-        ConnectionState::Online => ConnectionView::Online { hub, agent },
+        ConnectionState::Online => ConnectionView::Online {
+            hub,
+            agent,
+            presence,
+            notice,
+        },
         ConnectionState::Connecting => ConnectionView::Offline {
             hub,
             agent,
+            presence,
             reason: "reconnecting…".into(),
+            notice,
         },
         ConnectionState::Offline { reason } => ConnectionView::Offline {
             hub,
             agent,
+            presence,
             reason: format!("{reason}; reconnecting"),
+            notice,
         },
-        ConnectionState::SignedOut { .. } => ConnectionView::SignedOut,
+        ConnectionState::SignedOut { .. } => ConnectionView::SignedOut {
+            last: None,
+            notice: None,
+        },
     }
 }
 
-fn emit(app: &AppHandle, view: &ConnectionView) {
-    if let Err(e) = app.emit_to("main", CONNECTION_EVENT, view) {
-        tracing::warn!(error = %e, "cannot tell the main window about the connection");
+fn settings(app: &AppHandle) -> tauri::State<'_, Settings> {
+    app.state::<Settings>()
+}
+
+fn emit_connection(app: &AppHandle, view: &ConnectionView) {
+    send(app, "main", CONNECTION_EVENT, view);
+}
+
+fn send<T: serde::Serialize + Clone>(app: &AppHandle, label: &str, event: &str, payload: &T) {
+    // A window that is not open simply misses the news; it asks for the state when it opens.
+    if app.get_webview_window(label).is_none() {
+        return;
+    }
+    if let Err(e) = app.emit_to(label, event, payload) {
+        tracing::warn!(window = label, event, error = %e, "cannot tell a window");
+    }
+}
+
+async fn keychain() -> Result<Keychain, KeychainError> {
+    Keychain::open().await
+}
+
+/// Keeps a sign-in in the keychain. Returns what to tell the agent when it cannot.
+async fn keep(hub: &str, login: &str, secret: &Secret) -> Option<String> {
+    let result = match keychain().await {
+        Ok(keychain) => keychain.store(hub, login, secret).await,
+        Err(e) => Err(e),
+    };
+    result.err().map(|e| {
+        tracing::info!(error = %e, "cannot keep the sign-in");
+        e.to_string()
+    })
+}
+
+async fn forget(hub: &str, login: &str) {
+    let result = match keychain().await {
+        Ok(keychain) => keychain.forget(hub, login).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = result {
+        tracing::info!(error = %e, "cannot forget the sign-in");
     }
 }

@@ -2,12 +2,17 @@
 //! and event payloads. `ui/src/lib/bindings.ts` is generated from them (see `bindings`).
 
 use huddle_client::ClientError;
-use huddle_protocol::{AgentProfile, ErrorCode};
+use huddle_protocol::{AgentProfile, ErrorCode, Presence};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 /// The name of the event that carries a [`ConnectionView`] to the main window.
 pub const CONNECTION_EVENT: &str = "connection";
+/// The name of the event that carries a [`PresenceChange`] to the main window.
+pub const PRESENCE_EVENT: &str = "presence";
+/// The name of the event that carries the text size of IM views (a percentage) to every
+/// window.
+pub const ZOOM_EVENT: &str = "zoom";
 
 /// What the login form sends.
 #[derive(Debug, Clone, Deserialize, TS)]
@@ -18,6 +23,20 @@ pub struct LoginForm {
     pub login: String,
     /// The agent's password.
     pub password: String,
+    /// Whether to keep the password in the keychain, so that Huddle signs in by itself even
+    /// once the session token has expired.
+    pub remember: bool,
+}
+
+/// The hub and login of the last sign-in, to fill the form with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct LastSignIn {
+    /// The hub's address as typed.
+    pub hub: String,
+    /// The agent's login.
+    pub login: String,
+    /// Whether the agent asked to be remembered.
+    pub remember: bool,
 }
 
 /// Where the agent stands with the hub, as the main window shows it.
@@ -25,13 +44,30 @@ pub struct LoginForm {
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum ConnectionView {
     /// Nobody is signed in: the login form shows.
-    SignedOut,
+    SignedOut {
+        /// What to fill the form with.
+        last: Option<LastSignIn>,
+        /// Something the agent should know, in words for them (a saved sign-in that no
+        /// longer works, a keychain that cannot be used).
+        notice: Option<String>,
+    },
+    /// Huddle is signing in by itself with what the keychain holds.
+    SigningIn {
+        /// The hub's address.
+        hub: String,
+        /// The agent's login.
+        login: String,
+    },
     /// Signed in and connected.
     Online {
         /// The hub's address.
         hub: String,
         /// The signed-in agent.
         agent: AgentProfile,
+        /// The agent's presence.
+        presence: Presence,
+        /// Something the agent should know (the keychain could not keep the sign-in).
+        notice: Option<String>,
     },
     /// Signed in, but the connection to the hub is gone.
     Offline {
@@ -39,9 +75,76 @@ pub enum ConnectionView {
         hub: String,
         /// The signed-in agent.
         agent: AgentProfile,
+        /// The presence the agent chose, shown again once reconnected.
+        presence: Presence,
         /// Why the connection ended, in words for the agent.
         reason: String,
+        /// Something the agent should know (the keychain could not keep the sign-in).
+        notice: Option<String>,
     },
+}
+
+/// Another agent's presence changed (the `presence` event).
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct PresenceChange {
+    /// The agent.
+    pub agent_id: i64,
+    /// Their presence now.
+    pub presence: Presence,
+}
+
+/// Why a request of the UI failed, in words an agent understands.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct Failure {
+    /// The message to show.
+    pub message: String,
+}
+
+impl Failure {
+    /// A failure with this message.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+
+    /// Explains a failed request to the hub.
+    pub fn from_client_error(error: &ClientError) -> Self {
+        Self::new(match error {
+            ClientError::Unreachable { .. } | ClientError::Lost(_) | ClientError::Timeout => {
+                "Huddle is not connected to the hub right now; try again in a moment.".to_string()
+            }
+            ClientError::Refused(e) => refusal(e.code, &e.message),
+            ClientError::Illegal(e) => match e.from {
+                huddle_client::SessionStatus::Ended(_) => "This session has already ended.".into(),
+                _ => format!("That is not possible now ({e})."),
+            },
+            ClientError::Cache(e) => format!("Huddle cannot use its local data: {e}."),
+            other => format!("Something went wrong: {other}."),
+        })
+    }
+}
+
+fn refusal(code: ErrorCode, message: &str) -> String {
+    match code {
+        ErrorCode::UnknownTarget | ErrorCode::InvalidTarget => {
+            "This colleague cannot receive instant messages.".into()
+        }
+        ErrorCode::WrongState => "This session has moved on; it no longer allows that.".into(),
+        ErrorCode::MessageTooLong => "This message is too long for the hub; shorten it.".into(),
+        ErrorCode::TooManySessions => {
+            "You have as many IM sessions open as the hub allows; end one first.".into()
+        }
+        ErrorCode::StartNotPermitted => {
+            "Your account may answer instant messages but not start them. Ask your administrator."
+                .into()
+        }
+        ErrorCode::ImNotPermitted => {
+            "Your account is not set up for instant messaging. Ask your administrator.".into()
+        }
+        ErrorCode::RateLimited => "Too many requests at once; wait a moment and try again.".into(),
+        _ => format!("The hub refused: {message}."),
+    }
 }
 
 /// Which field of the login form a failure is about, so the form can point at it.

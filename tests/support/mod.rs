@@ -24,6 +24,14 @@ pub struct Hub {
 impl Hub {
     /// Starts a hub whose agents are given as (login, name, password).
     pub async fn start(agents: &[(&str, &str, &str)]) -> anyhow::Result<Self> {
+        Self::start_with(agents, |_| {}).await
+    }
+
+    /// Starts a hub with agents and a configuration changed by `tune`.
+    pub async fn start_with(
+        agents: &[(&str, &str, &str)],
+        tune: impl FnOnce(&mut Config),
+    ) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
         let database = dir.path().join("hub.db");
         let db = huddle_hub::store::open(&database).await?;
@@ -31,11 +39,12 @@ impl Hub {
             accounts::add(&db, login, name, password).await?;
         }
         db.close().await;
-        let config = Config {
+        let mut config = Config {
             listen: "127.0.0.1:0".parse()?,
             database,
             ..Config::default()
         };
+        tune(&mut config);
         Ok(Self {
             hub: huddle_hub::start(config).await?,
             _dir: dir,
@@ -48,11 +57,25 @@ impl Hub {
     }
 }
 
+/// An app's settings, data and cache folders, which can outlive one run of the app.
+pub struct Profile(tempfile::TempDir);
+
+impl Profile {
+    /// A profile that has never been used.
+    pub fn new() -> anyhow::Result<Self> {
+        Ok(Self(tempfile::tempdir()?))
+    }
+
+    fn path(&self) -> &std::path::Path {
+        self.0.path()
+    }
+}
+
 /// The real Huddle app, started by tauri-driver and driven over WebDriver.
 pub struct App {
     pub client: Client,
     driver: Child,
-    _home: tempfile::TempDir,
+    _own_profile: Option<Profile>,
     name: String,
 }
 
@@ -84,11 +107,28 @@ pub fn artifacts_dir() -> PathBuf {
 
 impl App {
     /// Starts the app with its own empty settings and data; `name` names its screenshot.
+    /// Returns once the login form shows.
     pub async fn start(name: &str) -> anyhow::Result<Self> {
+        let profile = Profile::new()?;
+        let mut app = Self::launch(&profile, name).await?;
+        app._own_profile = Some(profile);
+        app.by_test_id("login-hub")
+            .await
+            .context("the login form did not appear")?;
+        Ok(app)
+    }
+
+    /// Starts the app on a profile that outlives it (to start it again on the same one).
+    /// Returns once the main window has loaded.
+    pub async fn start_in(profile: &Profile, name: &str) -> anyhow::Result<Self> {
+        Self::launch(profile, name).await
+    }
+
+    async fn launch(profile: &Profile, name: &str) -> anyhow::Result<Self> {
         if std::env::var_os("DISPLAY").is_none() {
             bail!("no DISPLAY: run the end-to-end tests inside scripts/with-desktop.sh");
         }
-        let home = tempfile::tempdir()?;
+        let home = profile.path();
         let port = free_port()?;
         let native_port = free_port()?;
         let driver = Command::new(tauri_driver())
@@ -98,27 +138,118 @@ impl App {
                 "--native-port",
                 &native_port.to_string(),
             ])
-            .env("XDG_CONFIG_HOME", home.path().join("config"))
-            .env("XDG_DATA_HOME", home.path().join("data"))
-            .env("XDG_CACHE_HOME", home.path().join("cache"))
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_CACHE_HOME", home.join("cache"))
             .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
             .context("cannot start tauri-driver (scripts/deps.sh installs it)")?;
-        let app = App {
+        Ok(App {
             client: connect_driver(port).await?,
             driver,
-            _home: home,
+            _own_profile: None,
             name: name.to_string(),
-        };
-        app.client
-            .wait()
-            .at_most(DEADLINE)
-            .for_element(Locator::Css("[data-testid=login-hub]"))
+        })
+    }
+
+    /// Switches the WebDriver to the window with this label (`main`, `im-<session>`), waiting
+    /// for it to open.
+    pub async fn switch_to(&self, label: &str) -> anyhow::Result<()> {
+        self.switch_to_matching(|l| l == label)
             .await
-            .context("the login form did not appear")?;
-        Ok(app)
+            .map(|_| ())
+            .with_context(|| format!("no window {label} opened"))
+    }
+
+    /// Switches to the first IM window that opens (or is open), and returns its label.
+    pub async fn switch_to_im(&self) -> anyhow::Result<String> {
+        self.switch_to_matching(|l| l.starts_with("im-"))
+            .await
+            .context("no IM window opened")
+    }
+
+    async fn switch_to_matching(&self, want: impl Fn(&str) -> bool) -> anyhow::Result<String> {
+        let script = "return window.__TAURI_INTERNALS__.metadata.currentWindow.label;";
+        let start = Instant::now();
+        while start.elapsed() < DEADLINE {
+            for handle in self.client.windows().await? {
+                if self.client.switch_to_window(handle).await.is_err() {
+                    continue; // closed meanwhile
+                }
+                if let Ok(label) = self.client.execute(script, vec![]).await {
+                    if let Some(label) = label.as_str().filter(|l| want(l)) {
+                        return Ok(label.to_string());
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("no such window")
+    }
+
+    /// The labels of the app's windows now (the current window changes).
+    pub async fn window_labels(&self) -> anyhow::Result<Vec<String>> {
+        let script = "return window.__TAURI_INTERNALS__.metadata.currentWindow.label;";
+        let mut found = Vec::new();
+        for handle in self.client.windows().await? {
+            self.client.switch_to_window(handle).await?;
+            if let Some(label) = self.client.execute(script, vec![]).await?.as_str() {
+                found.push(label.to_string());
+            }
+        }
+        Ok(found)
+    }
+
+    /// Clicks the element with this `data-testid`.
+    pub async fn click(&self, test_id: &str) -> anyhow::Result<()> {
+        self.by_test_id(test_id).await?.click().await?;
+        Ok(())
+    }
+
+    /// Types into the element with this `data-testid` (WebDriver key codes allowed, such as
+    /// `\u{E007}` for Enter).
+    pub async fn type_into(&self, test_id: &str, text: &str) -> anyhow::Result<()> {
+        self.by_test_id(test_id).await?.send_keys(text).await?;
+        Ok(())
+    }
+
+    /// Sends keys to whatever has the keyboard focus.
+    pub async fn press(&self, keys: &str) -> anyhow::Result<()> {
+        self.client.active_element().await?.send_keys(keys).await?;
+        Ok(())
+    }
+
+    /// Runs a script in the current window and returns what it returns.
+    pub async fn eval(
+        &self,
+        script: &str,
+        args: Vec<serde_json::Value>,
+    ) -> anyhow::Result<serde_json::Value> {
+        Ok(self.client.execute(script, args).await?)
+    }
+
+    /// Waits until `script` (run in the current window) returns a value that `accept` takes,
+    /// and returns it.
+    pub async fn eval_when(
+        &self,
+        what: &str,
+        script: &str,
+        args: Vec<serde_json::Value>,
+        accept: impl Fn(&serde_json::Value) -> bool,
+    ) -> anyhow::Result<serde_json::Value> {
+        let start = Instant::now();
+        let mut last = serde_json::Value::Null;
+        while start.elapsed() < DEADLINE {
+            last = self.client.execute(script, args.clone()).await?;
+            if accept(&last) {
+                return Ok(last);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.failure_screenshot();
+        bail!("{what} never came; last seen: {last}")
     }
 
     /// Fills the login form and submits it.
@@ -172,18 +303,22 @@ impl App {
             last = Some(text);
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        self.failure_screenshot();
+        bail!("{test_id} never showed the expected text; last seen: {last:?}")
+    }
+
+    fn failure_screenshot(&self) {
         match self.save_screenshot("-failure") {
             Ok(path) => eprintln!("screenshot of the failure: {}", path.display()),
             Err(e) => eprintln!("cannot save a screenshot of the failure: {e:#}"),
         }
-        bail!("{test_id} never showed the expected text; last seen: {last:?}")
     }
 
     /// Saves a screenshot of the desktop as `<name><suffix>.png` among the artifacts.
     ///
     /// It is taken from the X display: WebKitWebDriver's own screenshot command was seen
     /// to hang after the page had changed views.
-    fn save_screenshot(&self, suffix: &str) -> anyhow::Result<PathBuf> {
+    pub fn save_screenshot(&self, suffix: &str) -> anyhow::Result<PathBuf> {
         let dir = artifacts_dir();
         std::fs::create_dir_all(&dir)?;
         let path = dir.join(format!("{}{suffix}.png", self.name));
@@ -238,4 +373,51 @@ async fn connect_driver(port: u16) -> anyhow::Result<Client> {
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
         }
     }
+}
+
+/// A scripted colleague: the real `huddle-agent` binary in bot mode, answering every
+/// invitation and message.
+pub struct Bot(Child);
+
+impl Bot {
+    /// Starts `login` (password `<login>-password`) as a bot with these extra arguments
+    /// (`--reply`, `--script`, delays).
+    pub fn start(
+        hub: &str,
+        login: &str,
+        data: &std::path::Path,
+        args: &[&str],
+    ) -> anyhow::Result<Self> {
+        let child = Command::new(huddle_agent()?)
+            .args(["--hub", hub, "--login", login, "--data"])
+            .arg(data)
+            .arg("bot")
+            .args(args)
+            .env("HUDDLE_PASSWORD", format!("{login}-password"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("cannot start huddle-agent")?;
+        Ok(Self(child))
+    }
+}
+
+impl Drop for Bot {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The `huddle-agent` binary, built beside the app's by `cargo test --workspace`.
+fn huddle_agent() -> anyhow::Result<PathBuf> {
+    let app = PathBuf::from(env!("CARGO_BIN_EXE_huddle"));
+    let agent = app.with_file_name(format!("huddle-agent{}", std::env::consts::EXE_SUFFIX));
+    if !agent.exists() {
+        bail!(
+            "{} is missing: build it with `cargo build -p huddle-client --bin huddle-agent`",
+            agent.display()
+        );
+    }
+    Ok(agent)
 }

@@ -1,13 +1,16 @@
 import './app.css';
 import { mount, type Component } from 'svelte';
 import { currentWindowKind, type WindowKind } from './lib/window';
-import MainView from './views/main/MainView.svelte';
 
-const views: Record<WindowKind, Component> = {
-  main: MainView,
+// Each kind's view is its own chunk: an IM window, of which many may be open, parses only its own.
+const views: Record<WindowKind, () => Promise<{ default: Component }>> = {
+  main: () => import('./views/main/MainView.svelte'),
+  im: () => import('./views/im/ImView.svelte'),
 };
 
 const target = document.getElementById('app');
 if (target === null) throw new Error('index.html has no #app element');
 
-export default mount(views[currentWindowKind()], { target });
+const { default: view } = await views[currentWindowKind()]();
+
+export default mount(view, { target });

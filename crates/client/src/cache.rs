@@ -169,8 +169,11 @@ impl Cache {
             // A typed message must survive a crash of the app as soon as it shows as pending.
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(5));
+        // One connection: the engine's tasks (events, outbox, the UI's reads) would otherwise
+        // contend for SQLite's single writer, and a transaction that has to upgrade its lock
+        // gets SQLITE_BUSY at once instead of waiting.
         let db = SqlitePoolOptions::new()
-            .max_connections(2)
+            .max_connections(1)
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&db).await?;
@@ -672,6 +675,37 @@ mod tests {
             cache.sessions().await.unwrap()[0].state,
             SessionState::Ended
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_writers_and_readers_never_see_a_locked_database() {
+        let (_dir, cache) = cache().await;
+        cache
+            .put_session(&session("s", SessionState::Connected), 1)
+            .await
+            .unwrap();
+        // What the engine's tasks do at once: apply events, queue and acknowledge the
+        // outbox, and answer the UI's reads.
+        let mut tasks = tokio::task::JoinSet::new();
+        for worker in 0..4_i64 {
+            let cache = cache.clone();
+            tasks.spawn(async move {
+                for n in 0..100_i64 {
+                    let seq = worker * 1000 + n;
+                    let id = format!("m-{seq}");
+                    cache.enqueue("s", &id, 7, "typed", seq).await?;
+                    cache.put_message(&message("s", &id, seq, "typed")).await?;
+                    cache.set_last_seq(seq).await?;
+                    cache.transcript("s").await?;
+                    cache.search("typed", 5).await?;
+                }
+                Ok::<_, CacheError>(())
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            done.unwrap().unwrap();
+        }
+        assert!(cache.pending().await.unwrap().is_empty());
     }
 
     #[tokio::test]

@@ -137,6 +137,8 @@ struct Shared {
     link: Mutex<Option<Link>>,
     state: Mutex<ConnectionState>,
     token: Mutex<String>,
+    /// This agent's own presence, as the hub last confirmed it.
+    presence: Mutex<Presence>,
     /// The last hub event applied, as the cache records it (kept here to spare a query per
     /// event).
     last_seq: AtomicI64,
@@ -173,7 +175,7 @@ impl Engine {
     ) -> Result<(Engine, String), ClientError> {
         let (incoming_tx, incoming) = mpsc::channel(1024);
         let link = Link::open(&hub.address, hub.ca_file.as_deref(), incoming_tx).await?;
-        let (agent, token, resync) = match &credential {
+        let (agent, token, presence, resync) = match &credential {
             Credential::Password(password) => {
                 let reply = link
                     .request(Request::Login {
@@ -182,7 +184,12 @@ impl Engine {
                     })
                     .await?;
                 match reply {
-                    Reply::LoggedIn { agent, token, .. } => (agent, token, true),
+                    Reply::LoggedIn {
+                        agent,
+                        token,
+                        presence,
+                        ..
+                    } => (agent, token, presence, true),
                     other => return Err(unexpected("logged_in", &other)),
                 }
             }
@@ -195,7 +202,9 @@ impl Engine {
                     })
                     .await?;
                 match reply {
-                    Reply::Resumed { agent, .. } => (agent, token.clone(), true),
+                    Reply::Resumed {
+                        agent, presence, ..
+                    } => (agent, token.clone(), presence, true),
                     other => return Err(unexpected("resumed", &other)),
                 }
             }
@@ -224,6 +233,7 @@ impl Engine {
                 link: Mutex::new(Some(link.clone())),
                 state: Mutex::new(ConnectionState::Online),
                 token: Mutex::new(token.clone()),
+                presence: Mutex::new(presence),
                 last_seq: AtomicI64::new(last_seq),
                 statuses: Mutex::new(statuses),
                 applying: tokio::sync::Mutex::new(()),
@@ -388,7 +398,24 @@ impl Engine {
 
     /// Sets the agent's presence.
     pub async fn set_presence(&self, presence: Presence) -> Result<(), ClientError> {
-        self.expect_ok(Request::SetPresence { presence }).await
+        self.expect_ok(Request::SetPresence { presence }).await?;
+        self.own_presence(presence);
+        Ok(())
+    }
+
+    /// This agent's presence, as the hub last confirmed it.
+    pub fn presence(&self) -> Presence {
+        *lock(&self.shared.presence)
+    }
+
+    fn own_presence(&self, presence: Presence) {
+        let changed = std::mem::replace(&mut *lock(&self.shared.presence), presence) != presence;
+        if changed {
+            self.emit(EngineEvent::Presence {
+                agent_id: self.shared.agent.id,
+                presence,
+            });
+        }
     }
 
     /// Marks or unmarks a favorite.
@@ -442,6 +469,14 @@ impl Engine {
         let mut stop = self.shared.stop.subscribe();
         async move {
             let _ = stop.wait_for(|stopped| *stopped).await;
+        }
+    }
+
+    /// Closes the link but keeps the engine running, so that it reconnects.
+    async fn close_link_for_retry(&self) {
+        let link = lock(&self.shared.link).clone();
+        if let Some(link) = link {
+            link.close().await;
         }
     }
 
@@ -648,7 +683,20 @@ impl Engine {
                     Some(Incoming::Closed(reason)) => break reason,
                     Some(Incoming::Frame(Reply::Event { seq, event })) => {
                         if let Err(e) = self.apply(seq, event).await {
-                            tracing::warn!(error = %e, "cannot apply an event");
+                            // Going on would skip the event for good; reconnecting resumes
+                            // from the last one applied, and the hub sends it again.
+                            tracing::warn!(error = %e, "cannot apply an event; reconnecting");
+                            self.close_link_for_retry().await;
+                            break format!("an event could not be stored ({e})");
+                        }
+                    }
+                    Some(Incoming::Frame(Reply::Presence { agent_id, presence }))
+                        if agent_id == self.shared.agent.id =>
+                    {
+                        // The hub tells this agent's other devices too; "offline" only means
+                        // that this device is not counted yet.
+                        if presence != Presence::Offline {
+                            self.own_presence(presence);
                         }
                     }
                     Some(Incoming::Frame(Reply::Presence { agent_id, presence })) => {
@@ -683,14 +731,7 @@ impl Engine {
                         self.shared.outbox.notify_one();
                         break;
                     }
-                    Err(ClientError::Refused(e))
-                        if matches!(
-                            e.code,
-                            ErrorCode::TokenInvalid
-                                | ErrorCode::AgentDisabled
-                                | ErrorCode::ImNotPermitted
-                        ) =>
-                    {
+                    Err(ClientError::Refused(e)) if e.code.ends_session() => {
                         self.set_state(ConnectionState::SignedOut { reason: e.message });
                         return;
                     }
@@ -712,8 +753,11 @@ impl Engine {
         let token = self.token();
         match link.request(Request::Resume { token, last_seq }).await? {
             Reply::Resumed {
-                resync_required, ..
+                resync_required,
+                presence,
+                ..
             } => {
+                self.own_presence(presence);
                 if resync_required {
                     self.resync(&link).await?;
                 }

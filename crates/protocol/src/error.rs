@@ -67,6 +67,15 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    /// Whether the refusal means the agent's session is over on the hub: the client must
+    /// sign in again (with a password) rather than retry.
+    pub fn ends_session(self) -> bool {
+        matches!(
+            self,
+            Self::TokenInvalid | Self::AgentDisabled | Self::ImNotPermitted
+        )
+    }
+
     /// The code as it appears on the wire.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -2,14 +2,32 @@
 import { emit } from '@tauri-apps/api/event';
 import { clearMocks, mockIPC, mockWindows } from '@tauri-apps/api/mocks';
 import { afterEach, describe, expect, it } from 'vitest';
-import { currentConnection, login, onConnection, signOut } from './api';
-import type { ConnectionView, LoginFailure } from './bindings';
+import {
+  currentConnection,
+  listSessions,
+  login,
+  onConnection,
+  onPresence,
+  onSession,
+  onZoom,
+  searchDirectory,
+  setFavorite,
+  setPresence,
+  setZoom,
+  showSession,
+  signOut,
+  startIm,
+  zoom,
+} from './api';
+import type { ConnectionView, LoginFailure, PresenceChange } from './bindings';
 import { currentWindowKind } from './window';
 
 const view: ConnectionView = {
   state: 'online',
   hub: 'hub.example.com:7878',
   agent: { id: 1, login: 'alice', display_name: 'Alice Martin' },
+  presence: 'ready',
+  notice: null,
 };
 
 afterEach(() => clearMocks());
@@ -22,7 +40,7 @@ describe('api', () => {
       return cmd === 'sign_out' ? null : view;
     });
 
-    const form = { hub: 'hub.example.com:7878', login: 'alice', password: 'secret' };
+    const form = { hub: 'hub.example.com:7878', login: 'alice', password: 'secret', remember: true };
     await expect(login(form)).resolves.toEqual(view);
     await expect(currentConnection()).resolves.toEqual(view);
     await expect(signOut()).resolves.toBeNull();
@@ -36,37 +54,89 @@ describe('api', () => {
   it('rejects a login with the LoginFailure', async () => {
     const failure: LoginFailure = { message: 'Wrong password for alice.', field: 'password' };
     mockIPC(() => Promise.reject(failure));
-    await expect(login({ hub: 'h:1', login: 'alice', password: 'x' })).rejects.toEqual(failure);
+    await expect(login({ hub: 'h:1', login: 'alice', password: 'x', remember: false })).rejects.toEqual(failure);
   });
 
   it('turns any other rejection into a LoginFailure', async () => {
     mockIPC(() => Promise.reject('command login not found'));
-    await expect(login({ hub: 'h:1', login: 'alice', password: 'x' })).rejects.toEqual({
+    await expect(login({ hub: 'h:1', login: 'alice', password: 'x', remember: false })).rejects.toEqual({
       message: 'Signing in failed: command login not found',
       field: null,
     });
   });
 
+  it('calls the main window commands by name, with their arguments', async () => {
+    const calls: [string, unknown][] = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      return cmd === 'set_zoom' ? 130 : cmd === 'zoom' ? 110 : [];
+    });
+
+    await setPresence('busy');
+    await expect(searchDirectory('bo', 'favorites')).resolves.toEqual([]);
+    await setFavorite(11, true);
+    await startIm(11);
+    await expect(listSessions()).resolves.toEqual([]);
+    await showSession('s-1');
+    await expect(zoom()).resolves.toBe(110);
+    await expect(setZoom(130)).resolves.toBe(130);
+    expect(calls).toEqual([
+      ['set_presence', { presence: 'busy' }],
+      ['search_directory', { query: 'bo', filter: 'favorites' }],
+      ['set_favorite', { agentId: 11, favorite: true }],
+      ['start_im', { agentId: 11 }],
+      ['list_sessions', {}],
+      ['show_session', { sessionId: 's-1' }],
+      ['zoom', {}],
+      ['set_zoom', { percent: 130 }],
+    ]);
+  });
+
+  it('rejects with the Failure, or turns any other rejection into one', async () => {
+    mockIPC(() => Promise.reject({ message: 'This colleague cannot receive instant messages.' }));
+    await expect(startIm(3)).rejects.toEqual({ message: 'This colleague cannot receive instant messages.' });
+
+    mockIPC(() => Promise.reject('command search_directory not allowed'));
+    await expect(searchDirectory('', 'all')).rejects.toEqual({
+      message: 'Something went wrong: command search_directory not allowed',
+    });
+  });
+
+  it('delivers presence, session and zoom events', async () => {
+    mockWindows('main');
+    mockIPC(() => null, { shouldMockEvents: true });
+    const seen: unknown[] = [];
+    const stops = await Promise.all([
+      onPresence((change) => seen.push(change)),
+      onSession((session) => seen.push(session.id)),
+      onZoom((percent) => seen.push(percent)),
+    ]);
+
+    const change: PresenceChange = { agent_id: 11, presence: 'away' };
+    await emit('presence', change);
+    await emit('session', { id: 's-1' });
+    await emit('zoom', 120);
+    for (const stop of stops) stop();
+    await emit('zoom', 130);
+
+    expect(seen).toEqual([change, 's-1', 120]);
+  });
+
   it('delivers connection events until unsubscribed', async () => {
+    mockWindows('main');
     mockIPC(() => null, { shouldMockEvents: true });
     const seen: ConnectionView[] = [];
     const stop = await onConnection((next) => seen.push(next));
 
     await emit('connection', view);
     stop();
-    await emit('connection', { state: 'signed_out' });
+    await emit('connection', { state: 'signed_out', last: null, notice: null });
 
     expect(seen).toEqual([view]);
   });
 
-  it('knows the window kind from its label', () => {
+  it('takes no Tauri at all (a plain browser) for the main window', () => {
     mockWindows('main');
-    expect(currentWindowKind()).toBe('main');
-  });
-
-  it('takes an unknown window, or no Tauri at all, for the main window', () => {
-    mockWindows('someday-42');
-    expect(currentWindowKind()).toBe('main');
     Reflect.deleteProperty(window, '__TAURI_INTERNALS__');
     expect(currentWindowKind()).toBe('main');
   });

@@ -1,8 +1,20 @@
 // The only module that talks to the Tauri shell. Views import from here, and tests mock it.
 
 import { invoke } from '@tauri-apps/api/core';
-import { listen } from '@tauri-apps/api/event';
-import type { ConnectionView, LoginFailure, LoginForm } from './bindings';
+import { getCurrentWebviewWindow } from '@tauri-apps/api/webviewWindow';
+import type {
+  ConnectionView,
+  DirectoryEntry,
+  DirectoryFilter,
+  Failure,
+  ImWindowView,
+  LoginFailure,
+  LoginForm,
+  MessageView,
+  Presence,
+  PresenceChange,
+  SessionView,
+} from './bindings';
 
 /** Signs in. Resolves with the new connection; rejects with a {@link LoginFailure}. */
 export async function login(form: LoginForm): Promise<ConnectionView> {
@@ -23,9 +35,128 @@ export function signOut(): Promise<void> {
   return invoke<void>('sign_out');
 }
 
+/** Sets the agent's own presence (My Status). Rejects with a {@link Failure}. */
+export function setPresence(presence: Presence): Promise<void> {
+  return call<void>('set_presence', { presence });
+}
+
+/** Searches the Team Communicator's directory. Rejects with a {@link Failure}. */
+export function searchDirectory(query: string, filter: DirectoryFilter): Promise<DirectoryEntry[]> {
+  return call<DirectoryEntry[]>('search_directory', { query, filter });
+}
+
+/** Marks or unmarks an agent as a favorite. Rejects with a {@link Failure}. */
+export function setFavorite(agentId: number, favorite: boolean): Promise<void> {
+  return call<void>('set_favorite', { agentId, favorite });
+}
+
+/**
+ * Sends an IM invitation to an agent and opens the session's window (or brings up the
+ * session already open with that agent). Rejects with a {@link Failure}.
+ */
+export function startIm(agentId: number): Promise<SessionView> {
+  return call<SessionView>('start_im', { agentId });
+}
+
+/** The agent's sessions that are not over, invitations included, newest first. */
+export function listSessions(): Promise<SessionView[]> {
+  return call<SessionView[]>('list_sessions');
+}
+
+/** Opens a session's window, or brings it up. Rejects with a {@link Failure}. */
+export function showSession(sessionId: string): Promise<void> {
+  return call<void>('show_session', { sessionId });
+}
+
+/** The text size of IM views, in percent. */
+export function zoom(): Promise<number> {
+  return invoke<number>('zoom');
+}
+
+/** Sets the text size of IM views in every window; resolves with the size applied. */
+export function setZoom(percent: number): Promise<number> {
+  return invoke<number>('set_zoom', { percent });
+}
+
+/** Everything the current IM window shows. Rejects with a {@link Failure}. */
+export function imState(): Promise<ImWindowView> {
+  return call<ImWindowView>('im_state');
+}
+
+/** Sends a message in the current IM window's session. Rejects with a {@link Failure}. */
+export function imSend(text: string): Promise<MessageView> {
+  return call<MessageView>('im_send', { text });
+}
+
+/** Accepts the current IM window's invitation. Rejects with a {@link Failure}. */
+export function imAccept(): Promise<void> {
+  return call<void>('im_accept');
+}
+
+/** Rejects the current IM window's invitation. Rejects with a {@link Failure}. */
+export function imReject(): Promise<void> {
+  return call<void>('im_reject');
+}
+
+/** Ends the current IM window's session for both agents. Rejects with a {@link Failure}. */
+export function imEnd(): Promise<void> {
+  return call<void>('im_end');
+}
+
+/** Closes the current IM window, ending its session first. Rejects with a {@link Failure}. */
+export function imDone(): Promise<void> {
+  return call<void>('im_done');
+}
+
 /** Calls `cb` whenever the connection changes. Resolves with a function that stops listening. */
 export function onConnection(cb: (view: ConnectionView) => void): Promise<() => void> {
-  return listen<ConnectionView>('connection', (event) => cb(event.payload));
+  return listenHere<ConnectionView>('connection', cb);
+}
+
+/** Calls `cb` when another agent's presence changes (main window). */
+export function onPresence(cb: (change: PresenceChange) => void): Promise<() => void> {
+  return listenHere<PresenceChange>('presence', cb);
+}
+
+/** Calls `cb` when a session changes (main window: all; an IM window: its own). */
+export function onSession(cb: (session: SessionView) => void): Promise<() => void> {
+  return listenHere<SessionView>('session', cb);
+}
+
+/** Calls `cb` when a message of the IM window's session is added or changes. */
+export function onMessage(cb: (message: MessageView) => void): Promise<() => void> {
+  return listenHere<MessageView>('message', cb);
+}
+
+/** Calls `cb` when the text size of IM views changes (every window). */
+export function onZoom(cb: (percent: number) => void): Promise<() => void> {
+  return listenHere<number>('zoom', cb);
+}
+
+/**
+ * Listens for an event sent to this window. Without the window as target, a listener would
+ * also hear what the shell sends to the other windows.
+ */
+function listenHere<T>(event: string, cb: (payload: T) => void): Promise<() => void> {
+  return getCurrentWebviewWindow().listen<T>(event, (e) => cb(e.payload));
+}
+
+/** Invokes a command whose failures are {@link Failure}s. */
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (error) {
+    throw asFailure(error);
+  }
+}
+
+/** The shell rejects with a `Failure`; anything else (an IPC error string) becomes one. */
+export function asFailure(error: unknown): Failure {
+  if (typeof error === 'object' && error !== null && 'message' in error) {
+    const { message } = error as { message: unknown };
+    if (typeof message === 'string') return { message };
+  }
+  return { message: `Something went wrong: ${String(error)}` };
 }
 
 /** The shell rejects with a `LoginFailure`; anything else (an IPC error string) becomes one. */

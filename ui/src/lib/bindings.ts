@@ -14,6 +14,42 @@ login: string,
  */
 display_name: string, };
 
+export type Presence = "ready" | "not_ready" | "busy" | "away" | "offline";
+
+export type DirectoryFilter = "all" | "favorites" | "recent";
+
+export type EntryKind = "agent" | "group";
+
+export type DirectoryEntry = { 
+/**
+ * An agent or a group.
+ */
+kind: EntryKind, 
+/**
+ * The agent's or the group's id.
+ */
+id: number, 
+/**
+ * The name shown to people.
+ */
+name: string, 
+/**
+ * The agent's login (empty for a group).
+ */
+login: string, 
+/**
+ * The agent's presence (absent for a group).
+ */
+presence: Presence | null, 
+/**
+ * Whether the searching agent marked it as a favorite.
+ */
+favorite: boolean, 
+/**
+ * When the searching agent last had an IM session with it, if lately.
+ */
+recent_at: number | null, };
+
 export type LoginForm = { 
 /**
  * The hub's address as typed.
@@ -26,7 +62,12 @@ login: string,
 /**
  * The agent's password.
  */
-password: string, };
+password: string, 
+/**
+ * Whether to keep the password in the keychain, so that Huddle signs in by itself even
+ * once the session token has expired.
+ */
+remember: boolean, };
 
 export type LoginField = "hub" | "login" | "password";
 
@@ -40,15 +81,38 @@ message: string,
  */
 field: LoginField | null, };
 
-export type ConnectionView = { "state": "signed_out" } | { "state": "online", 
+export type LastSignIn = { 
+/**
+ * The hub's address as typed.
+ */
+hub: string, 
+/**
+ * The agent's login.
+ */
+login: string, 
+/**
+ * Whether the agent asked to be remembered.
+ */
+remember: boolean, };
+
+export type ConnectionView = { "state": "signed_out", 
+/**
+ * What to fill the form with.
+ */
+last: LastSignIn | null, 
+/**
+ * Something the agent should know, in words for them (a saved sign-in that no
+ * longer works, a keychain that cannot be used).
+ */
+notice: string | null, } | { "state": "signing_in", 
 /**
  * The hub's address.
  */
 hub: string, 
 /**
- * The signed-in agent.
+ * The agent's login.
  */
-agent: AgentProfile, } | { "state": "offline", 
+login: string, } | { "state": "online", 
 /**
  * The hub's address.
  */
@@ -58,6 +122,142 @@ hub: string,
  */
 agent: AgentProfile, 
 /**
+ * The agent's presence.
+ */
+presence: Presence, 
+/**
+ * Something the agent should know (the keychain could not keep the sign-in).
+ */
+notice: string | null, } | { "state": "offline", 
+/**
+ * The hub's address.
+ */
+hub: string, 
+/**
+ * The signed-in agent.
+ */
+agent: AgentProfile, 
+/**
+ * The presence the agent chose, shown again once reconnected.
+ */
+presence: Presence, 
+/**
  * Why the connection ended, in words for the agent.
  */
-reason: string, };
+reason: string, 
+/**
+ * Something the agent should know (the keychain could not keep the sign-in).
+ */
+notice: string | null, };
+
+export type PresenceChange = { 
+/**
+ * The agent.
+ */
+agent_id: number, 
+/**
+ * Their presence now.
+ */
+presence: Presence, };
+
+export type Failure = { 
+/**
+ * The message to show.
+ */
+message: string, };
+
+export type StatusView = { "kind": "not_connected" } | { "kind": "inviting" } | { "kind": "invited" } | { "kind": "connected" } | { "kind": "ended", 
+/**
+ * Why, in this agent's words.
+ */
+cause: EndCauseView, };
+
+export type EndCauseView = "ended_by_me" | "ended_by_other" | "rejected_by_me" | "rejected" | "timed_out" | "cancelled_by_me" | "cancelled";
+
+export type SessionView = { 
+/**
+ * The session's id.
+ */
+id: string, 
+/**
+ * The signed-in agent.
+ */
+me: AgentProfile, 
+/**
+ * The other participant.
+ */
+other: AgentProfile, 
+/**
+ * Whether the signed-in agent sent the invitation.
+ */
+i_invited: boolean, 
+/**
+ * Where it stands.
+ */
+status: StatusView, 
+/**
+ * When the invitation was made.
+ */
+created_at: number, 
+/**
+ * When an unanswered invitation times out.
+ */
+invite_expires_at: number, 
+/**
+ * The text that came with the invitation, if any.
+ */
+first_message: string | null, 
+/**
+ * Whether it is a consultation about a customer interaction.
+ */
+consultation: boolean, };
+
+export type DeliveryView = "pending" | "sent" | "failed";
+
+export type MessageView = { 
+/**
+ * The session.
+ */
+session_id: string, 
+/**
+ * The message's id.
+ */
+id: string, 
+/**
+ * Its place in the transcript, once the hub has it.
+ */
+seq: number | null, 
+/**
+ * The sender's agent id.
+ */
+from: number, 
+/**
+ * The text, to be shown as text.
+ */
+text: string, 
+/**
+ * When the hub took it (while pending: when it was typed), in milliseconds.
+ */
+at: number, 
+/**
+ * Where it stands.
+ */
+delivery: DeliveryView, 
+/**
+ * Why the hub refused it.
+ */
+failure: string | null, };
+
+export type ImWindowView = { 
+/**
+ * The session.
+ */
+session: SessionView, 
+/**
+ * Its transcript, in order.
+ */
+messages: Array<MessageView>, 
+/**
+ * The text size of IM views, in percent.
+ */
+zoom: number, };

@@ -1,14 +1,76 @@
-import type { AgentProfile, ConnectionView } from '../lib/bindings';
+import type {
+  AgentProfile,
+  ConnectionView,
+  DirectoryEntry,
+  LastSignIn,
+  Presence,
+  SessionView,
+  StatusView,
+} from '../lib/bindings';
 
+export type SignedOut = Extract<ConnectionView, { state: 'signed_out' }>;
 export type Online = Extract<ConnectionView, { state: 'online' }>;
 export type Offline = Extract<ConnectionView, { state: 'offline' }>;
 
 export const alice: AgentProfile = { id: 7, login: 'alice', display_name: 'Alice Martin' };
+export const bob: AgentProfile = { id: 11, login: 'bob', display_name: 'Bob Stone' };
+export const carol: AgentProfile = { id: 12, login: 'carol', display_name: 'Carol Diaz' };
+export const dave: AgentProfile = { id: 13, login: 'dave', display_name: 'Dave Okafor' };
 
-export function online(agent: AgentProfile = alice, hub = 'hub.example.com:7878'): Online {
-  return { state: 'online', hub, agent };
+export const HUB = 'hub.example.com:7878';
+
+export function signedOut(last: LastSignIn | null = null, notice: string | null = null): SignedOut {
+  return { state: 'signed_out', last, notice };
 }
 
-export function offline(reason: string, agent: AgentProfile = alice): Offline {
-  return { state: 'offline', hub: 'hub.example.com:7878', agent, reason };
+export function online(
+  agent: AgentProfile = alice,
+  hub = HUB,
+  presence: Presence = 'ready',
+  notice: string | null = null,
+): Online {
+  return { state: 'online', hub, agent, presence, notice };
+}
+
+export function offline(reason: string, agent: AgentProfile = alice, notice: string | null = null): Offline {
+  return { state: 'offline', hub: HUB, agent, presence: 'ready', reason, notice };
+}
+
+/** A colleague as the Team Communicator's search returns them. */
+export function colleague(
+  agent: AgentProfile,
+  more: Partial<Pick<DirectoryEntry, 'presence' | 'favorite' | 'recent_at'>> = {},
+): DirectoryEntry {
+  return {
+    kind: 'agent',
+    id: agent.id,
+    name: agent.display_name,
+    login: agent.login,
+    presence: 'ready',
+    favorite: false,
+    recent_at: null,
+    ...more,
+  };
+}
+
+/** An IM session of Alice's with `other`. */
+export function session(
+  id: string,
+  other: AgentProfile,
+  status: StatusView,
+  more: Partial<Pick<SessionView, 'created_at' | 'first_message' | 'consultation' | 'i_invited'>> = {},
+): SessionView {
+  const created = more.created_at ?? Date.now();
+  return {
+    id,
+    me: alice,
+    other,
+    i_invited: status.kind !== 'invited',
+    status,
+    created_at: created,
+    invite_expires_at: created + 60_000,
+    first_message: null,
+    consultation: false,
+    ...more,
+  };
 }

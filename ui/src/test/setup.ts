@@ -1,8 +1,6 @@
-// Vitest setup: jest-dom matchers, and DOM cleanup after each test.
+// Vitest setup: jest-dom matchers, DOM cleanup after each test, and what jsdom lacks.
 import '@testing-library/jest-dom/vitest';
 import '@testing-library/svelte/vitest';
-import { afterEach } from 'vitest';
 
-afterEach(() => {
-  localStorage.clear();
-});
+// jsdom does no layout, so it has no scrolling either.
+Element.prototype.scrollIntoView = function scrollIntoView(): void {};

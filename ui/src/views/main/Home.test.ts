@@ -1,64 +1,118 @@
-import { render, screen, waitFor } from '@testing-library/svelte';
+import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
-import * as api from '../../lib/api';
-import { alice, offline, online } from '../../test/fixtures';
+import type { SessionView } from '../../lib/bindings';
+import * as api from '../../test/api-mock';
+import {
+  alice,
+  bob,
+  colleague,
+  offline,
+  online,
+  session,
+  type Offline,
+  type Online,
+} from '../../test/fixtures';
+import { stubShell } from '../../test/shell';
 import Home from './Home.svelte';
 
-vi.mock('../../lib/api', () => ({
-  login: vi.fn(),
-  currentConnection: vi.fn(),
-  signOut: vi.fn(),
-  onConnection: vi.fn(),
-}));
+vi.mock('../../lib/api', () => import('../../test/api-mock'));
+
+function setup(connection: Online | Offline = online(), sessions: SessionView[] = []) {
+  const shell = stubShell({ directory: [colleague(bob)] });
+  vi.mocked(api.listSessions).mockResolvedValue(sessions);
+  const onSignedOut = vi.fn();
+  const user = userEvent.setup();
+  const view = render(Home, { props: { connection, onSignedOut } });
+  return { shell, user, view, onSignedOut };
+}
 
 describe('Home', () => {
-  it('shows the agent and that the hub is connected', () => {
-    render(Home, { props: { connection: online(), onSignedOut: () => {} } });
+  it('shows the agent, the connection and My Status in the top bar', () => {
+    setup(online(alice, 'hub.example.com:7878', 'away'));
 
     expect(screen.getByTestId('agent-name')).toHaveTextContent('Alice Martin');
     const state = screen.getByTestId('connection-state');
     expect(state).toHaveTextContent('Connected to hub.example.com:7878');
     expect(state).toHaveAttribute('role', 'status');
-    expect(screen.getByText(/You are signed in as/)).toHaveTextContent(
-      'You are signed in as Alice Martin. Colleagues and conversations will appear here.',
-    );
+    expect(screen.getByTestId('my-status')).toHaveValue('away');
+    expect(screen.getByTestId('main-menu')).toHaveAccessibleName('Main menu');
   });
 
-  it('shows why the connection is offline', () => {
-    render(Home, { props: { connection: offline('The hub closed the connection'), onSignedOut: () => {} } });
+  it('shows the Team Communicator and the conversations', async () => {
+    setup(online(), [session('s-1', bob, { kind: 'connected' })]);
 
-    expect(screen.getByRole('status')).toHaveTextContent('Offline — The hub closed the connection');
+    expect(screen.getByRole('region', { name: 'Team Communicator' })).toBeInTheDocument();
+    expect(screen.getByRole('region', { name: 'Conversations' })).toBeInTheDocument();
+    expect(await screen.findByTestId('tc-entry')).toHaveAttribute('data-login', 'bob');
+    expect(await screen.findByTestId('session-row')).toHaveAttribute('data-session-id', 's-1');
+  });
+
+  it('shows why the connection is offline, and what still works', async () => {
+    setup(offline('The hub closed the connection'), [session('s-1', bob, { kind: 'connected' })]);
+
+    expect(screen.getByTestId('connection-state')).toHaveTextContent('Offline — The hub closed the connection');
     expect(screen.getByTestId('agent-name')).toHaveTextContent('Alice Martin');
+    expect(screen.getByTestId('tc-offline')).toBeInTheDocument();
+    expect(screen.getByTestId('my-status')).toBeDisabled();
+    expect(await screen.findByTestId('session-row')).toBeInTheDocument();
+    expect(api.searchDirectory).not.toHaveBeenCalled();
   });
 
   it('follows a change of connection', async () => {
-    const view = render(Home, { props: { connection: online(), onSignedOut: () => {} } });
+    const { view } = setup();
     await view.rerender({ connection: offline('Network unreachable') });
     expect(screen.getByTestId('connection-state')).toHaveTextContent('Offline — Network unreachable');
+    expect(screen.getByTestId('tc-offline')).toBeInTheDocument();
+
+    await view.rerender({ connection: online() });
+    expect(await screen.findByTestId('tc-entry')).toBeInTheDocument();
   });
 
-  it('shows names from the network as text', () => {
-    const name = '<img src=x onerror=alert(1)>';
-    const { container } = render(Home, {
-      props: { connection: offline('<b>gone</b>', { ...alice, display_name: name }), onSignedOut: () => {} },
-    });
+  it('shows a notice until it is dismissed, and a new one again', async () => {
+    const { user, view } = setup(online(alice, 'h:1', 'ready', 'The keychain cannot be used: locked.'));
 
-    expect(screen.getByTestId('agent-name')).toHaveTextContent(name);
-    expect(screen.getByTestId('connection-state')).toHaveTextContent('Offline — <b>gone</b>');
-    expect(container.querySelector('img')).toBeNull();
-    expect(container.querySelector('b')).toBeNull();
+    const notice = screen.getByTestId('home-notice');
+    expect(notice).toHaveAttribute('role', 'status');
+    expect(notice).toHaveTextContent('The keychain cannot be used: locked.');
+    await user.click(screen.getByTestId('home-notice-dismiss'));
+    expect(screen.queryByTestId('home-notice')).not.toBeInTheDocument();
+
+    await view.rerender({ connection: offline('gone', alice, 'The keychain cannot be used: locked.') });
+    expect(screen.queryByTestId('home-notice')).not.toBeInTheDocument();
+    await view.rerender({ connection: online(alice, 'h:1', 'ready', 'Something else.') });
+    expect(screen.getByTestId('home-notice')).toHaveTextContent('Something else.');
   });
 
-  it('signs out', async () => {
-    vi.mocked(api.signOut).mockResolvedValue();
-    const onSignedOut = vi.fn();
-    const user = userEvent.setup();
-    render(Home, { props: { connection: online(), onSignedOut } });
-
+  it('signs out from the main menu', async () => {
+    const { user, onSignedOut } = setup();
+    await user.click(screen.getByTestId('main-menu'));
     await user.click(screen.getByTestId('sign-out'));
 
     expect(api.signOut).toHaveBeenCalledTimes(1);
     await waitFor(() => expect(onSignedOut).toHaveBeenCalledTimes(1));
+  });
+
+  it('says when signing out failed', async () => {
+    const { user, onSignedOut } = setup();
+    vi.mocked(api.signOut).mockRejectedValue('command sign_out not allowed');
+    await user.click(screen.getByTestId('main-menu'));
+    await user.click(screen.getByTestId('sign-out'));
+
+    const error = await screen.findByTestId('sign-out-error');
+    expect(error).toHaveTextContent('Could not sign out: command sign_out not allowed');
+    expect(onSignedOut).not.toHaveBeenCalled();
+    await user.click(within(error).getByRole('button', { name: 'Dismiss' }));
+    expect(screen.queryByTestId('sign-out-error')).not.toBeInTheDocument();
+  });
+
+  it('shows names from the network as text', () => {
+    const name = '<img src=x onerror=alert(1)>';
+    const { view } = setup(offline('<b>gone</b>', { ...alice, display_name: name }, '<i>note</i>'));
+
+    expect(screen.getByTestId('agent-name')).toHaveTextContent(name);
+    expect(screen.getByTestId('connection-state')).toHaveTextContent('Offline — <b>gone</b>');
+    expect(screen.getByTestId('home-notice')).toHaveTextContent('<i>note</i>');
+    expect(view.container.querySelector('img, b, i')).toBeNull();
   });
 });

@@ -1,28 +1,25 @@
 import { render, screen, waitFor } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
-import * as api from '../../lib/api';
-import type { ConnectionView, LoginFailure } from '../../lib/bindings';
+import type { ConnectionView, LastSignIn, LoginFailure } from '../../lib/bindings';
+import * as api from '../../test/api-mock';
 import { online } from '../../test/fixtures';
 import Login from './Login.svelte';
 
-vi.mock('../../lib/api', () => ({
-  login: vi.fn(),
-  currentConnection: vi.fn(),
-  signOut: vi.fn(),
-  onConnection: vi.fn(),
-}));
+vi.mock('../../lib/api', () => import('../../test/api-mock'));
 
-function setup() {
+function setup({ last = null, notice = null }: { last?: LastSignIn | null; notice?: string | null } = {}) {
   const onSignedIn = vi.fn<(view: ConnectionView) => void>();
   const user = userEvent.setup();
-  render(Login, { props: { onSignedIn } });
+  const view = render(Login, { props: { last, notice, onSignedIn } });
   return {
     user,
+    view,
     onSignedIn,
     hub: screen.getByTestId('login-hub'),
     login: screen.getByTestId('login-login'),
     password: screen.getByTestId('login-password'),
+    remember: screen.getByTestId('login-remember'),
     submit: screen.getByTestId('login-submit'),
   };
 }
@@ -33,6 +30,9 @@ describe('Login', () => {
     expect(screen.getByLabelText('Hub address')).toHaveAttribute('placeholder', 'hub.example.com:7878');
     expect(screen.getByLabelText('Login')).toHaveAttribute('type', 'text');
     expect(screen.getByLabelText('Password')).toHaveAttribute('type', 'password');
+    const remember = screen.getByRole('checkbox', { name: 'Remember me' });
+    expect(remember).not.toBeChecked();
+    expect(remember).toHaveAccessibleDescription(/keeps your password in the system keychain/);
     expect(screen.getByRole('button', { name: 'Sign in' })).toBeEnabled();
     expect(screen.getByRole('heading', { name: 'Huddle' })).toBeInTheDocument();
   });
@@ -86,8 +86,23 @@ describe('Login', () => {
       hub: 'hub.example.com:7878',
       login: 'alice',
       password: 'secret',
+      remember: false,
     });
     await waitFor(() => expect(onSignedIn).toHaveBeenCalledWith(view));
+  });
+
+  it('asks to be remembered when the box is ticked', async () => {
+    vi.mocked(api.login).mockResolvedValue(online());
+    const { user, hub, login, password, remember, submit } = setup();
+
+    await user.type(hub, 'hub.example.com:7878');
+    await user.type(login, 'alice');
+    await user.type(password, 'secret');
+    await user.click(screen.getByText('Remember me'));
+    expect(remember).toBeChecked();
+    await user.click(submit);
+
+    expect(api.login).toHaveBeenCalledWith(expect.objectContaining({ login: 'alice', remember: true }));
   });
 
   it('shows that it is signing in', async () => {
@@ -147,26 +162,35 @@ describe('Login', () => {
     for (const input of [hub, login, password]) expect(input).not.toHaveAttribute('aria-invalid');
   });
 
-  it('remembers the hub and login, never the password', async () => {
-    vi.mocked(api.login).mockResolvedValue(online());
-    const first = setup();
-    await first.user.type(first.hub, 'hub.example.com:7878');
-    await first.user.type(first.login, 'alice');
-    await first.user.type(first.password, 'secret{Enter}');
-    await waitFor(() => expect(first.onSignedIn).toHaveBeenCalled());
+  it('starts from the last sign-in, at the password', () => {
+    const { hub, login, password, remember } = setup({
+      last: { hub: 'hub.example.com:7878', login: 'alice', remember: true },
+    });
+    expect(hub).toHaveValue('hub.example.com:7878');
+    expect(login).toHaveValue('alice');
+    expect(password).toHaveValue('');
+    expect(remember).toBeChecked();
+    expect(password).toHaveFocus();
+  });
 
-    const stored = Object.keys(localStorage)
-      .map((key) => localStorage.getItem(key))
-      .join('\n');
-    expect(stored).toContain('hub.example.com:7878');
-    expect(stored).not.toContain('secret');
+  it('keeps what the agent typed when the last sign-in is reported again', async () => {
+    const { user, login, view } = setup({ last: { hub: 'h:1', login: 'alice', remember: false } });
+    await user.clear(login);
+    await user.type(login, 'alicia');
+    await view.rerender({ last: { hub: 'h:1', login: 'alice', remember: false }, notice: 'Signed out.' });
+    expect(login).toHaveValue('alicia');
+  });
 
-    document.body.innerHTML = '';
-    const second = setup();
-    expect(second.hub).toHaveValue('hub.example.com:7878');
-    expect(second.login).toHaveValue('alice');
-    expect(second.password).toHaveValue('');
-    expect(second.password).toHaveFocus();
+  it('shows a notice above the form', async () => {
+    const { view } = setup({ notice: 'Your saved sign-in has ended. Sign in again.' });
+    const notice = screen.getByTestId('login-notice');
+    expect(notice).toHaveAttribute('role', 'status');
+    expect(notice).toHaveTextContent('Your saved sign-in has ended. Sign in again.');
+    const hub = screen.getByTestId('login-hub');
+    expect(notice.compareDocumentPosition(hub)).toBe(Node.DOCUMENT_POSITION_FOLLOWING);
+
+    await view.rerender({ last: null, notice: null });
+    expect(screen.queryByTestId('login-notice')).not.toBeInTheDocument();
   });
 
   it('shows server text as text', async () => {

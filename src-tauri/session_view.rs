@@ -1,0 +1,192 @@
+//! The types an IM session is shown with: in the main window's list and in its own window.
+
+use huddle_client::cache::{CachedMessage, Delivery};
+use huddle_client::{EndCause, SessionStatus, SessionUpdate};
+use huddle_protocol::{AgentProfile, SessionInfo};
+use serde::Serialize;
+use ts_rs::TS;
+
+/// The event that carries a [`SessionView`] to the main window and to the session's window.
+pub const SESSION_EVENT: &str = "session";
+/// The event that carries a [`MessageView`] to its session's window.
+pub const MESSAGE_EVENT: &str = "message";
+
+/// Where a session stands, as its status indicator shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StatusView {
+    /// A consultation not sent yet.
+    NotConnected,
+    /// This agent invited the other, who has not answered.
+    Inviting,
+    /// The other agent invited this one, who has not answered.
+    Invited,
+    /// Both agents are in the session.
+    Connected,
+    /// The session is over.
+    Ended {
+        /// Why, in this agent's words.
+        cause: EndCauseView,
+    },
+}
+
+/// Why a session ended, as this agent is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum EndCauseView {
+    /// This agent ended it.
+    EndedByMe,
+    /// The other agent ended it.
+    EndedByOther,
+    /// This agent turned the invitation down.
+    RejectedByMe,
+    /// The other agent turned this agent's invitation down.
+    Rejected,
+    /// Nobody answered the invitation in time.
+    TimedOut,
+    /// This agent withdrew the invitation.
+    CancelledByMe,
+    /// The other agent withdrew the invitation.
+    Cancelled,
+}
+
+impl From<SessionStatus> for StatusView {
+    fn from(status: SessionStatus) -> Self {
+        match status {
+            SessionStatus::Draft => Self::NotConnected,
+            SessionStatus::Inviting => Self::Inviting,
+            SessionStatus::Invited => Self::Invited,
+            SessionStatus::Connected => Self::Connected,
+            SessionStatus::Ended(cause) => Self::Ended {
+                cause: match cause {
+                    EndCause::EndedByMe => EndCauseView::EndedByMe,
+                    EndCause::EndedByOther { .. } => EndCauseView::EndedByOther,
+                    EndCause::Rejected { by_me: true } => EndCauseView::RejectedByMe,
+                    EndCause::Rejected { by_me: false } => EndCauseView::Rejected,
+                    EndCause::TimedOut => EndCauseView::TimedOut,
+                    EndCause::Cancelled { by_me: true } => EndCauseView::CancelledByMe,
+                    EndCause::Cancelled { by_me: false } => EndCauseView::Cancelled,
+                },
+            },
+        }
+    }
+}
+
+/// An IM session as the windows show it.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct SessionView {
+    /// The session's id.
+    pub id: String,
+    /// The signed-in agent.
+    pub me: AgentProfile,
+    /// The other participant.
+    pub other: AgentProfile,
+    /// Whether the signed-in agent sent the invitation.
+    pub i_invited: bool,
+    /// Where it stands.
+    pub status: StatusView,
+    /// When the invitation was made.
+    pub created_at: i64,
+    /// When an unanswered invitation times out.
+    pub invite_expires_at: i64,
+    /// The text that came with the invitation, if any.
+    pub first_message: Option<String>,
+    /// Whether it is a consultation about a customer interaction.
+    pub consultation: bool,
+}
+
+impl SessionView {
+    /// The view of `info`, with `status`, for the agent `me`.
+    pub fn new(info: &SessionInfo, status: SessionStatus, me: &AgentProfile) -> Self {
+        let i_invited = info.inviter.id == me.id;
+        let other = if i_invited {
+            &info.target
+        } else {
+            &info.inviter
+        };
+        Self {
+            id: info.id.clone(),
+            me: me.clone(),
+            other: other.clone(),
+            i_invited,
+            status: status.into(),
+            created_at: info.created_at,
+            invite_expires_at: info.invite_expires_at,
+            first_message: info.first_message.as_ref().map(|m| m.text.clone()),
+            consultation: info.context.is_some(),
+        }
+    }
+
+    /// The view of an engine's session update for the agent `me`.
+    pub fn of(update: &SessionUpdate, me: &AgentProfile) -> Self {
+        Self::new(&update.info, update.status, me)
+    }
+
+    /// Whether the session is over.
+    pub fn ended(&self) -> bool {
+        matches!(self.status, StatusView::Ended { .. })
+    }
+}
+
+/// Where a message stands on its way to the hub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryView {
+    /// Waiting in the outbox.
+    Pending,
+    /// The hub has it.
+    Sent,
+    /// The hub refused it.
+    Failed,
+}
+
+/// One entry of a transcript.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct MessageView {
+    /// The session.
+    pub session_id: String,
+    /// The message's id.
+    pub id: String,
+    /// Its place in the transcript, once the hub has it.
+    pub seq: Option<i64>,
+    /// The sender's agent id.
+    pub from: i64,
+    /// The text, to be shown as text.
+    pub text: String,
+    /// When the hub took it (while pending: when it was typed), in milliseconds.
+    pub at: i64,
+    /// Where it stands.
+    pub delivery: DeliveryView,
+    /// Why the hub refused it.
+    pub failure: Option<String>,
+}
+
+impl From<CachedMessage> for MessageView {
+    fn from(m: CachedMessage) -> Self {
+        Self {
+            session_id: m.session_id,
+            id: m.id,
+            seq: m.seq,
+            from: m.from,
+            text: m.text,
+            at: m.at,
+            delivery: match m.delivery {
+                Delivery::Pending => DeliveryView::Pending,
+                Delivery::Sent => DeliveryView::Sent,
+                Delivery::Failed => DeliveryView::Failed,
+            },
+            failure: m.failure,
+        }
+    }
+}
+
+/// Everything an IM window shows when it opens.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ImWindowView {
+    /// The session.
+    pub session: SessionView,
+    /// Its transcript, in order.
+    pub messages: Vec<MessageView>,
+    /// The text size of IM views, in percent.
+    pub zoom: u16,
+}

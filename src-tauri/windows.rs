@@ -1,0 +1,181 @@
+//! The app's windows: one per IM session (`im-<session id>`), opened focused or waiting in
+//! the taskbar, and the places of windows remembered between runs.
+
+use tauri::{
+    AppHandle, Manager, PhysicalPosition, PhysicalSize, UserAttentionType, WebviewUrl,
+    WebviewWindow, WebviewWindowBuilder, Window,
+};
+
+use crate::session_view::SessionView;
+use crate::settings::{Place, Settings};
+
+/// The label prefix of IM windows.
+const IM_PREFIX: &str = "im-";
+
+/// The label of a session's window.
+pub fn im_label(session_id: &str) -> String {
+    format!("{IM_PREFIX}{session_id}")
+}
+
+/// The session an IM window shows, from its label.
+pub fn session_of(label: &str) -> Option<&str> {
+    label.strip_prefix(IM_PREFIX).filter(|id| !id.is_empty())
+}
+
+/// How an IM window is opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Open {
+    /// Shown and focused: the agent asked for it.
+    Focused,
+    /// An invitation: minimized in the taskbar, asking for attention, without taking the
+    /// focus from what the agent is doing. A window already open is left as it is.
+    Waiting,
+}
+
+/// Opens the window of a session, or brings it up when it is already open.
+pub fn open_im(app: &AppHandle, session: &SessionView, how: Open) {
+    let label = im_label(&session.id);
+    if let Some(window) = app.get_webview_window(&label) {
+        if how == Open::Focused {
+            focus(&window);
+        }
+        return;
+    }
+    let title = format!("{} — Huddle", session.other.display_name);
+    let built = WebviewWindowBuilder::new(app, &label, WebviewUrl::App("index.html".into()))
+        .title(title)
+        .inner_size(480.0, 600.0)
+        .min_inner_size(360.0, 380.0)
+        .visible(false)
+        .build();
+    let window = match built {
+        Ok(window) => window,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot open an IM window");
+            return;
+        }
+    };
+    if let Some(place) = app.state::<Settings>().get().places.get("im") {
+        put(&window, cascade(app, *place));
+    }
+    let shown = match how {
+        Open::Focused => window.show().and_then(|()| window.set_focus()),
+        // Mapped straight as iconic: minimize while hidden, then show.
+        Open::Waiting => window
+            .minimize()
+            .and_then(|()| window.show())
+            .and_then(|()| window.request_user_attention(Some(UserAttentionType::Critical))),
+    };
+    if let Err(e) = shown {
+        tracing::warn!(error = %e, "cannot show an IM window");
+    }
+}
+
+/// Brings a window up, restoring it first when minimized.
+pub fn focus(window: &WebviewWindow) {
+    let result = window
+        .unminimize()
+        .and_then(|()| window.show())
+        .and_then(|()| window.set_focus());
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "cannot bring a window up");
+    }
+}
+
+/// Closes every IM window (after a sign-out), without asking their sessions to end.
+pub fn close_all_im(app: &AppHandle) {
+    for (label, window) in app.webview_windows() {
+        if session_of(&label).is_some() {
+            if let Err(e) = window.destroy() {
+                tracing::warn!(error = %e, "cannot close an IM window");
+            }
+        }
+    }
+}
+
+/// Puts the main window where it was last time.
+pub fn restore_main(app: &AppHandle) {
+    let place = app.state::<Settings>().get().places.get("main").copied();
+    if let (Some(place), Some(window)) = (place, app.get_webview_window("main")) {
+        if on_screen(app, &place) {
+            put(&window, place);
+        }
+    }
+}
+
+/// Notes where a window is now, under its kind (`main`, `im`).
+pub fn note_place(window: &Window) {
+    let kind = if window.label() == "main" {
+        "main"
+    } else if session_of(window.label()).is_some() {
+        "im"
+    } else {
+        return;
+    };
+    let (Ok(position), Ok(size), Ok(maximized), Ok(minimized)) = (
+        window.outer_position(),
+        window.inner_size(),
+        window.is_maximized(),
+        window.is_minimized(),
+    ) else {
+        return;
+    };
+    // A minimized or maximized window's geometry is not where the agent put it.
+    if minimized || maximized {
+        return;
+    }
+    window.state::<Settings>().note_place(
+        kind,
+        Place {
+            x: position.x,
+            y: position.y,
+            width: size.width,
+            height: size.height,
+        },
+    );
+}
+
+fn put(window: &WebviewWindow, place: Place) {
+    let result = window
+        .set_size(PhysicalSize::new(place.width, place.height))
+        .and_then(|()| window.set_position(PhysicalPosition::new(place.x, place.y)));
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "cannot place a window");
+    }
+}
+
+/// The place for a new IM window: the last one's, moved down and right for each IM window
+/// already open, so that they do not hide each other exactly.
+fn cascade(app: &AppHandle, place: Place) -> Place {
+    let open = app
+        .webview_windows()
+        .keys()
+        .filter(|label| session_of(label).is_some())
+        .count()
+        .saturating_sub(1);
+    let step = 28 * (open % 8) as i32;
+    let moved = Place {
+        x: place.x + step,
+        y: place.y + step,
+        ..place
+    };
+    if on_screen(app, &moved) {
+        moved
+    } else {
+        place
+    }
+}
+
+/// Whether the top-left corner of a place lies on one of the screens now attached.
+fn on_screen(app: &AppHandle, place: &Place) -> bool {
+    let Ok(monitors) = app.available_monitors() else {
+        return false;
+    };
+    monitors.iter().any(|m| {
+        let (p, s) = (m.position(), m.size());
+        place.x >= p.x
+            && place.y >= p.y
+            && place.x < p.x + s.width as i32
+            && place.y < p.y + s.height as i32
+    })
+}

@@ -1,0 +1,146 @@
+// An IM transcript's order and its rows: messages the hub has numbered come by their number,
+// then the ones it has not (pending or refused) in the order they arrived; day separators
+// between messages of different local days.
+
+import type { MessageView } from './bindings';
+
+/** Follow-ups within this time of the previous message from the same person join its group. */
+const GROUP_GAP_MS = 5 * 60_000;
+
+export type DayRow = { kind: 'day'; key: string; label: string };
+export type MessageRow = {
+  kind: 'message';
+  key: string;
+  message: MessageView;
+  /** Whether it follows the same person's previous message closely, so it shares its header. */
+  grouped: boolean;
+};
+export type TranscriptRow = DayRow | MessageRow;
+
+/**
+ * The transcript with `message` added, or put in place of the entry with the same id. A sent
+ * message never goes back to an earlier state: an event that overtook the state it follows
+ * must not undo it.
+ */
+export function mergeMessage(list: readonly MessageView[], message: MessageView): readonly MessageView[] {
+  const index = list.findIndex((m) => m.id === message.id);
+  if (index < 0) return insert(list.slice(), message);
+  const current = list[index] as MessageView;
+  if (current.delivery === 'sent' && message.delivery !== 'sent') return list;
+  const copy = list.slice();
+  if (current.seq === message.seq) {
+    copy[index] = message;
+    return copy;
+  }
+  copy.splice(index, 1);
+  return insert(copy, message);
+}
+
+/** A transcript as the shell gave it, in order, each message once (the sent version first). */
+export function orderMessages(list: readonly MessageView[]): readonly MessageView[] {
+  const byId = new Map<string, MessageView>();
+  for (const message of list) {
+    const known = byId.get(message.id);
+    if (known?.delivery === 'sent' && message.delivery !== 'sent') continue;
+    byId.delete(message.id);
+    byId.set(message.id, message);
+  }
+  // Array sorts are stable, so messages without a number keep their arrival order.
+  return [...byId.values()].sort((a, b) => {
+    if (a.seq !== null && b.seq !== null) return a.seq - b.seq;
+    if (a.seq !== null) return -1;
+    if (b.seq !== null) return 1;
+    return 0;
+  });
+}
+
+/** Inserts in place into `list`, which is in transcript order. */
+function insert(list: MessageView[], message: MessageView): MessageView[] {
+  if (message.seq === null) {
+    list.push(message);
+    return list;
+  }
+  let numbered = list.length;
+  while (numbered > 0 && (list[numbered - 1] as MessageView).seq === null) numbered--;
+  // The first numbered message after `message`, by binary search.
+  let low = 0;
+  let high = numbered;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (((list[middle] as MessageView).seq as number) <= message.seq) low = middle + 1;
+    else high = middle;
+  }
+  list.splice(low, 0, message);
+  return list;
+}
+
+/** The rows a transcript shows: its messages, and a day separator before each new local day. */
+export function transcriptRows(messages: readonly MessageView[], now: number): TranscriptRow[] {
+  const rows: TranscriptRow[] = [];
+  let previous: MessageView | undefined;
+  let previousDay = '';
+  for (const message of messages) {
+    const day = dayKey(message.at);
+    const newDay = day !== previousDay;
+    if (newDay) {
+      // The message id keeps keys unique when clocks disagree and a day comes back.
+      rows.push({ kind: 'day', key: `day-${day}-${message.id}`, label: dayLabel(message.at, now) });
+    }
+    const grouped =
+      !newDay &&
+      previous !== undefined &&
+      previous.from === message.from &&
+      Math.abs(message.at - previous.at) <= GROUP_GAP_MS;
+    rows.push({ kind: 'message', key: message.id, message, grouped });
+    previous = message;
+    previousDay = day;
+  }
+  return rows;
+}
+
+/** The local calendar day of an instant, as `YYYY-M-D`. */
+export function dayKey(at: number): string {
+  const date = new Date(at);
+  return `${date.getFullYear()}-${date.getMonth() + 1}-${date.getDate()}`;
+}
+
+const fullDay = new Intl.DateTimeFormat(undefined, { weekday: 'long', day: 'numeric', month: 'long' });
+const fullDayWithYear = new Intl.DateTimeFormat(undefined, {
+  weekday: 'long',
+  day: 'numeric',
+  month: 'long',
+  year: 'numeric',
+});
+const fullDateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });
+
+/** "Today", "Yesterday", or the date (with its year when not this year's), in local time. */
+export function dayLabel(at: number, now: number): string {
+  const today = new Date(now);
+  const day = dayKey(at);
+  if (day === dayKey(now)) return 'Today';
+  const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
+  if (day === dayKey(yesterday.getTime())) return 'Yesterday';
+  const sameYear = new Date(at).getFullYear() === today.getFullYear();
+  return (sameYear ? fullDay : fullDayWithYear).format(at);
+}
+
+/** The local time of day as HH:MM, 24-hour. */
+export function clockTime(at: number): string {
+  const date = new Date(at);
+  return `${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+/** The full local date and time, for a tooltip. */
+export function fullTime(at: number): string {
+  return fullDateTime.format(at);
+}
+
+/** Milliseconds from `now` until the next local midnight, when "Today" becomes "Yesterday". */
+export function untilNextDay(now: number): number {
+  const date = new Date(now);
+  return new Date(date.getFullYear(), date.getMonth(), date.getDate() + 1).getTime() - now;
+}
+
+function pad(value: number): string {
+  return String(value).padStart(2, '0');
+}
