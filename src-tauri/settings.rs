@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
@@ -56,6 +57,8 @@ impl Default for Values {
 pub struct Settings {
     path: PathBuf,
     values: Mutex<Values>,
+    /// A write of the noted window places is scheduled.
+    flush_pending: AtomicBool,
 }
 
 impl Settings {
@@ -79,6 +82,7 @@ impl Settings {
         Self {
             path,
             values: Mutex::new(values),
+            flush_pending: AtomicBool::new(false),
         }
     }
 
@@ -103,13 +107,17 @@ impl Settings {
         }
     }
 
-    /// Notes where a window is, without writing yet (windows move often; see [`Self::flush`]).
-    pub fn note_place(&self, kind: &str, place: Place) {
+    /// Notes where a window is. Windows move often, so the write waits a moment for the
+    /// window to settle: returns whether the caller should schedule [`Self::flush`] (no write
+    /// is scheduled yet).
+    pub fn note_place(&self, kind: &str, place: Place) -> bool {
         self.lock().places.insert(kind.to_string(), place);
+        !self.flush_pending.swap(true, Ordering::SeqCst)
     }
 
     /// Writes the values as they are now.
     pub fn flush(&self) {
+        self.flush_pending.store(false, Ordering::SeqCst);
         let values = self.get();
         if let Err(e) = self.save(&values) {
             tracing::warn!(file = %self.path.display(), error = %e, "cannot save the settings");

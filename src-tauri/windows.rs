@@ -124,16 +124,23 @@ pub fn note_place(window: &Window) {
     if minimized || maximized {
         return;
     }
-    window.state::<Settings>().note_place(
-        kind,
-        Place {
-            x: position.x,
-            y: position.y,
-            width: size.width,
-            height: size.height,
-        },
-    );
+    let place = Place {
+        x: position.x,
+        y: position.y,
+        width: size.width,
+        height: size.height,
+    };
+    if window.state::<Settings>().note_place(kind, place) {
+        let app = window.app_handle().clone();
+        tauri::async_runtime::spawn(async move {
+            tokio::time::sleep(PLACE_SETTLES).await;
+            app.state::<Settings>().flush();
+        });
+    }
 }
+
+/// How long a moved window is left to settle before its place is written.
+const PLACE_SETTLES: std::time::Duration = std::time::Duration::from_millis(500);
 
 fn put(window: &WebviewWindow, place: Place) {
     let result = window

@@ -66,8 +66,19 @@ impl Profile {
         Ok(Self(tempfile::tempdir()?))
     }
 
-    fn path(&self) -> &std::path::Path {
+    /// The folder holding the profile's config, data and cache folders.
+    pub fn path(&self) -> &std::path::Path {
         self.0.path()
+    }
+
+    /// The environment that points the app at this profile.
+    pub fn env(&self) -> [(&'static str, PathBuf); 3] {
+        let home = self.path();
+        [
+            ("XDG_CONFIG_HOME", home.join("config")),
+            ("XDG_DATA_HOME", home.join("data")),
+            ("XDG_CACHE_HOME", home.join("cache")),
+        ]
     }
 }
 
@@ -109,8 +120,13 @@ impl App {
     /// Starts the app with its own empty settings and data; `name` names its screenshot.
     /// Returns once the login form shows.
     pub async fn start(name: &str) -> anyhow::Result<Self> {
+        Self::start_with_env(name, &[]).await
+    }
+
+    /// Like [`App::start`], with more environment variables for the app (`GTK_THEME`...).
+    pub async fn start_with_env(name: &str, env: &[(&str, &str)]) -> anyhow::Result<Self> {
         let profile = Profile::new()?;
-        let mut app = Self::launch(&profile, name).await?;
+        let mut app = Self::launch(&profile, name, env).await?;
         app._own_profile = Some(profile);
         app.by_test_id("login-hub")
             .await
@@ -121,14 +137,13 @@ impl App {
     /// Starts the app on a profile that outlives it (to start it again on the same one).
     /// Returns once the main window has loaded.
     pub async fn start_in(profile: &Profile, name: &str) -> anyhow::Result<Self> {
-        Self::launch(profile, name).await
+        Self::launch(profile, name, &[]).await
     }
 
-    async fn launch(profile: &Profile, name: &str) -> anyhow::Result<Self> {
+    async fn launch(profile: &Profile, name: &str, env: &[(&str, &str)]) -> anyhow::Result<Self> {
         if std::env::var_os("DISPLAY").is_none() {
             bail!("no DISPLAY: run the end-to-end tests inside scripts/with-desktop.sh");
         }
-        let home = profile.path();
         let port = free_port()?;
         let native_port = free_port()?;
         let driver = Command::new(tauri_driver())
@@ -138,10 +153,9 @@ impl App {
                 "--native-port",
                 &native_port.to_string(),
             ])
-            .env("XDG_CONFIG_HOME", home.join("config"))
-            .env("XDG_DATA_HOME", home.join("data"))
-            .env("XDG_CACHE_HOME", home.join("cache"))
+            .envs(profile.env())
             .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -333,6 +347,38 @@ impl App {
         Ok(path)
     }
 
+    /// Saves a screenshot of the top-level window titled exactly `title` as
+    /// `<name><suffix>.png` among the artifacts.
+    pub fn save_window_screenshot(&self, title: &str, suffix: &str) -> anyhow::Result<PathBuf> {
+        let out = Command::new("xdotool")
+            .args(["search", "--name", &format!("^{title}$")])
+            .output()
+            .context("cannot run xdotool")?;
+        let ids = String::from_utf8_lossy(&out.stdout).to_string();
+        // GTK also makes an unmapped leader window with the same title: take the managed one.
+        for id in ids.split_whitespace() {
+            let state = Command::new("xprop")
+                .args(["-id", id, "WM_STATE"])
+                .output()?;
+            if !String::from_utf8_lossy(&state.stdout).contains("Normal") {
+                continue;
+            }
+            let dir = artifacts_dir();
+            std::fs::create_dir_all(&dir)?;
+            let path = dir.join(format!("{}{suffix}.png", self.name));
+            let status = Command::new("import")
+                .args(["-window", id])
+                .arg(&path)
+                .status()
+                .context("cannot run `import` (imagemagick)")?;
+            if !status.success() {
+                bail!("`import` failed: {status}");
+            }
+            return Ok(path);
+        }
+        bail!("no window titled {title:?} is shown")
+    }
+
     /// Saves a screenshot of the window as a test artifact, then ends the app.
     pub async fn finish(self) -> anyhow::Result<()> {
         let shot = self.save_screenshot("");
@@ -349,8 +395,13 @@ impl Drop for App {
     }
 }
 
+/// The app's binary, as built for these tests.
+pub fn app_binary() -> &'static str {
+    env!("CARGO_BIN_EXE_huddle")
+}
+
 async fn connect_driver(port: u16) -> anyhow::Result<Client> {
-    let application = env!("CARGO_BIN_EXE_huddle");
+    let application = app_binary();
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), "wry".into());
     caps.insert(
