@@ -72,7 +72,7 @@ pub async fn set_presence(session: State<'_, Session>, presence: Presence) -> Re
     engine(&session)?
         .set_presence(presence)
         .await
-        .map_err(|e| Failure::from_client_error(&e))
+        .map_err(Failure::from)
 }
 
 /// Searches the Team Communicator's directory.
@@ -85,7 +85,7 @@ pub async fn search_directory(
     engine(&session)?
         .search(query.trim(), filter)
         .await
-        .map_err(|e| Failure::from_client_error(&e))
+        .map_err(Failure::from)
 }
 
 /// Marks or unmarks a favorite.
@@ -98,7 +98,7 @@ pub async fn set_favorite(
     engine(&session)?
         .set_favorite(agent_id, favorite)
         .await
-        .map_err(|e| Failure::from_client_error(&e))
+        .map_err(Failure::from)
 }
 
 /// Sends an IM invitation to an agent and opens its window; when a session with that agent
@@ -113,18 +113,14 @@ pub async fn start_im(
     let me = engine.agent().clone();
     let open = engine
         .sessions()
-        .await
-        .map_err(|e| Failure::from_client_error(&e))?
+        .await?
         .into_iter()
         .map(|s| SessionView::of(&s, &me))
         .find(|s| s.other.id == agent_id && !s.ended());
     let view = match open {
         Some(view) => view,
         None => {
-            let info = engine
-                .invite(agent_id, None, None)
-                .await
-                .map_err(|e| Failure::from_client_error(&e))?;
+            let info = engine.invite(agent_id, None, None).await?;
             let status = engine
                 .session_status(&info.id)
                 .unwrap_or(SessionStatus::Inviting);
@@ -142,8 +138,7 @@ pub async fn list_sessions(session: State<'_, Session>) -> Result<Vec<SessionVie
     let me = engine.agent().clone();
     Ok(engine
         .sessions()
-        .await
-        .map_err(|e| Failure::from_client_error(&e))?
+        .await?
         .iter()
         .map(|s| SessionView::of(s, &me))
         .filter(|s| !s.ended())
@@ -237,7 +232,7 @@ pub async fn im_send(
         .send_message(id, &text)
         .await
         .map(MessageView::from)
-        .map_err(|e| Failure::from_client_error(&e))
+        .map_err(Failure::from)
 }
 
 /// Accepts the invitation of the calling window.
@@ -245,7 +240,7 @@ pub async fn im_send(
 pub async fn im_accept(window: WebviewWindow, session: State<'_, Session>) -> Result<(), Failure> {
     let engine = engine(&session)?;
     let result = engine.accept(own_session(&window)?).await;
-    result.map_err(|e| Failure::from_client_error(&e))
+    result.map_err(Failure::from)
 }
 
 /// Rejects the invitation of the calling window; the inviter is told.
@@ -253,7 +248,7 @@ pub async fn im_accept(window: WebviewWindow, session: State<'_, Session>) -> Re
 pub async fn im_reject(window: WebviewWindow, session: State<'_, Session>) -> Result<(), Failure> {
     let engine = engine(&session)?;
     let result = engine.reject(own_session(&window)?).await;
-    result.map_err(|e| Failure::from_client_error(&e))
+    result.map_err(Failure::from)
 }
 
 /// Ends the calling window's session for both agents (or withdraws its invitation).
@@ -283,7 +278,7 @@ pub async fn finish(engine: &Engine, session_id: &str) -> Result<(), Failure> {
         Some(SessionStatus::Invited) => engine.reject(session_id).await,
         Some(SessionStatus::Draft | SessionStatus::Ended(_)) | None => Ok(()),
     };
-    result.map_err(|e| Failure::from_client_error(&e))
+    result.map_err(Failure::from)
 }
 
 fn engine(session: &Session) -> Result<Engine, Failure> {
@@ -301,8 +296,7 @@ async fn session_view(engine: &Engine, session_id: &str) -> Result<SessionView, 
     let me = engine.agent().clone();
     engine
         .sessions()
-        .await
-        .map_err(|e| Failure::from_client_error(&e))?
+        .await?
         .iter()
         .find(|s| s.info.id == session_id)
         .map(|s| SessionView::of(s, &me))

@@ -107,9 +107,11 @@ impl Failure {
             message: message.into(),
         }
     }
+}
 
-    /// Explains a failed request to the hub.
-    pub fn from_client_error(error: &ClientError) -> Self {
+/// Explains a failed request to the hub.
+impl From<&ClientError> for Failure {
+    fn from(error: &ClientError) -> Self {
         Self::new(match error {
             ClientError::Unreachable { .. } | ClientError::Lost(_) | ClientError::Timeout => {
                 "Huddle is not connected to the hub right now; try again in a moment.".to_string()
@@ -122,6 +124,12 @@ impl Failure {
             ClientError::Cache(e) => format!("Huddle cannot use its local data: {e}."),
             other => format!("Something went wrong: {other}."),
         })
+    }
+}
+
+impl From<ClientError> for Failure {
+    fn from(error: ClientError) -> Self {
+        Self::from(&error)
     }
 }
 

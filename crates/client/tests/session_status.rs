@@ -4,27 +4,13 @@
 
 mod common;
 
-use std::path::Path;
 use std::time::Duration;
 
-use huddle_client::{
-    Action, ClientError, Credential, EndCause, Engine, EngineEvent, SessionStatus,
-};
+use common::sign_in;
+use huddle_client::{Action, ClientError, EndCause, EngineEvent, SessionStatus};
 use tokio::sync::broadcast::Receiver;
 
 const DEADLINE: Duration = Duration::from_secs(20);
-
-async fn sign_in(hub: &str, login: &str, data: &Path) -> Engine {
-    let (engine, _token) = Engine::sign_in(
-        hub,
-        login,
-        Credential::Password(format!("{login}-password")),
-        data,
-    )
-    .await
-    .unwrap();
-    engine
-}
 
 /// Waits until the engine reports `session` with `status`.
 async fn status(events: &mut Receiver<EngineEvent>, session: &str, status: SessionStatus) {
@@ -39,6 +25,17 @@ async fn status(events: &mut Receiver<EngineEvent>, session: &str, status: Sessi
     })
     .await;
     seen.unwrap_or_else(|_| panic!("{session} never became {status:?}"));
+}
+
+/// Waits until Ana's and Ben's engines both report `session` ended, each with its cause.
+async fn ends(
+    ana: &mut Receiver<EngineEvent>,
+    ben: &mut Receiver<EngineEvent>,
+    session: &str,
+    (for_ana, for_ben): (EndCause, EndCause),
+) {
+    status(ana, session, SessionStatus::Ended(for_ana)).await;
+    status(ben, session, SessionStatus::Ended(for_ben)).await;
 }
 
 #[tokio::test]
@@ -58,35 +55,21 @@ async fn both_sides_see_each_ending_in_their_own_words() {
     );
     status(&mut ben_events, &rejected.id, SessionStatus::Invited).await;
     ben.reject(&rejected.id).await.unwrap();
-    status(
-        &mut ana_events,
-        &rejected.id,
-        SessionStatus::Ended(EndCause::Rejected { by_me: false }),
-    )
-    .await;
-    status(
-        &mut ben_events,
-        &rejected.id,
-        SessionStatus::Ended(EndCause::Rejected { by_me: true }),
-    )
-    .await;
+    let causes = (
+        EndCause::Rejected { by_me: false },
+        EndCause::Rejected { by_me: true },
+    );
+    ends(&mut ana_events, &mut ben_events, &rejected.id, causes).await;
 
     // Cancelled.
     let cancelled = ana.invite(ben_id, None, None).await.unwrap();
     status(&mut ben_events, &cancelled.id, SessionStatus::Invited).await;
     ana.cancel(&cancelled.id).await.unwrap();
-    status(
-        &mut ben_events,
-        &cancelled.id,
-        SessionStatus::Ended(EndCause::Cancelled { by_me: false }),
-    )
-    .await;
-    status(
-        &mut ana_events,
-        &cancelled.id,
-        SessionStatus::Ended(EndCause::Cancelled { by_me: true }),
-    )
-    .await;
+    let causes = (
+        EndCause::Cancelled { by_me: true },
+        EndCause::Cancelled { by_me: false },
+    );
+    ends(&mut ana_events, &mut ben_events, &cancelled.id, causes).await;
 
     // Connected, then ended by the target.
     let ended = ana.invite(ben_id, None, None).await.unwrap();
@@ -94,18 +77,8 @@ async fn both_sides_see_each_ending_in_their_own_words() {
     ben.accept(&ended.id).await.unwrap();
     status(&mut ana_events, &ended.id, SessionStatus::Connected).await;
     ben.end(&ended.id).await.unwrap();
-    status(
-        &mut ana_events,
-        &ended.id,
-        SessionStatus::Ended(EndCause::EndedByOther { by: ben_id }),
-    )
-    .await;
-    status(
-        &mut ben_events,
-        &ended.id,
-        SessionStatus::Ended(EndCause::EndedByMe),
-    )
-    .await;
+    let causes = (EndCause::EndedByOther { by: ben_id }, EndCause::EndedByMe);
+    ends(&mut ana_events, &mut ben_events, &ended.id, causes).await;
 
     // A fresh sign-in rebuilds the same statuses from the cache and the hub.
     drop(ana);

@@ -1,5 +1,10 @@
 //! A real hub on a loopback port for the client's tests.
 
+#![allow(dead_code)] // Each test file uses its own part of this module.
+
+use std::path::Path;
+
+use huddle_client::{Credential, Engine};
 use huddle_hub::{accounts, Config, RunningHub};
 
 /// Starts a hub with a fresh database holding these agents, as (login, name); each one's
@@ -20,4 +25,17 @@ pub async fn hub_with(agents: &[(&str, &str)]) -> (tempfile::TempDir, RunningHub
         ..Config::default()
     };
     (dir, huddle_hub::start(config).await.unwrap())
+}
+
+/// Signs `login` in (password `<login>-password`) with its cache under `data`.
+pub async fn sign_in(hub: &str, login: &str, data: &Path) -> Engine {
+    let (engine, _token) = Engine::sign_in(
+        hub,
+        login,
+        Credential::Password(format!("{login}-password")),
+        data,
+    )
+    .await
+    .unwrap();
+    engine
 }
