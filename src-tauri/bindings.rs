@@ -4,10 +4,12 @@
 use ts_rs::{Config, TS};
 
 use crate::session_view::{
-    DeliveryView, EndCauseView, ImWindowView, MessageView, SessionView, StatusView,
+    DeliveryView, EndCauseView, ImWindowView, InvitationView, MessageView, SessionView, StatusView,
+    ToastView,
 };
 use crate::view::{
-    ConnectionView, Failure, LastSignIn, LoginFailure, LoginField, LoginForm, PresenceChange,
+    ConnectionView, Failure, LastSignIn, LoginFailure, LoginField, LoginForm, Preferences,
+    PresenceChange,
 };
 use huddle_protocol::{AgentProfile, DirectoryEntry, DirectoryFilter, EntryKind, Presence};
 
@@ -35,6 +37,9 @@ fn generate() -> String {
         DeliveryView::decl(&cfg),
         MessageView::decl(&cfg),
         ImWindowView::decl(&cfg),
+        InvitationView::decl(&cfg),
+        ToastView::decl(&cfg),
+        Preferences::decl(&cfg),
     ];
     let mut out = String::from(HEADER);
     for decl in decls {

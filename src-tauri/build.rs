@@ -18,6 +18,12 @@ const COMMANDS: &[&str] = &[
     "im_reject",
     "im_end",
     "im_done",
+    "toast_state",
+    "toast_accept",
+    "toast_reject",
+    "toast_dismiss",
+    "preferences",
+    "set_preferences",
 ];
 
 fn main() {

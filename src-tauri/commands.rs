@@ -4,12 +4,17 @@
 
 use huddle_client::{Engine, SessionStatus};
 use huddle_protocol::{DirectoryEntry, DirectoryFilter, Presence};
-use tauri::{AppHandle, Emitter, State, WebviewWindow};
+use tauri::{AppHandle, Emitter, Manager, State, WebviewWindow};
 
+use crate::invitations;
 use crate::session::Session;
-use crate::session_view::{ImWindowView, MessageView, SessionView};
+use crate::session_view::{ImWindowView, MessageView, SessionView, ToastView};
 use crate::settings::{clamp_zoom, Settings};
-use crate::view::{ConnectionView, Failure, LoginFailure, LoginField, LoginForm, ZOOM_EVENT};
+use crate::toast::Toasts;
+use crate::view::{
+    ConnectionView, Failure, LoginFailure, LoginField, LoginForm, Preferences, PREFERENCES_EVENT,
+    ZOOM_EVENT,
+};
 use crate::windows;
 
 /// The longest message the app lets an agent send (the hub's default limit).
@@ -152,9 +157,8 @@ pub async fn show_session(
     session: State<'_, Session>,
     session_id: String,
 ) -> Result<(), Failure> {
-    let view = session_view(&engine(&session)?, &session_id).await?;
-    windows::open_im(&app, &view, windows::Open::Focused);
-    Ok(())
+    engine(&session)?;
+    invitations::open(&app, &session_id).await
 }
 
 /// The text size of IM views, in percent.
@@ -237,18 +241,74 @@ pub async fn im_send(
 
 /// Accepts the invitation of the calling window.
 #[tauri::command]
-pub async fn im_accept(window: WebviewWindow, session: State<'_, Session>) -> Result<(), Failure> {
-    let engine = engine(&session)?;
-    let result = engine.accept(own_session(&window)?).await;
-    result.map_err(Failure::from)
+pub async fn im_accept(app: AppHandle, window: WebviewWindow) -> Result<(), Failure> {
+    invitations::accept(&app, own_session(&window)?).await
 }
 
-/// Rejects the invitation of the calling window; the inviter is told.
+/// Rejects the invitation of the calling window; the inviter is told and the window closes.
 #[tauri::command]
-pub async fn im_reject(window: WebviewWindow, session: State<'_, Session>) -> Result<(), Failure> {
-    let engine = engine(&session)?;
-    let result = engine.reject(own_session(&window)?).await;
-    result.map_err(Failure::from)
+pub async fn im_reject(app: AppHandle, window: WebviewWindow) -> Result<(), Failure> {
+    invitations::reject(&app, own_session(&window)?).await
+}
+
+/// The invitations the toast shows.
+#[tauri::command]
+pub fn toast_state(app: AppHandle, toasts: State<'_, Toasts>) -> ToastView {
+    toasts.view(&app)
+}
+
+/// Accepts an invitation from the toast.
+#[tauri::command]
+pub async fn toast_accept(app: AppHandle, session_id: String) -> Result<(), Failure> {
+    on_toast(&app, &session_id)?;
+    invitations::accept(&app, &session_id).await
+}
+
+/// Rejects an invitation from the toast.
+#[tauri::command]
+pub async fn toast_reject(app: AppHandle, session_id: String) -> Result<(), Failure> {
+    on_toast(&app, &session_id)?;
+    invitations::reject(&app, &session_id).await
+}
+
+/// Takes an invitation off the toast; it still waits in the taskbar.
+#[tauri::command]
+pub fn toast_dismiss(app: AppHandle, toasts: State<'_, Toasts>, session_id: String) {
+    toasts.withdraw(&app, &session_id);
+}
+
+/// How invitations reach the agent.
+#[tauri::command]
+pub fn preferences(settings: State<'_, Settings>) -> Preferences {
+    settings.get().preferences
+}
+
+/// Changes how invitations reach the agent; returns what was applied.
+#[tauri::command]
+pub fn set_preferences(
+    app: AppHandle,
+    settings: State<'_, Settings>,
+    value: Preferences,
+) -> Preferences {
+    let before = settings.get().preferences;
+    settings.update(|v| v.preferences = value);
+    let applied = settings.get().preferences;
+    if applied.do_not_disturb && !before.do_not_disturb {
+        invitations::hold_back(&app);
+    }
+    if let Err(e) = app.emit_to("main", PREFERENCES_EVENT, applied) {
+        tracing::warn!(error = %e, "cannot tell the main window the preferences");
+    }
+    applied
+}
+
+/// The toast acts only on the invitations it shows: a page cannot answer others through it.
+fn on_toast(app: &AppHandle, session_id: &str) -> Result<(), Failure> {
+    if app.state::<Toasts>().shows(session_id) {
+        Ok(())
+    } else {
+        Err(Failure::new("This invitation is no longer waiting."))
+    }
 }
 
 /// Ends the calling window's session for both agents (or withdraws its invitation).

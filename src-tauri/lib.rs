@@ -2,9 +2,13 @@
 //! the windows. It keeps no business state of its own beyond what the windows are shown.
 
 mod commands;
+mod invitations;
+mod notify;
 mod session;
 pub mod session_view;
 mod settings;
+mod toast;
+mod tray;
 pub mod view;
 mod windows;
 
@@ -25,11 +29,17 @@ pub fn run() {
         .init();
     let result = tauri::Builder::default()
         .plugin(single_instance())
+        .plugin(tauri_plugin_notification::init())
         .manage(session::Session::default())
+        .manage(invitations::Pending::default())
+        .manage(toast::Toasts::default())
+        .manage(notify::Notifications::default())
         .setup(|app| {
             let config_dir = app.path().app_config_dir()?;
             app.manage(settings::Settings::load(&config_dir));
             windows::restore_main(app.handle());
+            notify::init(app.handle());
+            tray::init(app.handle())?;
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
                 handle
@@ -58,6 +68,12 @@ pub fn run() {
             commands::im_reject,
             commands::im_end,
             commands::im_done,
+            commands::toast_state,
+            commands::toast_accept,
+            commands::toast_reject,
+            commands::toast_dismiss,
+            commands::preferences,
+            commands::set_preferences,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {
@@ -70,9 +86,7 @@ pub fn run() {
 fn single_instance() -> tauri::plugin::TauriPlugin<tauri::Wry> {
     tauri_plugin_single_instance::Builder::new()
         .callback(|app, _args, _cwd| {
-            if let Some(main) = app.get_webview_window("main") {
-                windows::focus(&main);
-            }
+            tray::show_main(app);
         })
         .dbus_id(instance_id())
         .build()
@@ -91,7 +105,18 @@ fn on_window_event(window: &tauri::Window, event: &WindowEvent) {
     match event {
         WindowEvent::Moved(_) | WindowEvent::Resized(_) => windows::note_place(window),
         WindowEvent::CloseRequested { api, .. } => {
-            if let Some(session_id) = windows::session_of(window.label()) {
+            let keep_in_tray = window
+                .state::<settings::Settings>()
+                .get()
+                .preferences
+                .keep_in_tray;
+            if window.label() == "main" && keep_in_tray {
+                // Huddle keeps running in the tray, so invitations still arrive.
+                api.prevent_close();
+                if let Err(e) = window.hide() {
+                    tracing::warn!(error = %e, "cannot hide the main window");
+                }
+            } else if let Some(session_id) = windows::session_of(window.label()) {
                 // Closing an IM window is Done: its session ends first.
                 api.prevent_close();
                 let (window, session_id) = (window.clone(), session_id.to_string());

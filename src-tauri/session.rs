@@ -17,7 +17,7 @@ use crate::settings::Settings;
 use crate::view::{
     ConnectionView, LastSignIn, LoginFailure, PresenceChange, CONNECTION_EVENT, PRESENCE_EVENT,
 };
-use crate::windows;
+use crate::{invitations, tray, windows};
 
 /// The shell's one client engine, once an agent has signed in.
 #[derive(Default)]
@@ -221,6 +221,7 @@ impl Session {
             old.forwarder.abort();
         }
         emit_connection(app, &self.view(&settings(app)));
+        tray::refresh(app);
         let app = app.clone();
         tauri::async_runtime::spawn(async move {
             match engine.sessions().await {
@@ -228,7 +229,7 @@ impl Session {
                     for update in sessions {
                         if update.status == SessionStatus::Invited {
                             let view = SessionView::of(&update, engine.agent());
-                            windows::open_im(&app, &view, windows::Open::Waiting);
+                            invitations::arrived(&app, &view);
                         }
                     }
                 }
@@ -246,6 +247,7 @@ impl Session {
             signed.engine.sign_out().await;
             forget(&signed.hub, &login).await;
         }
+        invitations::clear(app);
         windows::close_all_im(app);
         emit_connection(app, &self.view(&settings(app)));
     }
@@ -257,6 +259,7 @@ impl Session {
             signed.forwarder.abort();
         }
         self.lock().notice = Some(format!("You were signed out: {reason}."));
+        invitations::clear(app);
         windows::close_all_im(app);
         emit_connection(app, &self.view(&settings(app)));
     }
@@ -297,6 +300,7 @@ async fn forward(app: AppHandle, engine: Engine) {
             EngineEvent::Presence { agent_id, .. } if agent_id == me.id => {
                 let session = app.state::<Session>();
                 emit_connection(&app, &session.view(&settings(&app)));
+                tray::refresh(&app);
             }
             EngineEvent::Presence { agent_id, presence } => {
                 send(
@@ -311,7 +315,9 @@ async fn forward(app: AppHandle, engine: Engine) {
                 send(&app, "main", SESSION_EVENT, &view);
                 send(&app, &windows::im_label(&view.id), SESSION_EVENT, &view);
                 if update.status == SessionStatus::Invited {
-                    windows::open_im(&app, &view, windows::Open::Waiting);
+                    invitations::arrived(&app, &view);
+                } else {
+                    invitations::settled(&app, &view.id);
                 }
             }
             EngineEvent::Message(message) => {

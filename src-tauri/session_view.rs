@@ -190,3 +190,45 @@ pub struct ImWindowView {
     /// The text size of IM views, in percent.
     pub zoom: u16,
 }
+
+/// The event that carries a [`ToastView`] to the toast window.
+pub const TOAST_EVENT: &str = "toast";
+
+/// An invitation as the toast shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct InvitationView {
+    /// The session.
+    pub session_id: String,
+    /// Who invites.
+    pub from: AgentProfile,
+    /// The text that came with the invitation (a consultation's first message).
+    pub first_message: Option<String>,
+    /// Whether it is a consultation about a customer interaction.
+    pub consultation: bool,
+    /// When the invitation was made, in milliseconds.
+    pub created_at: i64,
+}
+
+impl InvitationView {
+    /// The toast's view of an invitation.
+    pub fn of(session: &SessionView) -> Self {
+        Self {
+            session_id: session.id.clone(),
+            from: session.other.clone(),
+            first_message: session.first_message.clone(),
+            consultation: session.consultation,
+            created_at: session.created_at,
+        }
+    }
+}
+
+/// What the toast window shows: the invitations not answered or dismissed yet, newest last.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct ToastView {
+    /// The invitations, oldest first.
+    pub invitations: Vec<InvitationView>,
+    /// How long a card stays before it is dismissed, in seconds.
+    pub seconds: u16,
+    /// Whether a sound plays for a new invitation.
+    pub sound: bool,
+}

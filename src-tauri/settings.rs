@@ -9,7 +9,7 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use crate::view::LastSignIn;
+use crate::view::{LastSignIn, Preferences};
 
 /// The smallest text size of IM views, in percent.
 pub const ZOOM_MIN: u16 = 70;
@@ -41,6 +41,8 @@ pub struct Values {
     pub zoom: u16,
     /// Where each kind of window was last (`main`, `im`).
     pub places: BTreeMap<String, Place>,
+    /// How invitations reach the agent.
+    pub preferences: Preferences,
 }
 
 impl Default for Values {
@@ -49,6 +51,7 @@ impl Default for Values {
             last: None,
             zoom: ZOOM_DEFAULT,
             places: BTreeMap::new(),
+            preferences: Preferences::default(),
         }
     }
 }
@@ -79,6 +82,7 @@ impl Settings {
         };
         let mut values = values;
         values.zoom = clamp_zoom(values.zoom);
+        values.preferences.toast_seconds = clamp_toast_seconds(values.preferences.toast_seconds);
         Self {
             path,
             values: Mutex::new(values),
@@ -98,6 +102,8 @@ impl Settings {
             let before = values.clone();
             change(&mut values);
             values.zoom = clamp_zoom(values.zoom);
+            values.preferences.toast_seconds =
+                clamp_toast_seconds(values.preferences.toast_seconds);
             (*values != before).then(|| values.clone())
         };
         if let Some(values) = saved {
@@ -138,6 +144,11 @@ impl Settings {
     fn lock(&self) -> std::sync::MutexGuard<'_, Values> {
         self.values.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// Keeps a toast's time on screen between 3 seconds and 2 minutes.
+pub fn clamp_toast_seconds(seconds: u16) -> u16 {
+    seconds.clamp(3, 120)
 }
 
 /// Keeps a text size within what the views are designed for.

@@ -84,6 +84,34 @@ pub enum ConnectionView {
     },
 }
 
+/// The event that carries [`Preferences`] to the main window.
+pub const PREFERENCES_EVENT: &str = "preferences";
+
+/// How invitations reach the agent, as the main menu sets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(default)]
+pub struct Preferences {
+    /// Hold toasts, notifications and sounds back; invitations still wait in the taskbar.
+    pub do_not_disturb: bool,
+    /// Play a sound when an invitation arrives.
+    pub sound: bool,
+    /// How long an unanswered toast stays, in seconds.
+    pub toast_seconds: u16,
+    /// Closing the main window keeps Huddle running in the tray, so invitations still arrive.
+    pub keep_in_tray: bool,
+}
+
+impl Default for Preferences {
+    fn default() -> Self {
+        Self {
+            do_not_disturb: false,
+            sound: true,
+            toast_seconds: 10,
+            keep_in_tray: true,
+        }
+    }
+}
+
 /// Another agent's presence changed (the `presence` event).
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct PresenceChange {

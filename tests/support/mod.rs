@@ -3,7 +3,10 @@
 
 #![allow(dead_code)] // Each test file uses its own part of this module.
 
+pub mod bus;
+
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -158,6 +161,8 @@ impl App {
             .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
+            // A group of its own, so that its WebKitWebDriver goes with it.
+            .process_group(0)
             .spawn()
             .context("cannot start tauri-driver (scripts/deps.sh installs it)")?;
         Ok(App {
@@ -390,7 +395,9 @@ impl App {
 
 impl Drop for App {
     fn drop(&mut self) {
-        let _ = self.driver.kill();
+        // tauri-driver leaves its WebKitWebDriver behind when killed: end the whole group.
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.driver.wait();
     }
 }
@@ -471,4 +478,83 @@ fn huddle_agent() -> anyhow::Result<PathBuf> {
         );
     }
     Ok(agent)
+}
+
+/// A top-level X window as the window manager sees it.
+#[derive(Debug, Clone)]
+pub struct XWindow {
+    /// The X id.
+    pub id: String,
+    /// `WM_STATE`: Normal, Iconic (minimized), or Withdrawn (hidden).
+    pub wm_state: String,
+    /// `_NET_WM_STATE`: the window manager's flags (hidden, demands attention...).
+    pub net_state: String,
+}
+
+impl XWindow {
+    /// Minimized in the taskbar.
+    pub fn minimized(&self) -> bool {
+        self.wm_state.contains("Iconic") || self.net_state.contains("_NET_WM_STATE_HIDDEN")
+    }
+
+    /// Shown on the screen.
+    pub fn shown(&self) -> bool {
+        self.wm_state.contains("Normal") && !self.net_state.contains("_NET_WM_STATE_HIDDEN")
+    }
+
+    /// Asking for the user's attention.
+    pub fn demands_attention(&self) -> bool {
+        self.net_state.contains("_NET_WM_STATE_DEMANDS_ATTENTION")
+    }
+}
+
+/// The managed top-level window titled exactly `title`, if one is mapped or minimized.
+pub fn x_window(title: &str) -> anyhow::Result<Option<XWindow>> {
+    let out = Command::new("xdotool")
+        .args(["search", "--name", &format!("^{title}$")])
+        .output()
+        .context("cannot run xdotool")?;
+    for id in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+        let prop = |name: &str| -> anyhow::Result<String> {
+            let out = Command::new("xprop").args(["-id", id, name]).output()?;
+            Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+        };
+        let wm_state = prop("WM_STATE")?;
+        // GTK's unmapped leader window has the same title and no WM_STATE.
+        if wm_state.contains("Normal") || wm_state.contains("Iconic") {
+            return Ok(Some(XWindow {
+                id: id.to_string(),
+                wm_state,
+                net_state: prop("_NET_WM_STATE")?,
+            }));
+        }
+    }
+    Ok(None)
+}
+
+/// Waits until the window titled `title` satisfies `want` (`None`: not shown at all).
+pub async fn x_window_when(
+    title: &str,
+    what: &str,
+    want: impl Fn(Option<&XWindow>) -> bool,
+) -> anyhow::Result<Option<XWindow>> {
+    let start = Instant::now();
+    let mut last = None;
+    while start.elapsed() < DEADLINE {
+        last = x_window(title)?;
+        if want(last.as_ref()) {
+            return Ok(last);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("the window {title:?} never became {what}; last: {last:?}")
+}
+
+/// The title of the window that has the keyboard focus.
+pub fn active_window_title() -> anyhow::Result<String> {
+    let out = Command::new("xdotool")
+        .args(["getactivewindow", "getwindowname"])
+        .output()
+        .context("cannot run xdotool")?;
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }

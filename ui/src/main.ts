@@ -2,10 +2,12 @@ import './app.css';
 import { mount, type Component } from 'svelte';
 import { currentWindowKind, type WindowKind } from './lib/window';
 
-// Each kind's view is its own chunk: an IM window, of which many may be open, parses only its own.
+// Each kind's view is its own chunk: an IM window, of which many may be open, parses only its own,
+// and the toast, small and often shown, loads no more than it needs.
 const views: Record<WindowKind, () => Promise<{ default: Component }>> = {
   main: () => import('./views/main/MainView.svelte'),
   im: () => import('./views/im/ImView.svelte'),
+  toast: () => import('./views/toast/ToastView.svelte'),
 };
 
 const target = document.getElementById('app');

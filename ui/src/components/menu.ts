@@ -10,14 +10,22 @@ export type MenuBehaviour = {
   keepOpenFor?: () => readonly (Element | null | undefined)[];
 };
 
+/**
+ * What the arrow keys go through: items, checkable items, and the few form fields a menu may
+ * hold (a select, whose value then changes by typing, Space or Alt+Down).
+ */
+const ITEMS = '[role="menuitem"], [role="menuitemcheckbox"], [role="menuitemradio"], select:not(:disabled)';
+
 export function menuBehaviour({ close, keepOpenFor = () => [] }: MenuBehaviour): Attachment<HTMLElement> {
   return (node) => {
     // Disabled items are marked with aria-disabled, never `disabled`: they stay focusable, so
     // focus is not lost when an item becomes disabled under it (the zoom at its limit).
-    const items = (): HTMLElement[] => Array.from(node.querySelectorAll<HTMLElement>('[role="menuitem"]'));
+    const items = (): HTMLElement[] => Array.from(node.querySelectorAll<HTMLElement>(ITEMS));
     items()[0]?.focus();
 
     function onKeydown(event: KeyboardEvent): void {
+      // Alt+Up and Alt+Down open a list box (a select among the items).
+      if (event.altKey) return;
       const all = items();
       const current = all.findIndex((item) => item === document.activeElement);
       let next: number;

@@ -12,8 +12,10 @@ import type {
   LoginForm,
   MessageView,
   Presence,
+  Preferences,
   PresenceChange,
   SessionView,
+  ToastView,
 } from './bindings';
 
 /** Signs in. Resolves with the new connection; rejects with a {@link LoginFailure}. */
@@ -106,6 +108,46 @@ export function imEnd(): Promise<void> {
 /** Closes the current IM window, ending its session first. Rejects with a {@link Failure}. */
 export function imDone(): Promise<void> {
   return call<void>('im_done');
+}
+
+/** How invitations reach the agent (do not disturb, sound, toast time, tray). */
+export function preferences(): Promise<Preferences> {
+  return invoke<Preferences>('preferences');
+}
+
+/** Changes how invitations reach the agent; resolves with what was applied (kept in range). */
+export function setPreferences(value: Preferences): Promise<Preferences> {
+  return invoke<Preferences>('set_preferences', { value });
+}
+
+/** The invitations the toast shows now. */
+export function toastState(): Promise<ToastView> {
+  return invoke<ToastView>('toast_state');
+}
+
+/** Accepts an invitation from the toast: its IM window comes up connected. */
+export function toastAccept(sessionId: string): Promise<void> {
+  return call<void>('toast_accept', { sessionId });
+}
+
+/** Rejects an invitation from the toast; the inviter is told. */
+export function toastReject(sessionId: string): Promise<void> {
+  return call<void>('toast_reject', { sessionId });
+}
+
+/** Takes an invitation off the toast (its time is up); it still waits in the taskbar. */
+export function toastDismiss(sessionId: string): Promise<void> {
+  return invoke<void>('toast_dismiss', { sessionId });
+}
+
+/** Calls `cb` whenever the toast's invitations change (the toast window). */
+export function onToast(cb: (view: ToastView) => void): Promise<() => void> {
+  return listenHere<ToastView>('toast', cb);
+}
+
+/** Calls `cb` when the preferences change (main window). */
+export function onPreferences(cb: (value: Preferences) => void): Promise<() => void> {
+  return listenHere<Preferences>('preferences', cb);
 }
 
 /** Calls `cb` whenever the connection changes. Resolves with a function that stops listening. */

@@ -261,3 +261,57 @@ messages: Array<MessageView>,
  * The text size of IM views, in percent.
  */
 zoom: number, };
+
+export type InvitationView = { 
+/**
+ * The session.
+ */
+session_id: string, 
+/**
+ * Who invites.
+ */
+from: AgentProfile, 
+/**
+ * The text that came with the invitation (a consultation's first message).
+ */
+first_message: string | null, 
+/**
+ * Whether it is a consultation about a customer interaction.
+ */
+consultation: boolean, 
+/**
+ * When the invitation was made, in milliseconds.
+ */
+created_at: number, };
+
+export type ToastView = { 
+/**
+ * The invitations, oldest first.
+ */
+invitations: Array<InvitationView>, 
+/**
+ * How long a card stays before it is dismissed, in seconds.
+ */
+seconds: number, 
+/**
+ * Whether a sound plays for a new invitation.
+ */
+sound: boolean, };
+
+export type Preferences = { 
+/**
+ * Hold toasts, notifications and sounds back; invitations still wait in the taskbar.
+ */
+do_not_disturb: boolean, 
+/**
+ * Play a sound when an invitation arrives.
+ */
+sound: boolean, 
+/**
+ * How long an unanswered toast stays, in seconds.
+ */
+toast_seconds: number, 
+/**
+ * Closing the main window keeps Huddle running in the tray, so invitations still arrive.
+ */
+keep_in_tray: boolean, };

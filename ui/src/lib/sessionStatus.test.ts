@@ -7,6 +7,7 @@ import {
   emptyTranscriptText,
   endButton,
   fieldPlaceholder,
+  missedReason,
   statusText,
   statusTone,
 } from './sessionStatus';
@@ -86,5 +87,27 @@ describe('what the window allows', () => {
     expect(countdown(42_000)).toBe('0:42');
     expect(countdown(61_500)).toBe('1:02');
     expect(countdown(0)).toBeNull();
+  });
+});
+
+describe('missedReason', () => {
+  it('says why an invitation to this agent ended before they answered', () => {
+    expect(missedReason(session(ended('cancelled'), { i_invited: false }))).toBe('Bob Stone withdrew the invitation');
+    expect(missedReason(session(ended('timed_out'), { i_invited: false }))).toBe('The invitation timed out');
+  });
+
+  it('is null for every other session', () => {
+    expect(missedReason(session(ended('timed_out'), { i_invited: true }))).toBeNull();
+    expect(missedReason(session(ended('cancelled_by_me'), { i_invited: true }))).toBeNull();
+    for (const cause of ['ended_by_me', 'ended_by_other', 'rejected_by_me'] as const) {
+      expect(missedReason(session(ended(cause), { i_invited: false }))).toBeNull();
+    }
+    expect(missedReason(session({ kind: 'invited' }, { i_invited: false }))).toBeNull();
+  });
+
+  it('gives a missed invitation its own placeholder', () => {
+    expect(fieldPlaceholder(session(ended('cancelled'), { i_invited: false }))).toBe(
+      'This invitation is no longer open',
+    );
   });
 });

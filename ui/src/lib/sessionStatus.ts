@@ -65,9 +65,26 @@ export function canWrite(status: StatusView): boolean {
   return status.kind === 'connected' || status.kind === 'not_connected';
 }
 
+/**
+ * Why an invitation to this agent ended before they answered it (the inviter withdrew it, or
+ * it timed out): a missed instant message. `null` for any other session.
+ */
+export function missedReason(session: SessionView): string | null {
+  if (session.i_invited || session.status.kind !== 'ended') return null;
+  switch (session.status.cause) {
+    case 'cancelled':
+      return `${displayName(session.other)} withdrew the invitation`;
+    case 'timed_out':
+      return 'The invitation timed out';
+    default:
+      return null;
+  }
+}
+
 /** What the empty message field says: what to write, or why nothing can be written. */
 export function fieldPlaceholder(session: SessionView): string {
   const name = displayName(session.other);
+  if (missedReason(session) !== null) return 'This invitation is no longer open';
   switch (session.status.kind) {
     case 'not_connected':
       return `Write a first message to invite ${name}`;

@@ -1,6 +1,6 @@
 import { clearMocks, mockWindows } from '@tauri-apps/api/mocks';
 import { afterEach, describe, expect, it } from 'vitest';
-import { currentWindowKind } from './window';
+import { currentWindowKind, windowKindOf } from './window';
 
 afterEach(() => clearMocks());
 
@@ -18,5 +18,12 @@ describe('currentWindowKind', () => {
   it('knows the main window', () => {
     mockWindows('main');
     expect(currentWindowKind()).toBe('main');
+  });
+
+  it('knows the toast by its exact label', () => {
+    mockWindows('toast');
+    expect(currentWindowKind()).toBe('toast');
+    expect(windowKindOf('toast-2')).toBe('main');
+    expect(windowKindOf('toasted')).toBe('main');
   });
 });

@@ -2,6 +2,7 @@ import type {
   AgentProfile,
   ConnectionView,
   DirectoryEntry,
+  InvitationView,
   LastSignIn,
   Presence,
   SessionView,
@@ -73,4 +74,13 @@ export function session(
     consultation: false,
     ...more,
   };
+}
+
+/** An invitation to Alice from `from`, as the toast shows it. */
+export function invitation(
+  id: string,
+  from: AgentProfile,
+  more: Partial<Pick<InvitationView, 'first_message' | 'consultation' | 'created_at'>> = {},
+): InvitationView {
+  return { session_id: id, from, first_message: null, consultation: false, created_at: Date.now(), ...more };
 }

@@ -3,8 +3,10 @@ import type {
   ConnectionView,
   DirectoryEntry,
   DirectoryFilter,
+  Preferences,
   PresenceChange,
   SessionView,
+  ToastView,
 } from '../lib/bindings';
 import * as api from './api-mock';
 import { signedOut } from './fixtures';
@@ -16,23 +18,44 @@ export type Shell = {
   emitPresence: (change: PresenceChange) => void;
   emitSession: (session: SessionView) => void;
   emitZoom: (percent: number) => void;
+  emitPreferences: (value: Preferences) => void;
+  emitToast: (view: ToastView) => void;
   /** How many listeners each event has now. */
-  listeners: () => { connection: number; presence: number; session: number; zoom: number };
+  listeners: () => {
+    connection: number;
+    presence: number;
+    session: number;
+    zoom: number;
+    preferences: number;
+    toast: number;
+  };
+};
+
+/** The shell's default preferences. */
+export const DEFAULT_PREFERENCES: Preferences = {
+  do_not_disturb: false,
+  sound: true,
+  toast_seconds: 10,
+  keep_in_tray: true,
 };
 
 /**
  * Gives every mocked command an answer: `directory` is searched by name or login (favorites
  * and recent ones filtered like the hub does) and follows `setFavorite`; nobody has sessions;
- * the text size is `zoom`.
+ * the text size is `zoom`; the preferences are `preferences`, and `setPreferences` applies
+ * what it is given (the toast's time kept within 3 and 120 seconds); the toast shows nothing.
  */
 export function stubShell({
   directory = [],
   zoom = 100,
-}: { directory?: DirectoryEntry[]; zoom?: number } = {}): Shell {
+  preferences = DEFAULT_PREFERENCES,
+}: { directory?: DirectoryEntry[]; zoom?: number; preferences?: Preferences } = {}): Shell {
   const connection = new Set<Listener<ConnectionView>>();
   const presence = new Set<Listener<PresenceChange>>();
   const session = new Set<Listener<SessionView>>();
   const zoomed = new Set<Listener<number>>();
+  const preferred = new Set<Listener<Preferences>>();
+  const toasts = new Set<Listener<ToastView>>();
 
   function listen<T>(set: Set<Listener<T>>) {
     return (cb: Listener<T>): Promise<() => void> => {
@@ -47,6 +70,8 @@ export function stubShell({
   api.onPresence.mockImplementation(listen(presence));
   api.onSession.mockImplementation(listen(session));
   api.onZoom.mockImplementation(listen(zoomed));
+  api.onPreferences.mockImplementation(listen(preferred));
+  api.onToast.mockImplementation(listen(toasts));
 
   api.currentConnection.mockResolvedValue(signedOut());
   api.signOut.mockResolvedValue();
@@ -63,6 +88,16 @@ export function stubShell({
   api.showSession.mockResolvedValue();
   api.zoom.mockResolvedValue(zoom);
   api.setZoom.mockImplementation((percent) => Promise.resolve(percent));
+  let stored = { ...preferences };
+  api.preferences.mockImplementation(() => Promise.resolve({ ...stored }));
+  api.setPreferences.mockImplementation((value) => {
+    stored = { ...value, toast_seconds: Math.min(120, Math.max(3, value.toast_seconds)) };
+    return Promise.resolve({ ...stored });
+  });
+  api.toastState.mockResolvedValue({ invitations: [], seconds: stored.toast_seconds, sound: stored.sound });
+  api.toastAccept.mockResolvedValue();
+  api.toastReject.mockResolvedValue();
+  api.toastDismiss.mockResolvedValue();
 
   const emit =
     <T>(set: Set<Listener<T>>) =>
@@ -75,11 +110,15 @@ export function stubShell({
     emitPresence: emit(presence),
     emitSession: emit(session),
     emitZoom: emit(zoomed),
+    emitPreferences: emit(preferred),
+    emitToast: emit(toasts),
     listeners: () => ({
       connection: connection.size,
       presence: presence.size,
       session: session.size,
       zoom: zoomed.size,
+      preferences: preferred.size,
+      toast: toasts.size,
     }),
   };
 }

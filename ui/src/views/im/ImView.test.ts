@@ -332,6 +332,83 @@ describe('ImView: status and actions', () => {
   });
 });
 
+describe('ImView: a missed instant message', () => {
+  /** 16:52 today, local time. */
+  const at = new Date(new Date().setHours(16, 52, 0, 0)).getTime();
+
+  it('says that the inviter withdrew the invitation, with who, when and the first message', async () => {
+    vi.mocked(api.imDone).mockResolvedValue();
+    await opened({
+      session: session(
+        { kind: 'ended', cause: 'cancelled' },
+        { i_invited: false, created_at: at, first_message: 'Can you check ticket 4411?' },
+      ),
+    });
+
+    const missed = screen.getByTestId('im-missed');
+    expect(missed).toHaveAccessibleName('Missed instant message');
+    expect(missed).toHaveAccessibleDescription('Bob Stone withdrew the invitation.');
+    expect(within(missed).getByTestId('im-missed-from')).toHaveTextContent('Bob Stone');
+    const time = within(missed).getByTestId('im-missed-time');
+    expect(time).toHaveTextContent('Today at 16:52');
+    expect(time).toHaveAttribute('datetime', new Date(at).toISOString());
+    expect(within(missed).getByTestId('im-missed-reason')).toHaveTextContent('Bob Stone withdrew the invitation.');
+    expect(within(missed).getByTestId('im-missed-message')).toHaveTextContent('Can you check ticket 4411?');
+    expect(screen.queryByTestId('im-transcript')).not.toBeInTheDocument();
+
+    const input = screen.getByTestId('im-input');
+    expect(input).toBeDisabled();
+    expect(input).toHaveAttribute('placeholder', 'This invitation is no longer open');
+    expect(screen.getByTestId('im-send')).toBeDisabled();
+    expect(screen.getByTestId('im-end')).toBeDisabled();
+
+    await userEvent.click(screen.getByTestId('im-done'));
+    expect(api.imDone).toHaveBeenCalledTimes(1);
+  });
+
+  it('says that the invitation timed out, without a message when none came', async () => {
+    await opened({
+      session: session({ kind: 'ended', cause: 'timed_out' }, { i_invited: false, created_at: at }),
+    });
+
+    const missed = screen.getByTestId('im-missed');
+    expect(missed).toHaveTextContent('Missed instant message');
+    expect(within(missed).getByTestId('im-missed-reason')).toHaveTextContent('The invitation timed out.');
+    expect(within(missed).getByTestId('im-missed-from')).toHaveTextContent('Bob Stone');
+    expect(within(missed).getByTestId('im-missed-time')).toHaveTextContent('Today at 16:52');
+    expect(within(missed).queryByTestId('im-missed-message')).not.toBeInTheDocument();
+    expect(screen.getByTestId('im-input')).toBeDisabled();
+    expect(screen.getByTestId('im-done')).toBeEnabled();
+  });
+
+  it('replaces the invitation when it is withdrawn while the window is open', async () => {
+    const shell = await opened({
+      session: session({ kind: 'invited' }, { i_invited: false, consultation: true, first_message: '<b>help</b>' }),
+    });
+    expect(screen.getByTestId('im-accept')).toHaveFocus();
+
+    shell.session(
+      session({ kind: 'ended', cause: 'cancelled' }, { i_invited: false, consultation: true, first_message: '<b>help</b>' }),
+    );
+    expect(screen.queryByTestId('im-invitation')).not.toBeInTheDocument();
+    const missed = screen.getByTestId('im-missed');
+    expect(missed).toHaveFocus();
+    expect(missed).toHaveTextContent('IM consultation');
+    expect(within(missed).getByTestId('im-missed-message')).toHaveTextContent('<b>help</b>');
+    expect(missed.querySelector('b')).toBeNull();
+  });
+
+  it('is not shown for what this agent ended, rejected or sent', async () => {
+    const shell = await opened({ session: session({ kind: 'ended', cause: 'rejected_by_me' }, { i_invited: false }) });
+    expect(screen.queryByTestId('im-missed')).not.toBeInTheDocument();
+    shell.session(session({ kind: 'ended', cause: 'timed_out' }, { i_invited: true }));
+    expect(screen.queryByTestId('im-missed')).not.toBeInTheDocument();
+    expect(screen.getByTestId('im-empty')).toHaveTextContent('No messages were exchanged.');
+    shell.session(session({ kind: 'ended', cause: 'ended_by_other' }, { i_invited: false }));
+    expect(screen.queryByTestId('im-missed')).not.toBeInTheDocument();
+  });
+});
+
 describe('ImView: sending', () => {
   it('sends with Enter, shows the message pending, then sent', async () => {
     const pending = message(null, 'On my way', { id: 'mine', from: me.id });

@@ -1,7 +1,7 @@
 import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
-import type { SessionView } from '../../lib/bindings';
+import type { Preferences, SessionView } from '../../lib/bindings';
 import * as api from '../../test/api-mock';
 import {
   alice,
@@ -13,13 +13,17 @@ import {
   type Offline,
   type Online,
 } from '../../test/fixtures';
-import { stubShell } from '../../test/shell';
+import { DEFAULT_PREFERENCES, stubShell } from '../../test/shell';
 import Home from './Home.svelte';
 
 vi.mock('../../lib/api', () => import('../../test/api-mock'));
 
-function setup(connection: Online | Offline = online(), sessions: SessionView[] = []) {
-  const shell = stubShell({ directory: [colleague(bob)] });
+function setup(
+  connection: Online | Offline = online(),
+  sessions: SessionView[] = [],
+  preferences: Preferences = DEFAULT_PREFERENCES,
+) {
+  const shell = stubShell({ directory: [colleague(bob)], preferences });
   vi.mocked(api.listSessions).mockResolvedValue(sessions);
   const onSignedOut = vi.fn();
   const user = userEvent.setup();
@@ -104,6 +108,28 @@ describe('Home', () => {
     expect(onSignedOut).not.toHaveBeenCalled();
     await user.click(within(error).getByRole('button', { name: 'Dismiss' }));
     expect(screen.queryByTestId('sign-out-error')).not.toBeInTheDocument();
+  });
+
+  it('shows Do not disturb in the top bar while it is on', async () => {
+    const { shell, user } = setup(online(), [], { ...DEFAULT_PREFERENCES, do_not_disturb: true });
+    const pill = await screen.findByTestId('dnd-indicator');
+    expect(pill).toHaveTextContent('Do not disturb');
+    expect(pill).toHaveAttribute('title', expect.stringContaining('without a pop-up or sound'));
+
+    shell.emitPreferences(DEFAULT_PREFERENCES);
+    await waitFor(() => expect(screen.queryByTestId('dnd-indicator')).not.toBeInTheDocument());
+
+    await user.click(screen.getByTestId('main-menu'));
+    await user.click(screen.getByTestId('pref-dnd'));
+    expect(await screen.findByTestId('dnd-indicator')).toBeInTheDocument();
+    expect(api.setPreferences).toHaveBeenLastCalledWith({ ...DEFAULT_PREFERENCES, do_not_disturb: true });
+  });
+
+  it('shows no Do not disturb while it is off', async () => {
+    setup();
+    await waitFor(() => expect(api.preferences).toHaveBeenCalled());
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(screen.queryByTestId('dnd-indicator')).not.toBeInTheDocument();
   });
 
   it('shows names from the network as text', () => {

@@ -1,21 +1,26 @@
 import { render, screen, waitFor } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import type { Preferences } from '../../lib/bindings';
 import * as api from '../../test/api-mock';
-import { stubShell } from '../../test/shell';
+import { DEFAULT_PREFERENCES, deferred, stubShell } from '../../test/shell';
 import MainMenu from './MainMenu.svelte';
+import { PreferencesState } from './preferences.svelte';
 
 vi.mock('../../lib/api', () => import('../../test/api-mock'));
 
-async function setup(zoom = 100) {
-  const shell = stubShell({ zoom });
+async function setup(zoom = 100, stored: Partial<Preferences> = {}) {
+  const shell = stubShell({ zoom, preferences: { ...DEFAULT_PREFERENCES, ...stored } });
   const onSignOut = vi.fn();
   const user = userEvent.setup();
-  const view = render(MainMenu, { props: { signingOut: false, onSignOut } });
+  const preferences = new PreferencesState();
+  onTestFinished(preferences.start());
+  const view = render(MainMenu, { props: { signingOut: false, preferences, onSignOut } });
   const button = screen.getByTestId('main-menu');
   await user.click(button);
   await waitFor(() => expect(screen.getByTestId('zoom-level')).toHaveTextContent(`${zoom}%`));
-  return { shell, user, view, onSignOut, button };
+  await waitFor(() => expect(screen.getByTestId('pref-dnd')).toHaveAttribute('aria-disabled', 'false'));
+  return { shell, user, view, onSignOut, button, preferences };
 }
 
 describe('MainMenu', () => {
@@ -94,8 +99,10 @@ describe('MainMenu', () => {
     expect(screen.getByTestId('zoom-in')).toHaveFocus();
     await user.keyboard('{ArrowDown}');
     expect(screen.getByTestId('zoom-reset')).toHaveFocus();
-    await user.keyboard('{ArrowDown}');
-    expect(screen.getByTestId('sign-out')).toHaveFocus();
+    for (const testid of ['pref-dnd', 'pref-sound', 'pref-toast-seconds', 'pref-keep-in-tray', 'sign-out']) {
+      await user.keyboard('{ArrowDown}');
+      expect(screen.getByTestId(testid)).toHaveFocus();
+    }
     await user.keyboard('{ArrowDown}');
     expect(screen.getByTestId('zoom-out')).toHaveFocus();
     await user.keyboard('{ArrowUp}');
@@ -117,5 +124,146 @@ describe('MainMenu', () => {
     expect(onSignOut).toHaveBeenCalledTimes(1);
     expect(screen.queryByRole('menu')).not.toBeInTheDocument();
     expect(button).toHaveFocus();
+  });
+});
+
+describe('MainMenu: notifications', () => {
+  const ALL_ON: Preferences = { do_not_disturb: true, sound: true, toast_seconds: 30, keep_in_tray: true };
+
+  it('shows how invitations reach the agent, as the shell has it', async () => {
+    await setup(100, { do_not_disturb: false, sound: true, toast_seconds: 20, keep_in_tray: false });
+    const section = screen.getByRole('group', { name: 'Notifications' });
+    expect(section).toBeInTheDocument();
+
+    const dnd = screen.getByTestId('pref-dnd');
+    expect(dnd).toHaveAttribute('role', 'menuitemcheckbox');
+    expect(dnd).toHaveAccessibleName('Do not disturb');
+    expect(dnd).toHaveAccessibleDescription('Invitations wait in the taskbar without a pop-up or sound');
+    expect(dnd).toHaveAttribute('aria-checked', 'false');
+
+    expect(screen.getByTestId('pref-sound')).toHaveAccessibleName('Play a sound');
+    expect(screen.getByTestId('pref-sound')).toHaveAttribute('aria-checked', 'true');
+
+    const seconds = screen.getByTestId('pref-toast-seconds');
+    expect(seconds).toHaveAccessibleName('Pop-up stays for');
+    expect(seconds).toHaveValue('20');
+    expect(Array.from(seconds.querySelectorAll('option'), (o) => o.textContent)).toEqual([
+      '5 seconds',
+      '10 seconds',
+      '20 seconds',
+      '30 seconds',
+      '60 seconds',
+    ]);
+
+    const tray = screen.getByTestId('pref-keep-in-tray');
+    expect(tray).toHaveAccessibleName('Keep running in the tray when the window is closed');
+    expect(tray).toHaveAttribute('aria-checked', 'false');
+  });
+
+  it('turns Do not disturb on and off, sending all the preferences', async () => {
+    const { user } = await setup(100, { toast_seconds: 20 });
+    await user.click(screen.getByTestId('pref-dnd'));
+    expect(api.setPreferences).toHaveBeenLastCalledWith({
+      do_not_disturb: true,
+      sound: true,
+      toast_seconds: 20,
+      keep_in_tray: true,
+    });
+    expect(screen.getByTestId('pref-dnd')).toHaveAttribute('aria-checked', 'true');
+    expect(screen.getByRole('menu')).toBeInTheDocument();
+
+    // Space, as on any checkbox.
+    screen.getByTestId('pref-dnd').focus();
+    await user.keyboard(' ');
+    expect(api.setPreferences).toHaveBeenLastCalledWith({ ...DEFAULT_PREFERENCES, toast_seconds: 20 });
+    await waitFor(() => expect(screen.getByTestId('pref-dnd')).toHaveAttribute('aria-checked', 'false'));
+  });
+
+  it('turns the sound off', async () => {
+    const { user } = await setup();
+    await user.click(screen.getByTestId('pref-sound'));
+    expect(api.setPreferences).toHaveBeenLastCalledWith({ ...DEFAULT_PREFERENCES, sound: false });
+    await waitFor(() => expect(screen.getByTestId('pref-sound')).toHaveAttribute('aria-checked', 'false'));
+  });
+
+  it('changes how long the pop-up stays', async () => {
+    const { user } = await setup();
+    await user.selectOptions(screen.getByTestId('pref-toast-seconds'), '30 seconds');
+    expect(api.setPreferences).toHaveBeenLastCalledWith({ ...DEFAULT_PREFERENCES, toast_seconds: 30 });
+    await waitFor(() => expect(screen.getByTestId('pref-toast-seconds')).toHaveValue('30'));
+  });
+
+  it('stops keeping Huddle in the tray', async () => {
+    const { user } = await setup();
+    await user.click(screen.getByTestId('pref-keep-in-tray'));
+    expect(api.setPreferences).toHaveBeenLastCalledWith({ ...DEFAULT_PREFERENCES, keep_in_tray: false });
+    await waitFor(() => expect(screen.getByTestId('pref-keep-in-tray')).toHaveAttribute('aria-checked', 'false'));
+  });
+
+  it('shows what the shell applied, even a time it chose itself', async () => {
+    const { user } = await setup();
+    vi.mocked(api.setPreferences).mockResolvedValueOnce({ ...DEFAULT_PREFERENCES, toast_seconds: 45 });
+    await user.selectOptions(screen.getByTestId('pref-toast-seconds'), '60 seconds');
+    await waitFor(() => expect(screen.getByTestId('pref-toast-seconds')).toHaveValue('45'));
+    expect(screen.getByRole('option', { name: '45 seconds' })).toBeInTheDocument();
+  });
+
+  it('shows the change at once, and only the answer to the latest one', async () => {
+    const { user } = await setup();
+    const first = deferred<Preferences>();
+    const second = deferred<Preferences>();
+    vi.mocked(api.setPreferences).mockReturnValueOnce(first.promise).mockReturnValueOnce(second.promise);
+
+    await user.click(screen.getByTestId('pref-dnd'));
+    await user.click(screen.getByTestId('pref-sound'));
+    expect(screen.getByTestId('pref-dnd')).toHaveAttribute('aria-checked', 'true');
+    expect(screen.getByTestId('pref-sound')).toHaveAttribute('aria-checked', 'false');
+
+    second.resolve({ ...DEFAULT_PREFERENCES, do_not_disturb: true, sound: false });
+    first.resolve({ ...DEFAULT_PREFERENCES, do_not_disturb: true });
+    await waitFor(() => expect(api.setPreferences).toHaveBeenCalledTimes(2));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(screen.getByTestId('pref-sound')).toHaveAttribute('aria-checked', 'false');
+  });
+
+  it('goes back and says so when a change fails', async () => {
+    const { user } = await setup();
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    vi.mocked(api.setPreferences).mockRejectedValueOnce('command set_preferences not allowed');
+
+    await user.click(screen.getByTestId('pref-dnd'));
+    expect(await screen.findByTestId('pref-failure')).toHaveTextContent('Huddle could not save this change.');
+    expect(screen.getByTestId('pref-failure')).toHaveAttribute('role', 'alert');
+    expect(screen.getByTestId('pref-dnd')).toHaveAttribute('aria-checked', 'false');
+
+    await user.click(screen.getByTestId('pref-dnd'));
+    await waitFor(() => expect(screen.getByTestId('pref-dnd')).toHaveAttribute('aria-checked', 'true'));
+    expect(screen.queryByTestId('pref-failure')).not.toBeInTheDocument();
+  });
+
+  it('follows changes made elsewhere', async () => {
+    const { shell } = await setup();
+    shell.emitPreferences(ALL_ON);
+    await waitFor(() => expect(screen.getByTestId('pref-dnd')).toHaveAttribute('aria-checked', 'true'));
+    expect(screen.getByTestId('pref-toast-seconds')).toHaveValue('30');
+  });
+
+  it('waits for the preferences before it lets them change, and says when it cannot read them', async () => {
+    stubShell();
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    vi.mocked(api.preferences).mockRejectedValue('command preferences not allowed');
+    const preferences = new PreferencesState();
+    onTestFinished(preferences.start());
+    const user = userEvent.setup();
+    render(MainMenu, { props: { signingOut: false, preferences, onSignOut: vi.fn() } });
+    await user.click(screen.getByTestId('main-menu'));
+
+    expect(await screen.findByTestId('pref-failure')).toHaveTextContent(
+      'Huddle could not read your notification settings.',
+    );
+    expect(screen.getByTestId('pref-dnd')).toHaveAttribute('aria-disabled', 'true');
+    expect(screen.getByTestId('pref-toast-seconds')).toBeDisabled();
+    await user.click(screen.getByTestId('pref-dnd'));
+    expect(api.setPreferences).not.toHaveBeenCalled();
   });
 });

@@ -1,0 +1,148 @@
+//! The toast: a small always-on-top window near the tray corner that shows the invitations
+//! waiting for an answer, with Accept and Reject, without taking the keyboard focus from the
+//! window the agent is working in. One window stacks all the cards.
+
+use std::sync::Mutex;
+
+use tauri::{
+    AppHandle, Emitter, Manager, PhysicalPosition, PhysicalSize, WebviewUrl, WebviewWindow,
+    WebviewWindowBuilder,
+};
+
+use crate::session_view::{InvitationView, SessionView, ToastView, TOAST_EVENT};
+use crate::settings::Settings;
+
+/// The toast window's label.
+pub const TOAST_LABEL: &str = "toast";
+
+/// How many cards the window makes room for; more scroll.
+const MAX_CARDS_SHOWN: u32 = 3;
+/// Logical sizes of the window.
+const WIDTH: f64 = 360.0;
+const CARD_HEIGHT: f64 = 132.0;
+/// The gap between the toast and the screen's edges.
+const MARGIN: f64 = 12.0;
+
+/// The invitations on the toast, oldest first.
+#[derive(Default)]
+pub struct Toasts {
+    cards: Mutex<Vec<InvitationView>>,
+}
+
+impl Toasts {
+    /// What the toast shows now.
+    pub fn view(&self, app: &AppHandle) -> ToastView {
+        let preferences = app.state::<Settings>().get().preferences;
+        ToastView {
+            invitations: self.lock().clone(),
+            seconds: preferences.toast_seconds,
+            sound: preferences.sound,
+        }
+    }
+
+    /// Puts an invitation on the toast and shows it.
+    pub fn offer(&self, app: &AppHandle, session: &SessionView) {
+        {
+            let mut cards = self.lock();
+            if cards.iter().any(|c| c.session_id == session.id) {
+                return;
+            }
+            cards.push(InvitationView::of(session));
+        }
+        self.refresh(app);
+    }
+
+    /// Takes an invitation off the toast (answered, withdrawn, or its time is up); the toast
+    /// hides when nothing is left. Returns whether it was there.
+    pub fn withdraw(&self, app: &AppHandle, session_id: &str) -> bool {
+        let removed = {
+            let mut cards = self.lock();
+            let before = cards.len();
+            cards.retain(|c| c.session_id != session_id);
+            cards.len() != before
+        };
+        if removed {
+            self.refresh(app);
+        }
+        removed
+    }
+
+    /// Takes every card off (signed out, or do not disturb turned on).
+    pub fn clear(&self, app: &AppHandle) {
+        self.lock().clear();
+        self.refresh(app);
+    }
+
+    /// Whether the toast shows this invitation.
+    pub fn shows(&self, session_id: &str) -> bool {
+        self.lock().iter().any(|c| c.session_id == session_id)
+    }
+
+    /// Brings the window in line with the cards: sized to them, shown, or hidden.
+    fn refresh(&self, app: &AppHandle) {
+        let view = self.view(app);
+        let count = view.invitations.len() as u32;
+        let window = match app.get_webview_window(TOAST_LABEL) {
+            Some(window) => window,
+            None if count == 0 => return,
+            None => match build(app) {
+                Ok(window) => window,
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot open the toast");
+                    return;
+                }
+            },
+        };
+        if let Err(e) = window.emit_to(TOAST_LABEL, TOAST_EVENT, &view) {
+            tracing::warn!(error = %e, "cannot update the toast");
+        }
+        let result = if count == 0 {
+            window.hide()
+        } else {
+            place(&window, count.min(MAX_CARDS_SHOWN)).and_then(|()| window.show())
+        };
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "cannot show or hide the toast");
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<InvitationView>> {
+        self.cards.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn build(app: &AppHandle) -> tauri::Result<WebviewWindow> {
+    WebviewWindowBuilder::new(app, TOAST_LABEL, WebviewUrl::App("index.html".into()))
+        .title("Huddle — invitation")
+        .inner_size(WIDTH, CARD_HEIGHT)
+        .decorations(false)
+        .always_on_top(true)
+        .skip_taskbar(true)
+        .resizable(false)
+        .focused(false)
+        .visible(false)
+        .build()
+}
+
+/// Sizes the toast for `cards` and puts it in the corner where the tray is: bottom right
+/// on Windows and most Linux desktops, top right on macOS.
+fn place(window: &WebviewWindow, cards: u32) -> tauri::Result<()> {
+    let Some(monitor) = window.primary_monitor()?.or(window.current_monitor()?) else {
+        return Ok(());
+    };
+    let scale = monitor.scale_factor();
+    let area = monitor.work_area();
+    let size = PhysicalSize::new(
+        (WIDTH * scale).round() as u32,
+        (CARD_HEIGHT * f64::from(cards) * scale).round() as u32,
+    );
+    let margin = (MARGIN * scale).round() as i32;
+    let x = area.position.x + area.size.width as i32 - size.width as i32 - margin;
+    let y = if cfg!(target_os = "macos") {
+        area.position.y + margin
+    } else {
+        area.position.y + area.size.height as i32 - size.height as i32 - margin
+    };
+    window.set_size(size)?;
+    window.set_position(PhysicalPosition::new(x, y))
+}

@@ -1,0 +1,316 @@
+//! End to end: how an invitation reaches a busy agent and is answered: the toast, the OS
+//! notification (a notification server on the session bus records it and clicks its
+//! buttons), the tray (a tray watcher reads and clicks its menu), and the IM window waiting
+//! minimized in the taskbar.
+
+mod support;
+
+use anyhow::{bail, Context};
+use huddle_client::{Credential, EndCause, Engine, EngineEvent, SessionStatus};
+use serde_json::json;
+use support::bus::{self, Service, TrayItem};
+use support::{active_window_title, x_window_when, App, Hub, Profile, DEADLINE};
+
+/// The app's windows share one display, and the fake desktop services one bus name each.
+static ONE_APP_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+const ANA: (&str, &str, &str) = ("ana", "Ana Lima", "ana-password");
+const BEN: (&str, &str, &str) = ("ben", "Ben Okafor", "ben-password");
+
+const IM_WINDOW: &str = "Ben Okafor — Huddle";
+const TOAST: &str = "Huddle — invitation";
+const TRAY_ITEM: &str = "Instant message from Ben Okafor";
+
+struct Desktop {
+    hub: Hub,
+    ben: Engine,
+    ana_id: i64,
+    _dir: tempfile::TempDir,
+}
+
+impl Desktop {
+    async fn start() -> anyhow::Result<Self> {
+        let hub = Hub::start(&[ANA, BEN]).await?;
+        let dir = tempfile::tempdir()?;
+        let (ben, _) = Engine::sign_in(
+            &hub.address(),
+            "ben",
+            Credential::Password("ben-password".into()),
+            &dir.path().join("ben"),
+        )
+        .await?;
+        let ana_id = ben
+            .search("ana", Default::default())
+            .await?
+            .into_iter()
+            .find(|e| e.login == "ana")
+            .context("no Ana in the directory")?
+            .id;
+        Ok(Self {
+            hub,
+            ben,
+            ana_id,
+            _dir: dir,
+        })
+    }
+
+    /// Ben invites Ana, with a first message.
+    async fn invite(&self, text: &str) -> anyhow::Result<String> {
+        Ok(self.ben.invite(self.ana_id, Some(text), None).await?.id)
+    }
+
+    /// Waits until Ben's engine sees the session with this status.
+    async fn ben_sees(&self, session: &str, want: SessionStatus) -> anyhow::Result<()> {
+        let mut events = self.ben.subscribe();
+        if self.ben.session_status(session) == Some(want) {
+            return Ok(());
+        }
+        tokio::time::timeout(DEADLINE, async {
+            loop {
+                match events.recv().await {
+                    Ok(EngineEvent::Session(s)) if s.info.id == session && s.status == want => {
+                        return Ok(())
+                    }
+                    Ok(_) => {}
+                    Err(e) => bail!("Ben's events failed: {e}"),
+                }
+            }
+        })
+        .await
+        .with_context(|| format!("Ben never saw {want:?}"))?
+    }
+}
+
+/// Signs Ana in, and waits until the main window has the focus.
+async fn sign_in_ana(app: &App, desktop: &Desktop) -> anyhow::Result<()> {
+    app.sign_in(&desktop.hub.address(), "ana", "ana-password")
+        .await?;
+    app.text_when("connection-state", |t| t.starts_with("Connected"))
+        .await?;
+    x_window_when("Huddle", "focused", |w| {
+        w.is_some() && active_window_title().is_ok_and(|t| t == "Huddle")
+    })
+    .await?;
+    Ok(())
+}
+
+fn write_preferences(profile: &Profile, preferences: serde_json::Value) -> anyhow::Result<()> {
+    let dir = profile.path().join("config/app.huddle.desktop");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(
+        dir.join("settings.json"),
+        serde_json::to_vec(&json!({ "preferences": preferences }))?,
+    )?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_invitation_shows_everywhere_and_is_accepted_from_the_toast() -> anyhow::Result<()> {
+    let _turn = ONE_APP_AT_A_TIME.lock().await;
+    let services = tempfile::tempdir()?;
+    let notifications = Service::notifications(services.path()).await?;
+    let watcher = Service::watcher(services.path()).await?;
+    let desktop = Desktop::start().await?;
+    let app = App::start("invitation-toast").await?;
+    let tray = TrayItem::of(&watcher).await?;
+    let idle_icon = tray.state()?["icon"].clone();
+    sign_in_ana(&app, &desktop).await?;
+
+    let session = desktop
+        .invite("Can you take a billing question for me?")
+        .await?;
+
+    // The IM window waits minimized in the taskbar, asking for attention.
+    let waiting = x_window_when(IM_WINDOW, "minimized", |w| w.is_some_and(|w| w.minimized()))
+        .await?
+        .context("no IM window")?;
+    assert!(waiting.demands_attention(), "{waiting:?}");
+    // The toast shows who invites and the first message, without taking the focus.
+    x_window_when(TOAST, "shown", |w| w.is_some_and(|w| w.shown())).await?;
+    assert_eq!(active_window_title()?, "Huddle");
+    app.switch_to("toast").await?;
+    app.text_when("toast-from", |t| t.contains("Ben Okafor"))
+        .await?;
+    app.text_when("toast-message", |t| t.contains("billing question"))
+        .await?;
+    // The OS notification says the same, with Accept and Reject.
+    let shown = notifications
+        .record("the notification", |r| r["event"] == "notify")
+        .await?;
+    assert!(
+        shown["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("Ben Okafor")),
+        "{shown}"
+    );
+    assert!(
+        shown["body"]
+            .as_str()
+            .is_some_and(|s| s.contains("billing question")),
+        "{shown}"
+    );
+    let actions = shown["actions"].as_array().context("no actions")?;
+    for (key, label) in [("accept", "Accept"), ("reject", "Reject")] {
+        assert!(
+            actions.contains(&json!(key)) && actions.contains(&json!(label)),
+            "{shown}"
+        );
+    }
+    // The tray shows that one invitation waits, and lists it.
+    let pending = tray
+        .state_when("the invitation", |s| {
+            s["label"] == "1"
+                && s["menu"]
+                    .as_array()
+                    .is_some_and(|m| m.iter().any(|i| i["label"] == TRAY_ITEM))
+        })
+        .await?;
+    assert_ne!(pending["icon"], idle_icon, "the icon did not change");
+    app.save_screenshot("-waiting")?;
+
+    // Accept on the toast: the IM window comes up connected and focused.
+    app.click("toast-accept").await?;
+    desktop.ben_sees(&session, SessionStatus::Connected).await?;
+    x_window_when(IM_WINDOW, "shown", |w| w.is_some_and(|w| w.shown())).await?;
+    x_window_when(TOAST, "hidden", |w| w.is_none_or(|w| !w.shown())).await?;
+    app.switch_to(&format!("im-{session}")).await?;
+    app.text_when("im-status", |t| t == "Connected").await?;
+    x_window_when(IM_WINDOW, "focused", |_| {
+        active_window_title().is_ok_and(|t| t == IM_WINDOW)
+    })
+    .await?;
+    // Everything else lets go of it.
+    notifications
+        .record("the notification closed", |r| r["event"] == "close")
+        .await?;
+    tray.state_when("no invitation", |s| {
+        s["label"] != "1"
+            && s["menu"]
+                .as_array()
+                .is_some_and(|m| !m.iter().any(|i| i["label"] == TRAY_ITEM))
+    })
+    .await?;
+    app.finish().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rejected_from_the_notification_and_opened_from_the_tray() -> anyhow::Result<()> {
+    let _turn = ONE_APP_AT_A_TIME.lock().await;
+    let services = tempfile::tempdir()?;
+    let notifications = Service::notifications(services.path()).await?;
+    let watcher = Service::watcher(services.path()).await?;
+    let desktop = Desktop::start().await?;
+    let app = App::start("invitation-notification").await?;
+    let tray = TrayItem::of(&watcher).await?;
+    sign_in_ana(&app, &desktop).await?;
+
+    // Reject on the notification: Ben is told, and the waiting window goes.
+    let first = desktop.invite("First question").await?;
+    let shown = notifications
+        .record("the first notification", |r| {
+            r["event"] == "notify" && r["body"] == "First question"
+        })
+        .await?;
+    bus::invoke(shown["id"].as_u64().context("no id")?, "reject")?;
+    desktop
+        .ben_sees(
+            &first,
+            SessionStatus::Ended(EndCause::Rejected { by_me: false }),
+        )
+        .await?;
+    x_window_when(IM_WINDOW, "closed", |w| w.is_none()).await?;
+
+    // Open from the tray's menu: the window comes up, with Accept and Reject waiting.
+    let second = desktop.invite("Second question").await?;
+    tray.state_when("the invitation", |s| {
+        s["menu"]
+            .as_array()
+            .is_some_and(|m| m.iter().any(|i| i["label"] == TRAY_ITEM))
+    })
+    .await?;
+    tray.click(TRAY_ITEM)?;
+    x_window_when(IM_WINDOW, "shown", |w| w.is_some_and(|w| w.shown())).await?;
+    app.switch_to(&format!("im-{second}")).await?;
+    app.click("im-accept").await?;
+    desktop.ben_sees(&second, SessionStatus::Connected).await?;
+    app.text_when("im-status", |t| t == "Connected").await?;
+    app.finish().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unanswered_toast_goes_but_the_im_waits_and_then_shows_as_missed() -> anyhow::Result<()>
+{
+    let _turn = ONE_APP_AT_A_TIME.lock().await;
+    let desktop = Desktop::start().await?;
+    let profile = Profile::new()?;
+    write_preferences(&profile, json!({ "toast_seconds": 3, "sound": false }))?;
+    let app = App::start_in(&profile, "invitation-missed").await?;
+    sign_in_ana(&app, &desktop).await?;
+
+    let session = desktop.invite("Are you free for a quick one?").await?;
+    x_window_when(TOAST, "shown", |w| w.is_some_and(|w| w.shown())).await?;
+    x_window_when(TOAST, "dismissed", |w| w.is_none_or(|w| !w.shown())).await?;
+    let waiting =
+        x_window_when(IM_WINDOW, "minimized", |w| w.is_some_and(|w| w.minimized())).await?;
+    assert!(waiting.is_some());
+
+    // Ben withdraws: the window says what was missed instead of vanishing.
+    desktop.ben.cancel(&session).await?;
+    app.switch_to(&format!("im-{session}")).await?;
+    app.text_when("im-missed", |t| t.contains("Ben Okafor"))
+        .await?;
+    app.text_when("im-missed-message", |t| t.contains("quick one"))
+        .await?;
+    app.finish().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn do_not_disturb_holds_the_toast_back_but_the_im_still_waits() -> anyhow::Result<()> {
+    let _turn = ONE_APP_AT_A_TIME.lock().await;
+    let services = tempfile::tempdir()?;
+    let notifications = Service::notifications(services.path()).await?;
+    let desktop = Desktop::start().await?;
+    let profile = Profile::new()?;
+    write_preferences(&profile, json!({ "do_not_disturb": true }))?;
+    let app = App::start_in(&profile, "invitation-dnd").await?;
+    sign_in_ana(&app, &desktop).await?;
+    app.text_when("dnd-indicator", |t| !t.is_empty()).await?;
+
+    desktop.invite("Quiet please").await?;
+    x_window_when(IM_WINDOW, "minimized", |w| w.is_some_and(|w| w.minimized())).await?;
+    // The window is the last thing the invitation does: by now a toast or a notification
+    // would have been shown.
+    assert!(support::x_window(TOAST)?.is_none_or(|w| !w.shown()));
+    assert!(
+        !notifications
+            .records()
+            .iter()
+            .any(|r| r["event"] == "notify"),
+        "{:?}",
+        notifications.records()
+    );
+    app.finish().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn closing_the_main_window_keeps_huddle_in_the_tray() -> anyhow::Result<()> {
+    let _turn = ONE_APP_AT_A_TIME.lock().await;
+    let services = tempfile::tempdir()?;
+    let watcher = Service::watcher(services.path()).await?;
+    let desktop = Desktop::start().await?;
+    let app = App::start("invitation-tray").await?;
+    let tray = TrayItem::of(&watcher).await?;
+    sign_in_ana(&app, &desktop).await?;
+
+    let closed = std::process::Command::new("wmctrl")
+        .args(["-F", "-c", "Huddle"])
+        .status()?;
+    assert!(closed.success());
+    x_window_when("Huddle", "hidden", |w| w.is_none_or(|w| !w.shown())).await?;
+    // Still signed in: an invitation still arrives.
+    desktop.invite("Still there?").await?;
+    x_window_when(IM_WINDOW, "waiting", |w| w.is_some()).await?;
+    tray.click("Show Huddle")?;
+    x_window_when("Huddle", "shown", |w| w.is_some_and(|w| w.shown())).await?;
+    app.finish().await
+}
