@@ -256,7 +256,9 @@ impl LoginFailure {
                 None,
             ),
             // Signing in acts on no session; kept for completeness of the match.
-            ClientError::Illegal(e) => Self::new(format!("Signing in failed: {e}."), None),
+            ClientError::Illegal(_) | ClientError::UnknownSession(_) => {
+                Self::new(format!("Signing in failed: {error}."), None)
+            }
             ClientError::Lost(reason) => Self::new(
                 format!(
                     "The connection to the hub was lost while signing in ({reason}). Try again."

@@ -144,6 +144,8 @@ struct Shared {
     last_seq: AtomicI64,
     /// Each known session's status for this agent.
     statuses: Mutex<HashMap<String, SessionStatus>>,
+    /// Consultations drafted and not sent yet; they exist only here.
+    drafts: Mutex<HashMap<String, SessionInfo>>,
     /// Held while a session update is applied: the answer to a request and the hub's event
     /// for the same session can arrive together, and the older must not win.
     applying: tokio::sync::Mutex<()>,
@@ -236,6 +238,7 @@ impl Engine {
                 presence: Mutex::new(presence),
                 last_seq: AtomicI64::new(last_seq),
                 statuses: Mutex::new(statuses),
+                drafts: Mutex::new(HashMap::new()),
                 applying: tokio::sync::Mutex::new(()),
                 retention: Mutex::new(None),
                 outbox: Notify::new(),
@@ -305,8 +308,86 @@ impl Engine {
         first_message: Option<&str>,
         context: Option<ConsultContext>,
     ) -> Result<SessionInfo, ClientError> {
+        let id = uuid::Uuid::new_v4().to_string();
+        self.invite_as(id, target, first_message, context).await
+    }
+
+    /// Drafts a consultation with `target` about a customer interaction: a session that
+    /// exists only here ("Not Connected") until its first message is sent with
+    /// [`Engine::send_draft`], which invites the target. Nothing reaches the hub before that.
+    pub fn draft(&self, target: AgentProfile, context: ConsultContext) -> SessionUpdate {
+        let info = SessionInfo {
+            id: uuid::Uuid::new_v4().to_string(),
+            inviter: self.shared.agent.clone(),
+            target,
+            // A draft has no state on the hub; its status (Draft) is what counts.
+            state: huddle_protocol::SessionState::Inviting,
+            end: None,
+            created_at: now_millis(),
+            invite_expires_at: 0,
+            first_message: None,
+            context: Some(context),
+        };
+        lock(&self.shared.drafts).insert(info.id.clone(), info.clone());
+        lock(&self.shared.statuses).insert(info.id.clone(), SessionStatus::Draft);
+        let update = SessionUpdate {
+            info,
+            status: SessionStatus::Draft,
+        };
+        self.emit(EngineEvent::Session(update.clone()));
+        update
+    }
+
+    /// Sends a draft's first message, which invites its target with the interaction as
+    /// context. A draft the hub refuses stays a draft.
+    pub async fn send_draft(
+        &self,
+        session_id: &str,
+        text: &str,
+    ) -> Result<SessionInfo, ClientError> {
+        let draft = lock(&self.shared.drafts).get(session_id).cloned();
+        let Some(draft) = draft else {
+            // Not a draft (any more): the state machine says why, if the session is known.
+            if let Some(status) = self.session_status(session_id) {
+                status.perform(Action::SendFirstMessage)?;
+            }
+            return Err(ClientError::UnknownSession(session_id.to_string()));
+        };
+        let info = self
+            .invite_as(
+                draft.id.clone(),
+                draft.target.id,
+                Some(text),
+                draft.context.clone(),
+            )
+            .await?;
+        lock(&self.shared.drafts).remove(session_id);
+        Ok(info)
+    }
+
+    /// Discards a draft (Done before sending): nothing reaches the target.
+    pub fn discard_draft(&self, session_id: &str) -> Result<(), ClientError> {
+        let status = self
+            .session_status(session_id)
+            .ok_or_else(|| ClientError::UnknownSession(session_id.to_string()))?;
+        let next = status.perform(Action::DiscardDraft)?;
+        let draft = lock(&self.shared.drafts).remove(session_id);
+        lock(&self.shared.statuses).insert(session_id.to_string(), next);
+        if let Some(info) = draft {
+            self.emit(EngineEvent::Session(SessionUpdate { info, status: next }));
+        }
+        Ok(())
+    }
+
+    async fn invite_as(
+        &self,
+        session_id: String,
+        target: i64,
+        first_message: Option<&str>,
+        context: Option<ConsultContext>,
+    ) -> Result<SessionInfo, ClientError> {
         let request = Request::Invite {
-            session_id: uuid::Uuid::new_v4().to_string(),
+            session_id,
             target,
             first_message: first_message.map(|text| FirstMessage {
                 id: uuid::Uuid::new_v4().to_string(),
@@ -379,14 +460,20 @@ impl Engine {
     /// Every cached session with its status, newest first.
     pub async fn sessions(&self) -> Result<Vec<SessionUpdate>, ClientError> {
         let infos = self.shared.cache.sessions().await?;
-        let statuses = lock(&self.shared.statuses);
-        Ok(infos
-            .into_iter()
-            .filter_map(|info| {
-                let status = *statuses.get(&info.id)?;
-                Some(SessionUpdate { info, status })
+        let mut drafts: Vec<SessionUpdate> = lock(&self.shared.drafts)
+            .values()
+            .map(|info| SessionUpdate {
+                info: info.clone(),
+                status: SessionStatus::Draft,
             })
-            .collect())
+            .collect();
+        drafts.sort_by_key(|d| std::cmp::Reverse(d.info.created_at));
+        let statuses = lock(&self.shared.statuses);
+        drafts.extend(infos.into_iter().filter_map(|info| {
+            let status = *statuses.get(&info.id)?;
+            Some(SessionUpdate { info, status })
+        }));
+        Ok(drafts)
     }
 
     /// Keeps ended sessions in the cache for `retention` after they ended (`None`: for ever),

@@ -42,4 +42,7 @@ pub enum ClientError {
     /// The session's status does not allow the action; nothing was sent.
     #[error(transparent)]
     Illegal(#[from] IllegalTransition),
+    /// No session with this id is known here.
+    #[error("Huddle knows no session {0}")]
+    UnknownSession(String),
 }

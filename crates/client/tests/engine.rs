@@ -5,6 +5,9 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::time::Duration;
 
+mod common;
+
+use common::sign_in;
 use huddle_client::cache::Delivery;
 use huddle_client::{ConnectionState, Credential, Engine, EngineEvent, SessionStatus};
 use huddle_hub::{accounts, Config, RunningHub};
@@ -30,18 +33,6 @@ async fn start_hub(db: &Path, listen: SocketAddr) -> RunningHub {
         ..Config::default()
     };
     huddle_hub::start(config).await.unwrap()
-}
-
-async fn sign_in(hub: &str, login: &str, data: &Path) -> Engine {
-    let (engine, _token) = Engine::sign_in(
-        hub,
-        login,
-        Credential::Password(format!("{login}-password")),
-        data,
-    )
-    .await
-    .unwrap();
-    engine
 }
 
 /// Waits for the first event that `pick` maps to something.

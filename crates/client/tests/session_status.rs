@@ -192,3 +192,49 @@ async fn the_retention_setting_prunes_ended_sessions_and_keeps_open_ones() {
         .collect();
     assert_eq!(left, [open.id]);
 }
+
+#[tokio::test]
+async fn a_discarded_draft_never_reaches_the_hub() {
+    let (dir, hub) = common::hub_with(&[("ana", "Ana Lima"), ("ben", "Ben Okafor")]).await;
+    let address = hub.addr.to_string();
+    let ana = sign_in(&address, "ana", &dir.path().join("ana")).await;
+    let ben = sign_in(&address, "ben", &dir.path().join("ben")).await;
+
+    let context = huddle_protocol::ConsultContext {
+        interaction_id: "call-1".into(),
+    };
+    let draft = ana.draft(ben.agent().clone(), context);
+    assert_eq!(draft.status, SessionStatus::Draft);
+    assert_eq!(
+        ana.session_status(&draft.info.id),
+        Some(SessionStatus::Draft)
+    );
+    let listed: Vec<_> = ana
+        .sessions()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.status)
+        .collect();
+    assert_eq!(listed, [SessionStatus::Draft]);
+
+    ana.discard_draft(&draft.info.id).unwrap();
+    assert_eq!(
+        ana.session_status(&draft.info.id),
+        Some(SessionStatus::Ended(EndCause::Cancelled { by_me: true }))
+    );
+    assert!(ana.sessions().await.unwrap().is_empty());
+    // Gone for good: it can be neither sent nor discarded again.
+    assert!(matches!(
+        ana.send_draft(&draft.info.id, "too late").await,
+        Err(ClientError::Illegal(_))
+    ));
+    assert!(matches!(
+        ana.discard_draft("no-such-draft"),
+        Err(ClientError::UnknownSession(_))
+    ));
+    // Ben never heard of it.
+    assert!(ben.sessions().await.unwrap().is_empty());
+    let snapshot = ben.search("ana", Default::default()).await.unwrap();
+    assert!(snapshot.iter().all(|e| e.recent_at.is_none()));
+}
