@@ -4,14 +4,18 @@
 use ts_rs::{Config, TS};
 
 use crate::session_view::{
-    DeliveryView, EndCauseView, ImWindowView, InvitationView, MessageView, SessionView, StatusView,
-    ToastView,
+    ConsultTarget, DeliveryView, EndCauseView, ImWindowView, InvitationView, MessageView,
+    SessionView, StatusView, ToastView,
 };
 use crate::view::{
     ConnectionView, Failure, LastSignIn, LoginFailure, LoginField, LoginForm, Preferences,
     PresenceChange,
 };
-use huddle_protocol::{AgentProfile, DirectoryEntry, DirectoryFilter, EntryKind, Presence};
+use huddle_protocol::{
+    AgentProfile, CaseDatum, ContactInfo, ContactRef, DirectoryEntry, DirectoryFilter, EntryKind,
+    HistoryEntry, InteractionDetails, InteractionState, InteractionSummary, Media, Presence,
+    VoiceConsultation, VoiceConsultationState,
+};
 
 const HEADER: &str =
     "// Generated from the Rust types by `cargo test -p huddle ui_bindings`; do not edit.\n";
@@ -40,6 +44,17 @@ fn generate() -> String {
         InvitationView::decl(&cfg),
         ToastView::decl(&cfg),
         Preferences::decl(&cfg),
+        ConsultTarget::decl(&cfg),
+        Media::decl(&cfg),
+        InteractionState::decl(&cfg),
+        CaseDatum::decl(&cfg),
+        ContactRef::decl(&cfg),
+        InteractionSummary::decl(&cfg),
+        ContactInfo::decl(&cfg),
+        HistoryEntry::decl(&cfg),
+        InteractionDetails::decl(&cfg),
+        VoiceConsultationState::decl(&cfg),
+        VoiceConsultation::decl(&cfg),
     ];
     let mut out = String::from(HEADER);
     for decl in decls {

@@ -24,6 +24,13 @@ const COMMANDS: &[&str] = &[
     "toast_dismiss",
     "preferences",
     "set_preferences",
+    "interactions",
+    "start_consultation",
+    "im_consultation",
+    "im_contact_history",
+    "im_start_voice",
+    "im_answer_voice",
+    "im_end_voice",
 ];
 
 fn main() {

@@ -3,12 +3,15 @@
 //! session.
 
 use huddle_client::{Engine, SessionStatus};
-use huddle_protocol::{DirectoryEntry, DirectoryFilter, Presence};
+use huddle_protocol::{
+    AgentProfile, ConsultContext, DirectoryEntry, DirectoryFilter, HistoryEntry,
+    InteractionDetails, InteractionSummary, Presence, VoiceConsultation,
+};
 use tauri::{AppHandle, Emitter, Manager, State, WebviewWindow};
 
 use crate::invitations;
 use crate::session::Session;
-use crate::session_view::{ImWindowView, MessageView, SessionView, ToastView};
+use crate::session_view::{ConsultTarget, ImWindowView, MessageView, SessionView, ToastView};
 use crate::settings::{clamp_zoom, Settings};
 use crate::toast::Toasts;
 use crate::view::{
@@ -201,6 +204,7 @@ pub async fn im_state(
         session: view,
         messages,
         zoom: settings.get().zoom,
+        voice: engine.voice_consultation(id),
     })
 }
 
@@ -225,6 +229,23 @@ pub async fn im_send(
     }
     match engine.session_status(id) {
         Some(SessionStatus::Connected) => {}
+        // A consultation's first message invites its target; it shows as the first entry.
+        Some(SessionStatus::Draft) => {
+            let info = engine.send_draft(id, &text).await.map_err(Failure::from)?;
+            let first = info
+                .first_message
+                .ok_or_else(|| Failure::new("The hub did not keep the first message."))?;
+            return Ok(MessageView::from(huddle_client::cache::CachedMessage {
+                session_id: first.session_id,
+                id: first.id,
+                seq: Some(first.seq),
+                from: first.from,
+                text: first.text,
+                at: first.at,
+                delivery: huddle_client::cache::Delivery::Sent,
+                failure: None,
+            }));
+        }
         Some(SessionStatus::Ended(_)) => return Err(Failure::new("This session has ended.")),
         _ => {
             return Err(Failure::new(
@@ -249,6 +270,107 @@ pub async fn im_accept(app: AppHandle, window: WebviewWindow) -> Result<(), Fail
 #[tauri::command]
 pub async fn im_reject(app: AppHandle, window: WebviewWindow) -> Result<(), Failure> {
     invitations::reject(&app, own_session(&window)?).await
+}
+
+/// The agent's customer interactions that have not ended.
+#[tauri::command]
+pub async fn interactions(session: State<'_, Session>) -> Result<Vec<InteractionSummary>, Failure> {
+    Ok(engine(&session)?.interactions().await?)
+}
+
+/// Drafts an IM consultation with a colleague about one of the agent's interactions, and
+/// opens its window, Not Connected: its first message will invite the colleague.
+#[tauri::command]
+pub async fn start_consultation(
+    app: AppHandle,
+    session: State<'_, Session>,
+    interaction_id: String,
+    target: ConsultTarget,
+) -> Result<SessionView, Failure> {
+    let engine = engine(&session)?;
+    let profile = AgentProfile {
+        id: target.id,
+        login: target.login,
+        display_name: target.name,
+    };
+    let draft = engine.draft(profile, ConsultContext { interaction_id });
+    let view = SessionView::of(&draft, engine.agent());
+    windows::open_im(&app, &view, windows::Open::Focused);
+    Ok(view)
+}
+
+/// The case data, contact and contact history of the calling window's consultation.
+#[tauri::command]
+pub async fn im_consultation(
+    window: WebviewWindow,
+    session: State<'_, Session>,
+) -> Result<InteractionDetails, Failure> {
+    let engine = engine(&session)?;
+    let interaction = consulted_interaction(&engine, own_session(&window)?).await?;
+    Ok(engine.interaction_details(&interaction).await?)
+}
+
+/// Searches the contact history of the calling window's consultation.
+#[tauri::command]
+pub async fn im_contact_history(
+    window: WebviewWindow,
+    session: State<'_, Session>,
+    query: String,
+) -> Result<Vec<HistoryEntry>, Failure> {
+    let engine = engine(&session)?;
+    let interaction = consulted_interaction(&engine, own_session(&window)?).await?;
+    Ok(engine.contact_history(&interaction, query.trim()).await?)
+}
+
+/// Turns the calling window's consultation into a voice consultation: the customer is put
+/// on hold and the colleague's phone rings.
+#[tauri::command]
+pub async fn im_start_voice(
+    window: WebviewWindow,
+    session: State<'_, Session>,
+) -> Result<VoiceConsultation, Failure> {
+    let engine = engine(&session)?;
+    Ok(engine
+        .start_voice_consultation(own_session(&window)?)
+        .await?)
+}
+
+/// Answers the voice consultation request of the calling window's session.
+#[tauri::command]
+pub async fn im_answer_voice(
+    window: WebviewWindow,
+    session: State<'_, Session>,
+    accept: bool,
+) -> Result<(), Failure> {
+    let engine = engine(&session)?;
+    let voice = current_voice(&engine, own_session(&window)?)?;
+    Ok(engine.answer_voice_consultation(&voice, accept).await?)
+}
+
+/// Ends the voice consultation of the calling window's session; the customer is taken off
+/// hold.
+#[tauri::command]
+pub async fn im_end_voice(
+    window: WebviewWindow,
+    session: State<'_, Session>,
+) -> Result<(), Failure> {
+    let engine = engine(&session)?;
+    let voice = current_voice(&engine, own_session(&window)?)?;
+    Ok(engine.end_voice_consultation(&voice).await?)
+}
+
+async fn consulted_interaction(engine: &Engine, session_id: &str) -> Result<String, Failure> {
+    session_view(engine, session_id)
+        .await?
+        .interaction_id
+        .ok_or_else(|| Failure::new("This IM session is not a consultation."))
+}
+
+fn current_voice(engine: &Engine, session_id: &str) -> Result<String, Failure> {
+    engine
+        .voice_consultation(session_id)
+        .map(|v| v.id)
+        .ok_or_else(|| Failure::new("This session has no voice consultation."))
 }
 
 /// The invitations the toast shows.
@@ -336,7 +458,8 @@ pub async fn finish(engine: &Engine, session_id: &str) -> Result<(), Failure> {
         Some(SessionStatus::Connected) => engine.end(session_id).await,
         Some(SessionStatus::Inviting) => engine.cancel(session_id).await,
         Some(SessionStatus::Invited) => engine.reject(session_id).await,
-        Some(SessionStatus::Draft | SessionStatus::Ended(_)) | None => Ok(()),
+        Some(SessionStatus::Draft) => engine.discard_draft(session_id),
+        Some(SessionStatus::Ended(_)) | None => Ok(()),
     };
     result.map_err(Failure::from)
 }

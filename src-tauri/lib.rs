@@ -74,6 +74,13 @@ pub fn run() {
             commands::toast_dismiss,
             commands::preferences,
             commands::set_preferences,
+            commands::interactions,
+            commands::start_consultation,
+            commands::im_consultation,
+            commands::im_contact_history,
+            commands::im_start_voice,
+            commands::im_answer_voice,
+            commands::im_end_voice,
         ])
         .run(tauri::generate_context!());
     if let Err(e) = result {

@@ -12,7 +12,9 @@ use tauri::async_runtime::JoinHandle;
 use tauri::{AppHandle, Emitter, Manager};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::session_view::{MessageView, SessionView, MESSAGE_EVENT, SESSION_EVENT};
+use crate::session_view::{
+    MessageView, SessionView, INTERACTION_EVENT, MESSAGE_EVENT, SESSION_EVENT, VOICE_EVENT,
+};
 use crate::settings::Settings;
 use crate::view::{
     ConnectionView, LastSignIn, LoginFailure, PresenceChange, CONNECTION_EVENT, PRESENCE_EVENT,
@@ -319,6 +321,13 @@ async fn forward(app: AppHandle, engine: Engine) {
                 } else {
                     invitations::settled(&app, &view.id);
                 }
+            }
+            EngineEvent::Interaction(interaction) => {
+                send(&app, "main", INTERACTION_EVENT, &interaction);
+            }
+            EngineEvent::VoiceConsultation(consultation) => {
+                let label = windows::im_label(&consultation.session_id);
+                send(&app, &label, VOICE_EVENT, &consultation);
             }
             EngineEvent::Message(message) => {
                 let label = windows::im_label(&message.session_id);

@@ -2,14 +2,29 @@
 
 use huddle_client::cache::{CachedMessage, Delivery};
 use huddle_client::{EndCause, SessionStatus, SessionUpdate};
-use huddle_protocol::{AgentProfile, SessionInfo};
-use serde::Serialize;
+use huddle_protocol::{AgentProfile, SessionInfo, VoiceConsultation};
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 /// The event that carries a [`SessionView`] to the main window and to the session's window.
 pub const SESSION_EVENT: &str = "session";
 /// The event that carries a [`MessageView`] to its session's window.
 pub const MESSAGE_EVENT: &str = "message";
+/// The event that carries a [`VoiceConsultation`] to its session's window.
+pub const VOICE_EVENT: &str = "voice";
+/// The event that carries an [`huddle_protocol::InteractionSummary`] to the main window.
+pub const INTERACTION_EVENT: &str = "interaction";
+
+/// The colleague a consultation is drafted with, as the Team Communicator shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+pub struct ConsultTarget {
+    /// The agent's id.
+    pub id: i64,
+    /// The agent's login.
+    pub login: String,
+    /// The agent's name.
+    pub name: String,
+}
 
 /// Where a session stands, as its status indicator shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
@@ -93,6 +108,8 @@ pub struct SessionView {
     pub first_message: Option<String>,
     /// Whether it is a consultation about a customer interaction.
     pub consultation: bool,
+    /// The customer interaction a consultation is about.
+    pub interaction_id: Option<String>,
 }
 
 impl SessionView {
@@ -114,6 +131,7 @@ impl SessionView {
             invite_expires_at: info.invite_expires_at,
             first_message: info.first_message.as_ref().map(|m| m.text.clone()),
             consultation: info.context.is_some(),
+            interaction_id: info.context.as_ref().map(|c| c.interaction_id.clone()),
         }
     }
 
@@ -189,6 +207,8 @@ pub struct ImWindowView {
     pub messages: Vec<MessageView>,
     /// The text size of IM views, in percent.
     pub zoom: u16,
+    /// The session's voice consultation, if it became one.
+    pub voice: Option<VoiceConsultation>,
 }
 
 /// The event that carries a [`ToastView`] to the toast window.

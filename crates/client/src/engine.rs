@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use huddle_protocol::{
     AgentProfile, ConsultContext, DirectoryEntry, DirectoryFilter, ErrorCode, Event, FirstMessage,
-    Presence, Reply, Request, SessionInfo,
+    HistoryEntry, InteractionDetails, InteractionSummary, Presence, Reply, Request, SessionInfo,
+    VoiceConsultation,
 };
 use tokio::sync::{broadcast, mpsc, watch, Notify};
 
@@ -86,6 +87,10 @@ pub enum EngineEvent {
     Session(SessionUpdate),
     /// A message was added to a transcript, or its delivery changed.
     Message(CachedMessage),
+    /// One of this agent's customer interactions was delivered, changed or ended.
+    Interaction(InteractionSummary),
+    /// A voice consultation this agent takes part in changed.
+    VoiceConsultation(VoiceConsultation),
     /// An agent's presence changed.
     Presence {
         /// The agent.
@@ -144,6 +149,8 @@ struct Shared {
     last_seq: AtomicI64,
     /// Each known session's status for this agent.
     statuses: Mutex<HashMap<String, SessionStatus>>,
+    /// The last word on each session's voice consultation, by session id.
+    voice: Mutex<HashMap<String, VoiceConsultation>>,
     /// Consultations drafted and not sent yet; they exist only here.
     drafts: Mutex<HashMap<String, SessionInfo>>,
     /// Held while a session update is applied: the answer to a request and the hub's event
@@ -239,6 +246,7 @@ impl Engine {
                 last_seq: AtomicI64::new(last_seq),
                 statuses: Mutex::new(statuses),
                 drafts: Mutex::new(HashMap::new()),
+                voice: Mutex::new(HashMap::new()),
                 applying: tokio::sync::Mutex::new(()),
                 retention: Mutex::new(None),
                 outbox: Notify::new(),
@@ -450,6 +458,102 @@ impl Engine {
             },
         )
         .await
+    }
+
+    /// This agent's customer interactions that have not ended, oldest first.
+    pub async fn interactions(&self) -> Result<Vec<InteractionSummary>, ClientError> {
+        match self.request(Request::Interactions).await? {
+            Reply::Interactions { interactions } => Ok(interactions),
+            other => Err(unexpected("interactions", &other)),
+        }
+    }
+
+    /// An interaction's case data, contact and contact history: this agent's own, or one a
+    /// colleague consults this agent about, while that consultation is connected.
+    pub async fn interaction_details(
+        &self,
+        interaction_id: &str,
+    ) -> Result<InteractionDetails, ClientError> {
+        let request = Request::InteractionDetails {
+            interaction_id: interaction_id.into(),
+        };
+        match self.request(request).await? {
+            Reply::InteractionDetails { details } => Ok(*details),
+            other => Err(unexpected("interaction_details", &other)),
+        }
+    }
+
+    /// Searches the contact history of an interaction's contact (all of it, newest first,
+    /// for an empty query).
+    pub async fn contact_history(
+        &self,
+        interaction_id: &str,
+        query: &str,
+    ) -> Result<Vec<HistoryEntry>, ClientError> {
+        let request = Request::ContactHistory {
+            interaction_id: interaction_id.into(),
+            query: query.into(),
+            limit: None,
+        };
+        match self.request(request).await? {
+            Reply::ContactHistory { entries } => Ok(entries),
+            other => Err(unexpected("contact_history", &other)),
+        }
+    }
+
+    /// Turns a connected IM consultation about a voice interaction into a voice
+    /// consultation: the customer is put on hold and the target's phone rings.
+    pub async fn start_voice_consultation(
+        &self,
+        session_id: &str,
+    ) -> Result<VoiceConsultation, ClientError> {
+        let request = Request::StartVoiceConsultation {
+            session_id: session_id.into(),
+        };
+        match self.request(request).await? {
+            Reply::VoiceConsultation { consultation } => {
+                self.voice_changed(consultation.clone());
+                Ok(consultation)
+            }
+            other => Err(unexpected("voice_consultation", &other)),
+        }
+    }
+
+    /// Answers a voice consultation request; the outcome arrives as a voice consultation
+    /// event.
+    pub async fn answer_voice_consultation(
+        &self,
+        consultation_id: &str,
+        accept: bool,
+    ) -> Result<(), ClientError> {
+        self.expect_ok(Request::AnswerVoiceConsultation {
+            consultation_id: consultation_id.into(),
+            accept,
+        })
+        .await
+    }
+
+    /// Ends a voice consultation; the customer is taken off hold. The outcome arrives as a
+    /// voice consultation event.
+    pub async fn end_voice_consultation(&self, consultation_id: &str) -> Result<(), ClientError> {
+        self.expect_ok(Request::EndVoiceConsultation {
+            consultation_id: consultation_id.into(),
+        })
+        .await
+    }
+
+    /// The voice consultation of a session, as last heard.
+    pub fn voice_consultation(&self, session_id: &str) -> Option<VoiceConsultation> {
+        lock(&self.shared.voice).get(session_id).cloned()
+    }
+
+    fn voice_changed(&self, consultation: VoiceConsultation) {
+        let changed = lock(&self.shared.voice)
+            .insert(consultation.session_id.clone(), consultation.clone())
+            .is_none_or(|before| before != consultation);
+        if changed {
+            self.emit(EngineEvent::VoiceConsultation(consultation));
+        }
     }
 
     /// Where a known session stands for this agent.
@@ -668,7 +772,15 @@ impl Engine {
     /// Brings the cache in line with a snapshot of the hub.
     async fn resync(&self, link: &Link) -> Result<(), ClientError> {
         match link.request(Request::Snapshot).await? {
-            Reply::Snapshot { seq, sessions, .. } => {
+            Reply::Snapshot {
+                seq,
+                sessions,
+                voice_consultations,
+                ..
+            } => {
+                for consultation in voice_consultations {
+                    self.voice_changed(consultation);
+                }
                 let cache = &self.shared.cache;
                 cache
                     .reconcile(&sessions, now_millis())
@@ -733,6 +845,12 @@ impl Engine {
             Event::Session { session } => {
                 self.apply_session(&session).await?;
             }
+            // The customer's side is not cached: it is the hub's to give, and only while the
+            // agent may see it.
+            Event::Interaction { interaction } => {
+                self.emit(EngineEvent::Interaction(interaction));
+            }
+            Event::VoiceConsultation { consultation } => self.voice_changed(consultation),
             Event::Message { message } => {
                 let was = cache
                     .message(&message.session_id, &message.id)

@@ -25,6 +25,37 @@ pub struct Config {
     pub event_retention_days: u32,
     /// Limits on what clients may send.
     pub limits: Limits,
+    /// The bearer token the contact center's systems present to the integration API; without
+    /// one, the integration API is off.
+    pub integration_token: Option<Secret>,
+    /// Case-data keys never sent to agents (compared ignoring ASCII case).
+    pub hidden_case_data_keys: Vec<String>,
+}
+
+/// The shortest integration token accepted: a short one could be guessed.
+pub const MIN_TOKEN_CHARS: usize = 16;
+
+/// A setting that must never reach a log: its `Debug` form hides it.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The secret itself, for comparing; never log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
 }
 
 /// Limits on what a client may send.
@@ -71,6 +102,8 @@ impl Default for Config {
             invite_timeout_secs: 60,
             event_retention_days: 7,
             limits: Limits::default(),
+            integration_token: None,
+            hidden_case_data_keys: Vec::new(),
         }
     }
 }
@@ -97,9 +130,34 @@ impl Config {
         Ok(toml::from_str(text)?)
     }
 
+    /// Checks what the types alone cannot: run before serving.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if let Some(token) = &self.integration_token {
+            let chars = token.expose().chars().count();
+            anyhow::ensure!(
+                chars >= MIN_TOKEN_CHARS,
+                "integration_token must have at least {MIN_TOKEN_CHARS} characters (it has {chars}); \
+                 generate one with, for example, `openssl rand -base64 32`"
+            );
+            anyhow::ensure!(
+                token.expose().chars().all(|c| c.is_ascii_graphic()),
+                "integration_token must be printable ASCII without spaces"
+            );
+        }
+        Ok(())
+    }
+
+    /// Whether a case-data key is one agents never see.
+    pub fn is_hidden_key(&self, key: &str) -> bool {
+        self.hidden_case_data_keys
+            .iter()
+            .any(|hidden| hidden.eq_ignore_ascii_case(key))
+    }
+
     /// Applies `HUDDLE_HUB_<KEY>` environment variables: `HUDDLE_HUB_LISTEN`,
     /// `HUDDLE_HUB_DATABASE`, `HUDDLE_HUB_TOKEN_TTL_DAYS`, …, and `HUDDLE_HUB_LIMITS_<KEY>` for
     /// the limits (for example `HUDDLE_HUB_LIMITS_MAX_FRAME_BYTES`).
+    /// `HUDDLE_HUB_HIDDEN_CASE_DATA_KEYS` is a comma-separated list.
     pub fn apply_env(
         &mut self,
         vars: impl IntoIterator<Item = (String, String)>,
@@ -146,6 +204,15 @@ impl Config {
                 }
                 "limits_max_open_sessions" => {
                     l.max_open_sessions = value.parse().with_context(|| parsed("number"))?
+                }
+                "integration_token" => self.integration_token = Some(Secret::new(value)),
+                "hidden_case_data_keys" => {
+                    self.hidden_case_data_keys = value
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|k| !k.is_empty())
+                        .map(String::from)
+                        .collect()
                 }
                 // Read by the command line itself.
                 "config" | "log" | "log_format" => {}
@@ -200,6 +267,42 @@ mod tests {
         assert!(c
             .apply_env([("HUDDLE_HUB_LISTN".to_string(), "x".to_string())])
             .is_err());
+    }
+
+    #[test]
+    fn the_integration_settings_come_from_the_file_or_the_environment() {
+        let c = Config::from_toml(
+            "integration_token = \"0123456789abcdef\"\nhidden_case_data_keys = [\"internal_score\"]\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.integration_token.as_ref().map(Secret::expose),
+            Some("0123456789abcdef")
+        );
+        assert!(c.is_hidden_key("Internal_Score"));
+        assert!(!c.is_hidden_key("order_id"));
+        c.check().unwrap();
+        assert!(
+            !format!("{c:?}").contains("0123456789abcdef"),
+            "the token never shows in debug output"
+        );
+
+        let mut c = Config::default();
+        c.apply_env([
+            (
+                "HUDDLE_HUB_INTEGRATION_TOKEN".to_string(),
+                "short".to_string(),
+            ),
+            (
+                "HUDDLE_HUB_HIDDEN_CASE_DATA_KEYS".to_string(),
+                " internal_score, fraud_flag ,,".to_string(),
+            ),
+        ])
+        .unwrap();
+        assert_eq!(c.hidden_case_data_keys, ["internal_score", "fraud_flag"]);
+        let e = c.check().unwrap_err().to_string();
+        assert!(e.contains("at least 16"), "{e}");
+        assert!(!e.contains("short"), "{e}");
     }
 
     #[test]

@@ -21,7 +21,7 @@ use crate::server::Shared;
 use crate::sessions::refusal;
 use crate::throttle::Bucket;
 use crate::writer::Change;
-use crate::{directory, sessions, tokens};
+use crate::{consultations, directory, interactions, sessions, tokens};
 
 /// How often the hub pings a connection (more often when the idle timeout is shorter).
 const PING_EVERY: Duration = Duration::from_secs(20);
@@ -557,17 +557,96 @@ impl Conn {
                         .await;
                 let snapshot = async {
                     let mut db = shared.db.acquire().await?;
-                    sessions::snapshot(&mut db, agent_id, since).await
+                    let sessions = sessions::snapshot(&mut db, agent_id, since).await?;
+                    let interactions = interactions::open_for(&mut db, agent_id).await?;
+                    let voice = consultations::open_for_agent(&mut db, agent_id).await?;
+                    Ok::<_, sqlx::Error>((sessions, interactions, voice))
                 };
                 return match (seq, snapshot.await) {
-                    (Ok(seq), Ok(sessions)) => answer(Reply::Snapshot {
-                        seq,
-                        presence: shared.registry.presence(agent_id),
-                        sessions,
-                    }),
+                    (Ok(seq), Ok((sessions, interactions, voice_consultations))) => {
+                        answer(Reply::Snapshot {
+                            seq,
+                            presence: shared.registry.presence(agent_id),
+                            sessions,
+                            interactions: interactions
+                                .iter()
+                                .map(|i| i.summary(&shared.config))
+                                .collect(),
+                            voice_consultations,
+                        })
+                    }
                     (Err(e), _) | (_, Err(e)) => internal(e),
                 };
             }
+            Request::Interactions => {
+                let open = async {
+                    let mut db = shared.db.acquire().await?;
+                    interactions::open_for(&mut db, agent_id).await
+                };
+                return match open.await {
+                    Ok(open) => answer(Reply::Interactions {
+                        interactions: open.iter().map(|i| i.summary(&shared.config)).collect(),
+                    }),
+                    Err(e) => internal(e),
+                };
+            }
+            Request::InteractionDetails { interaction_id } => {
+                let mut db = match shared.db.acquire().await {
+                    Ok(db) => db,
+                    Err(e) => return internal(e),
+                };
+                return match interactions::details(
+                    &mut db,
+                    &shared.config,
+                    agent_id,
+                    &interaction_id,
+                )
+                .await
+                {
+                    Ok(details) => answer(Reply::InteractionDetails {
+                        details: Box::new(details),
+                    }),
+                    Err(refused) => answer(Reply::Error(refused)),
+                };
+            }
+            Request::ContactHistory {
+                interaction_id,
+                query,
+                limit,
+            } => {
+                let mut db = match shared.db.acquire().await {
+                    Ok(db) => db,
+                    Err(e) => return internal(e),
+                };
+                return match interactions::history(
+                    &mut db,
+                    agent_id,
+                    &interaction_id,
+                    &query,
+                    limit,
+                )
+                .await
+                {
+                    Ok(entries) => answer(Reply::ContactHistory { entries }),
+                    Err(refused) => answer(Reply::Error(refused)),
+                };
+            }
+            Request::StartVoiceConsultation { session_id } => Change::StartVoice {
+                agent_id,
+                session_id,
+            },
+            Request::AnswerVoiceConsultation {
+                consultation_id,
+                accept,
+            } => Change::AnswerVoice {
+                agent_id,
+                consultation_id,
+                accept,
+            },
+            Request::EndVoiceConsultation { consultation_id } => Change::EndVoice {
+                agent_id,
+                consultation_id,
+            },
             Request::Invite {
                 session_id,
                 target,

@@ -1,20 +1,28 @@
 //! The Huddle hub: the server that the desktop apps of one contact center connect to.
 //!
 //! It keeps the agents' accounts in SQLite and speaks the protocol of [`huddle_protocol`]
-//! over WebSocket. [`start`] runs a hub inside the current process (as the tests and the
-//! `serve` command do).
+//! over WebSocket; the contact center's systems deliver interactions and contacts through
+//! its integration API over HTTP. [`start`] runs a hub inside the current process (as the
+//! tests and the `serve` command do).
 
 pub mod accounts;
 pub mod config;
 mod connection;
+mod consultations;
+mod contacts;
 mod directory;
 mod fold;
+pub mod http_client;
+mod integration;
+mod interactions;
 mod metrics;
 pub mod password;
 mod registry;
 mod server;
 mod sessions;
+pub mod simulate;
 pub mod store;
+pub mod telephony;
 mod throttle;
 mod tokens;
 mod writer;

@@ -1,4 +1,5 @@
-//! `huddle-hub`: runs the hub and provisions agents.
+//! `huddle-hub`: runs the hub, provisions agents, and simulates the contact center's
+//! systems for demos.
 
 use std::io::{BufRead, IsTerminal};
 use std::net::SocketAddr;
@@ -6,8 +7,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand};
-use huddle_hub::{accounts, Config};
+use clap::{Args, Parser, Subcommand};
+use huddle_hub::http_client::HttpClient;
+use huddle_hub::{accounts, simulate, Config};
+use huddle_protocol::Media;
 
 #[derive(Parser)]
 #[command(name = "huddle-hub", version, about = "The Huddle hub server")]
@@ -36,6 +39,43 @@ enum Command {
     /// Manage groups of agents (listed in the directory).
     #[command(subcommand)]
     Group(GroupCommand),
+    /// Act as the contact center's systems towards a running hub (demos and tests).
+    Simulate(SimulateArgs),
+}
+
+#[derive(Args)]
+struct SimulateArgs {
+    /// The running hub's base URL (plain HTTP).
+    #[arg(long, default_value = "http://127.0.0.1:7878")]
+    hub: String,
+    /// The hub's integration token [default: HUDDLE_HUB_INTEGRATION_TOKEN, or
+    /// integration_token in the config file].
+    #[arg(long)]
+    token: Option<String>,
+    #[command(subcommand)]
+    what: SimulateCommand,
+}
+
+#[derive(Subcommand)]
+enum SimulateCommand {
+    /// Deliver a customer's call to an agent.
+    Call(DeliverArgs),
+    /// Deliver a customer's email to an agent.
+    Email(DeliverArgs),
+    /// Deliver a customer's chat to an agent.
+    Chat(DeliverArgs),
+    /// Load the demo contacts with their history (again: it replaces theirs).
+    SeedContacts,
+}
+
+#[derive(Args)]
+struct DeliverArgs {
+    /// The agent's login.
+    #[arg(long)]
+    agent: String,
+    /// The contact's id [default: one of the demo contacts].
+    #[arg(long)]
+    contact: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -207,6 +247,44 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
             db.close().await;
+            Ok(())
+        }
+        Command::Simulate(args) => {
+            let token = args
+                .token
+                .or_else(|| config.integration_token.map(|t| t.expose().to_string()))
+                .context(
+                    "give the hub's integration token with --token, HUDDLE_HUB_INTEGRATION_TOKEN \
+                     or integration_token in the config file",
+                )?;
+            let hub = HttpClient::new(&args.hub)?;
+            let (media, deliver) = match args.what {
+                SimulateCommand::SeedContacts => {
+                    for line in simulate::seed_contacts(&hub, &token).await? {
+                        println!("{line}");
+                    }
+                    return Ok(());
+                }
+                SimulateCommand::Call(d) => (Media::Voice, d),
+                SimulateCommand::Email(d) => (Media::Email, d),
+                SimulateCommand::Chat(d) => (Media::Chat, d),
+            };
+            let done = simulate::deliver(
+                &hub,
+                &token,
+                media,
+                &deliver.agent,
+                deliver.contact.as_deref(),
+            )
+            .await?;
+            let who = done.contact_name.unwrap_or(done.contact_id);
+            println!(
+                "delivered {} ({}) to {}: {who}, \"{}\"",
+                done.id,
+                media.as_str(),
+                deliver.agent,
+                done.subject
+            );
             Ok(())
         }
         Command::Group(command) => {

@@ -1,4 +1,5 @@
-//! The hub's HTTP side: the WebSocket endpoint, /healthz, and running it all.
+//! The hub's HTTP side: the WebSocket endpoint, the integration API, /healthz, and running
+//! it all.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -15,11 +16,12 @@ use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
-use crate::connection;
 use crate::metrics::Metrics;
 use crate::registry::Registry;
+use crate::telephony::SimulatedSwitch;
 use crate::throttle::{InviteWindow, LoginThrottle};
 use crate::writer::Writer;
+use crate::{connection, consultations, integration};
 
 /// What every connection shares.
 pub(crate) struct Shared {
@@ -84,6 +86,7 @@ impl RunningHub {
 
 /// Opens the database, binds the listen address and serves until stopped.
 pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
+    config.check()?;
     let db = crate::store::open(&config.database).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -92,7 +95,20 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
     let (stopping_tx, stopping) = watch::channel(false);
     let (alive, mut all_gone) = mpsc::channel::<()>(1);
     let registry = Arc::new(Registry::default());
-    let writer = Writer::start(db.clone(), registry.clone(), config.clone()).await?;
+    // The built-in switch keeps its calls in memory; those of unfinished consultations come
+    // back from the database.
+    let switch = Arc::new(SimulatedSwitch::new());
+    let restored = consultations::restore(&db, &switch).await?;
+    if restored > 0 {
+        tracing::info!(
+            restored,
+            "voice consultations restored on the simulated switch"
+        );
+    }
+    if config.integration_token.is_none() {
+        tracing::info!("no integration_token: the integration API is off");
+    }
+    let writer = Writer::start(db.clone(), registry.clone(), config.clone(), switch).await?;
     spawn_housekeeping(db.clone(), config.event_retention_days);
     let shared = Arc::new(Shared {
         db: db.clone(),
@@ -109,6 +125,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
         .route(huddle_protocol::WS_PATH, get(ws_upgrade))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
+        .merge(integration::routes(shared.clone()))
         .with_state(shared);
     let stop = Arc::new(Notify::new());
     let stopped = stop.clone();

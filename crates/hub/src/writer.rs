@@ -1,6 +1,7 @@
-//! The one task that changes IM sessions. Each change runs in its own transaction, is
-//! committed, and only then are its events delivered and the request answered; running
-//! the changes one after another keeps every agent's events in the order of their numbers.
+//! The one task that changes IM sessions, interactions and voice consultations. Each change
+//! runs in its own savepoint, is committed, and only then are its events delivered and the
+//! request answered; running the changes one after another keeps every agent's events in
+//! the order of their numbers.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,9 +15,13 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::accounts::{self, Account};
 use crate::config::Config;
+use crate::consultations::{self, Ctx};
+use crate::integration::{self, ApiError, Done};
+use crate::interactions;
 use crate::registry::{Outgoing, Registry};
 use crate::sessions::{self, refusal, valid_id};
 use crate::store::now_millis;
+use crate::telephony::Telephony;
 
 /// A change to IM sessions, asked for by an agent (or by the invitation clock).
 pub enum Change {
@@ -45,11 +50,33 @@ pub enum Change {
     },
     /// An invitation's time is up.
     Expire { session_id: String },
+    /// The inviter of a consultation IM turns it into a voice consultation.
+    StartVoice { agent_id: i64, session_id: String },
+    /// The consulted agent answers a voice consultation.
+    AnswerVoice {
+        agent_id: i64,
+        consultation_id: String,
+        accept: bool,
+    },
+    /// Either agent ends a voice consultation.
+    EndVoice {
+        agent_id: i64,
+        consultation_id: String,
+    },
 }
 
-struct Job {
-    change: Change,
-    answer: oneshot::Sender<Result<Reply, ErrorFrame>>,
+/// A change waiting for the writer, with where its answer goes.
+enum Job {
+    /// Asked by an agent (or the invitation clock).
+    Agent {
+        change: Change,
+        answer: oneshot::Sender<Result<Reply, ErrorFrame>>,
+    },
+    /// Asked through the integration API.
+    Integration {
+        change: integration::Change,
+        answer: oneshot::Sender<Result<Done, ApiError>>,
+    },
 }
 
 /// The handle through which connections ask for changes.
@@ -64,6 +91,7 @@ impl Writer {
         db: SqlitePool,
         registry: Arc<Registry>,
         config: Config,
+        telephony: Arc<dyn Telephony>,
     ) -> anyhow::Result<Self> {
         let (jobs, queue) = mpsc::channel(1024);
         let writer = Self { jobs };
@@ -76,6 +104,7 @@ impl Writer {
             db,
             registry,
             config,
+            telephony,
             writer: writer.clone(),
         };
         tokio::spawn(task.run(queue));
@@ -102,10 +131,27 @@ impl Writer {
         let (answer, answered) = oneshot::channel();
         let stopped = || refusal(ErrorCode::Internal, "the hub is stopping");
         self.jobs
-            .send(Job { change, answer })
+            .send(Job::Agent { change, answer })
             .await
             .map_err(|_| stopped())?;
         Ok(async move { answered.await.map_err(|_| stopped())? })
+    }
+
+    /// Applies a change asked through the integration API and waits for its answer.
+    pub async fn integrate(&self, change: integration::Change) -> Result<Done, ApiError> {
+        let (answer, answered) = oneshot::channel();
+        let stopped = || {
+            ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "stopping",
+                "the hub is stopping; try again",
+            )
+        };
+        self.jobs
+            .send(Job::Integration { change, answer })
+            .await
+            .map_err(|_| stopped())?;
+        answered.await.map_err(|_| stopped())?
     }
 
     fn expire_at(&self, session_id: String, at: i64) {
@@ -132,12 +178,13 @@ struct Task {
     db: SqlitePool,
     registry: Arc<Registry>,
     config: Config,
+    telephony: Arc<dyn Telephony>,
     writer: Writer,
 }
 
 /// What a change produced: the answer, and events to deliver once committed.
-struct Outcome {
-    reply: Reply,
+struct Outcome<T = Reply> {
+    reply: T,
     events: Vec<(i64, Outgoing)>,
     /// An invitation whose clock must start.
     expires: Option<(String, i64)>,
@@ -151,6 +198,18 @@ impl Outcome {
             expires: None,
         }
     }
+}
+
+/// A change decided inside the transaction, waiting for the commit to be answered.
+enum Decided {
+    Agent(
+        oneshot::Sender<Result<Reply, ErrorFrame>>,
+        Result<Outcome, Refusal>,
+    ),
+    Integration(
+        oneshot::Sender<Result<Done, ApiError>>,
+        Result<Outcome<Done>, ApiError>,
+    ),
 }
 
 type Refusal = ErrorFrame;
@@ -178,48 +237,107 @@ impl Task {
         let mut tx = match self.db.begin_with("BEGIN IMMEDIATE").await {
             Ok(tx) => tx,
             Err(e) => {
-                let refused = internal(e);
+                let refused = internal(&e);
                 for job in jobs {
-                    let _ = job.answer.send(Err(refused.clone()));
+                    match job {
+                        Job::Agent { answer, .. } => {
+                            let _ = answer.send(Err(refused.clone()));
+                        }
+                        Job::Integration { answer, .. } => {
+                            let _ = answer.send(Err(ApiError::internal(&e)));
+                        }
+                    }
                 }
                 return;
             }
         };
         let mut decided = Vec::with_capacity(jobs.len());
         for job in jobs {
-            let result = match sqlx::query("SAVEPOINT change").execute(&mut *tx).await {
-                Err(e) => Err(internal(e)),
-                Ok(_) => {
-                    let result = self.decide(&mut tx, job.change).await;
-                    let end = if result.is_ok() {
-                        "RELEASE change"
-                    } else {
-                        "ROLLBACK TO change; RELEASE change"
-                    };
-                    match sqlx::raw_sql(end).execute(&mut *tx).await {
-                        Ok(_) => result,
+            let opened = sqlx::query("SAVEPOINT change").execute(&mut *tx).await;
+            decided.push(match job {
+                Job::Agent { change, answer } => {
+                    let result = match opened {
                         Err(e) => Err(internal(e)),
-                    }
+                        Ok(_) => {
+                            let result = self.decide(&mut tx, change).await;
+                            close_savepoint(&mut tx, result.is_ok())
+                                .await
+                                .map_err(internal)
+                                .and(result)
+                        }
+                    };
+                    Decided::Agent(answer, result)
                 }
-            };
-            decided.push((job.answer, result));
+                Job::Integration { change, answer } => {
+                    let result = match opened {
+                        Err(e) => Err(ApiError::internal(e)),
+                        Ok(_) => {
+                            let now = now_millis();
+                            let result = interactions::apply(
+                                &mut tx,
+                                &self.config,
+                                self.telephony.as_ref(),
+                                now,
+                                change,
+                            )
+                            .await
+                            .map(|applied| Outcome {
+                                reply: applied.done,
+                                events: applied.events,
+                                expires: None,
+                            });
+                            close_savepoint(&mut tx, result.is_ok())
+                                .await
+                                .map_err(ApiError::internal)
+                                .and(result)
+                        }
+                    };
+                    Decided::Integration(answer, result)
+                }
+            });
         }
-        let committed = tx.commit().await.map_err(internal);
-        for (answer, result) in decided {
-            let result = match (&committed, result) {
-                (Err(e), Ok(_)) => Err(e.clone()),
-                (_, Err(refused)) => Err(refused),
-                (Ok(()), Ok(outcome)) => {
-                    for (agent_id, frame) in &outcome.events {
-                        self.registry.send_to(*agent_id, frame);
-                    }
-                    if let Some((id, at)) = outcome.expires {
-                        self.writer.expire_at(id, at);
-                    }
-                    Ok(outcome.reply)
+        let committed = tx.commit().await;
+        if let Err(e) = &committed {
+            tracing::error!(error = %e, "cannot commit changes");
+        }
+        for decided in decided {
+            match decided {
+                Decided::Agent(answer, result) => {
+                    let result = match (&committed, result) {
+                        (Err(e), Ok(_)) => Err(internal(e)),
+                        (_, Err(refused)) => Err(refused),
+                        (Ok(()), Ok(outcome)) => Ok(self.deliver(outcome)),
+                    };
+                    let _ = answer.send(result);
                 }
-            };
-            let _ = answer.send(result);
+                Decided::Integration(answer, result) => {
+                    let result = match (&committed, result) {
+                        (Err(e), Ok(_)) => Err(ApiError::internal(e)),
+                        (_, Err(refused)) => Err(refused),
+                        (Ok(()), Ok(outcome)) => Ok(self.deliver(outcome)),
+                    };
+                    let _ = answer.send(result);
+                }
+            }
+        }
+    }
+
+    /// After the commit: sends a change's events and starts its invitation clock.
+    fn deliver<T>(&self, outcome: Outcome<T>) -> T {
+        for (agent_id, frame) in &outcome.events {
+            self.registry.send_to(*agent_id, frame);
+        }
+        if let Some((id, at)) = outcome.expires {
+            self.writer.expire_at(id, at);
+        }
+        outcome.reply
+    }
+
+    fn ctx(&self, now: i64) -> Ctx<'_> {
+        Ctx {
+            config: &self.config,
+            telephony: self.telephony.as_ref(),
+            now,
         }
     }
 
@@ -300,6 +418,44 @@ impl Task {
                     .ok_or_else(|| refusal(ErrorCode::UnknownSession, "no such session"))?;
                 require(&session, SessionState::Inviting, true, "")?;
                 self.end(db, now, session, EndReason::TimedOut, None).await
+            }
+            Change::StartVoice {
+                agent_id,
+                session_id,
+            } => {
+                let (reply, events) =
+                    consultations::start(db, &self.ctx(now), agent_id, &session_id).await?;
+                Ok(Outcome {
+                    reply,
+                    events,
+                    expires: None,
+                })
+            }
+            Change::AnswerVoice {
+                agent_id,
+                consultation_id,
+                accept,
+            } => {
+                let (reply, events) =
+                    consultations::answer(db, &self.ctx(now), agent_id, &consultation_id, accept)
+                        .await?;
+                Ok(Outcome {
+                    reply,
+                    events,
+                    expires: None,
+                })
+            }
+            Change::EndVoice {
+                agent_id,
+                consultation_id,
+            } => {
+                let (reply, events) =
+                    consultations::end(db, &self.ctx(now), agent_id, &consultation_id).await?;
+                Ok(Outcome {
+                    reply,
+                    events,
+                    expires: None,
+                })
             }
             Change::Send {
                 agent_id,
@@ -471,6 +627,9 @@ impl Task {
                 ))
             }
         }
+        if let Some(context) = &context {
+            interactions::check_context(db, inviter.id, &context.interaction_id).await?;
+        }
         let max = i64::from(self.config.limits.max_open_sessions);
         for (who, whose) in [(inviter.id, "you have"), (target, "the invited agent has")] {
             if sessions::open_count(db, who).await.map_err(internal)? >= max {
@@ -571,6 +730,17 @@ impl Task {
             expires: None,
         })
     }
+}
+
+/// Ends a change's savepoint: kept when the change was decided, undone when it was refused.
+async fn close_savepoint(db: &mut SqliteConnection, keep: bool) -> sqlx::Result<()> {
+    let end = if keep {
+        "RELEASE change"
+    } else {
+        "ROLLBACK TO change; RELEASE change"
+    };
+    sqlx::raw_sql(end).execute(db).await?;
+    Ok(())
 }
 
 fn invalid_id(field: &str) -> Refusal {

@@ -194,9 +194,18 @@ async fn the_log_holds_no_password_token_or_message_text() {
     let db = dir.path().join("hub.db");
     add_agent(&db, "ana");
     add_agent(&db, "ben");
-    let hub = serve(&db);
+    let integration_token = "the-integration-token-7g2k";
+    let hub = serve_with(&db, &[("HUDDLE_HUB_INTEGRATION_TOKEN", integration_token)]);
     let mut ana = login(&hub.url, "ana").await;
     let mut ben = login(&hub.url, "ben").await;
+    let base = hub.url.replace("ws://", "http://").replace("/v1/ws", "");
+    let api = huddle_hub::http_client::HttpClient::new(&base).unwrap();
+    let contact = json!({"first_name": "Maria", "last_name": "Souza"});
+    for token in [integration_token, "a-guessed-integration-token"] {
+        api.json("PUT", "/integration/v1/contacts/c-1", token, &contact)
+            .await
+            .unwrap();
+    }
     let mut wrong = Client::connect(&hub.url).await;
     wrong
         .request(json!({"type": "login", "login": "ana", "password": "guessed-password"}))
@@ -216,6 +225,8 @@ async fn the_log_holds_no_password_token_or_message_text() {
         ana.token.as_str(),
         ben.token.as_str(),
         "4242",
+        integration_token,
+        "a-guessed-integration-token",
     ] {
         assert!(!log.contains(secret), "the log contains {secret:?}:\n{log}");
     }

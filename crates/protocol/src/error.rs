@@ -59,6 +59,15 @@ pub enum ErrorCode {
     RateLimited,
     /// The agent has as many open sessions as the hub allows.
     TooManySessions,
+    /// No customer interaction has this id.
+    UnknownInteraction,
+    /// The agent may not see or consult about this interaction: it is neither assigned to
+    /// them nor the subject of an accepted consultation they are the target of.
+    InteractionNotPermitted,
+    /// No voice consultation with this id has the agent as a participant.
+    UnknownConsultation,
+    /// The telephony switch failed to carry out a call operation.
+    TelephonyFailed,
     /// The hub failed in a way that is not the client's fault.
     Internal,
     /// A code this build does not know (sent by a newer hub).
@@ -105,13 +114,17 @@ impl ErrorCode {
             Self::InvalidPresence => "invalid_presence",
             Self::RateLimited => "rate_limited",
             Self::TooManySessions => "too_many_sessions",
+            Self::UnknownInteraction => "unknown_interaction",
+            Self::InteractionNotPermitted => "interaction_not_permitted",
+            Self::UnknownConsultation => "unknown_consultation",
+            Self::TelephonyFailed => "telephony_failed",
             Self::Internal => "internal",
             Self::Unrecognized => "unrecognized",
         }
     }
 
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 28] = [
+    pub const ALL: [ErrorCode; 32] = [
         Self::MalformedFrame,
         Self::UnknownFrameType,
         Self::InvalidFrame,
@@ -138,6 +151,10 @@ impl ErrorCode {
         Self::InvalidPresence,
         Self::RateLimited,
         Self::TooManySessions,
+        Self::UnknownInteraction,
+        Self::InteractionNotPermitted,
+        Self::UnknownConsultation,
+        Self::TelephonyFailed,
         Self::Internal,
         Self::Unrecognized,
     ];

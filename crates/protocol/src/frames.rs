@@ -1,5 +1,6 @@
 use serde::{Deserialize, Serialize};
 
+use crate::interaction::{HistoryEntry, InteractionDetails, InteractionSummary, VoiceConsultation};
 use crate::model::{
     AgentProfile, ConsultContext, DirectoryEntry, DirectoryFilter, FirstMessage, Message, Presence,
     SessionInfo, SessionTranscript, UnixMillis,
@@ -111,6 +112,41 @@ pub enum Request {
     },
     /// Get the agent's open sessions (and recently ended ones) with their transcripts.
     Snapshot,
+    /// List the customer interactions assigned to the agent that have not ended.
+    Interactions,
+    /// Read an interaction's case data, contact and latest contact history.
+    InteractionDetails {
+        /// The interaction.
+        interaction_id: String,
+    },
+    /// Search the history of an interaction's contact.
+    ContactHistory {
+        /// The interaction whose contact's history is searched.
+        interaction_id: String,
+        /// Words to find in subjects, outcomes and notes; empty lists every entry.
+        query: String,
+        /// At most this many entries (the hub caps it).
+        #[serde(default)]
+        limit: Option<u32>,
+    },
+    /// Turn a consultation IM about a voice interaction into a voice consultation: the
+    /// customer goes on hold and the consulted agent's phone rings.
+    StartVoiceConsultation {
+        /// The consultation IM session.
+        session_id: String,
+    },
+    /// The consulted agent accepts or declines a voice consultation.
+    AnswerVoiceConsultation {
+        /// The voice consultation.
+        consultation_id: String,
+        /// Whether to take the call.
+        accept: bool,
+    },
+    /// End a voice consultation: the consult call is released and the customer retrieved.
+    EndVoiceConsultation {
+        /// The voice consultation.
+        consultation_id: String,
+    },
 }
 
 impl Request {
@@ -131,6 +167,12 @@ impl Request {
             Self::End { .. } => "end",
             Self::Send { .. } => "send",
             Self::Snapshot => "snapshot",
+            Self::Interactions => "interactions",
+            Self::InteractionDetails { .. } => "interaction_details",
+            Self::ContactHistory { .. } => "contact_history",
+            Self::StartVoiceConsultation { .. } => "start_voice_consultation",
+            Self::AnswerVoiceConsultation { .. } => "answer_voice_consultation",
+            Self::EndVoiceConsultation { .. } => "end_voice_consultation",
         }
     }
 }
@@ -229,6 +271,32 @@ pub enum Reply {
         presence: Presence,
         /// Open and recently ended sessions, each with its transcript.
         sessions: Vec<SessionTranscript>,
+        /// The agent's interactions that have not ended, oldest first.
+        #[serde(default)]
+        interactions: Vec<InteractionSummary>,
+        /// The voice consultations the agent takes part in that have not ended.
+        #[serde(default)]
+        voice_consultations: Vec<VoiceConsultation>,
+    },
+    /// The answer to `interactions`.
+    Interactions {
+        /// The agent's interactions that have not ended, oldest first.
+        interactions: Vec<InteractionSummary>,
+    },
+    /// The answer to `interaction_details`.
+    InteractionDetails {
+        /// The interaction, its contact and the contact's latest history.
+        details: Box<InteractionDetails>,
+    },
+    /// The answer to `contact_history`.
+    ContactHistory {
+        /// The matching entries, newest first.
+        entries: Vec<HistoryEntry>,
+    },
+    /// The answer to `start_voice_consultation`: the voice consultation as it now stands.
+    VoiceConsultation {
+        /// The voice consultation.
+        consultation: VoiceConsultation,
     },
     /// Something happened that concerns the agent; `seq` counts the agent's events.
     Event {
@@ -262,6 +330,10 @@ impl Reply {
             Self::Session { .. } => "session",
             Self::Sent { .. } => "sent",
             Self::Snapshot { .. } => "snapshot",
+            Self::Interactions { .. } => "interactions",
+            Self::InteractionDetails { .. } => "interaction_details",
+            Self::ContactHistory { .. } => "contact_history",
+            Self::VoiceConsultation { .. } => "voice_consultation",
             Self::Event { .. } => "event",
             Self::Presence { .. } => "presence",
             Self::Error(_) => "error",
@@ -283,6 +355,16 @@ pub enum Event {
         /// The message.
         message: Message,
     },
+    /// An interaction assigned to the agent was delivered or changed.
+    Interaction {
+        /// The interaction as it now stands.
+        interaction: InteractionSummary,
+    },
+    /// A voice consultation the agent takes part in began or changed state.
+    VoiceConsultation {
+        /// The voice consultation as it now stands.
+        consultation: VoiceConsultation,
+    },
 }
 
 impl Event {
@@ -291,12 +373,14 @@ impl Event {
         match self {
             Self::Session { .. } => "session",
             Self::Message { .. } => "message",
+            Self::Interaction { .. } => "interaction",
+            Self::VoiceConsultation { .. } => "voice_consultation",
         }
     }
 }
 
 /// Every `type` a client may send, for telling an unknown type from a malformed known one.
-const REQUEST_KINDS: [&str; 14] = [
+const REQUEST_KINDS: [&str; 20] = [
     "hello",
     "login",
     "resume",
@@ -311,6 +395,12 @@ const REQUEST_KINDS: [&str; 14] = [
     "end",
     "send",
     "snapshot",
+    "interactions",
+    "interaction_details",
+    "contact_history",
+    "start_voice_consultation",
+    "answer_voice_consultation",
+    "end_voice_consultation",
 ];
 
 /// Reads one client frame, telling apart the ways it can be wrong.
@@ -364,7 +454,58 @@ pub fn decode_client_frame(text: &str) -> Result<ClientFrame, (Option<u64>, Erro
 pub(crate) mod samples {
     //! One value of every frame, shared by the round-trip tests and the documentation test.
     use super::*;
+    use crate::interaction::{
+        CaseDatum, ContactInfo, ContactRef, InteractionState, Media, VoiceConsultationState,
+    };
     use crate::model::{EndReason, EntryKind, SessionEnd, SessionState};
+
+    pub fn interaction(state: InteractionState) -> InteractionSummary {
+        InteractionSummary {
+            id: "i-42".into(),
+            media: Media::Voice,
+            state,
+            contact: ContactRef {
+                id: "c-1001".into(),
+                name: "Maria Souza".into(),
+            },
+            subject: "Where is my order?".into(),
+            case_data: vec![
+                CaseDatum {
+                    key: "segment".into(),
+                    label: "Customer segment".into(),
+                    value: "Gold".into(),
+                },
+                CaseDatum {
+                    key: "order_id".into(),
+                    label: "Order".into(),
+                    value: "5521".into(),
+                },
+            ],
+            started_at: 1_764_069_900_000,
+            ended_at: None,
+        }
+    }
+
+    fn history() -> HistoryEntry {
+        HistoryEntry {
+            id: "h-7".into(),
+            at: 1_761_300_000_000,
+            media: Media::Email,
+            subject: "Delivery address change".into(),
+            outcome: "Resolved".into(),
+            notes: "Updated the address before dispatch.".into(),
+        }
+    }
+
+    fn voice_consultation(state: VoiceConsultationState) -> VoiceConsultation {
+        VoiceConsultation {
+            id: "vc-9Qm2".into(),
+            session_id: "s-1".into(),
+            interaction_id: "i-42".into(),
+            state,
+            customer_held: state != VoiceConsultationState::Ended,
+        }
+    }
 
     pub fn ana() -> AgentProfile {
         AgentProfile {
@@ -465,6 +606,25 @@ pub(crate) mod samples {
                 text: "Sure, one moment.".into(),
             },
             Request::Snapshot,
+            Request::Interactions,
+            Request::InteractionDetails {
+                interaction_id: "i-42".into(),
+            },
+            Request::ContactHistory {
+                interaction_id: "i-42".into(),
+                query: "address".into(),
+                limit: Some(20),
+            },
+            Request::StartVoiceConsultation {
+                session_id: "s-1".into(),
+            },
+            Request::AnswerVoiceConsultation {
+                consultation_id: "vc-9Qm2".into(),
+                accept: true,
+            },
+            Request::EndVoiceConsultation {
+                consultation_id: "vc-9Qm2".into(),
+            },
         ]
     }
 
@@ -512,6 +672,30 @@ pub(crate) mod samples {
                     session: session(SessionState::Connected, None),
                     messages: vec![message()],
                 }],
+                interactions: vec![interaction(InteractionState::Active)],
+                voice_consultations: Vec::new(),
+            },
+            Reply::Interactions {
+                interactions: vec![interaction(InteractionState::Active)],
+            },
+            Reply::InteractionDetails {
+                details: Box::new(InteractionDetails {
+                    interaction: interaction(InteractionState::Active),
+                    contact: ContactInfo {
+                        id: "c-1001".into(),
+                        first_name: "Maria".into(),
+                        last_name: "Souza".into(),
+                        phones: vec!["+55 11 5555 0101".into()],
+                        emails: vec!["maria.souza@example.com".into()],
+                    },
+                    history: vec![history()],
+                }),
+            },
+            Reply::ContactHistory {
+                entries: vec![history()],
+            },
+            Reply::VoiceConsultation {
+                consultation: voice_consultation(VoiceConsultationState::Ringing),
             },
             Reply::Event {
                 seq: 42,
@@ -529,6 +713,18 @@ pub(crate) mod samples {
             Reply::Event {
                 seq: 43,
                 event: Event::Message { message: message() },
+            },
+            Reply::Event {
+                seq: 44,
+                event: Event::Interaction {
+                    interaction: interaction(InteractionState::Held),
+                },
+            },
+            Reply::Event {
+                seq: 45,
+                event: Event::VoiceConsultation {
+                    consultation: voice_consultation(VoiceConsultationState::Connected),
+                },
             },
             Reply::Presence {
                 agent_id: 8,
@@ -635,6 +831,43 @@ mod tests {
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn a_snapshot_from_a_hub_without_interactions_still_reads() {
+        let frame: ServerFrame = serde_json::from_value(
+            json!({"re": 8, "type": "snapshot", "seq": 3, "presence": "ready", "sessions": []}),
+        )
+        .unwrap();
+        assert!(matches!(
+            frame.reply,
+            Reply::Snapshot { interactions, voice_consultations, .. }
+                if interactions.is_empty() && voice_consultations.is_empty()
+        ));
+    }
+
+    #[test]
+    fn an_interaction_event_has_the_documented_shape() {
+        let frame = ServerFrame {
+            re: None,
+            reply: Reply::Event {
+                seq: 12,
+                event: Event::Interaction {
+                    interaction: super::samples::interaction(
+                        crate::interaction::InteractionState::Ringing,
+                    ),
+                },
+            },
+        };
+        let wire = serde_json::to_value(&frame).unwrap();
+        assert_eq!(wire["type"], "event");
+        assert_eq!(wire["seq"], 12);
+        assert_eq!(wire["event"], "interaction");
+        assert_eq!(wire["interaction"]["state"], "ringing");
+        assert_eq!(wire["interaction"]["media"], "voice");
+        assert_eq!(wire["interaction"]["contact"]["name"], "Maria Souza");
+        assert_eq!(wire["interaction"]["case_data"][1]["label"], "Order");
+        assert!(wire["interaction"]["ended_at"].is_null());
     }
 
     #[test]

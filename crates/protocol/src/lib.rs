@@ -9,10 +9,15 @@
 
 mod error;
 mod frames;
+mod interaction;
 mod model;
 
 pub use error::{ErrorCode, ErrorFrame};
 pub use frames::{decode_client_frame, ClientFrame, Event, Reply, Request, ServerFrame};
+pub use interaction::{
+    CaseDatum, ContactInfo, ContactRef, HistoryEntry, InteractionDetails, InteractionState,
+    InteractionSummary, Media, VoiceConsultation, VoiceConsultationState,
+};
 pub use model::{
     AgentProfile, ConsultContext, DirectoryEntry, DirectoryFilter, EndReason, EntryKind,
     FirstMessage, Message, Presence, SessionEnd, SessionInfo, SessionState, SessionTranscript,

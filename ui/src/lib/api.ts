@@ -12,10 +12,15 @@ import type {
   LoginForm,
   MessageView,
   Presence,
+  ConsultTarget,
+  HistoryEntry,
+  InteractionDetails,
+  InteractionSummary,
   Preferences,
   PresenceChange,
   SessionView,
   ToastView,
+  VoiceConsultation,
 } from './bindings';
 
 /** Signs in. Resolves with the new connection; rejects with a {@link LoginFailure}. */
@@ -108,6 +113,58 @@ export function imEnd(): Promise<void> {
 /** Closes the current IM window, ending its session first. Rejects with a {@link Failure}. */
 export function imDone(): Promise<void> {
   return call<void>('im_done');
+}
+
+/** The agent's customer interactions that have not ended (main window). */
+export function interactions(): Promise<InteractionSummary[]> {
+  return call<InteractionSummary[]>('interactions');
+}
+
+/**
+ * Drafts an IM consultation with a colleague about one of the agent's interactions and opens
+ * its window, Not Connected: its first message invites the colleague. Rejects with a
+ * {@link Failure}.
+ */
+export function startConsultation(
+  interactionId: string,
+  target: ConsultTarget,
+): Promise<SessionView> {
+  return call<SessionView>('start_consultation', { interactionId, target });
+}
+
+/** The case data, contact and history of the current IM window's consultation. */
+export function imConsultation(): Promise<InteractionDetails> {
+  return call<InteractionDetails>('im_consultation');
+}
+
+/** Searches the contact history of the current IM window's consultation. */
+export function imContactHistory(query: string): Promise<HistoryEntry[]> {
+  return call<HistoryEntry[]>('im_contact_history', { query });
+}
+
+/** Turns the current IM window's consultation into a voice consultation. */
+export function imStartVoice(): Promise<VoiceConsultation> {
+  return call<VoiceConsultation>('im_start_voice');
+}
+
+/** Answers the current IM window's voice consultation request; the outcome comes as an event. */
+export function imAnswerVoice(accept: boolean): Promise<void> {
+  return call<void>('im_answer_voice', { accept });
+}
+
+/** Ends the current IM window's voice consultation; the customer is taken off hold. */
+export function imEndVoice(): Promise<void> {
+  return call<void>('im_end_voice');
+}
+
+/** Calls `cb` when one of the agent's interactions is delivered, changes or ends (main). */
+export function onInteraction(cb: (interaction: InteractionSummary) => void): Promise<() => void> {
+  return listenHere<InteractionSummary>('interaction', cb);
+}
+
+/** Calls `cb` when the current IM window's voice consultation changes. */
+export function onVoice(cb: (consultation: VoiceConsultation) => void): Promise<() => void> {
+  return listenHere<VoiceConsultation>('voice', cb);
 }
 
 /** How invitations reach the agent (do not disturb, sound, toast time, tray). */

@@ -210,7 +210,11 @@ first_message: string | null,
 /**
  * Whether it is a consultation about a customer interaction.
  */
-consultation: boolean, };
+consultation: boolean, 
+/**
+ * The customer interaction a consultation is about.
+ */
+interaction_id: string | null, };
 
 export type DeliveryView = "pending" | "sent" | "failed";
 
@@ -260,7 +264,11 @@ messages: Array<MessageView>,
 /**
  * The text size of IM views, in percent.
  */
-zoom: number, };
+zoom: number, 
+/**
+ * The session's voice consultation, if it became one.
+ */
+voice: VoiceConsultation | null, };
 
 export type InvitationView = { 
 /**
@@ -315,3 +323,165 @@ toast_seconds: number,
  * Closing the main window keeps Huddle running in the tray, so invitations still arrive.
  */
 keep_in_tray: boolean, };
+
+export type ConsultTarget = { 
+/**
+ * The agent's id.
+ */
+id: number, 
+/**
+ * The agent's login.
+ */
+login: string, 
+/**
+ * The agent's name.
+ */
+name: string, };
+
+export type Media = "voice" | "email" | "chat";
+
+export type InteractionState = "ringing" | "active" | "held" | "ended";
+
+export type CaseDatum = { 
+/**
+ * A stable name for programs (`order_id`).
+ */
+key: string, 
+/**
+ * The name shown to people (`Order`).
+ */
+label: string, 
+/**
+ * The value, as text.
+ */
+value: string, };
+
+export type ContactRef = { 
+/**
+ * The contact's id (chosen by the contact center's systems).
+ */
+id: string, 
+/**
+ * The contact's full name.
+ */
+name: string, };
+
+export type InteractionSummary = { 
+/**
+ * The interaction's id (chosen by the contact center's systems).
+ */
+id: string, 
+/**
+ * Call, email or chat.
+ */
+media: Media, 
+/**
+ * Where it is.
+ */
+state: InteractionState, 
+/**
+ * Who the customer is.
+ */
+contact: ContactRef, 
+/**
+ * What it is about.
+ */
+subject: string, 
+/**
+ * The case data agents may see, in the order the systems gave it.
+ */
+case_data: Array<CaseDatum>, 
+/**
+ * When it reached the hub.
+ */
+started_at: number, 
+/**
+ * When it ended, once it has.
+ */
+ended_at: number | null, };
+
+export type ContactInfo = { 
+/**
+ * The contact's id.
+ */
+id: string, 
+/**
+ * Given name.
+ */
+first_name: string, 
+/**
+ * Family name.
+ */
+last_name: string, 
+/**
+ * Phone numbers, the main one first.
+ */
+phones: Array<string>, 
+/**
+ * Email addresses, the main one first.
+ */
+emails: Array<string>, };
+
+export type HistoryEntry = { 
+/**
+ * The entry's id (chosen by the contact center's systems, unique per contact).
+ */
+id: string, 
+/**
+ * When it took place.
+ */
+at: number, 
+/**
+ * Call, email or chat.
+ */
+media: Media, 
+/**
+ * What it was about.
+ */
+subject: string, 
+/**
+ * How it ended ("Resolved", "Refund issued", …).
+ */
+outcome: string, 
+/**
+ * The agent's notes.
+ */
+notes: string, };
+
+export type InteractionDetails = { 
+/**
+ * The interaction.
+ */
+interaction: InteractionSummary, 
+/**
+ * Its contact.
+ */
+contact: ContactInfo, 
+/**
+ * The contact's most recent history, newest first.
+ */
+history: Array<HistoryEntry>, };
+
+export type VoiceConsultationState = "ringing" | "connected" | "ended";
+
+export type VoiceConsultation = { 
+/**
+ * The hub's id of the voice consultation.
+ */
+id: string, 
+/**
+ * The consultation IM session it came from.
+ */
+session_id: string, 
+/**
+ * The voice interaction whose customer is on hold.
+ */
+interaction_id: string, 
+/**
+ * Where it is.
+ */
+state: VoiceConsultationState, 
+/**
+ * Whether the customer is on hold now.
+ */
+customer_held: boolean, };

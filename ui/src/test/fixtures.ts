@@ -72,6 +72,7 @@ export function session(
     invite_expires_at: created + 60_000,
     first_message: null,
     consultation: false,
+    interaction_id: null,
     ...more,
   };
 }

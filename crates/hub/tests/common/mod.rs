@@ -187,6 +187,29 @@ impl Client {
         .await
     }
 
+    /// Waits for an `interaction` event of this interaction in this state.
+    pub async fn interaction_event(&mut self, interaction_id: &str, state: &str) -> Value {
+        self.wait_for(&format!("interaction {interaction_id} {state}"), |v| {
+            v["event"] == "interaction"
+                && v["interaction"]["id"] == interaction_id
+                && v["interaction"]["state"] == state
+        })
+        .await
+    }
+
+    /// Waits for a `voice_consultation` event of this consultation in this state.
+    pub async fn voice_event(&mut self, consultation_id: &str, state: &str) -> Value {
+        self.wait_for(
+            &format!("voice consultation {consultation_id} {state}"),
+            |v| {
+                v["event"] == "voice_consultation"
+                    && v["consultation"]["id"] == consultation_id
+                    && v["consultation"]["state"] == state
+            },
+        )
+        .await
+    }
+
     /// Whether the connection was closed by the hub (within the deadline).
     pub async fn closed(&mut self) -> bool {
         tokio::time::timeout(DEADLINE, async { while self.recv().await.is_some() {} })

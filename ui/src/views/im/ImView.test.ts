@@ -50,7 +50,7 @@ function open(state: Partial<ImWindowView> | Promise<ImWindowView> = {}): Shell 
     return Promise.resolve(stop);
   });
   if (state instanceof Promise) vi.mocked(api.imState).mockReturnValue(state);
-  else vi.mocked(api.imState).mockResolvedValue({ session: session(), messages: [], zoom: 100, ...state });
+  else vi.mocked(api.imState).mockResolvedValue({ session: session(), messages: [], zoom: 100, voice: null, ...state });
   const { unmount } = render(ImView);
   return {
     session: (next) => flushSync(() => listeners.session?.(next)),
@@ -89,7 +89,7 @@ describe('ImView: loading', () => {
     expect(failed).toHaveTextContent('Huddle knows no such IM session.');
     expect(within(failed).getByRole('alert')).toBeInTheDocument();
 
-    vi.mocked(api.imState).mockResolvedValueOnce({ session: session(), messages: [], zoom: 100 });
+    vi.mocked(api.imState).mockResolvedValueOnce({ session: session(), messages: [], zoom: 100, voice: null });
     await userEvent.click(screen.getByTestId('im-retry'));
     expect(await screen.findByTestId('im-title')).toHaveTextContent('Bob Stone');
   });
@@ -207,7 +207,7 @@ describe('ImView: transcript', () => {
     shell.message(message(2, 'early'));
     shell.message(message(9, 'elsewhere', { session_id: 'other' }));
     shell.session(session({ kind: 'ended', cause: 'ended_by_other' }));
-    resolve({ session: session(), messages: [message(1, 'loaded')], zoom: 100 });
+    resolve({ session: session(), messages: [message(1, 'loaded')], zoom: 100, voice: null });
 
     await screen.findByTestId('im-title');
     expect(texts()).toEqual(['loaded', 'early']);

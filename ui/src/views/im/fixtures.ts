@@ -18,6 +18,7 @@ export function session(status: StatusView = { kind: 'connected' }, more: Partia
     invite_expires_at: Date.now() + 45_000,
     first_message: null,
     consultation: false,
+    interaction_id: null,
     ...more,
   };
 }
