@@ -38,6 +38,13 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# The integration API's token, for the simulated contact center below; made once, kept private.
+token_file="$demo_dir/integration-token"
+if [ ! -s "$token_file" ]; then
+  (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$token_file")
+fi
+export HUDDLE_HUB_INTEGRATION_TOKEN="$(cat "$token_file")"
+
 HUDDLE_HUB_LOG=warn "${hub[@]}" serve --listen "$listen" &
 pids+=($!)
 for _ in $(seq 100); do
@@ -45,6 +52,10 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 curl -fsS "http://$listen/healthz" >/dev/null
+
+# The contact center's side: demo customers with their history, and a call ringing at Ana's.
+"$bin/huddle-hub" simulate --hub "http://$listen" seed-contacts >/dev/null
+"$bin/huddle-hub" simulate --hub "http://$listen" call --agent ana >/dev/null
 
 # Ben Okafor is the simulated colleague: he accepts every IM and answers.
 HUDDLE_PASSWORD="$password" "$bin/huddle-agent" --hub "$listen" --login ben --data "$demo_dir/ben" \
@@ -56,6 +67,8 @@ cat <<MSG
 Huddle's demo hub is running at $listen with the agents ana, ben, chloe and dev.
 Sign in with hub address $listen, login ana and password $password.
 Ben Okafor is a simulated colleague who accepts IMs and answers them.
+A simulated customer call is waiting at Ana's: select it, Start Consultation, pick Ben.
+More: HUDDLE_HUB_INTEGRATION_TOKEN=\$(cat $token_file) $bin/huddle-hub simulate call --agent ana
 Close the app or press Ctrl+C to stop.
 
 MSG

@@ -227,10 +227,9 @@ async fn a_rejected_and_a_timed_out_invitation_say_so() -> anyhow::Result<()> {
     ben.reject(&invited).await?;
     let status = app.text_when("im-status", |t| t.contains("Ended")).await?;
     assert!(status.contains("Ben Okafor rejected"), "{status}");
-    app.click("im-done").await?;
+    app.click_closing("im-done").await?;
 
     // Timed out: Ben does not answer.
-    app.switch_to("main").await?;
     app.click("tc-entry").await?;
     app.click("tc-action-im").await?;
     app.switch_to_im().await?;

@@ -227,6 +227,31 @@ impl App {
         Ok(())
     }
 
+    /// Clicks a button that closes the current window (Done): the WebDriver may lose the
+    /// window before it answers the click, so the answer is not waited for; returns once the
+    /// window is gone, with the WebDriver switched to the main window.
+    pub async fn click_closing(&self, test_id: &str) -> anyhow::Result<()> {
+        let label = self
+            .eval(
+                "return window.__TAURI_INTERNALS__.metadata.currentWindow.label;",
+                vec![],
+            )
+            .await?;
+        let script =
+            "setTimeout(() => document.querySelector(`[data-testid=${arguments[0]}]`).click(), 0);";
+        self.eval(script, vec![test_id.into()]).await?;
+        let label = label.as_str().context("no window label")?.to_string();
+        let start = Instant::now();
+        while start.elapsed() < DEADLINE {
+            self.switch_to("main").await?;
+            if !self.window_labels().await?.contains(&label) {
+                return self.switch_to("main").await;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        bail!("the window {label} did not close")
+    }
+
     /// Types into the element with this `data-testid` (WebDriver key codes allowed, such as
     /// `\u{E007}` for Enter).
     pub async fn type_into(&self, test_id: &str, text: &str) -> anyhow::Result<()> {
