@@ -8,6 +8,7 @@ use huddle_client::{
     ClientError, ConnectionState, Credential, Engine, EngineEvent, Keychain, KeychainError, Secret,
     SessionStatus,
 };
+use huddle_protocol::VoiceConsultationState;
 use tauri::async_runtime::JoinHandle;
 use tauri::{AppHandle, Emitter, Manager};
 use tokio::sync::broadcast::error::RecvError;
@@ -328,6 +329,12 @@ async fn forward(app: AppHandle, engine: Engine) {
             EngineEvent::VoiceConsultation(consultation) => {
                 let label = windows::im_label(&consultation.session_id);
                 send(&app, &label, VOICE_EVENT, &consultation);
+                let asked = consultation.state == VoiceConsultationState::Ringing
+                    && engine.session_status(&consultation.session_id).is_some()
+                    && !inviter_of(&engine, &consultation.session_id).await;
+                if asked {
+                    windows::call_attention(&app, &consultation.session_id);
+                }
             }
             EngineEvent::Message(message) => {
                 let label = windows::im_label(&message.session_id);
@@ -335,6 +342,19 @@ async fn forward(app: AppHandle, engine: Engine) {
             }
         }
     }
+}
+
+/// Whether this agent invited the other in the session.
+async fn inviter_of(engine: &Engine, session_id: &str) -> bool {
+    let me = engine.agent().id;
+    engine
+        .sessions()
+        .await
+        .map(|all| {
+            all.iter()
+                .any(|s| s.info.id == session_id && s.info.inviter.id == me)
+        })
+        .unwrap_or(false)
 }
 
 fn view_of(

@@ -42,9 +42,11 @@ pub fn open_im(app: &AppHandle, session: &SessionView, how: Open) {
         return;
     }
     let title = format!("{} — Huddle", session.other.display_name);
+    // A consultation shows the customer's case data beside the transcript.
+    let width = if session.consultation { 820.0 } else { 480.0 };
     let built = WebviewWindowBuilder::new(app, &label, WebviewUrl::App("index.html".into()))
         .title(title)
-        .inner_size(480.0, 600.0)
+        .inner_size(width, 620.0)
         .min_inner_size(360.0, 380.0)
         .visible(false)
         .build();
@@ -56,7 +58,14 @@ pub fn open_im(app: &AppHandle, session: &SessionView, how: Open) {
         }
     };
     if let Some(place) = app.state::<Settings>().get().places.get("im") {
-        put(&window, cascade(app, *place));
+        let mut place = cascade(app, *place);
+        if session.consultation {
+            // Wide enough for the case data, whatever the last plain IM window's width.
+            place.width = place
+                .width
+                .max((width * window.scale_factor().unwrap_or(1.0)) as u32);
+        }
+        put(&window, place);
     }
     let shown = match how {
         Open::Focused => window.show().and_then(|()| window.set_focus()),
@@ -79,6 +88,17 @@ pub fn focus(window: &WebviewWindow) {
         .and_then(|()| window.set_focus());
     if let Err(e) = result {
         tracing::warn!(error = %e, "cannot bring a window up");
+    }
+}
+
+/// Brings a session's window up, asking for attention: a colleague asks for a voice
+/// consultation in it.
+pub fn call_attention(app: &AppHandle, session_id: &str) {
+    if let Some(window) = app.get_webview_window(&im_label(session_id)) {
+        focus(&window);
+        if let Err(e) = window.request_user_attention(Some(UserAttentionType::Critical)) {
+            tracing::warn!(error = %e, "cannot ask for attention");
+        }
     }
 }
 

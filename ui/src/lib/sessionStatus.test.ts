@@ -105,6 +105,12 @@ describe('missedReason', () => {
     expect(missedReason(session({ kind: 'invited' }, { i_invited: false }))).toBeNull();
   });
 
+  it('asks for the first message of a drafted consultation, which invites', () => {
+    expect(fieldPlaceholder(session({ kind: 'not_connected' }))).toBe(
+      'Type the first message to Bob Stone — Send invites them',
+    );
+  });
+
   it('gives a missed invitation its own placeholder', () => {
     expect(fieldPlaceholder(session(ended('cancelled'), { i_invited: false }))).toBe(
       'This invitation is no longer open',

@@ -87,7 +87,7 @@ export function fieldPlaceholder(session: SessionView): string {
   if (missedReason(session) !== null) return 'This invitation is no longer open';
   switch (session.status.kind) {
     case 'not_connected':
-      return `Write a first message to invite ${name}`;
+      return `Type the first message to ${name} — Send invites them`;
     case 'inviting':
       return `Waiting for ${name} to accept…`;
     case 'invited':

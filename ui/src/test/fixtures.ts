@@ -2,6 +2,9 @@ import type {
   AgentProfile,
   ConnectionView,
   DirectoryEntry,
+  HistoryEntry,
+  InteractionDetails,
+  InteractionSummary,
   InvitationView,
   LastSignIn,
   Presence,
@@ -84,4 +87,58 @@ export function invitation(
   more: Partial<Pick<InvitationView, 'first_message' | 'consultation' | 'created_at'>> = {},
 ): InvitationView {
   return { session_id: id, from, first_message: null, consultation: false, created_at: Date.now(), ...more };
+}
+
+/** A customer interaction of Alice's: a call from Maria Souza unless told otherwise. */
+export function interaction(id: string, more: Partial<InteractionSummary> = {}): InteractionSummary {
+  return {
+    id,
+    media: 'voice',
+    state: 'active',
+    contact: { id: 'c-1001', name: 'Maria Souza' },
+    subject: 'Where is my order?',
+    case_data: [
+      { key: 'segment', label: 'Customer segment', value: 'Gold' },
+      { key: 'order_id', label: 'Order', value: '5521' },
+      { key: 'reason', label: 'Reason', value: 'Delivery delay' },
+    ],
+    started_at: Date.now() - 4 * 60_000 - 7_000,
+    ended_at: null,
+    ...more,
+  };
+}
+
+/** One past interaction with a contact, `daysAgo` days ago. */
+export function historyEntry(id: string, daysAgo: number, more: Partial<HistoryEntry> = {}): HistoryEntry {
+  return {
+    id,
+    at: Date.now() - daysAgo * 86_400_000,
+    media: 'voice',
+    subject: 'Where is my order?',
+    outcome: 'Resolved',
+    notes: '',
+    ...more,
+  };
+}
+
+/** What a consultation's window reads about its interaction: the contact and their history. */
+export function interactionDetails(
+  about: InteractionSummary = interaction('i-1'),
+  history: HistoryEntry[] = [
+    historyEntry('h-2', 35, { media: 'email', subject: 'Delivery address change', notes: 'Moved to her office.' }),
+    historyEntry('h-1', 12, { outcome: 'Escalated to carrier', notes: 'Carrier ticket 88-231 opened.' }),
+    historyEntry('h-3', 61, { media: 'chat', subject: 'Promo code not applied', outcome: 'Refund issued' }),
+  ],
+): InteractionDetails {
+  return {
+    interaction: about,
+    contact: {
+      id: about.contact.id,
+      first_name: 'Maria',
+      last_name: 'Souza',
+      phones: ['+55 11 5555 0101', '+55 11 5555 0199'],
+      emails: ['maria.souza@example.com'],
+    },
+    history,
+  };
 }

@@ -3,13 +3,19 @@ import type {
   ConnectionView,
   DirectoryEntry,
   DirectoryFilter,
+  HistoryEntry,
+  ImWindowView,
+  InteractionDetails,
+  InteractionSummary,
+  MessageView,
   Preferences,
   PresenceChange,
   SessionView,
   ToastView,
+  VoiceConsultation,
 } from '../lib/bindings';
 import * as api from './api-mock';
-import { signedOut } from './fixtures';
+import { alice, signedOut } from './fixtures';
 
 type Listener<T> = (payload: T) => void;
 
@@ -20,6 +26,9 @@ export type Shell = {
   emitZoom: (percent: number) => void;
   emitPreferences: (value: Preferences) => void;
   emitToast: (view: ToastView) => void;
+  emitInteraction: (interaction: InteractionSummary) => void;
+  emitMessage: (message: MessageView) => void;
+  emitVoice: (consultation: VoiceConsultation) => void;
   /** How many listeners each event has now. */
   listeners: () => {
     connection: number;
@@ -28,6 +37,9 @@ export type Shell = {
     zoom: number;
     preferences: number;
     toast: number;
+    interaction: number;
+    message: number;
+    voice: number;
   };
 };
 
@@ -44,18 +56,37 @@ export const DEFAULT_PREFERENCES: Preferences = {
  * and recent ones filtered like the hub does) and follows `setFavorite`; nobody has sessions;
  * the text size is `zoom`; the preferences are `preferences`, and `setPreferences` applies
  * what it is given (the toast's time kept within 3 and 120 seconds); the toast shows nothing.
+ *
+ * The agent's customer interactions are `interactions`; `startConsultation` drafts a
+ * consultation (Not Connected) with the target. An IM window shows `im`; its consultation's
+ * details are `details` (none: the hub refuses), whose history `imContactHistory` searches
+ * by subject, outcome and notes; a voice consultation starts ringing, and answering or ending
+ * it succeeds (its outcome comes as an event, to emit).
  */
 export function stubShell({
   directory = [],
   zoom = 100,
   preferences = DEFAULT_PREFERENCES,
-}: { directory?: DirectoryEntry[]; zoom?: number; preferences?: Preferences } = {}): Shell {
+  interactions = [],
+  im,
+  details = null,
+}: {
+  directory?: DirectoryEntry[];
+  zoom?: number;
+  preferences?: Preferences;
+  interactions?: InteractionSummary[];
+  im?: ImWindowView;
+  details?: InteractionDetails | null;
+} = {}): Shell {
   const connection = new Set<Listener<ConnectionView>>();
   const presence = new Set<Listener<PresenceChange>>();
   const session = new Set<Listener<SessionView>>();
   const zoomed = new Set<Listener<number>>();
   const preferred = new Set<Listener<Preferences>>();
   const toasts = new Set<Listener<ToastView>>();
+  const interaction = new Set<Listener<InteractionSummary>>();
+  const message = new Set<Listener<MessageView>>();
+  const voice = new Set<Listener<VoiceConsultation>>();
 
   function listen<T>(set: Set<Listener<T>>) {
     return (cb: Listener<T>): Promise<() => void> => {
@@ -72,6 +103,9 @@ export function stubShell({
   api.onZoom.mockImplementation(listen(zoomed));
   api.onPreferences.mockImplementation(listen(preferred));
   api.onToast.mockImplementation(listen(toasts));
+  api.onInteraction.mockImplementation(listen(interaction));
+  api.onMessage.mockImplementation(listen(message));
+  api.onVoice.mockImplementation(listen(voice));
 
   api.currentConnection.mockResolvedValue(signedOut());
   api.signOut.mockResolvedValue();
@@ -99,6 +133,33 @@ export function stubShell({
   api.toastReject.mockResolvedValue();
   api.toastDismiss.mockResolvedValue();
 
+  api.interactions.mockImplementation(() => Promise.resolve(structuredClone(interactions)));
+  api.startConsultation.mockImplementation((interactionId, target) =>
+    Promise.resolve(draft(interactionId, { id: target.id, login: target.login, display_name: target.name })),
+  );
+  if (im !== undefined) api.imState.mockImplementation(() => Promise.resolve(structuredClone(im)));
+  api.imConsultation.mockImplementation(() =>
+    details === null
+      ? Promise.reject({ message: 'This IM session is not a consultation.' })
+      : Promise.resolve(structuredClone(details)),
+  );
+  api.imContactHistory.mockImplementation((query) =>
+    details === null
+      ? Promise.reject({ message: 'This IM session is not a consultation.' })
+      : Promise.resolve(searchHistory(details.history, query)),
+  );
+  api.imStartVoice.mockImplementation(() =>
+    Promise.resolve({
+      id: 'vc-1',
+      session_id: im?.session.id ?? 's-1',
+      interaction_id: details?.interaction.id ?? im?.session.interaction_id ?? 'i-1',
+      state: 'ringing',
+      customer_held: true,
+    }),
+  );
+  api.imAnswerVoice.mockResolvedValue();
+  api.imEndVoice.mockResolvedValue();
+
   const emit =
     <T>(set: Set<Listener<T>>) =>
     (payload: T): void => {
@@ -112,6 +173,9 @@ export function stubShell({
     emitZoom: emit(zoomed),
     emitPreferences: emit(preferred),
     emitToast: emit(toasts),
+    emitInteraction: emit(interaction),
+    emitMessage: emit(message),
+    emitVoice: emit(voice),
     listeners: () => ({
       connection: connection.size,
       presence: presence.size,
@@ -119,6 +183,9 @@ export function stubShell({
       zoom: zoomed.size,
       preferences: preferred.size,
       toast: toasts.size,
+      interaction: interaction.size,
+      message: message.size,
+      voice: voice.size,
     }),
   };
 }
@@ -129,6 +196,35 @@ function search(directory: DirectoryEntry[], query: string, filter: DirectoryFil
     .filter((e) => filter !== 'favorites' || e.favorite)
     .filter((e) => filter !== 'recent' || e.recent_at !== null)
     .filter((e) => e.name.toLowerCase().includes(wanted) || e.login.includes(wanted))
+    .map((e) => ({ ...e }));
+}
+
+/** A consultation about `interactionId` as `startConsultation` drafts it: Not Connected. */
+function draft(interactionId: string, other: SessionView['other']): SessionView {
+  const now = Date.now();
+  return {
+    id: `draft-${interactionId}-${other.id}`,
+    me: alice,
+    other,
+    i_invited: true,
+    status: { kind: 'not_connected' },
+    created_at: now,
+    invite_expires_at: now + 60_000,
+    first_message: null,
+    consultation: true,
+    interaction_id: interactionId,
+  };
+}
+
+/** The history entries whose subject, outcome or notes hold the words of `query`, newest first. */
+function searchHistory(history: HistoryEntry[], query: string): HistoryEntry[] {
+  const words = query.trim().toLowerCase().split(/\s+/).filter((w) => w !== '');
+  return history
+    .filter((e) => {
+      const text = `${e.subject} ${e.outcome} ${e.notes}`.toLowerCase();
+      return words.every((w) => text.includes(w));
+    })
+    .sort((a, b) => b.at - a.at)
     .map((e) => ({ ...e }));
 }
 

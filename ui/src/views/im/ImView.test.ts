@@ -14,8 +14,14 @@ vi.mock('../../lib/api', () => ({
   imReject: vi.fn(),
   imEnd: vi.fn(),
   imDone: vi.fn(),
+  imConsultation: vi.fn(),
+  imContactHistory: vi.fn(),
+  imStartVoice: vi.fn(),
+  imAnswerVoice: vi.fn(),
+  imEndVoice: vi.fn(),
   onSession: vi.fn(),
   onMessage: vi.fn(),
+  onVoice: vi.fn(),
   onZoom: vi.fn(),
   setZoom: vi.fn(),
   zoom: vi.fn(),
@@ -49,6 +55,7 @@ function open(state: Partial<ImWindowView> | Promise<ImWindowView> = {}): Shell 
     listeners.zoom = cb;
     return Promise.resolve(stop);
   });
+  vi.mocked(api.onVoice).mockResolvedValue(stop);
   if (state instanceof Promise) vi.mocked(api.imState).mockReturnValue(state);
   else vi.mocked(api.imState).mockResolvedValue({ session: session(), messages: [], zoom: 100, voice: null, ...state });
   const { unmount } = render(ImView);
@@ -82,6 +89,7 @@ describe('ImView: loading', () => {
     vi.mocked(api.onSession).mockResolvedValue(() => {});
     vi.mocked(api.onMessage).mockResolvedValue(() => {});
     vi.mocked(api.onZoom).mockResolvedValue(() => {});
+    vi.mocked(api.onVoice).mockResolvedValue(() => {});
     vi.mocked(api.imState).mockRejectedValueOnce({ message: 'Huddle knows no such IM session.' });
     render(ImView);
 
@@ -97,7 +105,7 @@ describe('ImView: loading', () => {
   it('stops listening when closed', async () => {
     const shell = await opened();
     shell.unmount();
-    expect(shell.stopped()).toBe(3);
+    expect(shell.stopped()).toBe(4);
   });
 });
 

@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DirectoryEntry } from '../../lib/bindings';
 import * as api from '../../test/api-mock';
-import { bob, carol, colleague, dave } from '../../test/fixtures';
+import { bob, carol, colleague, dave, interaction } from '../../test/fixtures';
 import { deferred, stubShell } from '../../test/shell';
 import TeamCommunicator from './TeamCommunicator.svelte';
 
@@ -339,5 +339,59 @@ describe('TeamCommunicator', () => {
     expect(screen.getByTestId('tc-action-im')).toHaveTextContent(`Send an Instant Message ${name}`);
     expect(document.querySelector('img')).toBeNull();
     expect(document.querySelector('b')).toBeNull();
+  });
+
+  describe('in consultation mode', () => {
+    function consulting() {
+      const shell = stubShell({ directory: people() });
+      const user = userEvent.setup();
+      const onLeaveConsultation = vi.fn();
+      const about = interaction('i-7', { media: 'email', contact: { id: 'c', name: 'Tom Becker' }, subject: 'Item arrived damaged' });
+      const view = render(TeamCommunicator, { props: { online: true, consultation: about, onLeaveConsultation } });
+      return { shell, user, view, onLeaveConsultation, search: screen.getByTestId('tc-search') };
+    }
+
+    it('says what the consultation is about, and offers it in the action menu', async () => {
+      const { user, onLeaveConsultation } = consulting();
+      expect(screen.getByTestId('consult-banner')).toHaveTextContent('Consult about Tom Becker — Item arrived damaged');
+      expect(screen.getByText('Find the colleague to consult, then open their actions.')).toBeInTheDocument();
+      await waitFor(() => expect(logins()).toHaveLength(3));
+
+      await user.click(row('dave'));
+      expect(screen.getByTestId('tc-action-consult')).toHaveTextContent('Start Instant Message Consultation');
+      expect(screen.queryByTestId('tc-action-im')).not.toBeInTheDocument();
+      await user.click(screen.getByTestId('tc-action-consult'));
+      expect(api.startConsultation).toHaveBeenCalledWith('i-7', { id: 13, login: 'dave', name: 'Dave Okafor' });
+      await waitFor(() => expect(onLeaveConsultation).toHaveBeenCalledTimes(1));
+    });
+
+    it('gives it up with Cancel, or with Escape in the search or the list, but not while a menu is open', async () => {
+      const { user, search, onLeaveConsultation } = consulting();
+      await waitFor(() => expect(logins()).toHaveLength(3));
+
+      await user.click(screen.getByTestId('consult-cancel'));
+      expect(onLeaveConsultation).toHaveBeenCalledTimes(1);
+
+      await user.type(search, 'ca');
+      await waitFor(() => expect(logins()).toEqual(['carol']));
+      await user.keyboard('{Enter}');
+      await user.keyboard('{Escape}');
+      expect(screen.queryByTestId('tc-actions')).not.toBeInTheDocument();
+      expect(onLeaveConsultation).toHaveBeenCalledTimes(1);
+
+      await user.keyboard('{Escape}');
+      expect(onLeaveConsultation).toHaveBeenCalledTimes(2);
+
+      screen.getByRole('listbox', { name: 'Colleagues' }).focus();
+      await user.keyboard('{Escape}');
+      expect(onLeaveConsultation).toHaveBeenCalledTimes(3);
+    });
+
+    it('has no banner once it is over', async () => {
+      const { view } = consulting();
+      await view.rerender({ consultation: null });
+      expect(screen.queryByTestId('consult-banner')).not.toBeInTheDocument();
+      expect(screen.getByText('Find a colleague to send an instant message.')).toBeInTheDocument();
+    });
   });
 });

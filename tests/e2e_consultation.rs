@@ -1,0 +1,268 @@
+//! End to end: an IM consultation about a customer interaction, from the app of the agent
+//! handling the customer to a colleague (an engine driven by the test), and back: the app
+//! of a consulted agent shows the case data, contact and history, only while it may.
+
+mod support;
+
+use anyhow::{bail, Context};
+use huddle_client::{Credential, Engine, EngineEvent, SessionStatus};
+use huddle_hub::config::Secret;
+use huddle_hub::http_client::HttpClient;
+use huddle_hub::simulate;
+use huddle_protocol::{ErrorCode, Media};
+use support::{App, Hub, DEADLINE};
+
+/// The app's windows share one display; one app at a time keeps the runs independent.
+static ONE_APP_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+const TOKEN: &str = "integration-token-for-tests";
+const ANA: (&str, &str, &str) = ("ana", "Ana Lima", "ana-password");
+const BEN: (&str, &str, &str) = ("ben", "Ben Okafor", "ben-password");
+const ENTER: &str = "\u{E007}";
+
+async fn hub() -> anyhow::Result<Hub> {
+    let hub = Hub::start_with(&[ANA, BEN], |c| {
+        c.integration_token = Some(Secret::new(TOKEN));
+    })
+    .await?;
+    let http = HttpClient::new(&format!("http://{}", hub.address()))?;
+    simulate::seed_contacts(&http, TOKEN).await?;
+    Ok(hub)
+}
+
+/// Delivers a simulated customer call to `agent`; returns its id and the contact's name.
+async fn call(hub: &Hub, agent: &str) -> anyhow::Result<(String, String)> {
+    let http = HttpClient::new(&format!("http://{}", hub.address()))?;
+    let delivered = simulate::deliver(&http, TOKEN, Media::Voice, agent, Some("c-1001")).await?;
+    Ok((
+        delivered.id,
+        delivered.contact_name.unwrap_or(delivered.contact_id),
+    ))
+}
+
+async fn engine(hub: &Hub, login: &str, dir: &std::path::Path) -> anyhow::Result<Engine> {
+    let (engine, _) = Engine::sign_in(
+        &hub.address(),
+        login,
+        Credential::Password(format!("{login}-password")),
+        dir,
+    )
+    .await?;
+    Ok(engine)
+}
+
+/// Waits until the engine sees a session with this status, and returns it.
+async fn session_becomes(
+    engine: &Engine,
+    want: SessionStatus,
+) -> anyhow::Result<huddle_client::SessionUpdate> {
+    let mut events = engine.subscribe();
+    if let Some(s) = engine
+        .sessions()
+        .await?
+        .into_iter()
+        .find(|s| s.status == want)
+    {
+        return Ok(s);
+    }
+    tokio::time::timeout(DEADLINE, async {
+        loop {
+            match events.recv().await {
+                Ok(EngineEvent::Session(s)) if s.status == want => return Ok(s),
+                Ok(_) => {}
+                Err(e) => bail!("engine events failed: {e}"),
+            }
+        }
+    })
+    .await
+    .with_context(|| format!("no session became {want:?}"))?
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_consultation_from_an_active_call_carries_its_first_message_and_case_data(
+) -> anyhow::Result<()> {
+    let _turn = ONE_APP_AT_A_TIME.lock().await;
+    let hub = hub().await?;
+    let dir = tempfile::tempdir()?;
+    let ben = engine(&hub, "ben", &dir.path().join("ben")).await?;
+    let app = App::start("consultation-inviter").await?;
+    app.sign_in(&hub.address(), "ana", "ana-password").await?;
+    app.text_when("connection-state", |t| t.starts_with("Connected"))
+        .await?;
+    let (interaction, contact) = call(&hub, "ana").await?;
+
+    // The call shows among Ana's interactions; its view has the case data.
+    app.eval_when(
+        "the call",
+        "return [...document.querySelectorAll('[data-testid=interaction-row]')].map(e => e.dataset.interactionId);",
+        vec![],
+        |ids| ids.as_array().is_some_and(|a| a.iter().any(|i| i == &interaction)),
+    )
+    .await?;
+    app.click("interaction-row").await?;
+    let case_data = app.text_when("case-data", |t| !t.is_empty()).await?;
+    assert!(
+        case_data.contains("5521") || case_data.contains("Order"),
+        "{case_data}"
+    );
+    assert!(
+        !case_data.contains("internal"),
+        "a hidden key was shown: {case_data}"
+    );
+
+    // Start Consultation: the Team Communicator offers an IM consultation.
+    app.click("start-consultation").await?;
+    app.type_into("tc-search", "Ben").await?;
+    app.eval_when(
+        "Ben",
+        "return document.querySelectorAll('[data-testid=tc-entry]').length;",
+        vec![],
+        |n| n == 1,
+    )
+    .await?;
+    app.click("tc-entry").await?;
+    let action = app
+        .text_when("tc-action-consult", |t| !t.is_empty())
+        .await?;
+    assert_eq!(action.trim(), "Start Instant Message Consultation");
+    app.click("tc-action-consult").await?;
+
+    // The IM window opens Not Connected; nothing has reached Ben.
+    let label = app.switch_to_im().await?;
+    app.text_when("im-status", |t| t.contains("Not Connected"))
+        .await?;
+    assert!(
+        ben.sessions().await?.is_empty(),
+        "a draft reached the target"
+    );
+
+    // The first message invites Ben, who sees it with the invitation, about this call.
+    app.type_into("im-input", &format!("Can you help with {contact}'s order?"))
+        .await?;
+    app.type_into("im-input", ENTER).await?;
+    let invited = session_becomes(&ben, SessionStatus::Invited).await?;
+    assert_eq!(
+        invited.info.first_message.as_ref().map(|m| m.text.clone()),
+        Some(format!("Can you help with {contact}'s order?"))
+    );
+    assert_eq!(
+        invited
+            .info
+            .context
+            .as_ref()
+            .map(|c| c.interaction_id.clone()),
+        Some(interaction.clone())
+    );
+    // Before accepting, Ben may not read the customer's data.
+    match ben.interaction_details(&interaction).await {
+        Err(huddle_client::ClientError::Refused(e)) => {
+            assert_eq!(e.code, ErrorCode::InteractionNotPermitted)
+        }
+        other => bail!("details before accepting gave {other:?}"),
+    }
+    ben.accept(&invited.info.id).await?;
+    let details = ben.interaction_details(&interaction).await?;
+    assert_eq!(details.interaction.id, interaction);
+    assert!(!details.history.is_empty());
+    app.text_when("im-status", |t| t == "Connected").await?;
+    app.save_screenshot("-connected")?;
+    assert_eq!(label, format!("im-{}", invited.info.id));
+    app.finish().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn done_on_a_draft_cancels_and_nothing_reaches_the_target() -> anyhow::Result<()> {
+    let _turn = ONE_APP_AT_A_TIME.lock().await;
+    let hub = hub().await?;
+    let dir = tempfile::tempdir()?;
+    let ben = engine(&hub, "ben", &dir.path().join("ben")).await?;
+    let app = App::start("consultation-draft-done").await?;
+    app.sign_in(&hub.address(), "ana", "ana-password").await?;
+    app.text_when("connection-state", |t| t.starts_with("Connected"))
+        .await?;
+    call(&hub, "ana").await?;
+    app.click("interaction-row").await?;
+    app.click("start-consultation").await?;
+    app.type_into("tc-search", "Ben").await?;
+    app.click("tc-entry").await?;
+    app.click("tc-action-consult").await?;
+    app.switch_to_im().await?;
+    app.text_when("im-status", |t| t.contains("Not Connected"))
+        .await?;
+    app.click_closing("im-done").await?;
+    // The window is gone and Ben heard nothing.
+    let labels = app.window_labels().await?;
+    assert!(labels.iter().all(|l| !l.starts_with("im-")), "{labels:?}");
+    assert!(ben.sessions().await?.is_empty());
+    app.finish().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_consulted_agent_sees_case_data_contact_and_history_while_connected(
+) -> anyhow::Result<()> {
+    let _turn = ONE_APP_AT_A_TIME.lock().await;
+    let hub = hub().await?;
+    let dir = tempfile::tempdir()?;
+    // Ben handles the customer and consults Ana, whose app is under test.
+    let ben = engine(&hub, "ben", &dir.path().join("ben")).await?;
+    let app = App::start("consultation-target").await?;
+    app.sign_in(&hub.address(), "ana", "ana-password").await?;
+    app.text_when("connection-state", |t| t.starts_with("Connected"))
+        .await?;
+    let (interaction, contact) = call(&hub, "ben").await?;
+    let ana_id = ben
+        .search("ana", Default::default())
+        .await?
+        .into_iter()
+        .find(|e| e.login == "ana")
+        .context("no Ana")?;
+    let draft = ben.draft(
+        huddle_protocol::AgentProfile {
+            id: ana_id.id,
+            login: ana_id.login.clone(),
+            display_name: ana_id.name.clone(),
+        },
+        huddle_protocol::ConsultContext {
+            interaction_id: interaction.clone(),
+        },
+    );
+    let session = ben
+        .send_draft(&draft.info.id, "Quick one about this customer")
+        .await?;
+    app.switch_to(&format!("im-{}", session.id)).await?;
+    app.click("im-accept").await?;
+    app.text_when("im-status", |t| t == "Connected").await?;
+
+    let case_data = app
+        .text_when("consult-case-data", |t| !t.is_empty())
+        .await?;
+    assert!(!case_data.contains("internal"), "{case_data}");
+    app.click("tab-contact").await?;
+    app.text_when("consult-contact", |t| t.contains(&contact))
+        .await?;
+    app.click("tab-history").await?;
+    let entries = "return document.querySelectorAll('[data-testid=history-entry]').length;";
+    let all = app
+        .eval_when("the history", entries, vec![], |n| {
+            n.as_u64().is_some_and(|n| n > 0)
+        })
+        .await?;
+    app.type_into("history-search", "zzzz-nothing-matches")
+        .await?;
+    app.eval_when("no match", entries, vec![], |n| n == 0)
+        .await?;
+    app.save_screenshot("-panel")?;
+    assert!(all.as_u64().is_some_and(|n| n > 0));
+
+    // Once the consultation ends, the hub no longer gives the customer's data to Ana.
+    ben.end(&session.id).await?;
+    app.text_when("im-status", |t| t.contains("Ended")).await?;
+    let refused = app
+        .eval(
+            "return window.__TAURI_INTERNALS__.invoke('im_consultation').then(() => 'given', e => e.message);",
+            vec![],
+        )
+        .await?;
+    assert_ne!(refused, "given", "details after the end were given");
+    app.finish().await
+}
