@@ -44,6 +44,8 @@ if [ ! -s "$token_file" ]; then
   (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$token_file")
 fi
 export HUDDLE_HUB_INTEGRATION_TOKEN="$(cat "$token_file")"
+# Routing data agents do not need to see.
+export HUDDLE_HUB_HIDDEN_CASE_DATA_KEYS="internal_score"
 
 HUDDLE_HUB_LOG=warn "${hub[@]}" serve --listen "$listen" &
 pids+=($!)
@@ -53,9 +55,13 @@ for _ in $(seq 100); do
 done
 curl -fsS "http://$listen/healthz" >/dev/null
 
-# The contact center's side: demo customers with their history, and a call ringing at Ana's.
+# The contact center's side: demo customers with their history, and a call Ana has answered
+# (the CTI adapter reports the pick-up as the call becoming active).
 "$bin/huddle-hub" simulate --hub "http://$listen" seed-contacts >/dev/null
-"$bin/huddle-hub" simulate --hub "http://$listen" call --agent ana >/dev/null
+call_id="$("$bin/huddle-hub" simulate --hub "http://$listen" call --agent ana | awk '{print $2}')"
+curl -fsS -X PATCH -H "Authorization: Bearer $HUDDLE_HUB_INTEGRATION_TOKEN" \
+  -H 'Content-Type: application/json' -d '{"state":"active"}' \
+  "http://$listen/integration/v1/interactions/$call_id" >/dev/null
 
 # Ben Okafor is the simulated colleague: he accepts every IM and answers.
 HUDDLE_PASSWORD="$password" "$bin/huddle-agent" --hub "$listen" --login ben --data "$demo_dir/ben" \

@@ -26,6 +26,7 @@ const COMMANDS: &[&str] = &[
     "set_preferences",
     "interactions",
     "start_consultation",
+    "start_voice_consultation",
     "im_consultation",
     "im_contact_history",
     "im_start_voice",

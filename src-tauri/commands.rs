@@ -299,6 +299,21 @@ pub async fn start_consultation(
     Ok(view)
 }
 
+/// Turns a connected IM consultation into a voice consultation from the main window's Team
+/// Communicator (its Active Consultations): the customer is put on hold and the colleague's
+/// phone rings. The session's window comes up to follow it.
+#[tauri::command]
+pub async fn start_voice_consultation(
+    app: AppHandle,
+    session: State<'_, Session>,
+    session_id: String,
+) -> Result<VoiceConsultation, Failure> {
+    let engine = engine(&session)?;
+    let consultation = engine.start_voice_consultation(&session_id).await?;
+    invitations::open(&app, &session_id).await?;
+    Ok(consultation)
+}
+
 /// The case data, contact and contact history of the calling window's consultation.
 #[tauri::command]
 pub async fn im_consultation(

@@ -76,6 +76,7 @@ pub fn run() {
             commands::set_preferences,
             commands::interactions,
             commands::start_consultation,
+            commands::start_voice_consultation,
             commands::im_consultation,
             commands::im_contact_history,
             commands::im_start_voice,

@@ -23,6 +23,7 @@ const ENTER: &str = "\u{E007}";
 async fn hub() -> anyhow::Result<Hub> {
     let hub = Hub::start_with(&[ANA, BEN], |c| {
         c.integration_token = Some(Secret::new(TOKEN));
+        c.hidden_case_data_keys = vec!["internal_score".into()];
     })
     .await?;
     let http = HttpClient::new(&format!("http://{}", hub.address()))?;
@@ -30,10 +31,23 @@ async fn hub() -> anyhow::Result<Hub> {
     Ok(hub)
 }
 
-/// Delivers a simulated customer call to `agent`; returns its id and the contact's name.
+/// Delivers a simulated customer call to `agent`, answered (as the CTI adapter reports once
+/// the agent picks up); returns its id and the contact's name.
 async fn call(hub: &Hub, agent: &str) -> anyhow::Result<(String, String)> {
     let http = HttpClient::new(&format!("http://{}", hub.address()))?;
     let delivered = simulate::deliver(&http, TOKEN, Media::Voice, agent, Some("c-1001")).await?;
+    let path = format!("/integration/v1/interactions/{}", delivered.id);
+    let (status, answer) = http
+        .json(
+            "PATCH",
+            &path,
+            TOKEN,
+            &serde_json::json!({ "state": "active" }),
+        )
+        .await?;
+    if status != 200 {
+        bail!("the call could not be answered: {status} {answer}");
+    }
     Ok((
         delivered.id,
         delivered.contact_name.unwrap_or(delivered.contact_id),
@@ -236,7 +250,7 @@ async fn the_consulted_agent_sees_case_data_contact_and_history_while_connected(
     let case_data = app
         .text_when("consult-case-data", |t| !t.is_empty())
         .await?;
-    assert!(!case_data.contains("internal"), "{case_data}");
+    assert!(!case_data.contains("Internal score"), "{case_data}");
     app.click("tab-contact").await?;
     app.text_when("consult-contact", |t| t.contains(&contact))
         .await?;
@@ -264,5 +278,90 @@ async fn the_consulted_agent_sees_case_data_contact_and_history_while_connected(
         )
         .await?;
     assert_ne!(refused, "given", "details after the end were given");
+    app.finish().await
+}
+
+/// Waits until the engine hears of a voice consultation in this state.
+async fn voice_becomes(
+    events: &mut tokio::sync::broadcast::Receiver<EngineEvent>,
+    want: huddle_protocol::VoiceConsultationState,
+) -> anyhow::Result<huddle_protocol::VoiceConsultation> {
+    tokio::time::timeout(DEADLINE, async {
+        loop {
+            match events.recv().await {
+                Ok(EngineEvent::VoiceConsultation(v)) if v.state == want => return Ok(v),
+                Ok(_) => {}
+                Err(e) => bail!("engine events failed: {e}"),
+            }
+        }
+    })
+    .await
+    .with_context(|| format!("no voice consultation became {want:?}"))?
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_consultation_about_a_call_becomes_a_voice_consultation_with_the_customer_on_hold(
+) -> anyhow::Result<()> {
+    use huddle_protocol::VoiceConsultationState as Voice;
+    let _turn = ONE_APP_AT_A_TIME.lock().await;
+    let hub = hub().await?;
+    let dir = tempfile::tempdir()?;
+    let ben = engine(&hub, "ben", &dir.path().join("ben")).await?;
+    let mut ben_events = ben.subscribe();
+    let app = App::start("consultation-voice").await?;
+    app.sign_in(&hub.address(), "ana", "ana-password").await?;
+    app.text_when("connection-state", |t| t.starts_with("Connected"))
+        .await?;
+    let (interaction, _) = call(&hub, "ana").await?;
+    app.click("interaction-row").await?;
+    app.click("start-consultation").await?;
+    app.type_into("tc-search", "Ben").await?;
+    app.click("tc-entry").await?;
+    app.click("tc-action-consult").await?;
+    app.switch_to_im().await?;
+    app.type_into("im-input", "Can we talk about this caller?")
+        .await?;
+    app.type_into("im-input", ENTER).await?;
+    let invited = session_becomes(&ben, SessionStatus::Invited).await?;
+    ben.accept(&invited.info.id).await?;
+    app.text_when("im-status", |t| t == "Connected").await?;
+
+    // Start Voice Consultation: the customer goes on hold and Ben's phone rings.
+    app.click("start-voice").await?;
+    let ringing = voice_becomes(&mut ben_events, Voice::Ringing).await?;
+    assert!(ringing.customer_held);
+    assert_eq!(ringing.interaction_id, interaction);
+    app.eval_when(
+        "the ringing voice bar",
+        "return document.querySelector('[data-testid=voice-status]')?.dataset.state;",
+        vec![],
+        |s| s == "ringing",
+    )
+    .await?;
+    ben.answer_voice_consultation(&ringing.id, true).await?;
+    voice_becomes(&mut ben_events, Voice::Connected).await?;
+    app.eval_when(
+        "the connected voice bar",
+        "return document.querySelector('[data-testid=voice-status]')?.dataset.state;",
+        vec![],
+        |s| s == "connected",
+    )
+    .await?;
+    app.save_screenshot("-connected")?;
+
+    // End it: the customer is taken off hold.
+    app.click("end-voice").await?;
+    let ended = voice_becomes(&mut ben_events, Voice::Ended).await?;
+    assert!(!ended.customer_held);
+
+    // The product's way: Start Consultation on the call offers the active consultation's
+    // colleague as the default selection, with Start Voice Consultation.
+    app.switch_to("main").await?;
+    app.click("start-consultation").await?;
+    app.by_test_id("tc-active-entry").await?;
+    app.press(ENTER).await?;
+    app.click("tc-action-voice").await?;
+    let again = voice_becomes(&mut ben_events, Voice::Ringing).await?;
+    assert!(again.customer_held);
     app.finish().await
 }

@@ -132,6 +132,14 @@ export function startConsultation(
   return call<SessionView>('start_consultation', { interactionId, target });
 }
 
+/**
+ * Turns a connected IM consultation into a voice consultation from the Team Communicator's
+ * Active Consultations: the customer is put on hold and the colleague's phone rings.
+ */
+export function startVoiceConsultation(sessionId: string): Promise<VoiceConsultation> {
+  return call<VoiceConsultation>('start_voice_consultation', { sessionId });
+}
+
 /** The case data, contact and history of the current IM window's consultation. */
 export function imConsultation(): Promise<InteractionDetails> {
   return call<InteractionDetails>('im_consultation');

@@ -23,6 +23,7 @@ export const imEnd = vi.fn<typeof Api.imEnd>();
 export const imDone = vi.fn<typeof Api.imDone>();
 export const interactions = vi.fn<typeof Api.interactions>();
 export const startConsultation = vi.fn<typeof Api.startConsultation>();
+export const startVoiceConsultation = vi.fn<typeof Api.startVoiceConsultation>();
 export const imConsultation = vi.fn<typeof Api.imConsultation>();
 export const imContactHistory = vi.fn<typeof Api.imContactHistory>();
 export const imStartVoice = vi.fn<typeof Api.imStartVoice>();

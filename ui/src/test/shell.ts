@@ -53,12 +53,13 @@ export const DEFAULT_PREFERENCES: Preferences = {
 
 /**
  * Gives every mocked command an answer: `directory` is searched by name or login (favorites
- * and recent ones filtered like the hub does) and follows `setFavorite`; nobody has sessions;
+ * and recent ones filtered like the hub does) and follows `setFavorite`; the IM sessions are `sessions` (none unless told);
  * the text size is `zoom`; the preferences are `preferences`, and `setPreferences` applies
  * what it is given (the toast's time kept within 3 and 120 seconds); the toast shows nothing.
  *
  * The agent's customer interactions are `interactions`; `startConsultation` drafts a
- * consultation (Not Connected) with the target. An IM window shows `im`; its consultation's
+ * consultation (Not Connected) with the target, and `startVoiceConsultation` turns one of
+ * `sessions` into a ringing voice consultation. An IM window shows `im`; its consultation's
  * details are `details` (none: the hub refuses), whose history `imContactHistory` searches
  * by subject, outcome and notes; a voice consultation starts ringing, and answering or ending
  * it succeeds (its outcome comes as an event, to emit).
@@ -68,6 +69,7 @@ export function stubShell({
   zoom = 100,
   preferences = DEFAULT_PREFERENCES,
   interactions = [],
+  sessions = [],
   im,
   details = null,
 }: {
@@ -75,6 +77,7 @@ export function stubShell({
   zoom?: number;
   preferences?: Preferences;
   interactions?: InteractionSummary[];
+  sessions?: SessionView[];
   im?: ImWindowView;
   details?: InteractionDetails | null;
 } = {}): Shell {
@@ -118,7 +121,7 @@ export function stubShell({
     if (entry !== undefined) entry.favorite = favorite;
     return Promise.resolve();
   });
-  api.listSessions.mockResolvedValue([]);
+  api.listSessions.mockImplementation(() => Promise.resolve(structuredClone(sessions)));
   api.showSession.mockResolvedValue();
   api.zoom.mockResolvedValue(zoom);
   api.setZoom.mockImplementation((percent) => Promise.resolve(percent));
@@ -136,6 +139,15 @@ export function stubShell({
   api.interactions.mockImplementation(() => Promise.resolve(structuredClone(interactions)));
   api.startConsultation.mockImplementation((interactionId, target) =>
     Promise.resolve(draft(interactionId, { id: target.id, login: target.login, display_name: target.name })),
+  );
+  api.startVoiceConsultation.mockImplementation((sessionId) =>
+    Promise.resolve({
+      id: `vc-${sessionId}`,
+      session_id: sessionId,
+      interaction_id: sessions.find((s) => s.id === sessionId)?.interaction_id ?? 'i-1',
+      state: 'ringing',
+      customer_held: true,
+    }),
   );
   if (im !== undefined) api.imState.mockImplementation(() => Promise.resolve(structuredClone(im)));
   api.imConsultation.mockImplementation(() =>

@@ -4,7 +4,7 @@ import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { InteractionSummary } from '../../lib/bindings';
 import * as api from '../../test/api-mock';
-import { bob, carol, colleague, interaction, offline, online } from '../../test/fixtures';
+import { bob, carol, colleague, interaction, offline, online, session } from '../../test/fixtures';
 import { deferred, stubShell } from '../../test/shell';
 import Home from './Home.svelte';
 
@@ -253,6 +253,32 @@ describe('The interaction view', () => {
 });
 
 describe('Consultation mode of the Team Communicator', () => {
+  it('shows the connected IM consultation about the interaction under Active Consultations, read once with Conversations', async () => {
+    const { shell, user } = setup();
+    await waitFor(() => expect(api.listSessions).toHaveBeenCalledTimes(1));
+    await consultAbout(user, 'i-1');
+    await waitFor(() => expect(screen.getAllByTestId('tc-entry')).toHaveLength(2));
+    expect(screen.queryByTestId('tc-active-consultations')).not.toBeInTheDocument();
+
+    // Carol accepts the IM consultation Alice started about this call.
+    const connected = {
+      ...session('s-9', carol, { kind: 'connected' }, { consultation: true, i_invited: true }),
+      interaction_id: 'i-1',
+    };
+    shell.emitSession(connected);
+    const active = await screen.findByTestId('tc-active-entry');
+    expect(active).toHaveAttribute('data-session-id', 's-9');
+    expect(active).toHaveAttribute('aria-selected', 'true');
+    expect(api.listSessions).toHaveBeenCalledTimes(1);
+
+    screen.getByTestId('tc-search').focus();
+    await user.keyboard('{Enter}');
+    await user.click(within(screen.getByTestId('tc-actions')).getByTestId('tc-action-voice'));
+    expect(api.startVoiceConsultation).toHaveBeenCalledWith('s-9');
+    await waitFor(() => expect(screen.queryByTestId('consult-banner')).not.toBeInTheDocument());
+    expect(screen.queryByTestId('tc-active-consultations')).not.toBeInTheDocument();
+  });
+
   it('starts from the interaction view, with a banner, and the search focused', async () => {
     const { user } = setup();
     await consultAbout(user, 'i-1');

@@ -1,9 +1,9 @@
 import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { DirectoryEntry } from '../../lib/bindings';
+import type { DirectoryEntry, InteractionSummary, SessionView } from '../../lib/bindings';
 import * as api from '../../test/api-mock';
-import { bob, carol, colleague, dave, interaction } from '../../test/fixtures';
+import { bob, carol, colleague, dave, interaction, session } from '../../test/fixtures';
 import { deferred, stubShell } from '../../test/shell';
 import TeamCommunicator from './TeamCommunicator.svelte';
 
@@ -392,6 +392,164 @@ describe('TeamCommunicator', () => {
       await view.rerender({ consultation: null });
       expect(screen.queryByTestId('consult-banner')).not.toBeInTheDocument();
       expect(screen.getByText('Find a colleague to send an instant message.')).toBeInTheDocument();
+    });
+  });
+  describe('Active Consultations', () => {
+    /** Alice's connected IM consultation with Carol about `about`, which she started. */
+    function imConsultation(id = 's-carol', about = 'i-7', more: Partial<SessionView> = {}): SessionView {
+      return {
+        ...session(id, carol, { kind: 'connected' }, { consultation: true, i_invited: true }),
+        interaction_id: about,
+        ...more,
+      };
+    }
+
+    function consulting({
+      about = interaction('i-7'),
+      sessions = [imConsultation()],
+      consultation = about as InteractionSummary | null,
+    }: { about?: InteractionSummary; sessions?: SessionView[]; consultation?: InteractionSummary | null } = {}) {
+      const shell = stubShell({ directory: people(), sessions });
+      const user = userEvent.setup();
+      const onLeaveConsultation = vi.fn();
+      const view = render(TeamCommunicator, {
+        props: { online: true, consultation, sessions, onLeaveConsultation },
+      });
+      return { shell, user, view, onLeaveConsultation, search: screen.getByTestId('tc-search') };
+    }
+
+    function activeRows(): (string | null)[] {
+      return screen.queryAllByTestId('tc-active-entry').map((r) => r.getAttribute('data-session-id'));
+    }
+
+    it('lists the connected IM consultation one started about the interaction, above the results', async () => {
+      consulting();
+      await waitFor(() => expect(logins()).toHaveLength(3));
+      const section = screen.getByTestId('tc-active-consultations');
+      expect(section).toHaveTextContent('Active Consultations');
+      expect(activeRows()).toEqual(['s-carol']);
+      expect(within(section).getByTestId('tc-active-entry')).toHaveTextContent('Carol Diaz');
+      expect(section.compareDocumentPosition(screen.getByRole('listbox', { name: 'Colleagues' }))).toBe(
+        Node.DOCUMENT_POSITION_FOLLOWING,
+      );
+    });
+
+    it('shows only in consultation mode, and only for a connected consultation of one’s own about that interaction', async () => {
+      const others = [
+        imConsultation('s-other-interaction', 'i-8'),
+        imConsultation('s-invited-me', 'i-7', { i_invited: false }),
+        imConsultation('s-inviting', 'i-7', { status: { kind: 'inviting' } }),
+        imConsultation('s-draft', 'i-7', { status: { kind: 'not_connected' } }),
+        { ...session('s-plain', bob, { kind: 'connected' }), i_invited: true },
+      ];
+      const { view } = consulting({ sessions: others });
+      await waitFor(() => expect(logins()).toHaveLength(3));
+      expect(screen.queryByTestId('tc-active-consultations')).not.toBeInTheDocument();
+
+      await view.rerender({ sessions: [...others, imConsultation()] });
+      expect(activeRows()).toEqual(['s-carol']);
+
+      await view.rerender({ consultation: null });
+      expect(screen.queryByTestId('tc-active-consultations')).not.toBeInTheDocument();
+    });
+
+    it('is the default selection: Enter opens its menu', async () => {
+      const { user, search } = consulting();
+      await waitFor(() => expect(logins()).toHaveLength(3));
+      const active = screen.getByTestId('tc-active-entry');
+      expect(active).toHaveAttribute('aria-selected', 'true');
+      expect(search).toHaveAttribute('aria-activedescendant', active.id);
+      expect(screen.getAllByTestId('tc-entry').every((r) => r.getAttribute('aria-selected') === 'false')).toBe(true);
+
+      await user.keyboard('{Enter}');
+      const menu = screen.getByTestId('tc-actions');
+      expect(menu).toHaveAccessibleName('Actions for Carol Diaz');
+      expect(within(menu).getByTestId('tc-action-voice')).toHaveTextContent('Start Voice Consultation');
+      expect(within(menu).getByTestId('tc-action-show-im')).toHaveTextContent('Show Instant Message Consultation');
+      expect(within(menu).queryByTestId('tc-action-consult')).not.toBeInTheDocument();
+    });
+
+    it('stops being the selection once the agent types', async () => {
+      const { user, search } = consulting();
+      await waitFor(() => expect(logins()).toHaveLength(3));
+      await user.type(search, 'dav');
+      await waitFor(() => expect(logins()).toEqual(['dave']));
+      expect(screen.getByTestId('tc-active-entry')).toHaveAttribute('aria-selected', 'false');
+      expect(row('dave')).toHaveAttribute('aria-selected', 'true');
+
+      await user.keyboard('{Enter}');
+      expect(screen.getByTestId('tc-actions')).toHaveAccessibleName('Actions for Dave Okafor');
+      expect(screen.getByTestId('tc-action-consult')).toBeInTheDocument();
+    });
+
+    it('stops being the selection once a filter is clicked', async () => {
+      const { user, search } = consulting();
+      await waitFor(() => expect(logins()).toHaveLength(3));
+      await user.click(screen.getByTestId('tc-filter-favorites'));
+      await waitFor(() => expect(logins()).toEqual(['bob']));
+      expect(screen.getByTestId('tc-active-entry')).toHaveAttribute('aria-selected', 'false');
+      expect(search).toHaveAttribute('aria-activedescendant', row('bob').id);
+
+      // Clicking the filter already chosen gives the selection up too.
+      await user.click(screen.getByTestId('tc-filter-favorites'));
+      expect(screen.getByTestId('tc-active-entry')).toHaveAttribute('aria-selected', 'false');
+    });
+
+    it('moves into the results and back with the arrow keys', async () => {
+      const { user, search } = consulting();
+      await waitFor(() => expect(logins()).toHaveLength(3));
+      search.focus();
+      await user.keyboard('{ArrowDown}');
+      expect(row('bob')).toHaveAttribute('aria-selected', 'true');
+      await user.keyboard('{ArrowUp}');
+      expect(screen.getByTestId('tc-active-entry')).toHaveAttribute('aria-selected', 'true');
+    });
+
+    it('starts a voice consultation from the IM one, then leaves consultation mode', async () => {
+      const { user, onLeaveConsultation } = consulting();
+      await waitFor(() => expect(logins()).toHaveLength(3));
+      await user.click(screen.getByTestId('tc-active-entry'));
+      await user.click(screen.getByTestId('tc-action-voice'));
+
+      expect(api.startVoiceConsultation).toHaveBeenCalledWith('s-carol');
+      expect(api.startConsultation).not.toHaveBeenCalled();
+      await waitFor(() => expect(onLeaveConsultation).toHaveBeenCalledTimes(1));
+      expect(screen.queryByTestId('tc-actions')).not.toBeInTheDocument();
+    });
+
+    it('says why a voice consultation could not start, and stays', async () => {
+      const { user, onLeaveConsultation } = consulting();
+      vi.mocked(api.startVoiceConsultation).mockRejectedValue({ message: 'Carol is on another call.' });
+      await waitFor(() => expect(logins()).toHaveLength(3));
+      await user.keyboard('{Enter}');
+      await user.click(screen.getByTestId('tc-action-voice'));
+
+      expect(await screen.findByTestId('tc-action-failure')).toHaveTextContent('Carol is on another call.');
+      expect(screen.getByTestId('tc-actions')).toBeInTheDocument();
+      expect(onLeaveConsultation).not.toHaveBeenCalled();
+    });
+
+    it('offers no voice consultation for an interaction that is not a call', async () => {
+      const { user } = consulting({ about: interaction('i-7', { media: 'chat' }) });
+      await waitFor(() => expect(logins()).toHaveLength(3));
+      await user.click(screen.getByTestId('tc-active-entry'));
+      const menu = screen.getByTestId('tc-actions');
+      expect(within(menu).queryByTestId('tc-action-voice')).not.toBeInTheDocument();
+      expect(within(menu).queryByText('Start Voice Consultation')).not.toBeInTheDocument();
+      expect(within(menu).getByTestId('tc-action-show-im')).toBeInTheDocument();
+      expect(api.startVoiceConsultation).not.toHaveBeenCalled();
+    });
+
+    it('shows the IM consultation', async () => {
+      const { user, onLeaveConsultation } = consulting();
+      await waitFor(() => expect(logins()).toHaveLength(3));
+      await user.keyboard('{Enter}');
+      await user.click(screen.getByTestId('tc-action-show-im'));
+
+      expect(api.showSession).toHaveBeenCalledWith('s-carol');
+      await waitFor(() => expect(screen.queryByTestId('tc-actions')).not.toBeInTheDocument());
+      expect(api.startVoiceConsultation).not.toHaveBeenCalled();
+      expect(onLeaveConsultation).not.toHaveBeenCalled();
     });
   });
 });
