@@ -92,6 +92,38 @@ async fn session_becomes(
     .with_context(|| format!("no session became {want:?}"))?
 }
 
+/// Signs Ana in to the app.
+async fn sign_in_ana(app: &App, hub: &Hub) -> anyhow::Result<()> {
+    app.sign_in(&hub.address(), "ana", "ana-password").await?;
+    app.text_when("connection-state", |t| t.starts_with("Connected"))
+        .await?;
+    Ok(())
+}
+
+/// From the selected interaction's Start Consultation, picks Ben in the Team Communicator
+/// and starts an IM consultation; returns with its window current, and its label.
+async fn consult_ben(app: &App) -> anyhow::Result<String> {
+    app.click("start-consultation").await?;
+    app.type_into("tc-search", "Ben").await?;
+    app.eval_when(
+        "Ben",
+        "return document.querySelectorAll('[data-testid=tc-entry]').length;",
+        vec![],
+        |n| n == 1,
+    )
+    .await?;
+    app.click("tc-entry").await?;
+    let action = app
+        .text_when("tc-action-consult", |t| !t.is_empty())
+        .await?;
+    assert_eq!(action.trim(), "Start Instant Message Consultation");
+    app.click("tc-action-consult").await?;
+    let label = app.switch_to_im().await?;
+    app.text_when("im-status", |t| t.contains("Not Connected"))
+        .await?;
+    Ok(label)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_consultation_from_an_active_call_carries_its_first_message_and_case_data(
 ) -> anyhow::Result<()> {
@@ -100,9 +132,7 @@ async fn a_consultation_from_an_active_call_carries_its_first_message_and_case_d
     let dir = tempfile::tempdir()?;
     let ben = engine(&hub, "ben", &dir.path().join("ben")).await?;
     let app = App::start("consultation-inviter").await?;
-    app.sign_in(&hub.address(), "ana", "ana-password").await?;
-    app.text_when("connection-state", |t| t.starts_with("Connected"))
-        .await?;
+    sign_in_ana(&app, &hub).await?;
     let (interaction, contact) = call(&hub, "ana").await?;
 
     // The call shows among Ana's interactions; its view has the case data.
@@ -191,18 +221,10 @@ async fn done_on_a_draft_cancels_and_nothing_reaches_the_target() -> anyhow::Res
     let dir = tempfile::tempdir()?;
     let ben = engine(&hub, "ben", &dir.path().join("ben")).await?;
     let app = App::start("consultation-draft-done").await?;
-    app.sign_in(&hub.address(), "ana", "ana-password").await?;
-    app.text_when("connection-state", |t| t.starts_with("Connected"))
-        .await?;
+    sign_in_ana(&app, &hub).await?;
     call(&hub, "ana").await?;
     app.click("interaction-row").await?;
-    app.click("start-consultation").await?;
-    app.type_into("tc-search", "Ben").await?;
-    app.click("tc-entry").await?;
-    app.click("tc-action-consult").await?;
-    app.switch_to_im().await?;
-    app.text_when("im-status", |t| t.contains("Not Connected"))
-        .await?;
+    consult_ben(&app).await?;
     app.click_closing("im-done").await?;
     // The window is gone and Ben heard nothing.
     let labels = app.window_labels().await?;
@@ -220,9 +242,7 @@ async fn the_consulted_agent_sees_case_data_contact_and_history_while_connected(
     // Ben handles the customer and consults Ana, whose app is under test.
     let ben = engine(&hub, "ben", &dir.path().join("ben")).await?;
     let app = App::start("consultation-target").await?;
-    app.sign_in(&hub.address(), "ana", "ana-password").await?;
-    app.text_when("connection-state", |t| t.starts_with("Connected"))
-        .await?;
+    sign_in_ana(&app, &hub).await?;
     let (interaction, contact) = call(&hub, "ben").await?;
     let ana_id = ben
         .search("ana", Default::default())
@@ -309,16 +329,10 @@ async fn a_consultation_about_a_call_becomes_a_voice_consultation_with_the_custo
     let ben = engine(&hub, "ben", &dir.path().join("ben")).await?;
     let mut ben_events = ben.subscribe();
     let app = App::start("consultation-voice").await?;
-    app.sign_in(&hub.address(), "ana", "ana-password").await?;
-    app.text_when("connection-state", |t| t.starts_with("Connected"))
-        .await?;
+    sign_in_ana(&app, &hub).await?;
     let (interaction, _) = call(&hub, "ana").await?;
     app.click("interaction-row").await?;
-    app.click("start-consultation").await?;
-    app.type_into("tc-search", "Ben").await?;
-    app.click("tc-entry").await?;
-    app.click("tc-action-consult").await?;
-    app.switch_to_im().await?;
+    consult_ben(&app).await?;
     app.type_into("im-input", "Can we talk about this caller?")
         .await?;
     app.type_into("im-input", ENTER).await?;

@@ -2,10 +2,9 @@
 // (again whenever the connection comes back) and followed as they change. Conversations lists
 // them; the Team Communicator finds the agent's active consultations among them.
 
-import { subscribe } from '../../components/subscribe';
 import { listSessions, onSession } from '../../lib/api';
 import type { SessionView } from '../../lib/bindings';
-import { failureMessage } from '../../lib/failure';
+import { LiveList } from '../../lib/liveList.svelte';
 
 /** Invitations first (they wait for an answer), then the newest first. */
 function ordered(all: SessionView[]): SessionView[] {
@@ -18,49 +17,16 @@ function upsert(all: readonly SessionView[], session: SessionView): SessionView[
   return session.status.kind === 'ended' ? others : ordered([...others, session]);
 }
 
-export class SessionsState {
-  /** The sessions that are not over: invitations first, then the newest first. */
-  list: readonly SessionView[] = $state.raw([]);
-  /** Whether a load has answered, so that an empty list means "none". */
-  loaded = $state(false);
-  /** Why the last load failed, in words for the agent. */
-  failure: string | null = $state(null);
-
-  /** Numbers the loads: only the latest one's answer is taken. */
-  #latest = 0;
-  /** Session events heard while a load is under way, replayed over its (older) answer. */
-  #heard: SessionView[] | null = null;
-
-  /** Follows the sessions' events; returns what stops following (for `onMount`). */
-  start(): () => void {
-    return subscribe(
-      onSession,
-      (session) => {
-        this.#heard?.push(session);
-        this.list = upsert(this.list, session);
-      },
-      'the IM sessions',
-    );
-  }
-
-  /** Reads the sessions from the shell. */
-  async load(): Promise<void> {
-    const ticket = ++this.#latest;
-    this.#heard = [];
-    try {
-      const found = await listSessions();
-      if (ticket !== this.#latest) return;
-      let next = ordered(found.filter((s) => s.status.kind !== 'ended'));
-      for (const session of this.#heard) next = upsert(next, session);
-      this.list = next;
-      this.failure = null;
-      this.loaded = true;
-    } catch (error) {
-      if (ticket !== this.#latest) return;
-      this.failure = failureMessage(error);
-    } finally {
-      if (ticket === this.#latest) this.#heard = null;
-    }
+/** The sessions that are not over: invitations first, then the newest first. */
+export class SessionsState extends LiveList<SessionView> {
+  constructor() {
+    super({
+      read: listSessions,
+      listen: onSession,
+      what: 'the IM sessions',
+      settle: (found) => ordered(found.filter((s) => s.status.kind !== 'ended')),
+      upsert,
+    });
   }
 }
 
