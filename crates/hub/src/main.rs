@@ -41,6 +41,11 @@ enum Command {
     Group(GroupCommand),
     /// Act as the contact center's systems towards a running hub (demos and tests).
     Simulate(SimulateArgs),
+    /// Write a consistent copy of the database to FILE, also while the hub serves.
+    Backup {
+        /// The backup file to create (never overwritten).
+        file: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -194,6 +199,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 stopper.stop();
             });
             hub.wait().await
+        }
+        Command::Backup { file } => {
+            huddle_hub::store::backup(&config.database, &file).await?;
+            println!(
+                "backed up {} to {}",
+                config.database.display(),
+                file.display()
+            );
+            Ok(())
         }
         Command::Agent(command) => {
             let db = huddle_hub::store::open(&config.database).await?;

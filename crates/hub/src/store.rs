@@ -36,6 +36,57 @@ pub async fn open(path: &Path) -> anyhow::Result<SqlitePool> {
     Ok(pool)
 }
 
+/// Writes a consistent copy of the database at `database` to `target`, while the hub may be
+/// serving (SQLite's `VACUUM INTO` reads one snapshot), then checks the copy. Refuses to
+/// overwrite an existing file.
+pub async fn backup(database: &Path, target: &Path) -> anyhow::Result<()> {
+    if !database.exists() {
+        anyhow::bail!("there is no database at {}", database.display());
+    }
+    if target.exists() {
+        anyhow::bail!(
+            "{} already exists; give a new file name (a backup never overwrites)",
+            target.display()
+        );
+    }
+    let target_name = target
+        .to_str()
+        .with_context(|| format!("{} is not a UTF-8 path", target.display()))?;
+    let source = SqliteConnectOptions::from_str("sqlite:")?
+        .filename(database)
+        .read_only(true)
+        .busy_timeout(Duration::from_secs(30));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(source)
+        .await
+        .with_context(|| format!("cannot open the database {}", database.display()))?;
+    let copied = sqlx::query("VACUUM INTO ?")
+        .bind(target_name)
+        .execute(&pool)
+        .await
+        .with_context(|| format!("cannot write the backup {}", target.display()));
+    pool.close().await;
+    copied?;
+    let copy = SqliteConnectOptions::from_str("sqlite:")?
+        .filename(target)
+        .read_only(true);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(copy)
+        .await
+        .with_context(|| format!("cannot open the backup {}", target.display()))?;
+    let check: String = sqlx::query_scalar("PRAGMA quick_check")
+        .fetch_one(&pool)
+        .await
+        .with_context(|| format!("cannot check the backup {}", target.display()))?;
+    pool.close().await;
+    if check != "ok" {
+        anyhow::bail!("the backup {} failed its check: {check}", target.display());
+    }
+    Ok(())
+}
+
 /// Seconds since the Unix epoch.
 pub fn now_unix() -> i64 {
     now_millis() / 1000

@@ -245,3 +245,70 @@ async fn logs_can_be_json_lines() {
     assert_eq!(line["level"], "INFO", "{line}");
     assert!(line["fields"]["message"].is_string(), "{line}");
 }
+
+#[tokio::test]
+async fn a_backup_taken_while_serving_restores_to_a_working_hub() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hub.db");
+    add_agent(&db, "ana");
+    add_agent(&db, "ben");
+    let hub = serve(&db);
+    let mut ana = login(&hub.url, "ana").await;
+    let mut ben = login(&hub.url, "ben").await;
+    connected(&mut ana, &mut ben, "s-1").await;
+    for i in 0..5 {
+        let reply = ana
+            .request(json!({"type": "send", "session_id": "s-1", "message_id": format!("m-{i}"), "text": format!("before {i}")}))
+            .await;
+        assert_eq!(reply["type"], "sent", "{reply}");
+    }
+
+    // The backup runs beside the serving hub.
+    let backup = dir.path().join("backup.db");
+    let out = hub_command(&db)
+        .arg("backup")
+        .arg(&backup)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A second backup to the same file is refused, and the first is left as it was.
+    let size = std::fs::metadata(&backup).unwrap().len();
+    let again = hub_command(&db)
+        .arg("backup")
+        .arg(&backup)
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+    assert_eq!(std::fs::metadata(&backup).unwrap().len(), size);
+
+    // What comes after the backup is not in it.
+    let reply = ana
+        .request(
+            json!({"type": "send", "session_id": "s-1", "message_id": "m-late", "text": "after"}),
+        )
+        .await;
+    assert_eq!(reply["type"], "sent", "{reply}");
+    drop(hub);
+
+    // Restore: the backup becomes the database of a hub started on it.
+    let restored = dir.path().join("restored.db");
+    std::fs::copy(&backup, &restored).unwrap();
+    let hub = serve(&restored);
+    let mut ben = login(&hub.url, "ben").await;
+    let snapshot = ben.request(json!({"type": "snapshot"})).await;
+    let texts: Vec<&str> = snapshot["sessions"][0]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        texts,
+        ["before 0", "before 1", "before 2", "before 3", "before 4"]
+    );
+}
