@@ -225,6 +225,21 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_packaged_sample_config_is_valid_and_says_what_it_means() {
+        let sample = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../packaging/huddle-hub.toml"
+        );
+        let config = Config::from_file(Path::new(sample)).unwrap();
+        config.check().unwrap();
+        assert_eq!(config.listen.to_string(), "0.0.0.0:7878");
+        assert_eq!(config.database, Path::new("/var/lib/huddle-hub/hub.db"));
+        assert!(config.is_hidden_key("internal_score"));
+        // The token is a secret: it belongs in the service's environment file.
+        assert!(config.integration_token.is_none());
+    }
+
     use super::*;
 
     #[test]
