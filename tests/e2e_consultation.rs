@@ -150,31 +150,13 @@ async fn a_consultation_from_an_active_call_carries_its_first_message_and_case_d
         "{case_data}"
     );
     assert!(
-        !case_data.contains("internal"),
+        !case_data.contains("Internal score"),
         "a hidden key was shown: {case_data}"
     );
 
-    // Start Consultation: the Team Communicator offers an IM consultation.
-    app.click("start-consultation").await?;
-    app.type_into("tc-search", "Ben").await?;
-    app.eval_when(
-        "Ben",
-        "return document.querySelectorAll('[data-testid=tc-entry]').length;",
-        vec![],
-        |n| n == 1,
-    )
-    .await?;
-    app.click("tc-entry").await?;
-    let action = app
-        .text_when("tc-action-consult", |t| !t.is_empty())
-        .await?;
-    assert_eq!(action.trim(), "Start Instant Message Consultation");
-    app.click("tc-action-consult").await?;
-
-    // The IM window opens Not Connected; nothing has reached Ben.
-    let label = app.switch_to_im().await?;
-    app.text_when("im-status", |t| t.contains("Not Connected"))
-        .await?;
+    // Start Consultation: the Team Communicator offers an IM consultation, whose window
+    // opens Not Connected; nothing has reached Ben.
+    let label = consult_ben(&app).await?;
     assert!(
         ben.sessions().await?.is_empty(),
         "a draft reached the target"
