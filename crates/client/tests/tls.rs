@@ -1,18 +1,17 @@
-//! `wss://` hubs: a hub behind TLS with a certificate from an on-premise certificate
-//! authority is reached when that authority's file is given, and refused otherwise.
+//! `wss://` hubs: a hub serving TLS from its certificate files, issued by an on-premise
+//! certificate authority, is reached when that authority's file is given and refused
+//! otherwise; a renewed certificate is taken without a restart.
 
-mod common;
-
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 
 use huddle_client::{ClientError, Credential, Engine, Hub};
+use huddle_hub::http_client::HttpClient;
+use huddle_hub::{accounts, Config, RunningHub};
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
-use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
-use tokio::net::{TcpListener, TcpStream};
-use tokio_rustls::TlsAcceptor;
 
-/// A certificate authority, and a certificate it issued for `localhost`.
-fn certificates() -> (String, rustls::ServerConfig) {
+/// A new certificate authority, written to `<name>-ca.pem`, and a certificate it issued for
+/// `localhost` written to `hub.crt` and `hub.key` (replacing what was there).
+fn issue(dir: &Path, name: &str) -> PathBuf {
     let ca_key = KeyPair::generate().unwrap();
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -23,72 +22,117 @@ fn certificates() -> (String, rustls::ServerConfig) {
         .unwrap()
         .signed_by(&key, &issuer)
         .unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let server = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![cert.der().clone()],
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-        )
+    std::fs::write(dir.join("hub.crt"), cert.pem()).unwrap();
+    std::fs::write(dir.join("hub.key"), key.serialize_pem()).unwrap();
+    let ca_file = dir.join(format!("{name}-ca.pem"));
+    std::fs::write(&ca_file, ca_cert.pem()).unwrap();
+    ca_file
+}
+
+async fn tls_hub(dir: &Path) -> RunningHub {
+    let database = dir.join("hub.db");
+    let db = huddle_hub::store::open(&database).await.unwrap();
+    accounts::add(&db, "ana", "Ana Lima", "ana-password")
+        .await
         .unwrap();
-    (ca_cert.pem(), server)
+    db.close().await;
+    huddle_hub::start(Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database,
+        tls_certificate: Some(dir.join("hub.crt")),
+        tls_private_key: Some(dir.join("hub.key")),
+        ..Config::default()
+    })
+    .await
+    .unwrap()
 }
 
-/// Terminates TLS in front of a plain hub, as a reverse proxy would.
-async fn tls_front(server: rustls::ServerConfig, hub: std::net::SocketAddr) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let acceptor = TlsAcceptor::from(Arc::new(server));
-    tokio::spawn(async move {
-        while let Ok((client, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(client).await else {
-                    return;
-                };
-                let Ok(mut plain) = TcpStream::connect(hub).await else {
-                    return;
-                };
-                let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
-            });
-        }
-    });
-    port
+async fn sign_in(
+    address: &str,
+    ca_file: Option<&Path>,
+    data: &Path,
+) -> Result<Engine, ClientError> {
+    let hub = Hub {
+        address: address.to_string(),
+        ca_file: ca_file.map(Path::to_path_buf),
+    };
+    let password = Credential::Password("ana-password".into());
+    Engine::sign_in_to(&hub, "ana", password, data)
+        .await
+        .map(|(engine, _)| engine)
 }
 
-#[tokio::test]
-async fn a_wss_hub_is_trusted_through_the_given_ca_and_not_otherwise() {
-    let (dir, hub) = common::hub_with(&[("ana", "Ana Lima")]).await;
-    let (ca_pem, server) = certificates();
-    let port = tls_front(server, hub.addr).await;
-    let ca_file = dir.path().join("ca.pem");
-    std::fs::write(&ca_file, ca_pem).unwrap();
-    let address = format!("wss://localhost:{port}");
-    let password = || Credential::Password("ana-password".into());
-
-    let untrusted = Engine::sign_in_to(
-        &Hub::new(&address),
-        "ana",
-        password(),
-        &dir.path().join("a"),
-    )
-    .await;
-    match untrusted {
+fn assert_untrusted(result: Result<Engine, ClientError>) {
+    match result {
         Err(ClientError::Unreachable { reason, .. }) => {
             assert!(reason.to_lowercase().contains("certificate"), "{reason}")
         }
         Err(other) => panic!("expected an untrusted certificate, got {other:?}"),
         Ok(_) => panic!("a certificate of an unknown authority was trusted"),
     }
+}
 
-    let trusted = Hub {
-        address,
-        ca_file: Some(ca_file),
-    };
-    let (engine, _) = Engine::sign_in_to(&trusted, "ana", password(), &dir.path().join("b"))
+#[tokio::test]
+async fn a_tls_hub_is_trusted_through_the_given_ca_and_takes_a_renewed_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let first_ca = issue(dir.path(), "first");
+    let hub = tls_hub(dir.path()).await;
+    assert!(hub.ws_url().starts_with("wss://"), "{}", hub.ws_url());
+    let address = format!("wss://localhost:{}", hub.addr.port());
+    let data = |n: &str| dir.path().join(n);
+
+    assert_untrusted(sign_in(&address, None, &data("a")).await);
+    let engine = sign_in(&address, Some(&first_ca), &data("b"))
         .await
         .unwrap();
     assert_eq!(engine.agent().display_name, "Ana Lima");
+
+    // The integration API shares the listener: the simulator reaches it over https.
+    let base = format!("https://localhost:{}", hub.addr.port());
+    let health = HttpClient::with_ca_file(&base, Some(&first_ca))
+        .unwrap()
+        .send("GET", "/healthz", None, None)
+        .await
+        .unwrap();
+    assert_eq!(health.status, 200);
+    assert!(HttpClient::new(&base)
+        .unwrap()
+        .send("GET", "/healthz", None, None)
+        .await
+        .is_err());
+
+    // A renewal: new files, read again while serving. A broken pair changes nothing.
+    std::fs::write(dir.path().join("hub.key"), "not a key").unwrap();
+    assert!(hub.certificate().unwrap().reload().is_err());
+    sign_in(&address, Some(&first_ca), &data("c"))
+        .await
+        .unwrap();
+    let second_ca = issue(dir.path(), "second");
+    hub.certificate().unwrap().reload().unwrap();
+    assert_untrusted(sign_in(&address, Some(&first_ca), &data("d")).await);
+    sign_in(&address, Some(&second_ca), &data("e"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_hub_with_a_broken_certificate_does_not_start() {
+    let dir = tempfile::tempdir().unwrap();
+    issue(dir.path(), "ca");
+    std::fs::write(dir.path().join("hub.crt"), "").unwrap();
+    let e = huddle_hub::start(Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        database: dir.path().join("hub.db"),
+        tls_certificate: Some(dir.path().join("hub.crt")),
+        tls_private_key: Some(dir.path().join("hub.key")),
+        ..Config::default()
+    })
+    .await
+    .err()
+    .expect("the hub started without a certificate");
+    assert!(e.to_string().contains("hub.crt"), "{e}");
+    assert!(
+        !dir.path().join("hub.db").exists(),
+        "nothing is created before the certificate is checked"
+    );
 }

@@ -30,6 +30,11 @@ pub struct Config {
     pub integration_token: Option<Secret>,
     /// Case-data keys never sent to agents (compared ignoring ASCII case).
     pub hidden_case_data_keys: Vec<String>,
+    /// The PEM certificate chain (leaf first) of the listener; with `tls_private_key`, the hub
+    /// speaks TLS (`wss://`, `https://`) instead of plain HTTP.
+    pub tls_certificate: Option<PathBuf>,
+    /// The PEM private key of `tls_certificate`.
+    pub tls_private_key: Option<PathBuf>,
 }
 
 /// The shortest integration token accepted: a short one could be guessed.
@@ -104,6 +109,8 @@ impl Default for Config {
             limits: Limits::default(),
             integration_token: None,
             hidden_case_data_keys: Vec::new(),
+            tls_certificate: None,
+            tls_private_key: None,
         }
     }
 }
@@ -130,8 +137,25 @@ impl Config {
         Ok(toml::from_str(text)?)
     }
 
+    /// The certificate and key files when TLS is on.
+    pub fn tls_files(&self) -> Option<(&Path, &Path)> {
+        Some((
+            self.tls_certificate.as_deref()?,
+            self.tls_private_key.as_deref()?,
+        ))
+    }
+
     /// Checks what the types alone cannot: run before serving.
     pub fn check(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.tls_certificate.is_some() == self.tls_private_key.is_some(),
+            "TLS needs both tls_certificate and tls_private_key (only {} is set)",
+            if self.tls_certificate.is_some() {
+                "tls_certificate"
+            } else {
+                "tls_private_key"
+            }
+        );
         if let Some(token) = &self.integration_token {
             let chars = token.expose().chars().count();
             anyhow::ensure!(
@@ -206,6 +230,8 @@ impl Config {
                     l.max_open_sessions = value.parse().with_context(|| parsed("number"))?
                 }
                 "integration_token" => self.integration_token = Some(Secret::new(value)),
+                "tls_certificate" => self.tls_certificate = Some(PathBuf::from(&value)),
+                "tls_private_key" => self.tls_private_key = Some(PathBuf::from(&value)),
                 "hidden_case_data_keys" => {
                     self.hidden_case_data_keys = value
                         .split(',')
@@ -236,6 +262,13 @@ mod tests {
         assert_eq!(config.listen.to_string(), "0.0.0.0:7878");
         assert_eq!(config.database, Path::new("/var/lib/huddle-hub/hub.db"));
         assert!(config.is_hidden_key("internal_score"));
+        assert_eq!(
+            config.tls_files(),
+            Some((
+                Path::new("/etc/huddle-hub/tls/fullchain.pem"),
+                Path::new("/etc/huddle-hub/tls/privkey.pem")
+            ))
+        );
         // The token is a secret: it belongs in the service's environment file.
         assert!(config.integration_token.is_none());
     }
@@ -318,6 +351,27 @@ mod tests {
         let e = c.check().unwrap_err().to_string();
         assert!(e.contains("at least 16"), "{e}");
         assert!(!e.contains("short"), "{e}");
+    }
+
+    #[test]
+    fn tls_needs_both_files() {
+        let mut c = Config::from_toml("tls_certificate = \"/etc/huddle-hub/hub.crt\"\n").unwrap();
+        let e = c.check().unwrap_err().to_string();
+        assert!(e.contains("tls_private_key"), "{e}");
+        assert_eq!(c.tls_files(), None);
+        c.apply_env([(
+            "HUDDLE_HUB_TLS_PRIVATE_KEY".to_string(),
+            "/etc/huddle-hub/hub.key".to_string(),
+        )])
+        .unwrap();
+        c.check().unwrap();
+        assert_eq!(
+            c.tls_files(),
+            Some((
+                Path::new("/etc/huddle-hub/hub.crt"),
+                Path::new("/etc/huddle-hub/hub.key")
+            ))
+        );
     }
 
     #[test]

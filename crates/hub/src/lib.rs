@@ -24,6 +24,7 @@ pub mod simulate;
 pub mod store;
 pub mod telephony;
 mod throttle;
+pub mod tls;
 mod tokens;
 mod writer;
 

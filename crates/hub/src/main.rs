@@ -5,10 +5,12 @@ use std::io::{BufRead, IsTerminal};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use huddle_hub::http_client::HttpClient;
+use huddle_hub::tls::TlsCertificate;
 use huddle_hub::{accounts, simulate, Config};
 use huddle_protocol::Media;
 
@@ -32,6 +34,13 @@ enum Command {
         /// Address to listen on [default: 127.0.0.1:7878].
         #[arg(long)]
         listen: Option<SocketAddr>,
+        /// Speak TLS with this PEM certificate chain (with --tls-private-key); SIGHUP reads
+        /// the files again.
+        #[arg(long, requires = "tls_private_key")]
+        tls_certificate: Option<PathBuf>,
+        /// The PEM private key of --tls-certificate.
+        #[arg(long, requires = "tls_certificate")]
+        tls_private_key: Option<PathBuf>,
     },
     /// Provision agents.
     #[command(subcommand)]
@@ -50,9 +59,13 @@ enum Command {
 
 #[derive(Args)]
 struct SimulateArgs {
-    /// The running hub's base URL (plain HTTP).
+    /// The running hub's base URL (http:// or https://).
     #[arg(long, default_value = "http://127.0.0.1:7878")]
     hub: String,
+    /// The certificate authority (PEM) of an https:// hub's certificate, if the system does
+    /// not already trust it.
+    #[arg(long)]
+    ca_file: Option<PathBuf>,
     /// The hub's integration token [default: HUDDLE_HUB_INTEGRATION_TOKEN, or
     /// integration_token in the config file].
     #[arg(long)]
@@ -184,12 +197,23 @@ fn load_config(cli: &Cli) -> anyhow::Result<Config> {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut config = load_config(&cli)?;
     match cli.command {
-        Command::Serve { listen } => {
+        Command::Serve {
+            listen,
+            tls_certificate,
+            tls_private_key,
+        } => {
             if let Some(listen) = listen {
                 config.listen = listen;
             }
+            if let (Some(certificate), Some(key)) = (tls_certificate, tls_private_key) {
+                config.tls_certificate = Some(certificate);
+                config.tls_private_key = Some(key);
+            }
             tracing::info!(database = %config.database.display(), "starting");
             let hub = huddle_hub::start(config).await?;
+            if let Some(certificate) = hub.certificate() {
+                reload_on_hangup(certificate)?;
+            }
             let stopper = hub.stopper();
             tokio::spawn(async move {
                 match shutdown_signal().await {
@@ -271,7 +295,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     "give the hub's integration token with --token, HUDDLE_HUB_INTEGRATION_TOKEN \
                      or integration_token in the config file",
                 )?;
-            let hub = HttpClient::new(&args.hub)?;
+            let hub = HttpClient::with_ca_file(&args.hub, args.ca_file.as_deref())?;
             let (media, deliver) = match args.what {
                 SimulateCommand::SeedContacts => {
                     for line in simulate::seed_contacts(&hub, &token).await? {
@@ -337,6 +361,31 @@ fn read_password(prompt: &str) -> anyhow::Result<String> {
         anyhow::ensure!(!password.is_empty(), "no password on standard input");
         Ok(password)
     }
+}
+
+/// Reads the TLS certificate again at each SIGHUP (`systemctl reload huddle-hub` after a
+/// renewal); a bad pair of files is logged and the certificate in use stays.
+#[cfg(unix)]
+fn reload_on_hangup(certificate: Arc<TlsCertificate>) -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut hangups = signal(SignalKind::hangup()).context("cannot wait for SIGHUP")?;
+    tokio::spawn(async move {
+        while hangups.recv().await.is_some() {
+            match certificate.reload() {
+                Ok(()) => tracing::info!("TLS certificate reloaded"),
+                Err(e) => {
+                    tracing::error!(error = %e, "TLS certificate not reloaded; the old one stays")
+                }
+            }
+        }
+    });
+    Ok(())
+}
+
+/// Without SIGHUP, a new certificate takes a restart.
+#[cfg(not(unix))]
+fn reload_on_hangup(_certificate: Arc<TlsCertificate>) -> anyhow::Result<()> {
+    Ok(())
 }
 
 async fn shutdown_signal() -> anyhow::Result<()> {

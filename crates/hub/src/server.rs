@@ -10,6 +10,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::{Json, Router};
 use sqlx::SqlitePool;
 use tokio::sync::{mpsc, watch, Notify};
@@ -20,6 +21,7 @@ use crate::metrics::Metrics;
 use crate::registry::Registry;
 use crate::telephony::SimulatedSwitch;
 use crate::throttle::{InviteWindow, LoginThrottle};
+use crate::tls::{TlsCertificate, TlsListener};
 use crate::writer::Writer;
 use crate::{connection, consultations, integration};
 
@@ -46,6 +48,8 @@ const CONNECTIONS_CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from
 pub struct RunningHub {
     /// The address it listens on (with the real port when the config asked for port 0).
     pub addr: SocketAddr,
+    /// The listener's certificate, when it speaks TLS.
+    tls: Option<Arc<TlsCertificate>>,
     stop: Arc<Notify>,
     task: JoinHandle<anyhow::Result<()>>,
 }
@@ -62,9 +66,16 @@ impl Stopper {
 }
 
 impl RunningHub {
-    /// The WebSocket URL clients connect to.
+    /// The WebSocket URL clients connect to (`wss://` when the hub speaks TLS).
     pub fn ws_url(&self) -> String {
-        format!("ws://{}{}", self.addr, huddle_protocol::WS_PATH)
+        let scheme = if self.tls.is_some() { "wss" } else { "ws" };
+        format!("{scheme}://{}{}", self.addr, huddle_protocol::WS_PATH)
+    }
+
+    /// The listener's certificate when the hub speaks TLS; reload it after a renewal with
+    /// [`TlsCertificate::reload`].
+    pub fn certificate(&self) -> Option<Arc<TlsCertificate>> {
+        self.tls.clone()
     }
 
     /// A handle that stops this hub.
@@ -87,6 +98,10 @@ impl RunningHub {
 /// Opens the database, binds the listen address and serves until stopped.
 pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
     config.check()?;
+    let tls = match config.tls_files() {
+        Some((certificate, key)) => Some(Arc::new(TlsCertificate::load(certificate, key)?)),
+        None => None,
+    };
     let db = crate::store::open(&config.database).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -129,14 +144,24 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
         .with_state(shared);
     let stop = Arc::new(Notify::new());
     let stopped = stop.clone();
+    let shutdown = async move {
+        stopped.notified().await;
+        let _ = stopping_tx.send(true);
+    };
+    let tls_config = tls.clone().map(crate::tls::server_config);
     let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                stopped.notified().await;
-                let _ = stopping_tx.send(true);
-            })
-            .await
-            .context("the hub's server failed")?;
+        match tls_config {
+            Some(config) => serve(TlsListener::new(listener, config), app, shutdown).await?,
+            None => {
+                // Small frames should leave at once, not wait for Nagle's algorithm.
+                let listener = listener.tap_io(|tcp| {
+                    if let Err(e) = tcp.set_nodelay(true) {
+                        tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+                    }
+                });
+                serve(listener, app, shutdown).await?
+            }
+        }
         // Open WebSocket connections outlive the HTTP server: wait for them to say goodbye.
         if tokio::time::timeout(CONNECTIONS_CLOSE_TIMEOUT, all_gone.recv())
             .await
@@ -148,8 +173,29 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
         tracing::info!("hub stopped");
         Ok(())
     });
-    tracing::info!(%addr, "hub listening");
-    Ok(RunningHub { addr, stop, task })
+    tracing::info!(%addr, tls = tls.is_some(), "hub listening");
+    Ok(RunningHub {
+        addr,
+        tls,
+        stop,
+        task,
+    })
+}
+
+/// Serves the app on a plain or a TLS listener until `shutdown` completes.
+async fn serve<L>(
+    listener: L,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("the hub's server failed")
 }
 
 async fn ws_upgrade(State(shared): State<Arc<Shared>>, upgrade: WebSocketUpgrade) -> Response {

@@ -233,10 +233,10 @@ async fn the_simulator_says_what_went_wrong() {
             "cannot reach the hub",
         ),
         (
-            "https://hub.example",
+            "ftp://hub.example",
             Some(TOKEN),
             &["seed-contacts"],
-            "only http://",
+            "only http:// and https://",
         ),
     ];
     for (hub, token, args, said) in cases {

@@ -1,5 +1,6 @@
-//! The real `huddle-hub` binary killed with SIGKILL in the middle of a conversation and
-//! started again on the same database: every acknowledged message is there, once.
+//! The real `huddle-hub` binary as administrators run it: killed with SIGKILL in the middle
+//! of a conversation and started again on the same database (every acknowledged message is
+//! there, once), its logs, its backups, and TLS with a certificate renewed while it serves.
 
 mod common;
 
@@ -8,12 +9,28 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use common::{connected, Client};
+use huddle_hub::http_client::HttpClient;
 use serde_json::json;
 
 struct HubProcess {
     child: Child,
     url: String,
     log: std::sync::Arc<std::sync::Mutex<String>>,
+    /// Signalled at each new log line.
+    logged: std::sync::Arc<std::sync::Condvar>,
+}
+
+impl HubProcess {
+    /// Waits until a log line contains `needle`.
+    fn wait_for_log(&self, needle: &str) {
+        let deadline = std::time::Instant::now() + common::DEADLINE;
+        let mut log = self.log.lock().unwrap();
+        while !log.contains(needle) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            assert!(!left.is_zero(), "no {needle:?} in the log:\n{log}");
+            log = self.logged.wait_timeout(log, left).unwrap().0;
+        }
+    }
 }
 
 impl Drop for HubProcess {
@@ -51,8 +68,13 @@ fn serve(db: &Path) -> HubProcess {
 }
 
 fn serve_with(db: &Path, env: &[(&str, &str)]) -> HubProcess {
+    serve_args(db, &[], env)
+}
+
+fn serve_args(db: &Path, args: &[&str], env: &[(&str, &str)]) -> HubProcess {
     let mut child = hub_command(db)
         .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
         .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -61,7 +83,8 @@ fn serve_with(db: &Path, env: &[(&str, &str)]) -> HubProcess {
     let stderr = child.stderr.take().unwrap();
     let (found, addr) = std::sync::mpsc::channel();
     let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let kept = log.clone();
+    let logged = std::sync::Arc::new(std::sync::Condvar::new());
+    let (kept, signal) = (log.clone(), logged.clone());
     // Reads the log until the address shows, and keeps it all (draining the pipe so that
     // the hub never blocks on it).
     std::thread::spawn(move || {
@@ -70,6 +93,7 @@ fn serve_with(db: &Path, env: &[(&str, &str)]) -> HubProcess {
                 kept.push_str(&line);
                 kept.push('\n');
             }
+            signal.notify_all();
             // `addr=127.0.0.1:1234` in text logs, `"addr":"127.0.0.1:1234"` in JSON ones.
             let after = line
                 .split("addr=")
@@ -85,6 +109,7 @@ fn serve_with(db: &Path, env: &[(&str, &str)]) -> HubProcess {
         child,
         url: String::new(),
         log,
+        logged,
     };
     // On failure, dropping `hub` ends the process.
     let addr = addr
@@ -199,7 +224,7 @@ async fn the_log_holds_no_password_token_or_message_text() {
     let mut ana = login(&hub.url, "ana").await;
     let mut ben = login(&hub.url, "ben").await;
     let base = hub.url.replace("ws://", "http://").replace("/v1/ws", "");
-    let api = huddle_hub::http_client::HttpClient::new(&base).unwrap();
+    let api = HttpClient::new(&base).unwrap();
     let contact = json!({"first_name": "Maria", "last_name": "Souza"});
     for token in [integration_token, "a-guessed-integration-token"] {
         api.json("PUT", "/integration/v1/contacts/c-1", token, &contact)
@@ -311,4 +336,72 @@ async fn a_backup_taken_while_serving_restores_to_a_working_hub() {
         texts,
         ["before 0", "before 1", "before 2", "before 3", "before 4"]
     );
+}
+
+/// A self-signed certificate for `localhost` written to `hub.crt` and `hub.key` in `dir`;
+/// returns it in PEM, to be trusted as its own authority.
+fn self_signed(dir: &Path) -> String {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    std::fs::write(dir.join("hub.crt"), cert.pem()).unwrap();
+    std::fs::write(dir.join("hub.key"), key.serialize_pem()).unwrap();
+    cert.pem()
+}
+
+/// Whether `https://localhost:<port>/healthz` answers when only `ca` is trusted.
+async fn healthy_over_tls(port: &str, ca: &Path) -> bool {
+    let client = HttpClient::with_ca_file(&format!("https://localhost:{port}"), Some(ca)).unwrap();
+    matches!(client.send("GET", "/healthz", None, None).await, Ok(r) if r.status == 200)
+}
+
+#[tokio::test]
+async fn serve_speaks_tls_from_files_and_reloads_them_on_sighup() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old_ca, new_ca) = (dir.path().join("old.pem"), dir.path().join("new.pem"));
+    std::fs::write(&old_ca, self_signed(dir.path())).unwrap();
+    let (cert, key) = (dir.path().join("hub.crt"), dir.path().join("hub.key"));
+    let hub = serve_args(
+        &dir.path().join("hub.db"),
+        &[
+            "--tls-certificate",
+            cert.to_str().unwrap(),
+            "--tls-private-key",
+            key.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let port = hub
+        .url
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .trim_end_matches("/v1/ws");
+    assert!(healthy_over_tls(port, &old_ca).await);
+    let plain = HttpClient::new(&format!("http://localhost:{port}")).unwrap();
+    assert!(
+        !matches!(plain.send("GET", "/healthz", None, None).await, Ok(r) if r.status == 200),
+        "plain HTTP is not served beside TLS"
+    );
+
+    std::fs::write(&new_ca, self_signed(dir.path())).unwrap();
+    let hangup = Command::new("kill")
+        .args(["-HUP", &hub.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(hangup.success());
+    hub.wait_for_log("TLS certificate reloaded");
+    assert!(healthy_over_tls(port, &new_ca).await);
+    assert!(!healthy_over_tls(port, &old_ca).await);
+
+    // A broken renewal keeps the certificate in use, and says why.
+    std::fs::write(&key, "").unwrap();
+    Command::new("kill")
+        .args(["-HUP", &hub.child.id().to_string()])
+        .status()
+        .unwrap();
+    hub.wait_for_log("TLS certificate not reloaded");
+    assert!(healthy_over_tls(port, &new_ca).await);
 }
