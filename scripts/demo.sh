@@ -70,8 +70,8 @@ pids+=($!)
 
 cat <<MSG
 
-Huddle's demo hub is running at $listen with the agents ana, ben, chloe and dev.
-Sign in with hub address $listen, login ana and password $password.
+Huddle's demo hub is running at $listen with the agents ana, ben, chloe and dev
+(password $password for all). The app opens signed in as Ana Lima.
 Ben Okafor is a simulated colleague who accepts IMs and answers them.
 A simulated customer call is waiting at Ana's: select it, Start Consultation, pick Ben.
 More: HUDDLE_HUB_INTEGRATION_TOKEN=\$(cat $token_file) $bin/huddle-hub simulate call --agent ana
@@ -79,9 +79,10 @@ Close the app or press Ctrl+C to stop.
 
 MSG
 
+app=(scripts/demo-app.sh "$bin" "$listen" "$password" "$demo_dir/ana")
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
-  "$bin/huddle"
+  "${app[@]}"
 else
   echo "No display here: the app runs on a virtual desktop (see scripts/with-desktop.sh)."
-  scripts/with-desktop.sh sh -c 'echo "Virtual display $DISPLAY: take a screenshot with DISPLAY=$DISPLAY import -window root shot.png"; exec "$0"' "$bin/huddle"
+  scripts/with-desktop.sh "${app[@]}"
 fi

@@ -18,9 +18,17 @@ mkdir -p "$dir"
 printf '%s' huddle-test-keyring |
   XDG_DATA_HOME="$dir" gnome-keyring-daemon --unlock --components=secrets --daemonize >/dev/null
 
-# Ready once the default collection answers and says it is unlocked.
+# Ready once the daemon owns its name and the default collection says it is unlocked. The
+# name is checked first, without activating it: asking org.freedesktop.secrets itself before
+# the daemon has claimed it would make D-Bus start a second daemon, one that knows nothing of
+# this keyring and may find a locked one of the user's.
+owned() {
+  dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+    org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null |
+    grep -q 'boolean true'
+}
 for _ in $(seq 100); do
-  if dbus-send --session --print-reply --dest=org.freedesktop.secrets \
+  if owned && dbus-send --session --print-reply --dest=org.freedesktop.secrets \
     /org/freedesktop/secrets/aliases/default org.freedesktop.DBus.Properties.Get \
     string:org.freedesktop.Secret.Collection string:Locked 2>/dev/null |
     grep -q 'boolean false'; then

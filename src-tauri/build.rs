@@ -24,6 +24,7 @@ const COMMANDS: &[&str] = &[
     "toast_dismiss",
     "preferences",
     "set_preferences",
+    "show_logs_folder",
     "interactions",
     "start_consultation",
     "start_voice_consultation",

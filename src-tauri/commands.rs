@@ -420,6 +420,22 @@ pub fn preferences(settings: State<'_, Settings>) -> Preferences {
     settings.get().preferences
 }
 
+/// Opens the folder of Huddle's log files in the system's file manager.
+#[tauri::command]
+pub fn show_logs_folder(app: AppHandle) -> Result<(), Failure> {
+    let dir = crate::logs::dir(&app)
+        .map_err(|e| Failure::new(format!("Huddle cannot find its logs folder: {e}.")))?;
+    let cannot = |e: std::io::Error| {
+        tracing::warn!(folder = %dir.display(), error = %e, "cannot show the logs folder");
+        Failure::new(format!(
+            "Huddle could not open its logs folder ({}): {e}.",
+            dir.display()
+        ))
+    };
+    std::fs::create_dir_all(&dir).map_err(cannot)?;
+    open::that_detached(&dir).map_err(cannot)
+}
+
 /// Changes how invitations reach the agent; returns what was applied.
 #[tauri::command]
 pub fn set_preferences(

@@ -3,7 +3,9 @@
 
 mod commands;
 mod invitations;
+mod logs;
 mod notify;
+mod preset;
 mod session;
 pub mod session_view;
 mod settings;
@@ -19,14 +21,6 @@ use tauri::{Manager, WindowEvent};
 
 /// Starts the app and runs it until it quits.
 pub fn run() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("HUDDLE_LOG")
-                .unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
     let result = tauri::Builder::default()
         .plugin(single_instance())
         .plugin(tauri_plugin_notification::init())
@@ -35,8 +29,16 @@ pub fn run() {
         .manage(toast::Toasts::default())
         .manage(notify::Notifications::default())
         .setup(|app| {
+            // Only without a home folder is there no log folder; the temporary one will do.
+            let log_dir = logs::dir(app.handle())
+                .unwrap_or_else(|_| std::env::temp_dir().join("huddle-logs"));
+            logs::init(&log_dir);
             let config_dir = app.path().app_config_dir()?;
-            app.manage(settings::Settings::load(&config_dir));
+            let settings = settings::Settings::load(&config_dir);
+            if let Some(preset) = preset::Preset::from_args(std::env::args().skip(1)) {
+                settings.update(|v| v.last = Some(preset.as_last(v.last.as_ref())));
+            }
+            app.manage(settings);
             windows::restore_main(app.handle());
             notify::init(app.handle());
             tray::init(app.handle())?;
@@ -74,6 +76,7 @@ pub fn run() {
             commands::toast_dismiss,
             commands::preferences,
             commands::set_preferences,
+            commands::show_logs_folder,
             commands::interactions,
             commands::start_consultation,
             commands::start_voice_consultation,

@@ -79,7 +79,7 @@ impl Session {
         password: String,
         remember: bool,
     ) -> Result<ConnectionView, LoginFailure> {
-        let data_dir = app.path().app_data_dir().map_err(|e| LoginFailure {
+        let data_dir = app.path().app_local_data_dir().map_err(|e| LoginFailure {
             message: format!("Huddle cannot find its data folder: {e}."),
             field: None,
         })?;
@@ -155,7 +155,7 @@ impl Session {
     ) -> Result<(Engine, Option<String>), String> {
         let data_dir = app
             .path()
-            .app_data_dir()
+            .app_local_data_dir()
             .map_err(|e| format!("Huddle cannot find its data folder: {e}."))?;
         let by_token = Engine::sign_in(
             &last.hub,

@@ -63,21 +63,8 @@ async fn invite_ben_from_team_communicator(app: &App, hub: &Hub) -> anyhow::Resu
     app.sign_in(&hub.address(), "ana", "ana-password").await?;
     app.text_when("connection-state", |t| t.starts_with("Connected"))
         .await?;
-    app.type_into("tc-search", "Ben").await?;
-    app.eval_when(
-        "Ben in the Team Communicator",
-        "return [...document.querySelectorAll('[data-testid=tc-entry]')].map(e => e.dataset.login);",
-        vec![],
-        |logins| logins.as_array().is_some_and(|l| l.len() == 1 && l[0] == "ben"),
-    )
-    .await?;
-    // The keyboard way: down to the entry, Enter opens its action menu.
-    app.type_into("tc-search", "\u{E015}").await?; // ArrowDown
-    app.type_into("tc-search", ENTER).await?;
-    let action = app.text_when("tc-action-im", |t| !t.is_empty()).await?;
-    assert_eq!(action.trim(), "Send an Instant Message Ben Okafor");
-    app.click("tc-action-im").await?;
-    app.switch_to_im().await
+    app.send_im_from_team_communicator("ben", "Ben Okafor")
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread")]

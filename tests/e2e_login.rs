@@ -2,7 +2,7 @@
 
 mod support;
 
-use support::{App, Hub};
+use support::{App, Hub, Profile};
 
 /// The app's windows share one display; one app at a time keeps the runs independent.
 static ONE_APP_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -35,5 +35,59 @@ async fn a_wrong_password_is_explained_in_the_form() -> anyhow::Result<()> {
         password.attr("aria-invalid").await?.as_deref(),
         Some("true")
     );
+    app.finish().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_preset_hub_and_login_sign_in_by_themselves_when_the_keychain_has_them(
+) -> anyhow::Result<()> {
+    let _turn = ONE_APP_AT_A_TIME.lock().await;
+    let hub = Hub::start(&[
+        ("ana", "Ana Lima", "ana-password"),
+        ("ben", "Ben Okafor", "ben-password"),
+    ])
+    .await?;
+    // As the demo does: huddle-agent keeps Ana's sign-in where the app looks for it.
+    let data = tempfile::tempdir()?;
+    let out = std::process::Command::new(support::huddle_agent()?)
+        .args(["--hub", &hub.address(), "--login", "ana", "--data"])
+        .arg(data.path())
+        .arg("remember")
+        .env("HUDDLE_PASSWORD", "ana-password")
+        .output()?;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let address = hub.address();
+    let (first, second) = (Profile::new()?, Profile::new()?);
+    let app = App::start_in_with_args(
+        &first,
+        "preset-signed-in",
+        &["--hub", &address, "--login", "ana"],
+    )
+    .await?;
+    app.text_when("agent-name", |t| t == "Ana Lima").await?;
+    app.text_when("connection-state", |t| t.starts_with("Connected"))
+        .await?;
+    app.finish().await?;
+
+    // Nothing kept for Ben: the form waits for his password, the rest filled in.
+    let app = App::start_in_with_args(
+        &second,
+        "preset-form",
+        &[&format!("--hub={address}"), "--login=ben"],
+    )
+    .await?;
+    app.by_test_id("login-password").await?;
+    let filled = app
+        .eval(
+            "return ['login-hub', 'login-login'].map(id => document.querySelector(`[data-testid=${id}]`).value);",
+            vec![],
+        )
+        .await?;
+    assert_eq!(filled, serde_json::json!([address, "ben"]));
     app.finish().await
 }

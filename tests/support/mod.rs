@@ -129,7 +129,7 @@ impl App {
     /// Like [`App::start`], with more environment variables for the app (`GTK_THEME`...).
     pub async fn start_with_env(name: &str, env: &[(&str, &str)]) -> anyhow::Result<Self> {
         let profile = Profile::new()?;
-        let mut app = Self::launch(&profile, name, env).await?;
+        let mut app = Self::launch(&profile, name, env, &[]).await?;
         app._own_profile = Some(profile);
         app.by_test_id("login-hub")
             .await
@@ -140,10 +140,33 @@ impl App {
     /// Starts the app on a profile that outlives it (to start it again on the same one).
     /// Returns once the main window has loaded.
     pub async fn start_in(profile: &Profile, name: &str) -> anyhow::Result<Self> {
-        Self::launch(profile, name, &[]).await
+        Self::launch(profile, name, &[], &[]).await
     }
 
-    async fn launch(profile: &Profile, name: &str, env: &[(&str, &str)]) -> anyhow::Result<Self> {
+    /// Like [`App::start_in`], with more environment variables for the app.
+    pub async fn start_in_with_env(
+        profile: &Profile,
+        name: &str,
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
+        Self::launch(profile, name, env, &[]).await
+    }
+
+    /// Like [`App::start_in`], with command-line arguments for the app.
+    pub async fn start_in_with_args(
+        profile: &Profile,
+        name: &str,
+        args: &[&str],
+    ) -> anyhow::Result<Self> {
+        Self::launch(profile, name, &[], args).await
+    }
+
+    async fn launch(
+        profile: &Profile,
+        name: &str,
+        env: &[(&str, &str)],
+        args: &[&str],
+    ) -> anyhow::Result<Self> {
         if std::env::var_os("DISPLAY").is_none() {
             bail!("no DISPLAY: run the end-to-end tests inside scripts/with-desktop.sh");
         }
@@ -166,7 +189,7 @@ impl App {
             .spawn()
             .context("cannot start tauri-driver (scripts/deps.sh installs it)")?;
         Ok(App {
-            client: connect_driver(port).await?,
+            client: connect_driver(port, args).await?,
             driver,
             _own_profile: None,
             name: name.to_string(),
@@ -294,6 +317,30 @@ impl App {
         }
         self.failure_screenshot();
         bail!("{what} never came; last seen: {last}")
+    }
+
+    /// Finds a colleague in the Team Communicator by name, opens the action menu of the one
+    /// entry with the keyboard and sends an IM; returns with the IM window current.
+    pub async fn send_im_from_team_communicator(
+        &self,
+        login: &str,
+        name: &str,
+    ) -> anyhow::Result<String> {
+        self.type_into("tc-search", name).await?;
+        self.eval_when(
+            "the colleague in the Team Communicator",
+            "return [...document.querySelectorAll('[data-testid=tc-entry]')].map(e => e.dataset.login);",
+            vec![],
+            |logins| logins.as_array().is_some_and(|l| l.len() == 1 && l[0] == login),
+        )
+        .await?;
+        // The keyboard way: down to the entry, Enter opens its action menu.
+        self.type_into("tc-search", "\u{E015}").await?; // ArrowDown
+        self.type_into("tc-search", "\u{E007}").await?; // Enter
+        let action = self.text_when("tc-action-im", |t| !t.is_empty()).await?;
+        assert_eq!(action.trim(), format!("Send an Instant Message {name}"));
+        self.click("tc-action-im").await?;
+        self.switch_to_im().await
     }
 
     /// Fills the login form and submits it.
@@ -432,13 +479,13 @@ pub fn app_binary() -> &'static str {
     env!("CARGO_BIN_EXE_huddle")
 }
 
-async fn connect_driver(port: u16) -> anyhow::Result<Client> {
+async fn connect_driver(port: u16, args: &[&str]) -> anyhow::Result<Client> {
     let application = app_binary();
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), "wry".into());
     caps.insert(
         "tauri:options".into(),
-        serde_json::json!({ "application": application }),
+        serde_json::json!({ "application": application, "args": args }),
     );
     let url = format!("http://127.0.0.1:{port}");
     let start = Instant::now();
@@ -493,7 +540,7 @@ impl Drop for Bot {
 }
 
 /// The `huddle-agent` binary, built beside the app's by `cargo test --workspace`.
-fn huddle_agent() -> anyhow::Result<PathBuf> {
+pub fn huddle_agent() -> anyhow::Result<PathBuf> {
     let app = PathBuf::from(env!("CARGO_BIN_EXE_huddle"));
     let agent = app.with_file_name(format!("huddle-agent{}", std::env::consts::EXE_SUFFIX));
     if !agent.exists() {

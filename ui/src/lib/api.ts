@@ -185,6 +185,11 @@ export function setPreferences(value: Preferences): Promise<Preferences> {
   return invoke<Preferences>('set_preferences', { value });
 }
 
+/** Opens the folder of Huddle's log files in the system's file manager. Rejects with a {@link Failure}. */
+export function showLogsFolder(): Promise<void> {
+  return call<void>('show_logs_folder');
+}
+
 /** The invitations the toast shows now. */
 export function toastState(): Promise<ToastView> {
   return invoke<ToastView>('toast_state');

@@ -131,6 +131,7 @@ export function stubShell({
     stored = { ...value, toast_seconds: Math.min(120, Math.max(3, value.toast_seconds)) };
     return Promise.resolve({ ...stored });
   });
+  api.showLogsFolder.mockResolvedValue();
   api.toastState.mockResolvedValue({ invitations: [], seconds: stored.toast_seconds, sound: stored.sound });
   api.toastAccept.mockResolvedValue();
   api.toastReject.mockResolvedValue();

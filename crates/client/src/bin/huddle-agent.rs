@@ -1,6 +1,6 @@
 //! `huddle-agent`: an agent without a window, for scripts, demos and tests. It signs in,
-//! searches the directory, invites, and in bot mode plays a colleague who accepts every
-//! invitation and answers every message.
+//! searches the directory, invites, keeps a sign-in in the keychain for the app, and in bot
+//! mode plays a colleague who accepts every invitation and answers every message.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
@@ -11,7 +11,8 @@ use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use huddle_client::cache::Delivery;
 use huddle_client::{
-    ConnectionState, Credential, EndCause, Engine, EngineEvent, Hub, SessionStatus,
+    ConnectionState, Credential, EndCause, Engine, EngineEvent, Hub, Keychain, Secret,
+    SessionStatus,
 };
 use huddle_protocol::DirectoryFilter;
 
@@ -79,6 +80,9 @@ enum Command {
         /// The session's id.
         session: String,
     },
+    /// Keep this sign-in (session token and password) in the OS keychain, as the app's
+    /// "Remember me" does: the app started with the same --hub and --login signs in by itself.
+    Remember,
     /// Play a colleague: accept every invitation and answer every message.
     Bot {
         /// The answer to every message.
@@ -151,10 +155,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         address: cli.hub.clone(),
         ca_file: cli.ca_file.clone(),
     };
-    let (engine, _) =
-        Engine::sign_in_to(&hub, &cli.login, Credential::Password(password()?), &data)
-            .await
-            .context("cannot sign in")?;
+    let password = password()?;
+    let (engine, token) = Engine::sign_in_to(
+        &hub,
+        &cli.login,
+        Credential::Password(password.clone()),
+        &data,
+    )
+    .await
+    .context("cannot sign in")?;
     if let Some(days) = cli.keep_days {
         engine
             .set_retention(Some(Duration::from_secs(days.saturating_mul(24 * 3600))))
@@ -183,6 +192,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Accept { session } => engine.accept(&session).await?,
         Command::Send { session, text } => send(&engine, &session, &text).await?,
         Command::End { session } => end(&engine, &session).await?,
+        Command::Remember => {
+            let secret = Secret {
+                token,
+                password: Some(password),
+            };
+            Keychain::open()
+                .await?
+                .store(&cli.hub, &cli.login, &secret)
+                .await?;
+            println!("remembered {} on {}", cli.login, cli.hub);
+        }
         Command::Bot {
             reply,
             script,

@@ -99,7 +99,7 @@ describe('MainMenu', () => {
     expect(screen.getByTestId('zoom-in')).toHaveFocus();
     await user.keyboard('{ArrowDown}');
     expect(screen.getByTestId('zoom-reset')).toHaveFocus();
-    for (const testid of ['pref-dnd', 'pref-sound', 'pref-toast-seconds', 'pref-keep-in-tray', 'sign-out']) {
+    for (const testid of ['pref-dnd', 'pref-sound', 'pref-toast-seconds', 'pref-keep-in-tray', 'show-logs', 'sign-out']) {
       await user.keyboard('{ArrowDown}');
       expect(screen.getByTestId(testid)).toHaveFocus();
     }
@@ -116,6 +116,20 @@ describe('MainMenu', () => {
     const { user } = await setup();
     await user.click(document.body);
     expect(screen.queryByRole('menu')).not.toBeInTheDocument();
+  });
+
+  it('shows the logs folder, and says so when it cannot', async () => {
+    const { user, button } = await setup();
+    await user.click(screen.getByTestId('show-logs'));
+    expect(api.showLogsFolder).toHaveBeenCalledTimes(1);
+    expect(screen.queryByRole('menu')).not.toBeInTheDocument();
+    expect(button).toHaveFocus();
+
+    api.showLogsFolder.mockRejectedValueOnce({ message: 'Huddle could not open its logs folder (/x): no file manager.' });
+    await user.click(button);
+    await user.click(screen.getByTestId('show-logs'));
+    expect(await screen.findByRole('alert')).toHaveTextContent('no file manager');
+    expect(screen.getByRole('menu')).toBeInTheDocument();
   });
 
   it('signs out', async () => {
