@@ -13,8 +13,10 @@ listen="${HUDDLE_DEMO_LISTEN:-127.0.0.1:7878}"
 password="huddle-demo"
 
 echo "==> Building the UI and the release binaries"
-(cd ui && npm run --silent build)
-cargo build --release --locked -p huddle -p huddle-hub -p huddle-client --bins
+# The same release build as the installers' (scripts/package.sh), so that one serves both.
+export TAURI_APP_PATH="$root" TAURI_FRONTEND_PATH="$root/ui"
+ui/node_modules/.bin/tauri build --ci --no-bundle -- --locked
+cargo build --release --locked -p huddle-hub -p huddle-client --bins
 bin="$CARGO_TARGET_DIR/release"
 
 mkdir -p "$demo_dir"

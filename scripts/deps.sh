@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs whatever the build, the demo and the tests need and is missing.
-# Idempotent: when everything is present it only checks and returns.
+# Installs whatever the build, the demo and the tests need and is missing; with --build, only
+# what building needs (the release workflow). Idempotent: when everything is present it only
+# checks and returns.
 set -euo pipefail
 
 root_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -10,14 +11,22 @@ as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
+# What building the app, the hub and their installers needs.
 apt_packages=(
   build-essential pkg-config curl file
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev libxdo-dev libssl-dev
   libdbus-1-dev
-  xvfb openbox dbus dbus-x11 webkit2gtk-driver gnome-keyring libsecret-tools
-  xdotool wmctrl x11-utils imagemagick
-  python3-dbus python3-gi keyutils
 )
+# What the demo and the tests need beside: a virtual desktop, D-Bus, a keychain, WebDriver,
+# window tools, and the package tools of the install test.
+if [ "${1:-}" != "--build" ]; then
+  apt_packages+=(
+    xvfb openbox dbus dbus-x11 webkit2gtk-driver gnome-keyring libsecret-tools
+    xdotool wmctrl x11-utils imagemagick
+    python3-dbus python3-gi keyutils
+    rpm desktop-file-utils
+  )
+fi
 
 missing=()
 for p in "${apt_packages[@]}"; do
@@ -49,7 +58,7 @@ for c in rustfmt clippy; do
   fi
 done
 
-if ! command -v tauri-driver >/dev/null 2>&1; then
+if [ "${1:-}" != "--build" ] && ! command -v tauri-driver >/dev/null 2>&1; then
   echo "deps: installing tauri-driver"
   cargo install tauri-driver --version '^2' --locked
 fi

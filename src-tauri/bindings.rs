@@ -3,6 +3,7 @@
 
 use ts_rs::{Config, TS};
 
+use crate::ready::ReadyMarks;
 use crate::session_view::{
     ConsultTarget, DeliveryView, EndCauseView, ImWindowView, InvitationView, MessageView,
     SessionView, StatusView, ToastView,
@@ -55,6 +56,7 @@ fn generate() -> String {
         InteractionDetails::decl(&cfg),
         VoiceConsultationState::decl(&cfg),
         VoiceConsultation::decl(&cfg),
+        ReadyMarks::decl(&cfg),
     ];
     let mut out = String::from(HEADER);
     for decl in decls {

@@ -25,6 +25,7 @@ const COMMANDS: &[&str] = &[
     "preferences",
     "set_preferences",
     "show_logs_folder",
+    "ui_ready",
     "interactions",
     "start_consultation",
     "start_voice_consultation",

@@ -436,6 +436,12 @@ pub fn show_logs_folder(app: AppHandle) -> Result<(), Failure> {
     open::that_detached(&dir).map_err(cannot)
 }
 
+/// A window's page reports that it painted and takes input.
+#[tauri::command]
+pub fn ui_ready(window: WebviewWindow, marks: crate::ready::ReadyMarks) {
+    crate::ready::report(window.label(), marks);
+}
+
 /// Changes how invitations reach the agent; returns what was applied.
 #[tauri::command]
 pub fn set_preferences(

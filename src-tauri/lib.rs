@@ -6,6 +6,7 @@ mod invitations;
 mod logs;
 mod notify;
 mod preset;
+mod ready;
 mod session;
 pub mod session_view;
 mod settings;
@@ -21,6 +22,7 @@ use tauri::{Manager, WindowEvent};
 
 /// Starts the app and runs it until it quits.
 pub fn run() {
+    ready::note_process_start();
     let result = tauri::Builder::default()
         .plugin(single_instance())
         .plugin(tauri_plugin_notification::init())
@@ -33,6 +35,8 @@ pub fn run() {
             let log_dir = logs::dir(app.handle())
                 .unwrap_or_else(|_| std::env::temp_dir().join("huddle-logs"));
             logs::init(&log_dir);
+            #[cfg(windows)]
+            set_app_user_model_id(&app.config().identifier);
             let config_dir = app.path().app_config_dir()?;
             let settings = settings::Settings::load(&config_dir);
             if let Some(preset) = preset::Preset::from_args(std::env::args().skip(1)) {
@@ -77,6 +81,7 @@ pub fn run() {
             commands::preferences,
             commands::set_preferences,
             commands::show_logs_folder,
+            commands::ui_ready,
             commands::interactions,
             commands::start_consultation,
             commands::start_voice_consultation,
@@ -110,6 +115,24 @@ fn instance_id() -> String {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     dirs::data_dir().hash(&mut hasher);
     format!("app.huddle.desktop.p{:016x}", hasher.finish())
+}
+
+/// Gives the process the AppUserModelID that the installers (NSIS and MSI) give Huddle's
+/// Start menu shortcut: Windows then shows its notifications under Huddle's name and icon,
+/// and groups its taskbar buttons with the shortcut.
+#[cfg(windows)]
+fn set_app_user_model_id(identifier: &str) {
+    use windows_sys::Win32::UI::Shell::SetCurrentProcessExplicitAppUserModelID;
+    let wide: Vec<u16> = identifier
+        .encode_utf16()
+        .chain(std::iter::once(0))
+        .collect();
+    // SAFETY: `wide` is a NUL-terminated UTF-16 string that lives through the call, which
+    // copies it.
+    let result = unsafe { SetCurrentProcessExplicitAppUserModelID(wide.as_ptr()) };
+    if result < 0 {
+        tracing::warn!(identifier, result, "cannot set the AppUserModelID");
+    }
 }
 
 fn on_window_event(window: &tauri::Window, event: &WindowEvent) {

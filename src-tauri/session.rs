@@ -94,7 +94,6 @@ impl Session {
             tracing::info!(%login, %hub, error = %e, "sign-in failed");
             LoginFailure::from_client_error(&login, &e)
         })?;
-        tracing::info!(login = %engine.agent().login, %hub, "signed in");
         let secret = Secret {
             token,
             password: remember.then_some(password),
@@ -139,6 +138,7 @@ impl Session {
         match result {
             Ok((engine, notice)) => self.signed_in(app, engine, last.hub.clone(), notice),
             Err(notice) => {
+                tracing::info!(%notice, "the saved sign-in did not work");
                 self.lock().notice = Some(notice);
                 emit_connection(app, &self.view(&settings(app)));
             }
@@ -212,6 +212,7 @@ impl Session {
     /// Takes over a signed-in engine: its news goes to the windows from now on, and every
     /// invitation waiting for an answer gets its window.
     fn signed_in(&self, app: &AppHandle, engine: Engine, hub: String, notice: Option<String>) {
+        tracing::info!(login = %engine.agent().login, %hub, "signed in");
         let forwarder = tauri::async_runtime::spawn(forward(app.clone(), engine.clone()));
         let old = self.lock().signed.replace(Signed {
             engine: engine.clone(),

@@ -257,20 +257,7 @@ async fn markup_in_a_message_shows_as_literal_text() -> anyhow::Result<()> {
 async fn zoom_changes_every_transcript_and_survives_a_restart() -> anyhow::Result<()> {
     let _turn = ONE_APP_AT_A_TIME.lock().await;
     let hub = Hub::start(&[ANA, BEN]).await?;
-    let ben_data = tempfile::tempdir()?;
-    let _bot = Bot::start(
-        &hub.address(),
-        "ben",
-        ben_data.path(),
-        &[
-            "--reply",
-            "Noted.",
-            "--accept-delay-ms",
-            "0",
-            "--reply-delay-ms",
-            "0",
-        ],
-    )?;
+    let _bot = Bot::prompt(&hub.address(), "ben", "Noted.")?;
     let profile = Profile::new()?;
     let font_size = "const e = document.querySelector('[data-testid=im-entry-text]');
                      return e === null ? null : parseFloat(getComputedStyle(e).fontSize);";

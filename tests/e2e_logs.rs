@@ -19,20 +19,7 @@ async fn the_logs_folder_opens_from_the_menu_and_its_log_keeps_no_secret() -> an
         ("ben", "Ben Okafor", "ben-password"),
     ])
     .await?;
-    let bot_data = tempfile::tempdir()?;
-    let _bot = Bot::start(
-        &hub.address(),
-        "ben",
-        bot_data.path(),
-        &[
-            "--reply",
-            "Noted: the wombat answer.",
-            "--accept-delay-ms",
-            "0",
-            "--reply-delay-ms",
-            "0",
-        ],
-    )?;
+    let _bot = Bot::prompt(&hub.address(), "ben", "Noted: the wombat answer.")?;
 
     // The desktop's file manager, as xdg-open reaches it: this one notes what it opens.
     let bin = tempfile::tempdir()?;
@@ -91,6 +78,9 @@ async fn the_logs_folder_opens_from_the_menu_and_its_log_keeps_no_secret() -> an
     }
     assert!(log.contains("Huddle starting"), "{log}");
     assert!(log.contains("signed in"), "the log is being written: {log}");
+    // Each window's page reports when it became usable.
+    assert!(log.contains("window ready window=main"), "{log}");
+    assert!(log.contains("window ready window=im-"), "{log}");
 
     let saved = Keychain::open()
         .await?

@@ -507,7 +507,10 @@ async fn connect_driver(port: u16, args: &[&str]) -> anyhow::Result<Client> {
 
 /// A scripted colleague: the real `huddle-agent` binary in bot mode, answering every
 /// invitation and message.
-pub struct Bot(Child);
+pub struct Bot {
+    child: Child,
+    _data: Option<tempfile::TempDir>,
+}
 
 impl Bot {
     /// Starts `login` (password `<login>-password`) as a bot with these extra arguments
@@ -528,14 +531,31 @@ impl Bot {
             .stderr(Stdio::null())
             .spawn()
             .context("cannot start huddle-agent")?;
-        Ok(Self(child))
+        Ok(Self { child, _data: None })
+    }
+
+    /// A bot with a cache of its own that accepts at once and answers every message with
+    /// `reply` at once.
+    pub fn prompt(hub: &str, login: &str, reply: &str) -> anyhow::Result<Self> {
+        let data = tempfile::tempdir()?;
+        let args = [
+            "--reply",
+            reply,
+            "--accept-delay-ms",
+            "0",
+            "--reply-delay-ms",
+            "0",
+        ];
+        let mut bot = Self::start(hub, login, data.path(), &args)?;
+        bot._data = Some(data);
+        Ok(bot)
     }
 }
 
 impl Drop for Bot {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

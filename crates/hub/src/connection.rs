@@ -251,8 +251,13 @@ impl Conn {
                 if protocol != PROTOCOL_VERSION {
                     tracing::info!(%client, protocol, "refused a client of another protocol version");
                     let message = format!(
-                        "this hub speaks protocol version {PROTOCOL_VERSION} and the client speaks {protocol}; {}",
-                        if protocol < PROTOCOL_VERSION { "update the app" } else { "the hub needs an update" }
+                        "this hub ({}) speaks protocol version {PROTOCOL_VERSION} and the app speaks {protocol}; {}",
+                        crate::HUB_VERSION,
+                        if protocol < PROTOCOL_VERSION {
+                            "update the app"
+                        } else {
+                            "ask your administrator to update the hub"
+                        }
                     );
                     return Handled::Now(
                         Reply::Error(ErrorFrame::new(ErrorCode::UnsupportedVersion, message)),

@@ -150,14 +150,23 @@ async fn each_refused_login_has_its_own_code_and_the_connection_stays_usable() {
 #[tokio::test]
 async fn another_protocol_version_is_refused_and_the_connection_closed() {
     let hub = hub_with_agents().await;
-    let mut ws = connect(&hub).await;
-    let reply = exchange(
-        &mut ws,
-        json!({"req": 1, "type": "hello", "protocol": 99, "client": "future"}),
-    )
-    .await;
-    assert_eq!(reply["code"], "unsupported_version", "{reply}");
-    assert_eq!(recv(&mut ws).await, json!({"closed": true}));
+    // An older app is told to update itself, a newer one that the hub needs the update.
+    for (protocol, says) in [
+        (0, "update the app"),
+        (99, "ask your administrator to update the hub"),
+    ] {
+        let mut ws = connect(&hub).await;
+        let reply = exchange(
+            &mut ws,
+            json!({"req": 1, "type": "hello", "protocol": protocol, "client": "huddle/x"}),
+        )
+        .await;
+        assert_eq!(reply["code"], "unsupported_version", "{reply}");
+        let message = reply["message"].as_str().unwrap_or_default();
+        assert!(message.contains(says), "{message}");
+        assert!(message.contains(huddle_hub::HUB_VERSION), "{message}");
+        assert_eq!(recv(&mut ws).await, json!({"closed": true}));
+    }
     // The hub carries on for others.
     let mut other = connect(&hub).await;
     hello(&mut other).await;

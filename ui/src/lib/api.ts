@@ -18,6 +18,7 @@ import type {
   InteractionSummary,
   Preferences,
   PresenceChange,
+  ReadyMarks,
   SessionView,
   ToastView,
   VoiceConsultation,
@@ -188,6 +189,11 @@ export function setPreferences(value: Preferences): Promise<Preferences> {
 /** Opens the folder of Huddle's log files in the system's file manager. Rejects with a {@link Failure}. */
 export function showLogsFolder(): Promise<void> {
   return call<void>('show_logs_folder');
+}
+
+/** Reports this window's start-up marks to the shell, which logs them. */
+export function uiReady(marks: ReadyMarks): Promise<void> {
+  return invoke<void>('ui_ready', { marks });
 }
 
 /** The invitations the toast shows now. */

@@ -485,3 +485,17 @@ state: VoiceConsultationState,
  * Whether the customer is on hold now.
  */
 customer_held: boolean, };
+
+export type ReadyMarks = { 
+/**
+ * The page began to load.
+ */
+navigation_start: number, 
+/**
+ * The first paint of anything.
+ */
+first_paint: number, 
+/**
+ * The view shows its content and takes input.
+ */
+interactive: number, };

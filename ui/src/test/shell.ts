@@ -132,6 +132,7 @@ export function stubShell({
     return Promise.resolve({ ...stored });
   });
   api.showLogsFolder.mockResolvedValue();
+  api.uiReady.mockResolvedValue();
   api.toastState.mockResolvedValue({ invitations: [], seconds: stored.toast_seconds, sound: stored.sound });
   api.toastAccept.mockResolvedValue();
   api.toastReject.mockResolvedValue();

@@ -25,6 +25,7 @@ vi.mock('../../lib/api', () => ({
   onZoom: vi.fn(),
   setZoom: vi.fn(),
   zoom: vi.fn(),
+  uiReady: vi.fn(() => Promise.resolve()),
 }));
 
 type Shell = {
