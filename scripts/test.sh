@@ -27,6 +27,10 @@ step "Tests (end-to-end included) on a virtual desktop"
 export HUDDLE_ARTIFACTS="$root/artifacts"
 scripts/with-desktop.sh cargo test --workspace --locked
 
+step "Benchmarks: a smoke run of each, so that they cannot rot"
+cargo build --locked -p huddle-hub -p huddle-bench --bins
+"$CARGO_TARGET_DIR/debug/huddle-load" --smoke
+
 step "Installers: built, installed, started from the installed path, removed"
 scripts/package.sh deb,rpm
 scripts/with-desktop.sh scripts/test-install.sh

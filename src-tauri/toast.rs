@@ -2,15 +2,14 @@
 //! waiting for an answer, with Accept and Reject, without taking the keyboard focus from the
 //! window the agent is working in. One window stacks all the cards.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-use tauri::{
-    AppHandle, Emitter, Manager, PhysicalPosition, PhysicalSize, WebviewUrl, WebviewWindow,
-    WebviewWindowBuilder,
-};
+use tauri::{AppHandle, Emitter, Manager, PhysicalPosition, PhysicalSize, WebviewWindow};
 
 use crate::session_view::{InvitationView, SessionView, ToastView, TOAST_EVENT};
 use crate::settings::Settings;
+use crate::windows;
 
 /// The toast window's label.
 pub const TOAST_LABEL: &str = "toast";
@@ -27,6 +26,8 @@ const MARGIN: f64 = 12.0;
 #[derive(Default)]
 pub struct Toasts {
     cards: Mutex<Vec<InvitationView>>,
+    /// The window is being built.
+    building: AtomicBool,
 }
 
 impl Toasts {
@@ -85,13 +86,13 @@ impl Toasts {
         let window = match app.get_webview_window(TOAST_LABEL) {
             Some(window) => window,
             None if count == 0 => return,
-            None => match build(app) {
-                Ok(window) => window,
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot open the toast");
-                    return;
+            None => {
+                // Refreshed again once it exists; meanwhile another refresh builds nothing.
+                if !self.building.swap(true, Ordering::SeqCst) {
+                    build(app);
                 }
-            },
+                return;
+            }
         };
         if let Err(e) = window.emit_to(TOAST_LABEL, TOAST_EVENT, &view) {
             tracing::warn!(error = %e, "cannot update the toast");
@@ -111,17 +112,32 @@ impl Toasts {
     }
 }
 
-fn build(app: &AppHandle) -> tauri::Result<WebviewWindow> {
-    WebviewWindowBuilder::new(app, TOAST_LABEL, WebviewUrl::App("index.html".into()))
-        .title("Huddle — invitation")
-        .inner_size(WIDTH, CARD_HEIGHT)
-        .decorations(false)
-        .always_on_top(true)
-        .skip_taskbar(true)
-        .resizable(false)
-        .focused(false)
-        .visible(false)
-        .build()
+/// Builds the toast beside the main window (sharing its web process), then shows the cards.
+fn build(app: &AppHandle) {
+    let owner = app.clone();
+    windows::build_beside_main(
+        app,
+        TOAST_LABEL.to_string(),
+        |builder| {
+            builder
+                .title("Huddle — invitation")
+                .inner_size(WIDTH, CARD_HEIGHT)
+                .decorations(false)
+                .always_on_top(true)
+                .skip_taskbar(true)
+                .resizable(false)
+                .focused(false)
+                .visible(false)
+        },
+        move |built| {
+            let toasts = owner.state::<Toasts>();
+            toasts.building.store(false, Ordering::SeqCst);
+            match built {
+                Ok(_) => toasts.refresh(&owner),
+                Err(e) => tracing::error!(error = %e, "cannot open the toast"),
+            }
+        },
+    );
 }
 
 /// Sizes the toast for `cards` and puts it in the corner where the tray is: bottom right

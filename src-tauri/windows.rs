@@ -1,10 +1,14 @@
 //! The app's windows: one per IM session (`im-<session id>`), opened focused or waiting in
 //! the taskbar, and the places of windows remembered between runs.
 
+use tauri::webview::PlatformWebview;
 use tauri::{
     AppHandle, Manager, PhysicalPosition, PhysicalSize, UserAttentionType, WebviewUrl,
-    WebviewWindow, WebviewWindowBuilder, Window,
+    WebviewWindow, WebviewWindowBuilder, Window, Wry,
 };
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 use crate::session_view::SessionView;
 use crate::settings::{Place, Settings};
@@ -32,6 +36,55 @@ pub enum Open {
     Waiting,
 }
 
+/// A window's builder, configured by its opener.
+type Builder<'a> = WebviewWindowBuilder<'a, Wry, AppHandle>;
+
+/// Builds a window of the UI beside the main window, then hands it (or why it could not be
+/// built) to `then`. On Linux its webview shares the main window's web process: WebKitGTK
+/// otherwise starts a process of its own for every webview (about 70 MB each), and agents
+/// keep several IM windows open. The window exists once `then` runs, which may be after this
+/// returns.
+pub fn build_beside_main<C, T>(app: &AppHandle, label: String, configure: C, then: T)
+where
+    C: for<'a> FnOnce(Builder<'a>) -> Builder<'a> + Send + 'static,
+    T: FnOnce(tauri::Result<WebviewWindow>) + Send + 'static,
+{
+    let owner = app.clone();
+    let build = move |related: Option<PlatformWebview>| {
+        let builder = configure(WebviewWindowBuilder::new(
+            &owner,
+            &label,
+            WebviewUrl::App("index.html".into()),
+        ));
+        #[cfg(target_os = "linux")]
+        let builder = match related {
+            Some(webview) => builder.with_related_view(webview.inner()),
+            None => builder,
+        };
+        #[cfg(not(target_os = "linux"))]
+        let _ = related;
+        then(builder.build());
+    };
+    match app.get_webview_window("main") {
+        // The main window's webview can only be reached on the main thread; the new window
+        // is built there.
+        Some(main) if cfg!(target_os = "linux") => {
+            if let Err(e) = main.with_webview(move |webview| build(Some(webview))) {
+                tracing::error!(error = %e, "cannot reach the main window to open another");
+            }
+        }
+        _ => build(None),
+    }
+}
+
+/// IM windows being built, with how each is to be shown: a second request while one is
+/// built only says how (an agent's click wins over an invitation's wait).
+static OPENING: Mutex<BTreeMap<String, Open>> = Mutex::new(BTreeMap::new());
+
+fn opening() -> std::sync::MutexGuard<'static, BTreeMap<String, Open>> {
+    OPENING.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// Opens the window of a session, or brings it up when it is already open.
 pub fn open_im(app: &AppHandle, session: &SessionView, how: Open) {
     let label = im_label(&session.id);
@@ -41,31 +94,50 @@ pub fn open_im(app: &AppHandle, session: &SessionView, how: Open) {
         }
         return;
     }
+    if let Some(pending) = opening().get_mut(&label) {
+        if how == Open::Focused {
+            *pending = Open::Focused;
+        }
+        return;
+    }
+    opening().insert(label.clone(), how);
     let title = format!("{} — Huddle", session.other.display_name);
     // A consultation shows the customer's case data beside the transcript.
     let width = if session.consultation { 820.0 } else { 480.0 };
-    let built = WebviewWindowBuilder::new(app, &label, WebviewUrl::App("index.html".into()))
-        .title(title)
-        .inner_size(width, 620.0)
-        .min_inner_size(360.0, 380.0)
-        .visible(false)
-        .build();
-    let window = match built {
-        Ok(window) => window,
-        Err(e) => {
-            tracing::error!(error = %e, "cannot open an IM window");
-            return;
-        }
-    };
+    let consultation = session.consultation;
+    let owner = app.clone();
+    let label_of_build = label.clone();
+    build_beside_main(
+        app,
+        label,
+        move |builder| {
+            builder
+                .title(title)
+                .inner_size(width, 620.0)
+                .min_inner_size(360.0, 380.0)
+                .visible(false)
+        },
+        move |built| {
+            let how = opening().remove(&label_of_build).unwrap_or(how);
+            match built {
+                Ok(window) => present_im(&owner, &window, consultation, width, how),
+                Err(e) => tracing::error!(error = %e, "cannot open an IM window"),
+            }
+        },
+    );
+}
+
+/// Places a new IM window where IM windows were last, and shows it as `how` says.
+fn present_im(app: &AppHandle, window: &WebviewWindow, consultation: bool, width: f64, how: Open) {
     if let Some(place) = app.state::<Settings>().get().places.get("im") {
         let mut place = cascade(app, *place);
-        if session.consultation {
+        if consultation {
             // Wide enough for the case data, whatever the last plain IM window's width.
             place.width = place
                 .width
                 .max((width * window.scale_factor().unwrap_or(1.0)) as u32);
         }
-        put(&window, place);
+        put(window, place);
     }
     let shown = match how {
         Open::Focused => window.show().and_then(|()| window.set_focus()),

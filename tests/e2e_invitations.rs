@@ -128,6 +128,12 @@ async fn an_invitation_shows_everywhere_and_is_accepted_from_the_toast() -> anyh
     // The toast shows who invites and the first message, without taking the focus.
     x_window_when(TOAST, "shown", |w| w.is_some_and(|w| w.shown())).await?;
     assert_eq!(active_window_title()?, "Huddle");
+    // Three windows (main, IM, toast), one web process: WebKitGTK would start one for each.
+    assert_eq!(
+        support::web_processes()?,
+        1,
+        "the windows do not share a web process"
+    );
     app.switch_to("toast").await?;
     app.text_when("toast-from", |t| t.contains("Ben Okafor"))
         .await?;

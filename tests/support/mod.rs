@@ -509,6 +509,47 @@ async fn connect_driver(port: u16, args: &[&str]) -> anyhow::Result<Client> {
     }
 }
 
+/// How many WebKit web processes the running app has (its windows' pages run in them).
+pub fn web_processes() -> anyhow::Result<usize> {
+    let app = std::fs::canonicalize(app_binary())?;
+    let mut apps = Vec::new();
+    let mut by_parent: std::collections::HashMap<u32, Vec<u32>> = Default::default();
+    for entry in std::fs::read_dir("/proc")?.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if std::fs::read_link(entry.path().join("exe")).is_ok_and(|exe| exe == app) {
+            apps.push(pid);
+        }
+        let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
+        // The parent is the second field after the parenthesised name.
+        let parent = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if let Some(parent) = parent {
+            by_parent.entry(parent).or_default().push(pid);
+        }
+    }
+    let [app] = apps[..] else {
+        bail!("expected one running app, found {}", apps.len());
+    };
+    let web = by_parent
+        .get(&app)
+        .into_iter()
+        .flatten()
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .is_ok_and(|name| name.starts_with("WebKitWebProces"))
+        })
+        .count();
+    Ok(web)
+}
+
 /// A scripted colleague: the real `huddle-agent` binary in bot mode, answering every
 /// invitation and message.
 pub struct Bot {

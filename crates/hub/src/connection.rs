@@ -9,7 +9,7 @@ use std::time::Duration;
 use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket};
 use futures_util::stream::{FuturesOrdered, StreamExt};
 use huddle_protocol::{
-    decode_client_frame, ErrorCode, ErrorFrame, Presence, Reply, Request, ServerFrame,
+    decode_client_frame, EntryKind, ErrorCode, ErrorFrame, Presence, Reply, Request, ServerFrame,
     PROTOCOL_VERSION,
 };
 use tokio::sync::mpsc;
@@ -482,7 +482,7 @@ impl Conn {
         let Phase::LoggedIn(me) = &self.phase else {
             return refuse(ErrorCode::NotLoggedIn, "log in first");
         };
-        let (account, token) = (me.account.clone(), me.token.clone());
+        let (account, token, device) = (me.account.clone(), me.token.clone(), me.device);
         let agent_id = account.id;
         let change = match request {
             Request::Logout => {
@@ -527,7 +527,16 @@ impl Conn {
                 )
                 .await
                 {
-                    Ok(entries) => answer(Reply::Directory { entries }),
+                    Ok(entries) => {
+                        // The device hears the presence of what it now shows.
+                        let listed = entries
+                            .iter()
+                            .filter(|e| e.kind == EntryKind::Agent)
+                            .map(|e| e.id)
+                            .collect();
+                        shared.registry.watch(agent_id, device, listed);
+                        answer(Reply::Directory { entries })
+                    }
                     Err(e) => internal(e),
                 };
             }

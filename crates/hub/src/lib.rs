@@ -25,11 +25,11 @@ pub mod store;
 pub mod telephony;
 mod throttle;
 pub mod tls;
-mod tokens;
+pub mod tokens;
 mod writer;
 
 pub use config::Config;
-pub use server::{start, RunningHub, Stopper};
+pub use server::{start, RunningHub, Stopper, READ_BUFFER_BYTES};
 
 /// The hub software's name and version, as reported to clients.
 pub const HUB_VERSION: &str = concat!("huddle-hub/", env!("CARGO_PKG_VERSION"));

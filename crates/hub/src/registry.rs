@@ -1,7 +1,10 @@
 //! Who is connected: every device (connection) of every logged-in agent, and the presence
-//! that follows from it. Frames for an agent go to all of its devices.
+//! that follows from it. Frames for an agent go to all of its devices. A device hears the
+//! presence of the agents its latest directory search listed (what its agent is looking at)
+//! and of its own agent: telling every device of every change would cost the hub the square
+//! of the agents connected.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -53,8 +56,31 @@ struct Agent {
 /// Every logged-in device, by agent.
 #[derive(Default)]
 pub struct Registry {
-    agents: Mutex<HashMap<i64, Agent>>,
+    inner: Mutex<Inner>,
     next_device: AtomicU64,
+}
+
+#[derive(Default)]
+struct Inner {
+    agents: HashMap<i64, Agent>,
+    /// For each agent, the devices (agent, device) that hear its presence.
+    watchers: HashMap<i64, HashSet<(i64, u64)>>,
+    /// For each device that watches, the agents it hears.
+    watching: HashMap<u64, Vec<i64>>,
+}
+
+impl Inner {
+    /// Stops `device` of `agent_id` from hearing anyone's presence.
+    fn unwatch(&mut self, agent_id: i64, device: u64) {
+        for w in self.watching.remove(&device).unwrap_or_default() {
+            if let Some(set) = self.watchers.get_mut(&w) {
+                set.remove(&(agent_id, device));
+                if set.is_empty() {
+                    self.watchers.remove(&w);
+                }
+            }
+        }
+    }
 }
 
 /// What a device's disconnection means for the agent's presence.
@@ -70,9 +96,9 @@ pub enum Departure {
 }
 
 impl Registry {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i64, Agent>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // Every update under the lock is a few assignments that cannot panic half-way.
-        self.agents.lock().unwrap_or_else(|p| p.into_inner())
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Registers a device of an agent whose chosen presence is `chosen`. Returns the device id
@@ -84,8 +110,8 @@ impl Registry {
         queue: mpsc::Sender<Outgoing>,
     ) -> (u64, Option<Presence>) {
         let id = self.next_device.fetch_add(1, Ordering::Relaxed);
-        let mut agents = self.lock();
-        let agent = agents.entry(agent_id).or_default();
+        let mut inner = self.lock();
+        let agent = inner.agents.entry(agent_id).or_default();
         agent.devices.push(Device { id, queue });
         let chosen = *agent.chosen.get_or_insert(chosen);
         // A reconnection within the grace period cancels the pending offline.
@@ -97,12 +123,17 @@ impl Registry {
 
     /// Unregisters a device.
     pub fn disconnect(&self, agent_id: i64, device: u64) -> Departure {
-        let mut agents = self.lock();
-        let Some(agent) = agents.get_mut(&agent_id) else {
+        let mut inner = self.lock();
+        let Some(agent) = inner.agents.get_mut(&agent_id) else {
             return Departure::StillConnected;
         };
         agent.devices.retain(|d| d.id != device);
-        if agent.devices.is_empty() {
+        let last = agent.devices.is_empty();
+        inner.unwatch(agent_id, device);
+        let Some(agent) = inner.agents.get_mut(&agent_id) else {
+            return Departure::StillConnected;
+        };
+        if last {
             agent.epoch += 1;
             Departure::LastDevice { epoch: agent.epoch }
         } else {
@@ -113,8 +144,8 @@ impl Registry {
     /// After the grace period: marks the agent offline if nothing reconnected meanwhile.
     /// Returns whether the agent went offline.
     pub fn go_offline_if_still_gone(&self, agent_id: i64, epoch: u64) -> bool {
-        let mut agents = self.lock();
-        match agents.get_mut(&agent_id) {
+        let mut inner = self.lock();
+        match inner.agents.get_mut(&agent_id) {
             Some(agent) if agent.epoch == epoch && agent.devices.is_empty() => {
                 agent.offline = true;
                 true
@@ -125,12 +156,12 @@ impl Registry {
 
     /// Records a newly chosen presence.
     pub fn choose(&self, agent_id: i64, presence: Presence) {
-        self.lock().entry(agent_id).or_default().chosen = Some(presence);
+        self.lock().agents.entry(agent_id).or_default().chosen = Some(presence);
     }
 
     /// What others see of an agent now.
     pub fn presence(&self, agent_id: i64) -> Presence {
-        match self.lock().get(&agent_id) {
+        match self.lock().agents.get(&agent_id) {
             Some(a) if !a.devices.is_empty() || !a.offline => a.chosen.unwrap_or(Presence::Offline),
             _ => Presence::Offline,
         }
@@ -139,35 +170,76 @@ impl Registry {
     /// Sends a frame to every device of an agent. A device whose queue is full is dropped
     /// from the registry (its connection ends and it resumes later).
     pub fn send_to(&self, agent_id: i64, frame: &Outgoing) {
-        let mut agents = self.lock();
-        if let Some(agent) = agents.get_mut(&agent_id) {
+        let mut inner = self.lock();
+        if let Some(agent) = inner.agents.get_mut(&agent_id) {
             agent
                 .devices
                 .retain(|d| d.queue.try_send(frame.clone()).is_ok());
         }
     }
 
-    /// Sends a frame to every connected device of every agent.
-    pub fn broadcast(&self, frame: &Outgoing) {
-        let mut agents = self.lock();
-        for agent in agents.values_mut() {
-            agent
-                .devices
-                .retain(|d| d.queue.try_send(frame.clone()).is_ok());
+    /// From now on, `device` of `agent_id` hears the presence of `watched` (and of its own
+    /// agent), and no longer that of the agents it watched before.
+    pub fn watch(&self, agent_id: i64, device: u64, watched: Vec<i64>) {
+        let mut inner = self.lock();
+        let connected = inner
+            .agents
+            .get(&agent_id)
+            .is_some_and(|a| a.devices.iter().any(|d| d.id == device));
+        inner.unwatch(agent_id, device);
+        if !connected {
+            return;
         }
+        for w in &watched {
+            inner
+                .watchers
+                .entry(*w)
+                .or_default()
+                .insert((agent_id, device));
+        }
+        inner.watching.insert(device, watched);
     }
 
-    /// Tells everyone an agent's presence.
+    /// Tells an agent's presence to its own devices and to the devices that watch it.
     pub fn broadcast_presence(&self, agent_id: i64, presence: Presence) {
         let frame = ServerFrame {
             re: None,
             reply: Reply::Presence { agent_id, presence },
         };
-        self.broadcast(&Outgoing::new(None, &frame));
+        let frame = Outgoing::new(None, &frame);
+        let mut inner = self.lock();
+        let mut to: Vec<(i64, u64)> = inner
+            .watchers
+            .get(&agent_id)
+            .map(|set| set.iter().copied().collect())
+            .unwrap_or_default();
+        to.retain(|(watcher, _)| *watcher != agent_id);
+        if let Some(agent) = inner.agents.get_mut(&agent_id) {
+            agent
+                .devices
+                .retain(|d| d.queue.try_send(frame.clone()).is_ok());
+        }
+        let mut full = Vec::new();
+        for (watcher, device) in to {
+            let sent = inner
+                .agents
+                .get(&watcher)
+                .and_then(|a| a.devices.iter().find(|d| d.id == device))
+                .is_none_or(|d| d.queue.try_send(frame.clone()).is_ok());
+            if !sent {
+                full.push((watcher, device));
+            }
+        }
+        // A device too slow to take the frame is dropped, as for any other frame.
+        for (watcher, device) in full {
+            if let Some(agent) = inner.agents.get_mut(&watcher) {
+                agent.devices.retain(|d| d.id != device);
+            }
+        }
     }
 
     /// How many devices are connected.
     pub fn device_count(&self) -> usize {
-        self.lock().values().map(|a| a.devices.len()).sum()
+        self.lock().agents.values().map(|a| a.devices.len()).sum()
     }
 }

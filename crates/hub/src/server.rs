@@ -41,6 +41,9 @@ pub(crate) struct Shared {
     _alive: mpsc::Sender<()>,
 }
 
+/// Each connection's WebSocket read buffer.
+pub const READ_BUFFER_BYTES: usize = 4096;
+
 /// How long a stopping hub waits for its connections to close.
 const CONNECTIONS_CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -210,6 +213,9 @@ async fn ws_upgrade(State(shared): State<Arc<Shared>>, upgrade: WebSocketUpgrade
     upgrade
         .max_message_size(hard_limit)
         .max_frame_size(hard_limit)
+        // The read buffer is zeroed to its full size: the default 128 KiB would cost every
+        // connected agent that much. Frames are small; a larger one grows it for a moment.
+        .read_buffer_size(READ_BUFFER_BYTES)
         .on_upgrade(move |socket| connection::run(shared, socket))
 }
 

@@ -368,11 +368,32 @@ async fn tokens_resume_until_logout_and_forged_ones_never() {
     assert_eq!(after["code"], "token_invalid", "{after}");
 }
 
+/// Reads `client`'s frames up to the answer to a search: none of them may be a presence frame
+/// about `agent_id`.
+async fn hears_nothing_of(client: &mut Client, agent_id: i64) {
+    let answer = client
+        .request(json!({"type": "search", "query": "nobody by this name"}))
+        .await;
+    assert_eq!(answer["type"], "directory", "{answer}");
+    assert!(
+        !client
+            .inbox
+            .iter()
+            .any(|v| v["type"] == "presence" && v["agent_id"] == agent_id),
+        "a presence frame about {agent_id} reached a device that does not list the agent: {:?}",
+        client.inbox
+    );
+}
+
 #[tokio::test]
-async fn presence_changes_reach_everyone_and_offline_follows_the_last_connection() {
+async fn presence_reaches_the_devices_listing_the_agent_and_offline_follows_the_last_connection() {
     let hub = hub_with(|c| c.offline_grace_secs = 0).await;
     let mut ana = Client::login(&hub, "ana").await;
+    let mut chloe = Client::login(&hub, "cho").await;
     let mut ben = Client::login(&hub, "ben").await;
+    // Ana's Team Communicator lists Ben; Chloe's lists no one yet.
+    let found = ana.request(json!({"type": "search", "query": "ben"})).await;
+    assert_eq!(found["entries"][0]["id"], ben.id);
     assert_eq!(
         ben.request(json!({"type": "set_presence", "presence": "busy"}))
             .await["type"],
@@ -384,8 +405,10 @@ async fn presence_changes_reach_everyone_and_offline_follows_the_last_connection
         })
         .await;
     assert_eq!(seen["presence"], "busy");
+    hears_nothing_of(&mut chloe, ben.id).await;
     let found = ana.request(json!({"type": "search", "query": "ben"})).await;
     assert_eq!(found["entries"][0]["presence"], "busy");
+
     let ben_id = ben.id;
     drop(ben);
     ana.wait_for("ben offline", |v| {
@@ -398,6 +421,23 @@ async fn presence_changes_reach_everyone_and_offline_follows_the_last_connection
         v["type"] == "presence" && v["agent_id"] == ben_id && v["presence"] == "busy"
     })
     .await;
+
+    // A search that no longer lists Ben stops his news; Chloe's that does starts it.
+    ana.request(json!({"type": "search", "query": "chlo"}))
+        .await;
+    chloe
+        .request(json!({"type": "search", "query": "ben"}))
+        .await;
+    ana.inbox.clear();
+    let mut ben = Client::login(&hub, "ben").await;
+    ben.request(json!({"type": "set_presence", "presence": "away"}))
+        .await;
+    chloe
+        .wait_for("ben away", |v| {
+            v["type"] == "presence" && v["agent_id"] == ben_id && v["presence"] == "away"
+        })
+        .await;
+    hears_nothing_of(&mut ana, ben_id).await;
 }
 
 #[tokio::test]
