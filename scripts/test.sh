@@ -27,13 +27,16 @@ step "Tests (end-to-end included) on a virtual desktop"
 export HUDDLE_ARTIFACTS="$root/artifacts"
 scripts/with-desktop.sh cargo test --workspace --locked
 
-step "Benchmarks: a smoke run of each, so that they cannot rot"
+step "The hub load benchmark: a smoke run, so that it cannot rot"
 cargo build --locked -p huddle-hub -p huddle-bench --bins
 "$CARGO_TARGET_DIR/debug/huddle-load" --smoke
 
 step "Installers: built, installed, started from the installed path, removed"
 scripts/package.sh deb,rpm
 scripts/with-desktop.sh scripts/test-install.sh
+
+step "The app footprint benchmark: a smoke run, on the installers' release build"
+scripts/bench-footprint.sh --smoke
 
 step "The demo command: signed in, with a colleague online"
 scripts/with-desktop.sh scripts/test-demo.sh
