@@ -6,7 +6,7 @@ use ts_rs::{Config, TS};
 use crate::ready::ReadyMarks;
 use crate::session_view::{
     ConsultTarget, DeliveryView, EndCauseView, ImWindowView, InvitationView, MessageView,
-    SessionView, StatusView, ToastView,
+    SessionView, StatusView, ToastView, TranscriptPageView,
 };
 use crate::view::{
     ConnectionView, Failure, LastSignIn, LoginFailure, LoginField, LoginForm, Preferences,
@@ -42,6 +42,7 @@ fn generate() -> String {
         DeliveryView::decl(&cfg),
         MessageView::decl(&cfg),
         ImWindowView::decl(&cfg),
+        TranscriptPageView::decl(&cfg),
         InvitationView::decl(&cfg),
         ToastView::decl(&cfg),
         Preferences::decl(&cfg),

@@ -14,6 +14,7 @@ const COMMANDS: &[&str] = &[
     "set_zoom",
     "im_state",
     "im_send",
+    "im_earlier",
     "im_accept",
     "im_reject",
     "im_end",

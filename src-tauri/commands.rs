@@ -11,7 +11,9 @@ use tauri::{AppHandle, Emitter, Manager, State, WebviewWindow};
 
 use crate::invitations;
 use crate::session::Session;
-use crate::session_view::{ConsultTarget, ImWindowView, MessageView, SessionView, ToastView};
+use crate::session_view::{
+    ConsultTarget, ImWindowView, MessageView, SessionView, ToastView, TranscriptPageView,
+};
 use crate::settings::{clamp_zoom, Settings};
 use crate::toast::Toasts;
 use crate::view::{
@@ -22,6 +24,11 @@ use crate::windows;
 
 /// The longest message the app lets an agent send (the hub's default limit).
 const MAX_MESSAGE_CHARS: usize = 4000;
+/// How many of its last messages an IM window opens with: a screenful and more, whatever the
+/// transcript's length, so that a long one opens as fast as a short one.
+const TRANSCRIPT_TAIL: u32 = 100;
+/// How many earlier messages come at a time as the agent scrolls back.
+const TRANSCRIPT_PAGE: u32 = 300;
 
 /// Signs in to a hub with a password.
 #[tauri::command]
@@ -192,20 +199,43 @@ pub async fn im_state(
     let engine = engine(&session)?;
     let id = own_session(&window)?;
     let view = session_view(&engine, id).await?;
-    let messages = engine
+    let tail = engine
         .cache()
-        .transcript(id)
+        .transcript_tail(id, TRANSCRIPT_TAIL)
         .await
-        .map_err(|e| Failure::new(format!("Huddle cannot read this transcript: {e}.")))?
-        .into_iter()
-        .map(MessageView::from)
-        .collect();
+        .map_err(unreadable_transcript)?;
     Ok(ImWindowView {
         session: view,
-        messages,
+        messages: tail.messages.into_iter().map(MessageView::from).collect(),
+        has_earlier: tail.has_earlier,
         zoom: settings.get().zoom,
         voice: engine.voice_consultation(id),
     })
+}
+
+/// The calling window's messages before `before_seq`, a page of them, as the agent scrolls
+/// back through a long transcript.
+#[tauri::command]
+pub async fn im_earlier(
+    window: WebviewWindow,
+    session: State<'_, Session>,
+    before_seq: i64,
+) -> Result<TranscriptPageView, Failure> {
+    let engine = engine(&session)?;
+    let id = own_session(&window)?;
+    let page = engine
+        .cache()
+        .transcript_before(id, before_seq, TRANSCRIPT_PAGE)
+        .await
+        .map_err(unreadable_transcript)?;
+    Ok(TranscriptPageView {
+        messages: page.messages.into_iter().map(MessageView::from).collect(),
+        has_earlier: page.has_earlier,
+    })
+}
+
+fn unreadable_transcript(e: huddle_client::cache::CacheError) -> Failure {
+    Failure::new(format!("Huddle cannot read this transcript: {e}."))
 }
 
 /// Sends a message in the calling window's session. It shows as pending until the hub has

@@ -70,6 +70,7 @@ pub fn run() {
             commands::set_zoom,
             commands::im_state,
             commands::im_send,
+            commands::im_earlier,
             commands::im_accept,
             commands::im_reject,
             commands::im_end,

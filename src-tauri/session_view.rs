@@ -203,12 +203,23 @@ impl From<CachedMessage> for MessageView {
 pub struct ImWindowView {
     /// The session.
     pub session: SessionView,
-    /// Its transcript, in order.
+    /// The end of its transcript, in order.
     pub messages: Vec<MessageView>,
+    /// Whether earlier messages exist (`im_earlier` reads them).
+    pub has_earlier: bool,
     /// The text size of IM views, in percent.
     pub zoom: u16,
     /// The session's voice consultation, if it became one.
     pub voice: Option<VoiceConsultation>,
+}
+
+/// Earlier messages of a transcript, in order.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+pub struct TranscriptPageView {
+    /// The messages.
+    pub messages: Vec<MessageView>,
+    /// Whether messages before these exist.
+    pub has_earlier: bool,
 }
 
 /// The event that carries a [`ToastView`] to the toast window.

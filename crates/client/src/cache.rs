@@ -126,6 +126,15 @@ pub struct Cache {
     db: SqlitePool,
 }
 
+/// A part of a transcript, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TranscriptPage {
+    /// The messages.
+    pub messages: Vec<CachedMessage>,
+    /// Whether messages before these exist.
+    pub has_earlier: bool,
+}
+
 #[derive(sqlx::FromRow)]
 struct MessageRow {
     session_id: String,
@@ -364,6 +373,65 @@ impl Cache {
         .collect())
     }
 
+    /// The end of a session's transcript: its last `limit` committed messages in the hub's
+    /// order, then every pending one; and whether earlier messages exist. A long transcript
+    /// is shown from its end and read back page by page ([`Self::transcript_before`]).
+    pub async fn transcript_tail(
+        &self,
+        session_id: &str,
+        limit: u32,
+    ) -> Result<TranscriptPage, CacheError> {
+        let mut committed = self.committed(session_id, i64::MAX, limit).await?;
+        let pending = sqlx::query_as::<_, MessageRow>(
+            "SELECT session_id, id, seq, sender, text, at, status, failure FROM messages
+              WHERE session_id = ? AND seq IS NULL ORDER BY rowid",
+        )
+        .bind(session_id)
+        .fetch_all(&self.db)
+        .await?;
+        committed
+            .messages
+            .extend(pending.into_iter().map(CachedMessage::from));
+        Ok(committed)
+    }
+
+    /// Up to `limit` committed messages of a session that come before `before_seq`, in the
+    /// hub's order, and whether even earlier ones exist.
+    pub async fn transcript_before(
+        &self,
+        session_id: &str,
+        before_seq: i64,
+        limit: u32,
+    ) -> Result<TranscriptPage, CacheError> {
+        self.committed(session_id, before_seq, limit).await
+    }
+
+    async fn committed(
+        &self,
+        session_id: &str,
+        before_seq: i64,
+        limit: u32,
+    ) -> Result<TranscriptPage, CacheError> {
+        // One more than asked for tells whether there are earlier ones.
+        let mut rows = sqlx::query_as::<_, MessageRow>(
+            "SELECT session_id, id, seq, sender, text, at, status, failure FROM messages
+              WHERE session_id = ? AND seq IS NOT NULL AND seq < ?
+              ORDER BY seq DESC LIMIT ?",
+        )
+        .bind(session_id)
+        .bind(before_seq)
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.db)
+        .await?;
+        let has_earlier = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        rows.reverse();
+        Ok(TranscriptPage {
+            messages: rows.into_iter().map(CachedMessage::from).collect(),
+            has_earlier,
+        })
+    }
+
     /// Brings the cache in line with a snapshot from the hub, adding what it lacks without
     /// repeating what it has.
     pub async fn reconcile(
@@ -513,6 +581,43 @@ mod tests {
             p,
             cache_path(Path::new("/data"), "ws://other:7878/v1/ws", "ana")
         );
+    }
+
+    #[tokio::test]
+    async fn a_long_transcript_is_read_from_its_end_page_by_page() {
+        let (_dir, cache) = cache().await;
+        let messages: Vec<Message> = (1..=25)
+            .map(|i| message("s-1", &format!("m-{i}"), i, &format!("text {i}")))
+            .collect();
+        cache.put_messages(&messages).await.unwrap();
+        cache
+            .put_message(&message("other", "o-1", 1, "elsewhere"))
+            .await
+            .unwrap();
+        cache
+            .enqueue("s-1", "p-1", 7, "still pending", 5_000)
+            .await
+            .unwrap();
+        let seqs = |page: &TranscriptPage| -> Vec<Option<i64>> {
+            page.messages.iter().map(|m| m.seq).collect()
+        };
+
+        let tail = cache.transcript_tail("s-1", 10).await.unwrap();
+        let mut expected: Vec<Option<i64>> = (16..=25).map(Some).collect();
+        expected.push(None);
+        assert_eq!(seqs(&tail), expected, "the last ten, then the pending one");
+        assert!(tail.has_earlier);
+
+        let page = cache.transcript_before("s-1", 16, 10).await.unwrap();
+        assert_eq!(seqs(&page), (6..=15).map(Some).collect::<Vec<_>>());
+        assert!(page.has_earlier);
+        let first = cache.transcript_before("s-1", 6, 10).await.unwrap();
+        assert_eq!(seqs(&first), (1..=5).map(Some).collect::<Vec<_>>());
+        assert!(!first.has_earlier);
+
+        let exact = cache.transcript_before("s-1", 11, 10).await.unwrap();
+        assert_eq!(exact.messages.len(), 10);
+        assert!(!exact.has_earlier, "nothing before the first message");
     }
 
     #[tokio::test]

@@ -345,6 +345,12 @@ async fn dropping_the_last_handle_stops_the_engine_and_closes_its_link() {
     let ben = sign_in(&address, "ben", &dir.path().join("ben")).await;
     let mut ben_events = ben.subscribe();
     let ana_id = ana.agent().id;
+    // Ben's Team Communicator lists Ana: her presence reaches him.
+    let listed = ben
+        .search("ana", huddle_protocol::DirectoryFilter::All)
+        .await
+        .unwrap();
+    assert!(listed.iter().any(|e| e.id == ana_id));
     drop(ana);
     wait_for(&mut ben_events, "ana offline", |e| match e {
         EngineEvent::Presence { agent_id, presence }

@@ -21,6 +21,7 @@ import type {
   ReadyMarks,
   SessionView,
   ToastView,
+  TranscriptPageView,
   VoiceConsultation,
 } from './bindings';
 
@@ -89,6 +90,11 @@ export function setZoom(percent: number): Promise<number> {
 /** Everything the current IM window shows. Rejects with a {@link Failure}. */
 export function imState(): Promise<ImWindowView> {
   return call<ImWindowView>('im_state');
+}
+
+/** This IM window's messages before `beforeSeq`, a page of them. Rejects with a {@link Failure}. */
+export function imEarlier(beforeSeq: number): Promise<TranscriptPageView> {
+  return call<TranscriptPageView>('im_earlier', { beforeSeq });
 }
 
 /** Sends a message in the current IM window's session. Rejects with a {@link Failure}. */

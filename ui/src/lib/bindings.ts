@@ -258,9 +258,13 @@ export type ImWindowView = {
  */
 session: SessionView, 
 /**
- * Its transcript, in order.
+ * The end of its transcript, in order.
  */
 messages: Array<MessageView>, 
+/**
+ * Whether earlier messages exist (`im_earlier` reads them).
+ */
+has_earlier: boolean, 
 /**
  * The text size of IM views, in percent.
  */
@@ -269,6 +273,16 @@ zoom: number,
  * The session's voice consultation, if it became one.
  */
 voice: VoiceConsultation | null, };
+
+export type TranscriptPageView = { 
+/**
+ * The messages.
+ */
+messages: Array<MessageView>, 
+/**
+ * Whether messages before these exist.
+ */
+has_earlier: boolean, };
 
 export type InvitationView = { 
 /**

@@ -16,6 +16,7 @@ export const showSession = vi.fn<typeof Api.showSession>();
 export const zoom = vi.fn<typeof Api.zoom>();
 export const setZoom = vi.fn<typeof Api.setZoom>();
 export const imState = vi.fn<typeof Api.imState>();
+export const imEarlier = vi.fn<typeof Api.imEarlier>();
 export const imSend = vi.fn<typeof Api.imSend>();
 export const imAccept = vi.fn<typeof Api.imAccept>();
 export const imReject = vi.fn<typeof Api.imReject>();

@@ -3,7 +3,7 @@
 //! paint and to interactive (both apps report these marks themselves), and the PSS of the
 //! whole process tree (the app and its WebKit processes). Then Huddle signed in and idle;
 //! then, driven through tauri-driver, an IM window with many cached messages: how long it
-//! takes to open, its frames while scrolling through it (timed by the webview itself), and
+//! takes to open, its frames while scrolling back through it (timed by the webview itself), and
 //! what each further IM window adds.
 //!
 //! `scripts/bench-footprint.sh` builds both apps and runs it on a virtual desktop; `--smoke`
@@ -160,13 +160,13 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         "ms",
     );
     t.row(
-        "its frames while scrolling through it, median",
+        "its frames while scrolling back through it, median",
         windows.frames.median_ms,
         None,
         "ms",
     );
     t.row(
-        "its frames while scrolling through it, slowest",
+        "its frames while scrolling back through it, slowest",
         windows.frames.max_ms,
         None,
         "ms",
@@ -743,22 +743,23 @@ struct Frames {
     dropped: usize,
 }
 
-/// Scrolls the transcript from its top to its end, half a screen a frame, timing each frame
-/// with `requestAnimationFrame`.
+/// Scrolls the transcript back from its end to its very first message, half a screen a
+/// frame, as an agent reading back would, the window reading earlier pages as it goes; each
+/// frame is timed with `requestAnimationFrame`.
 async fn scroll_through(client: &Client) -> anyhow::Result<Frames> {
     let script = r#"
         const done = arguments[arguments.length - 1];
         const list = document.querySelector('[data-testid=im-transcript]');
         if (list === null) { done(null); return; }
-        list.scrollTop = 0;
         const step = Math.max(1, list.clientHeight / 2);
         const deltas = [];
         let last = null;
         function frame(t) {
           if (last !== null) deltas.push(t - last);
           last = t;
-          if (list.scrollTop + list.clientHeight >= list.scrollHeight - 1) { done(deltas); return; }
-          list.scrollTop += step;
+          const more = document.querySelector('[data-testid=im-earlier]') !== null;
+          if ((list.scrollTop <= 0 && !more) || deltas.length > 100000) { done(deltas); return; }
+          list.scrollTop = Math.max(0, list.scrollTop - step);
           requestAnimationFrame(frame);
         }
         requestAnimationFrame(() => requestAnimationFrame(frame));

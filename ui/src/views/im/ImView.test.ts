@@ -9,6 +9,7 @@ import ImView from './ImView.svelte';
 
 vi.mock('../../lib/api', () => ({
   imState: vi.fn(),
+  imEarlier: vi.fn(),
   imSend: vi.fn(),
   imAccept: vi.fn(),
   imReject: vi.fn(),
@@ -58,7 +59,7 @@ function open(state: Partial<ImWindowView> | Promise<ImWindowView> = {}): Shell 
   });
   vi.mocked(api.onVoice).mockResolvedValue(stop);
   if (state instanceof Promise) vi.mocked(api.imState).mockReturnValue(state);
-  else vi.mocked(api.imState).mockResolvedValue({ session: session(), messages: [], zoom: 100, voice: null, ...state });
+  else vi.mocked(api.imState).mockResolvedValue({ session: session(), messages: [], has_earlier: false, zoom: 100, voice: null, ...state });
   const { unmount } = render(ImView);
   return {
     session: (next) => flushSync(() => listeners.session?.(next)),
@@ -77,6 +78,46 @@ async function opened(state: Partial<ImWindowView> = {}): Promise<Shell> {
   await screen.findByTestId('im-title');
   return shell;
 }
+
+describe('ImView: a long transcript', () => {
+  const range = (from: number, to: number): MessageView[] =>
+    Array.from({ length: to - from + 1 }, (_, i) => message(from + i, `text ${from + i}`));
+
+  it('opens with its end and reads earlier pages back, without calling them new', async () => {
+    vi.mocked(api.imEarlier).mockImplementation((before) =>
+      Promise.resolve(
+        before === 101
+          ? { messages: range(51, 100), has_earlier: true }
+          : { messages: range(1, 50), has_earlier: false },
+      ),
+    );
+    await opened({ messages: range(101, 150), has_earlier: true });
+    // The view shows nothing above the first message yet, so it asks for more at once.
+    await waitFor(() => expect(api.imEarlier).toHaveBeenCalledTimes(2));
+    expect(vi.mocked(api.imEarlier).mock.calls.map(([before]) => before)).toEqual([101, 51]);
+    await waitFor(() => expect(screen.queryByTestId('im-earlier')).not.toBeInTheDocument());
+    expect(texts()).toEqual(range(1, 150).map((m) => m.text));
+    expect(screen.queryByTestId('im-new-marker')).not.toBeInTheDocument();
+  });
+
+  it('says it reads earlier messages, and tries again after a failure', async () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    let answer: (page: { messages: MessageView[]; has_earlier: boolean }) => void = () => {};
+    vi.mocked(api.imEarlier)
+      .mockRejectedValueOnce({ message: 'Huddle cannot read this transcript.' })
+      .mockImplementation(() => new Promise((resolve) => (answer = resolve)));
+    await opened({ messages: range(11, 20), has_earlier: true });
+    await waitFor(() => expect(error).toHaveBeenCalled());
+    // Not again by itself: the agent's next scroll asks.
+    expect(api.imEarlier).toHaveBeenCalledTimes(1);
+    await fireEvent.scroll(screen.getByTestId('im-transcript'));
+    await waitFor(() => expect(api.imEarlier).toHaveBeenCalledTimes(2));
+    expect(screen.getByTestId('im-earlier')).toHaveTextContent('Loading earlier messages');
+    answer({ messages: range(1, 10), has_earlier: false });
+    await waitFor(() => expect(texts()[0]).toBe('text 1'));
+    expect(screen.queryByTestId('im-earlier')).not.toBeInTheDocument();
+  });
+});
 
 describe('ImView: loading', () => {
   it('shows a quiet skeleton, then the session', async () => {
@@ -98,7 +139,7 @@ describe('ImView: loading', () => {
     expect(failed).toHaveTextContent('Huddle knows no such IM session.');
     expect(within(failed).getByRole('alert')).toBeInTheDocument();
 
-    vi.mocked(api.imState).mockResolvedValueOnce({ session: session(), messages: [], zoom: 100, voice: null });
+    vi.mocked(api.imState).mockResolvedValueOnce({ session: session(), messages: [], has_earlier: false, zoom: 100, voice: null });
     await userEvent.click(screen.getByTestId('im-retry'));
     expect(await screen.findByTestId('im-title')).toHaveTextContent('Bob Stone');
   });
@@ -216,7 +257,7 @@ describe('ImView: transcript', () => {
     shell.message(message(2, 'early'));
     shell.message(message(9, 'elsewhere', { session_id: 'other' }));
     shell.session(session({ kind: 'ended', cause: 'ended_by_other' }));
-    resolve({ session: session(), messages: [message(1, 'loaded')], zoom: 100, voice: null });
+    resolve({ session: session(), messages: [message(1, 'loaded')], has_earlier: false, zoom: 100, voice: null });
 
     await screen.findByTestId('im-title');
     expect(texts()).toEqual(['loaded', 'early']);
