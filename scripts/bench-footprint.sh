@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The app footprint benchmark: builds Huddle and the minimal Tauri app of benches/hello (both
-# release, the same Tauri from the workspace's Cargo.lock), then runs huddle-footprint with the
+# release as the installers build it, with the same Tauri from the workspace's Cargo.lock), then runs huddle-footprint with the
 # given arguments (`--help` lists them) on a virtual desktop, or on this desktop with
 # HUDDLE_BENCH_DESKTOP=1.
 set -euo pipefail
@@ -10,13 +10,13 @@ source scripts/env.sh
 scripts/deps.sh
 
 export TAURI_APP_PATH="$root" TAURI_FRONTEND_PATH="$root/ui"
-ui/node_modules/.bin/tauri build --ci --no-bundle -- --locked
+tauri_build --no-bundle -- --locked
 # The baseline is a workspace of its own; the workspace's lock file pins the same Tauri.
 cp Cargo.lock benches/hello/Cargo.lock
 (
   cd benches/hello
   export TAURI_APP_PATH="$root/benches/hello" TAURI_FRONTEND_PATH="$root/benches/hello/dist"
-  "$root/ui/node_modules/.bin/tauri" build --ci --no-bundle
+  tauri_build --no-bundle
 )
 hello_tauri="$(sed -n '/^name = "tauri"$/{n;p}' benches/hello/Cargo.lock)"
 huddle_tauri="$(sed -n '/^name = "tauri"$/{n;p}' Cargo.lock)"

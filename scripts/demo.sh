@@ -15,7 +15,7 @@ password="huddle-demo"
 echo "==> Building the UI and the release binaries"
 # The same release build as the installers' (scripts/package.sh), so that one serves both.
 export TAURI_APP_PATH="$root" TAURI_FRONTEND_PATH="$root/ui"
-ui/node_modules/.bin/tauri build --ci --no-bundle -- --locked
+tauri_build --no-bundle -- --locked
 cargo build --release --locked -p huddle-hub -p huddle-client --bins
 bin="$CARGO_TARGET_DIR/release"
 

@@ -40,7 +40,7 @@ echo "==> Huddle $version: $bundles"
 # The bundler builds the UI (beforeBuildCommand, run in the UI's folder) and the release
 # binary, then the packages.
 export TAURI_APP_PATH="$root" TAURI_FRONTEND_PATH="$root/ui"
-ui/node_modules/.bin/tauri build --ci --bundles "$bundles" ${target[@]+"${target[@]}"} -- --locked
+tauri_build --bundles "$bundles" ${target[@]+"${target[@]}"} -- --locked
 
 if [ ${#target[@]} -gt 0 ]; then
   out="$CARGO_TARGET_DIR/${target[1]}/release"

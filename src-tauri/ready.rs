@@ -21,6 +21,10 @@ pub fn note_process_start() {
 pub struct ReadyMarks {
     /// The page began to load.
     pub navigation_start: f64,
+    /// The page's script began to run.
+    pub script: Option<f64>,
+    /// The window's view was loaded, before it asked for its data.
+    pub view: Option<f64>,
     /// The first paint of anything.
     pub first_paint: f64,
     /// The view shows its content and takes input.
@@ -32,11 +36,16 @@ pub struct ReadyMarks {
 pub fn report(window: &str, marks: ReadyMarks) {
     let start = *PROCESS_START.get_or_init(now_millis);
     let since = |t: f64| (t - start).max(0.0).round() as u64;
+    // Where the page's time went, from its start; -1 for a mark the page did not make.
+    let in_page =
+        |t: Option<f64>| t.map_or(-1, |t| (t - marks.navigation_start).max(0.0).round() as i64);
     tracing::info!(
         window = %window,
         first_paint_ms = since(marks.first_paint),
         interactive_ms = since(marks.interactive),
         page_ms = (marks.interactive - marks.navigation_start).max(0.0).round() as u64,
+        script_ms = in_page(marks.script),
+        view_ms = in_page(marks.view),
         first_paint_at = marks.first_paint.round() as u64,
         interactive_at = marks.interactive.round() as u64,
         "window ready"

@@ -17,10 +17,11 @@ use tokio::time::Instant;
 
 use crate::accounts::{self, Account, LoginCheck};
 use crate::registry::{Departure, Outgoing, DEVICE_QUEUE};
+use crate::send_path::NewMessage;
 use crate::server::Shared;
 use crate::sessions::refusal;
 use crate::throttle::Bucket;
-use crate::writer::Change;
+use crate::writer::{Asked, Change};
 use crate::{consultations, directory, interactions, sessions, tokens};
 
 /// How often the hub pings a connection (more often when the idle timeout is shorter).
@@ -484,7 +485,7 @@ impl Conn {
         };
         let (account, token, device) = (me.account.clone(), me.token.clone(), me.device);
         let agent_id = account.id;
-        let change = match request {
+        let change: Asked = match request {
             Request::Logout => {
                 if let Err(e) = tokens::revoke(&shared.db, &token).await {
                     return internal(e);
@@ -645,22 +646,22 @@ impl Conn {
                     Err(refused) => answer(Reply::Error(refused)),
                 };
             }
-            Request::StartVoiceConsultation { session_id } => Change::StartVoice {
+            Request::StartVoiceConsultation { session_id } => Asked::Change(Change::StartVoice {
                 agent_id,
                 session_id,
-            },
+            }),
             Request::AnswerVoiceConsultation {
                 consultation_id,
                 accept,
-            } => Change::AnswerVoice {
+            } => Asked::Change(Change::AnswerVoice {
                 agent_id,
                 consultation_id,
                 accept,
-            },
-            Request::EndVoiceConsultation { consultation_id } => Change::EndVoice {
+            }),
+            Request::EndVoiceConsultation { consultation_id } => Asked::Change(Change::EndVoice {
                 agent_id,
                 consultation_id,
-            },
+            }),
             Request::Invite {
                 session_id,
                 target,
@@ -676,30 +677,30 @@ impl Conn {
                         "too many invitations in the last minute; wait a little",
                     );
                 }
-                Change::Invite {
+                Asked::Change(Change::Invite {
                     inviter: account,
                     session_id,
                     target,
                     first_message,
                     context,
-                }
+                })
             }
-            Request::Accept { session_id } => Change::Accept {
+            Request::Accept { session_id } => Asked::Change(Change::Accept {
                 agent_id,
                 session_id,
-            },
-            Request::Reject { session_id } => Change::Reject {
+            }),
+            Request::Reject { session_id } => Asked::Change(Change::Reject {
                 agent_id,
                 session_id,
-            },
-            Request::Cancel { session_id } => Change::Cancel {
+            }),
+            Request::Cancel { session_id } => Asked::Change(Change::Cancel {
                 agent_id,
                 session_id,
-            },
-            Request::End { session_id } => Change::End {
+            }),
+            Request::End { session_id } => Asked::Change(Change::End {
                 agent_id,
                 session_id,
-            },
+            }),
             Request::Send {
                 session_id,
                 message_id,
@@ -711,12 +712,12 @@ impl Conn {
                         "too many messages at once; wait a moment",
                     );
                 }
-                Change::Send {
+                Asked::Message(NewMessage {
                     agent_id,
                     session_id,
                     message_id,
                     text,
-                }
+                })
             }
             Request::Hello { .. } | Request::Login { .. } | Request::Resume { .. } => {
                 return refuse(
@@ -726,7 +727,7 @@ impl Conn {
             }
         };
         let started = std::time::Instant::now();
-        let is_send = matches!(change, Change::Send { .. });
+        let is_send = matches!(change, Asked::Message(_));
         let answered = match shared.writer.submit(change).await {
             Ok(answered) => answered,
             Err(refused) => return answer(Reply::Error(refused)),

@@ -18,6 +18,7 @@ mod interactions;
 mod metrics;
 pub mod password;
 mod registry;
+mod send_path;
 mod server;
 mod sessions;
 pub mod simulate;

@@ -56,7 +56,8 @@ macro_rules! session_select {
     };
 }
 
-fn parse_state(s: &str) -> SessionState {
+/// A session state as stored.
+pub(crate) fn parse_state(s: &str) -> SessionState {
     match s {
         "inviting" => SessionState::Inviting,
         "connected" => SessionState::Connected,
@@ -274,22 +275,6 @@ pub async fn set_state(
     .execute(db)
     .await?;
     Ok(())
-}
-
-/// A message already stored under this id in the session, if any.
-pub async fn find_message(
-    db: &mut SqliteConnection,
-    session_id: &str,
-    message_id: &str,
-) -> sqlx::Result<Option<Message>> {
-    Ok(sqlx::query_as::<_, MessageRow>(
-        "SELECT session_id, seq, id, sender, text, at FROM messages WHERE session_id = ? AND id = ?",
-    )
-    .bind(session_id)
-    .bind(message_id)
-    .fetch_optional(db)
-    .await?
-    .map(Message::from))
 }
 
 /// Appends a message to a session's transcript with the next number.

@@ -19,6 +19,7 @@ use crate::consultations::{self, Ctx};
 use crate::integration::{self, ApiError, Done};
 use crate::interactions;
 use crate::registry::{Outgoing, Registry};
+use crate::send_path::{self, NewMessage};
 use crate::sessions::{self, refusal, valid_id};
 use crate::store::now_millis;
 use crate::telephony::Telephony;
@@ -41,13 +42,6 @@ pub enum Change {
     Cancel { agent_id: i64, session_id: String },
     /// A participant ends a connected session.
     End { agent_id: i64, session_id: String },
-    /// A participant sends a message.
-    Send {
-        agent_id: i64,
-        session_id: String,
-        message_id: String,
-        text: String,
-    },
     /// An invitation's time is up.
     Expire { session_id: String },
     /// The inviter of a consultation IM turns it into a voice consultation.
@@ -65,9 +59,28 @@ pub enum Change {
     },
 }
 
+/// What an agent asks of the writer: a message (`send_path`), or another change.
+pub enum Asked {
+    /// A message into a session.
+    Message(NewMessage),
+    /// Anything else.
+    Change(Change),
+}
+
+impl From<Change> for Asked {
+    fn from(change: Change) -> Self {
+        Self::Change(change)
+    }
+}
+
 /// A change waiting for the writer, with where its answer goes.
 enum Job {
-    /// Asked by an agent (or the invitation clock).
+    /// A message an agent sends (see `send_path`).
+    Send {
+        message: NewMessage,
+        answer: oneshot::Sender<Result<Reply, ErrorFrame>>,
+    },
+    /// Any other change asked by an agent (or the invitation clock).
     Agent {
         change: Change,
         answer: oneshot::Sender<Result<Reply, ErrorFrame>>,
@@ -93,7 +106,7 @@ impl Writer {
         config: Config,
         telephony: Arc<dyn Telephony>,
     ) -> anyhow::Result<Self> {
-        let (jobs, queue) = mpsc::channel(1024);
+        let (jobs, queue) = mpsc::channel(4096);
         let writer = Self { jobs };
         let pending: Vec<(String, i64)> = sqlx::query_as(
             "SELECT id, invite_expires_at FROM im_sessions WHERE state = 'inviting'",
@@ -123,17 +136,18 @@ impl Writer {
     /// Changes are applied in the order they were queued.
     pub async fn submit(
         &self,
-        change: Change,
+        asked: impl Into<Asked>,
     ) -> Result<
         impl std::future::Future<Output = Result<Reply, ErrorFrame>> + Send + 'static,
         ErrorFrame,
     > {
         let (answer, answered) = oneshot::channel();
         let stopped = || refusal(ErrorCode::Internal, "the hub is stopping");
-        self.jobs
-            .send(Job::Agent { change, answer })
-            .await
-            .map_err(|_| stopped())?;
+        let job = match asked.into() {
+            Asked::Message(message) => Job::Send { message, answer },
+            Asked::Change(change) => Job::Agent { change, answer },
+        };
+        self.jobs.send(job).await.map_err(|_| stopped())?;
         Ok(async move { answered.await.map_err(|_| stopped())? })
     }
 
@@ -172,7 +186,7 @@ enum Side {
 }
 
 /// The most changes committed together.
-const BATCH: usize = 256;
+const BATCH: usize = 2048;
 
 struct Task {
     db: SqlitePool,
@@ -212,9 +226,9 @@ enum Decided {
     ),
 }
 
-type Refusal = ErrorFrame;
+pub(crate) type Refusal = ErrorFrame;
 
-fn internal(e: impl std::fmt::Display) -> Refusal {
+pub(crate) fn internal(e: impl std::fmt::Display) -> Refusal {
     tracing::error!(error = %e, "database failure in a session change");
     refusal(
         ErrorCode::Internal,
@@ -240,7 +254,7 @@ impl Task {
                 let refused = internal(&e);
                 for job in jobs {
                     match job {
-                        Job::Agent { answer, .. } => {
+                        Job::Agent { answer, .. } | Job::Send { answer, .. } => {
                             let _ = answer.send(Err(refused.clone()));
                         }
                         Job::Integration { answer, .. } => {
@@ -252,10 +266,26 @@ impl Task {
             }
         };
         let mut decided = Vec::with_capacity(jobs.len());
-        for job in jobs {
-            let opened = sqlx::query("SAVEPOINT change").execute(&mut *tx).await;
+        // Storing a message failed half-way: nothing of this transaction may stay.
+        let mut broken: Option<String> = None;
+        let mut jobs = jobs.into_iter().peekable();
+        while let Some(job) = jobs.next() {
             decided.push(match job {
+                Job::Send { message, answer } => {
+                    // Messages that follow one another go in together.
+                    let mut run = vec![(message, answer)];
+                    while let Some(Job::Send { .. }) = jobs.peek() {
+                        if let Some(Job::Send { message, answer }) = jobs.next() {
+                            run.push((message, answer));
+                        }
+                    }
+                    if let Err(e) = self.send_run(&mut tx, run, &mut decided).await {
+                        broken = Some(e);
+                    }
+                    continue;
+                }
                 Job::Agent { change, answer } => {
+                    let opened = sqlx::query("SAVEPOINT change").execute(&mut *tx).await;
                     let result = match opened {
                         Err(e) => Err(internal(e)),
                         Ok(_) => {
@@ -269,6 +299,7 @@ impl Task {
                     Decided::Agent(answer, result)
                 }
                 Job::Integration { change, answer } => {
+                    let opened = sqlx::query("SAVEPOINT change").execute(&mut *tx).await;
                     let result = match opened {
                         Err(e) => Err(ApiError::internal(e)),
                         Ok(_) => {
@@ -296,7 +327,15 @@ impl Task {
                 }
             });
         }
-        let committed = tx.commit().await;
+        let committed = match broken {
+            None => tx.commit().await.map_err(|e| e.to_string()),
+            Some(e) => {
+                if let Err(rollback) = tx.rollback().await {
+                    tracing::error!(error = %rollback, "cannot roll changes back");
+                }
+                Err(e)
+            }
+        };
         if let Err(e) = &committed {
             tracing::error!(error = %e, "cannot commit changes");
         }
@@ -320,6 +359,60 @@ impl Task {
                 }
             }
         }
+    }
+
+    /// Stores a run of messages on the transaction's connection directly (`send_path`).
+    /// An error says the transaction is broken and must not be committed.
+    async fn send_run(
+        &self,
+        tx: &mut SqliteConnection,
+        run: Vec<(NewMessage, oneshot::Sender<Result<Reply, ErrorFrame>>)>,
+        decided: &mut Vec<Decided>,
+    ) -> Result<(), String> {
+        let max = self.config.limits.max_message_chars;
+        let mut handle = match tx.lock_handle().await {
+            Ok(handle) => handle,
+            Err(e) => {
+                let refused = internal(&e);
+                for (_, answer) in run {
+                    decided.push(Decided::Agent(answer, Err(refused.clone())));
+                }
+                return Ok(());
+            }
+        };
+        // SAFETY: the handle stays locked out of sqlx's worker thread while `conn` lives, and a
+        // connection made from a handle does not close it when dropped.
+        let conn = unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr()) };
+        let conn = match conn {
+            Ok(conn) => conn,
+            Err(e) => {
+                let refused = internal(&e);
+                for (_, answer) in run {
+                    decided.push(Decided::Agent(answer, Err(refused.clone())));
+                }
+                return Ok(());
+            }
+        };
+        let mut broken = Ok(());
+        for (message, answer) in run {
+            let result = match &broken {
+                // What follows a failure would go with the rolled-back transaction.
+                Err(e) => Err(internal(e)),
+                Ok(()) => match send_path::apply(&conn, max, now_millis(), &message) {
+                    Ok(result) => result.map(|(reply, events)| Outcome {
+                        reply,
+                        events,
+                        expires: None,
+                    }),
+                    Err(e) => {
+                        broken = Err(e.to_string());
+                        Err(internal(&e))
+                    }
+                },
+            };
+            decided.push(Decided::Agent(answer, result));
+        }
+        broken
     }
 
     /// After the commit: sends a change's events and starts its invitation clock.
@@ -457,70 +550,7 @@ impl Task {
                     expires: None,
                 })
             }
-            Change::Send {
-                agent_id,
-                session_id,
-                message_id,
-                text,
-            } => {
-                if !valid_id(&message_id) {
-                    return Err(invalid_id("message_id"));
-                }
-                self.check_text(&text)?;
-                let session = self.participant(db, agent_id, &session_id).await?;
-                if let Some(existing) = sessions::find_message(db, &session_id, &message_id)
-                    .await
-                    .map_err(internal)?
-                {
-                    // A retry of a committed message: the same answer, nothing new.
-                    if existing.text == text && existing.from == agent_id {
-                        return Ok(Outcome::reply(Reply::Sent { message: existing }));
-                    }
-                    return Err(refusal(
-                        ErrorCode::IdConflict,
-                        "this message id is already used for another message",
-                    ));
-                }
-                require(&session, SessionState::Connected, true, "")?;
-                let message =
-                    sessions::append_message(db, &session_id, &message_id, agent_id, &text, now)
-                        .await
-                        .map_err(internal)?;
-                let mut events = Vec::with_capacity(2);
-                for who in [session.inviter.id, session.target.id] {
-                    let event = Event::Message {
-                        message: message.clone(),
-                    };
-                    events.push(
-                        sessions::append_event(db, who, event, now)
-                            .await
-                            .map_err(internal)?,
-                    );
-                }
-                Ok(Outcome {
-                    reply: Reply::Sent { message },
-                    events,
-                    expires: None,
-                })
-            }
         }
-    }
-
-    fn check_text(&self, text: &str) -> Result<(), Refusal> {
-        if text.trim().is_empty() {
-            return Err(refusal(
-                ErrorCode::InvalidMessage,
-                "a message needs some text",
-            ));
-        }
-        let max = self.config.limits.max_message_chars;
-        if text.chars().count() > max {
-            return Err(refusal(
-                ErrorCode::MessageTooLong,
-                format!("a message may have at most {max} characters"),
-            ));
-        }
-        Ok(())
     }
 
     /// The session, if it is an invitation still waiting and the agent is on the `side`
@@ -550,12 +580,7 @@ impl Task {
         agent_id: i64,
         session_id: &str,
     ) -> Result<SessionInfo, Refusal> {
-        let unknown = || {
-            refusal(
-                ErrorCode::UnknownSession,
-                "you have no session with this id",
-            )
-        };
+        let unknown = unknown_session;
         if !valid_id(session_id) {
             return Err(invalid_id("session_id"));
         }
@@ -587,7 +612,7 @@ impl Task {
             if !valid_id(&first.id) {
                 return Err(invalid_id("first_message.id"));
             }
-            self.check_text(&first.text)?;
+            check_text(&first.text, self.config.limits.max_message_chars)?;
         }
         if let Some(existing) = sessions::load(db, &session_id).await.map_err(internal)? {
             let same = existing.inviter.id == inviter.id
@@ -743,7 +768,7 @@ async fn close_savepoint(db: &mut SqliteConnection, keep: bool) -> sqlx::Result<
     Ok(())
 }
 
-fn invalid_id(field: &str) -> Refusal {
+pub(crate) fn invalid_id(field: &str) -> Refusal {
     refusal(
         ErrorCode::InvalidId,
         format!("{field} must be 1 to 64 characters among A-Z, a-z, 0-9, '-' and '_'"),
@@ -758,18 +783,46 @@ fn require(
     who: &str,
 ) -> Result<(), Refusal> {
     if session.state != state {
-        let now = match session.state {
-            SessionState::Inviting => "still an invitation",
-            SessionState::Connected => "connected",
-            SessionState::Ended => "ended",
-        };
-        return Err(refusal(
-            ErrorCode::WrongState,
-            format!("the session is {now}"),
-        ));
+        return Err(wrong_state(session.state));
     }
     if !allowed {
         return Err(refusal(ErrorCode::WrongState, who.to_string()));
+    }
+    Ok(())
+}
+
+/// The refusal of a change the session's state does not allow.
+pub(crate) fn wrong_state(state: SessionState) -> Refusal {
+    let now = match state {
+        SessionState::Inviting => "still an invitation",
+        SessionState::Connected => "connected",
+        SessionState::Ended => "ended",
+    };
+    refusal(ErrorCode::WrongState, format!("the session is {now}"))
+}
+
+/// The refusal of a session that does not exist, or that the agent is not part of: the two
+/// look alike, so that nobody learns of others' sessions.
+pub(crate) fn unknown_session() -> Refusal {
+    refusal(
+        ErrorCode::UnknownSession,
+        "you have no session with this id",
+    )
+}
+
+/// Checks a message's text against the limits.
+pub(crate) fn check_text(text: &str, max: usize) -> Result<(), Refusal> {
+    if text.trim().is_empty() {
+        return Err(refusal(
+            ErrorCode::InvalidMessage,
+            "a message needs some text",
+        ));
+    }
+    if text.chars().count() > max {
+        return Err(refusal(
+            ErrorCode::MessageTooLong,
+            format!("a message may have at most {max} characters"),
+        ));
     }
     Ok(())
 }

@@ -589,3 +589,147 @@ async fn invitations_per_minute_and_open_sessions_are_limited() {
         "three invitations this minute already: {fourth}"
     );
 }
+
+#[tokio::test]
+async fn a_refused_message_in_a_burst_leaves_the_others_whole_and_numbered_without_gaps() {
+    let hub = hub_with(|c| {
+        c.limits.messages_per_second = 1000;
+        c.limits.message_burst = 1000;
+    })
+    .await;
+    let mut ana = Client::login(&hub, "ana").await;
+    let mut ben = Client::login(&hub, "ben").await;
+    connected(&mut ana, &mut ben, "s-1").await;
+    assert_eq!(
+        ana.request(
+            json!({"type": "send", "session_id": "s-1", "message_id": "m-0", "text": "first"})
+        )
+        .await["type"],
+        "sent"
+    );
+    // Sent without waiting, so that the hub takes them together: a retry, then a reused id
+    // with another text, an empty text and a session that is not Ana's among good ones.
+    let burst = [
+        json!({"req": 100, "type": "send", "session_id": "s-1", "message_id": "m-1", "text": "one"}),
+        json!({"req": 101, "type": "send", "session_id": "s-1", "message_id": "m-0", "text": "first"}),
+        json!({"req": 102, "type": "send", "session_id": "s-1", "message_id": "m-0", "text": "not the first"}),
+        json!({"req": 103, "type": "send", "session_id": "s-1", "message_id": "m-2", "text": " "}),
+        json!({"req": 104, "type": "send", "session_id": "nobody", "message_id": "m-3", "text": "lost"}),
+        json!({"req": 105, "type": "send", "session_id": "s-1", "message_id": "m-4", "text": "two"}),
+    ];
+    for frame in &burst {
+        ana.send_raw(tokio_tungstenite::tungstenite::Message::Text(
+            frame.to_string().into(),
+        ))
+        .await;
+    }
+    let mut answers = std::collections::BTreeMap::new();
+    while answers.len() < burst.len() {
+        let v = ana
+            .wait_for("an answer to the burst", |v| {
+                v["re"].as_u64().is_some_and(|r| r >= 100)
+            })
+            .await;
+        answers.insert(v["re"].as_u64().unwrap(), v);
+    }
+    assert_eq!(answers[&100]["message"]["seq"], 2, "{:?}", answers[&100]);
+    assert_eq!(
+        answers[&101]["message"]["seq"], 1,
+        "the retry gets the first answer again"
+    );
+    assert_eq!(answers[&102]["code"], "id_conflict");
+    assert_eq!(answers[&103]["code"], "invalid_message");
+    assert_eq!(answers[&104]["code"], "unknown_session");
+    assert_eq!(answers[&105]["message"]["seq"], 3, "{:?}", answers[&105]);
+    // Ben got each stored message once, his events numbered without gaps (the client checks).
+    for id in ["m-0", "m-1", "m-4"] {
+        ben.message_event(id).await;
+    }
+    let snapshot = ben.request(json!({"type": "snapshot"})).await;
+    let texts: Vec<&str> = snapshot["sessions"][0]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["first", "one", "two"]);
+}
+
+#[tokio::test]
+async fn a_message_that_cannot_be_stored_fails_with_its_batch_and_nothing_of_it_stays() {
+    let hub = hub_with(|c| {
+        c.limits.messages_per_second = 1000;
+        c.limits.message_burst = 1000;
+    })
+    .await;
+    let mut ana = Client::login(&hub, "ana").await;
+    let mut ben = Client::login(&hub, "ben").await;
+    connected(&mut ana, &mut ben, "s-1").await;
+    // The disk refuses the event of one message, after its message row went in.
+    let db = sqlx::SqlitePool::connect(&format!(
+        "sqlite:{}",
+        hub.dir.path().join("hub.db").display()
+    ))
+    .await
+    .unwrap();
+    sqlx::query(
+        "CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.body LIKE '%poison%'
+         BEGIN SELECT RAISE(ABORT, 'the disk says no'); END",
+    )
+    .execute(&db)
+    .await
+    .unwrap();
+    for i in 0..20 {
+        let text = if i == 10 { "poison" } else { "fine" };
+        let frame = json!({"req": 200 + i, "type": "send", "session_id": "s-1", "message_id": format!("m-{i}"), "text": text});
+        ana.send_raw(tokio_tungstenite::tungstenite::Message::Text(
+            frame.to_string().into(),
+        ))
+        .await;
+    }
+    let mut sent = Vec::new();
+    for _ in 0..20 {
+        let v = ana
+            .wait_for("an answer", |v| v["re"].as_u64().is_some_and(|r| r >= 200))
+            .await;
+        let i = v["re"].as_u64().unwrap() - 200;
+        match v["type"].as_str() {
+            Some("sent") => sent.push(format!("m-{i}")),
+            _ => assert_eq!(v["code"], "internal", "{v}"),
+        }
+    }
+    assert!(
+        !sent.contains(&"m-10".to_string()),
+        "the refused message was acknowledged"
+    );
+    sqlx::query("DROP TRIGGER refuse")
+        .execute(&db)
+        .await
+        .unwrap();
+    // Exactly what was acknowledged is stored, numbered from 1 without gaps; a retry of the
+    // rest goes through.
+    let snapshot = ben.request(json!({"type": "snapshot"})).await;
+    let stored: Vec<(String, i64)> = snapshot["sessions"][0]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["id"].as_str().unwrap().to_string(),
+                m["seq"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let ids: Vec<&String> = stored.iter().map(|(id, _)| id).collect();
+    let mut expected: Vec<&String> = sent.iter().collect();
+    expected.sort_by_key(|id| id[2..].parse::<u32>().unwrap());
+    assert_eq!(ids, expected);
+    let seqs: Vec<i64> = stored.iter().map(|(_, seq)| *seq).collect();
+    assert_eq!(seqs, (1..=stored.len() as i64).collect::<Vec<_>>());
+    let retry = ana
+        .request(
+            json!({"type": "send", "session_id": "s-1", "message_id": "m-10", "text": "poison"}),
+        )
+        .await;
+    assert_eq!(retry["type"], "sent", "{retry}");
+}

@@ -506,6 +506,14 @@ export type ReadyMarks = {
  */
 navigation_start: number, 
 /**
+ * The page's script began to run.
+ */
+script: number | null, 
+/**
+ * The window's view was loaded, before it asked for its data.
+ */
+view: number | null, 
+/**
  * The first paint of anything.
  */
 first_paint: number, 

@@ -23,6 +23,7 @@ describe('reportReady', () => {
     expect(marks?.interactive).toBeLessThanOrEqual(now + 1);
     expect(marks?.first_paint).toBeLessThanOrEqual(marks?.interactive ?? 0);
     expect(marks?.navigation_start).toBe(performance.timeOrigin);
+    expect(marks?.script).toBeNull();
   });
 
   it('takes the first contentful paint the webview recorded', async () => {

@@ -4,6 +4,11 @@
 import { uiReady } from './api';
 import type { ReadyMarks } from './bindings';
 
+/** Marked when the page's script begins to run. */
+export const SCRIPT_MARK = 'huddle-script';
+/** Marked when the window's view has loaded, before it asks the shell for its data. */
+export const VIEW_MARK = 'huddle-view';
+
 let reported = false;
 
 /** Reports this window's marks once: call it when the view shows its content. The report
@@ -28,5 +33,15 @@ export function readyMarks(): ReadyMarks {
   const first =
     paints.find((e) => e.name === 'first-contentful-paint') ?? paints.find((e) => e.name === 'first-paint');
   const firstPaint = first === undefined ? interactive : performance.timeOrigin + first.startTime;
-  return { navigation_start: performance.timeOrigin, first_paint: Math.min(firstPaint, interactive), interactive };
+  const mark = (name: string): number | null => {
+    const entry = performance.getEntriesByName(name, 'mark')[0];
+    return entry === undefined ? null : performance.timeOrigin + entry.startTime;
+  };
+  return {
+    navigation_start: performance.timeOrigin,
+    script: mark(SCRIPT_MARK),
+    view: mark(VIEW_MARK),
+    first_paint: Math.min(firstPaint, interactive),
+    interactive,
+  };
 }

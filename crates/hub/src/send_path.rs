@@ -1,0 +1,168 @@
+//! Messages into connected sessions, the hub's busiest change, written on the writer's own
+//! connection through SQLite's API. Through sqlx, each of a message's statements went to the
+//! connection's worker thread and back, a hand-over that bounded the hub to a few thousand
+//! messages a second; here a run of messages takes one hand-over in all. The checks and
+//! answers are those of every other change (see `writer`).
+
+use huddle_protocol::{Event, Message, Reply, ServerFrame, SessionState};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::registry::Outgoing;
+use crate::sessions::{parse_state, valid_id};
+use crate::writer::{check_text, internal, invalid_id, unknown_session, wrong_state, Refusal};
+
+/// A message an agent sends into a session.
+pub struct NewMessage {
+    /// The sender.
+    pub agent_id: i64,
+    /// The session.
+    pub session_id: String,
+    /// The id the sender's client chose.
+    pub message_id: String,
+    /// The text.
+    pub text: String,
+}
+
+/// What a message produced: the answer, and the events to deliver once committed.
+pub(crate) type Written = (Reply, Vec<(i64, Outgoing)>);
+
+/// Checks and stores one message inside the writer's open transaction. A refused one is
+/// refused before anything is written, and leaves no trace; a retry of a stored message gets
+/// the same answer and changes nothing. The outer error says that storing failed half-way:
+/// the transaction must then be abandoned as a whole (its changes are answered with an
+/// error, and their clients send them again).
+pub(crate) fn apply(
+    conn: &Connection,
+    max_chars: usize,
+    now: i64,
+    m: &NewMessage,
+) -> rusqlite::Result<Result<Written, Refusal>> {
+    match check(conn, max_chars, m) {
+        Ok(Checked::New { participants }) => write(conn, now, m, participants).map(Ok),
+        Ok(Checked::Stored(message)) => Ok(Ok((Reply::Sent { message }, Vec::new()))),
+        Err(refused) => Ok(Err(refused)),
+    }
+}
+
+/// What the checks found.
+enum Checked {
+    /// A new message, into the session of these two agents.
+    New { participants: [i64; 2] },
+    /// A retry of this stored message.
+    Stored(Message),
+}
+
+/// Everything a message must pass before anything is written; reads only. Checking first
+/// spares each message a savepoint, whose journal of the pages it changes cost more than the
+/// writes themselves.
+fn check(conn: &Connection, max_chars: usize, m: &NewMessage) -> Result<Checked, Refusal> {
+    if !valid_id(&m.message_id) {
+        return Err(invalid_id("message_id"));
+    }
+    check_text(&m.text, max_chars)?;
+    if !valid_id(&m.session_id) {
+        return Err(invalid_id("session_id"));
+    }
+    let session: Option<(i64, i64, String)> = conn
+        .prepare_cached("SELECT inviter, target, state FROM im_sessions WHERE id = ?1")
+        .and_then(|mut s| {
+            s.query_row(params![m.session_id], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()
+        })
+        .map_err(internal)?;
+    let Some((inviter, target, state)) = session else {
+        return Err(unknown_session());
+    };
+    if m.agent_id != inviter && m.agent_id != target {
+        return Err(unknown_session());
+    }
+    if let Some(existing) = stored(conn, m).map_err(internal)? {
+        if existing.text == m.text && existing.from == m.agent_id {
+            return Ok(Checked::Stored(existing));
+        }
+        return Err(crate::sessions::refusal(
+            huddle_protocol::ErrorCode::IdConflict,
+            "this message id is already used for another message",
+        ));
+    }
+    let state = parse_state(&state);
+    if state != SessionState::Connected {
+        return Err(wrong_state(state));
+    }
+    Ok(Checked::New {
+        participants: [inviter, target],
+    })
+}
+
+fn stored(conn: &Connection, m: &NewMessage) -> rusqlite::Result<Option<Message>> {
+    conn.prepare_cached(
+        "SELECT seq, sender, text, at FROM messages WHERE session_id = ?1 AND id = ?2",
+    )?
+    .query_row(params![m.session_id, m.message_id], |r| {
+        Ok(Message {
+            id: m.message_id.clone(),
+            session_id: m.session_id.clone(),
+            seq: r.get(0)?,
+            from: r.get(1)?,
+            text: r.get(2)?,
+            at: r.get(3)?,
+        })
+    })
+    .optional()
+}
+
+/// Appends the message with the session's next number, and numbers an event for each
+/// participant, stored for replay.
+fn write(
+    conn: &Connection,
+    now: i64,
+    m: &NewMessage,
+    participants: [i64; 2],
+) -> rusqlite::Result<Written> {
+    let seq: i64 = conn
+        .prepare_cached(
+            "UPDATE im_sessions SET last_message_seq = last_message_seq + 1 WHERE id = ?1
+             RETURNING last_message_seq",
+        )?
+        .query_row(params![m.session_id], |r| r.get(0))?;
+    conn.prepare_cached(
+        "INSERT INTO messages (session_id, seq, id, sender, text, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![m.session_id, seq, m.message_id, m.agent_id, m.text, now])?;
+    let message = Message {
+        id: m.message_id.clone(),
+        session_id: m.session_id.clone(),
+        seq,
+        from: m.agent_id,
+        text: m.text.clone(),
+        at: now,
+    };
+    let mut events = Vec::with_capacity(2);
+    for agent_id in participants {
+        let seq: i64 = conn
+            .prepare_cached(
+                "UPDATE agents SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq",
+            )?
+            .query_row(params![agent_id], |r| r.get(0))?;
+        let frame = Outgoing::new(
+            Some(seq),
+            &ServerFrame {
+                re: None,
+                reply: Reply::Event {
+                    seq,
+                    event: Event::Message {
+                        message: message.clone(),
+                    },
+                },
+            },
+        );
+        conn.prepare_cached(
+            "INSERT INTO events (agent_id, seq, at, body) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![agent_id, seq, now, &*frame.text])?;
+        events.push((agent_id, frame));
+    }
+    Ok((Reply::Sent { message }, events))
+}
