@@ -136,7 +136,11 @@ pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket) {
             ),
             Message::Text(text) => match decode_client_frame(text.as_str()) {
                 Ok(frame) => {
-                    let (reply, next, replay) = match conn.handle(frame.request).await {
+                    // Boxed: a request's future is large (logins, searches, snapshots), and
+                    // in place it would make every connection's task that large while it
+                    // waits, which is nearly always.
+                    let handled = Box::pin(conn.handle(frame.request)).await;
+                    let (reply, next, replay) = match handled {
                         Handled::Now(reply, next, replay) => (reply, next, replay),
                         Handled::Later(answer) => {
                             let req = frame.req;

@@ -42,7 +42,7 @@ pub(crate) struct Shared {
 }
 
 /// Each connection's WebSocket read buffer.
-pub const READ_BUFFER_BYTES: usize = 2048;
+pub const READ_BUFFER_BYTES: usize = 512;
 
 /// How long a stopping hub waits for its connections to close.
 const CONNECTIONS_CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);

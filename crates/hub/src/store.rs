@@ -28,7 +28,11 @@ pub async fn open(path: &Path) -> anyhow::Result<SqlitePool> {
         // connection, taken as used); the default 2 MiB sent the writer to the disk for
         // pages it had just written.
         .pragma("cache_size", "-16384")
-        .pragma("temp_store", "memory");
+        .pragma("temp_store", "memory")
+        // The writer copies the log into the database itself, after answering a batch
+        // (`writer`): SQLite would do it inside the commit that crosses a thousand pages,
+        // holding that commit's answers while it writes every page a second time.
+        .pragma("wal_autocheckpoint", "0");
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
         .connect_with(options)

@@ -6,6 +6,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use huddle_protocol::{
     ConsultContext, EndReason, ErrorCode, ErrorFrame, Event, FirstMessage, Reply, SessionEnd,
     SessionInfo, SessionState,
@@ -188,6 +190,10 @@ enum Side {
 /// The most changes committed together.
 const BATCH: usize = 2048;
 
+/// How long committed changes may stay in the write-ahead log only. Each copy writes a page
+/// changed many times once; the log holds about this long's worth of changes.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
 struct Task {
     db: SqlitePool,
     registry: Arc<Registry>,
@@ -239,8 +245,45 @@ pub(crate) fn internal(e: impl std::fmt::Display) -> Refusal {
 impl Task {
     async fn run(self, mut queue: mpsc::Receiver<Job>) {
         let mut jobs = Vec::with_capacity(BATCH);
-        while queue.recv_many(&mut jobs, BATCH).await > 0 {
+        // When the first commit not yet copied into the database was made.
+        let mut uncopied_since: Option<Instant> = None;
+        loop {
+            let received = match uncopied_since {
+                None => queue.recv_many(&mut jobs, BATCH).await,
+                Some(since) => {
+                    let next = queue.recv_many(&mut jobs, BATCH);
+                    match tokio::time::timeout_at(since + CHECKPOINT_EVERY, next).await {
+                        Ok(received) => received,
+                        Err(_) => {
+                            self.checkpoint().await;
+                            uncopied_since = None;
+                            continue;
+                        }
+                    }
+                }
+            };
+            if received == 0 {
+                return;
+            }
             self.apply(std::mem::take(&mut jobs)).await;
+            let since = *uncopied_since.get_or_insert_with(Instant::now);
+            if since.elapsed() >= CHECKPOINT_EVERY {
+                self.checkpoint().await;
+                uncopied_since = None;
+            }
+        }
+    }
+
+    /// Copies the committed changes from the write-ahead log into the database, between
+    /// batches: with no write under way the copy completes, and the next commit starts the
+    /// log again from its beginning instead of growing it. A copy made beside the writer
+    /// never catches up with it, and the log then grows without end.
+    async fn checkpoint(&self) {
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&self.db)
+            .await
+        {
+            tracing::warn!(error = %e, "cannot copy the log into the database");
         }
     }
 

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{connected, hub, hub_with, invite, Client};
+use common::{connected, hub, hub_with, invite, Client, DEADLINE};
 use serde_json::json;
 
 #[tokio::test]
@@ -732,4 +732,37 @@ async fn a_message_that_cannot_be_stored_fails_with_its_batch_and_nothing_of_it_
         )
         .await;
     assert_eq!(retry["type"], "sent", "{retry}");
+}
+
+#[tokio::test]
+async fn committed_messages_reach_the_database_file_while_the_hub_serves() {
+    let hub = hub_with(|c| {
+        c.limits.messages_per_second = 1000;
+        c.limits.message_burst = 1000;
+    })
+    .await;
+    let database = hub.dir.path().join("hub.db");
+    let size = || std::fs::metadata(&database).map(|m| m.len()).unwrap_or(0);
+    let before = size();
+    let mut ana = Client::login(&hub, "ana").await;
+    let mut ben = Client::login(&hub, "ben").await;
+    connected(&mut ana, &mut ben, "s-1").await;
+    // Far more pages than the database had: they can only reach its file by a checkpoint,
+    // the commits themselves write to the log.
+    let text = "w".repeat(3000);
+    for i in 0..100 {
+        let sent = ana
+            .request(json!({"type": "send", "session_id": "s-1", "message_id": format!("m-{i}"), "text": text}))
+            .await;
+        assert_eq!(sent["type"], "sent", "{sent}");
+    }
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while size() < before + 300_000 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the database file stayed at {} bytes (from {before})",
+            size()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
