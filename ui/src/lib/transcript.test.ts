@@ -6,6 +6,7 @@ import {
   dayLabel,
   mergeMessage,
   orderMessages,
+  prependEarlier,
   transcriptRows,
   untilNextDay,
   type TranscriptRow,
@@ -77,6 +78,24 @@ describe('orderMessages', () => {
     const ordered = orderMessages([msg('a', 1), msg('a', null)]);
     expect(ordered).toHaveLength(1);
     expect(ordered[0]?.delivery).toBe('sent');
+  });
+});
+
+describe('prependEarlier', () => {
+  it('puts the messages before the first numbered one in front, in order, each once', () => {
+    const list = [msg('c', 3), msg('d', 4), msg('p', null)];
+    const page = [msg('b', 2), msg('a', 1), msg('c', 3), msg('e', 5), msg('p', null)];
+    expect(ids(prependEarlier(list, page))).toEqual(['a', 'b', 'c', 'd', 'p']);
+  });
+
+  it('gives the same transcript back when the page brings nothing new', () => {
+    const list = [msg('c', 3)];
+    expect(prependEarlier(list, [msg('c', 3), msg('d', 4)])).toBe(list);
+  });
+
+  it('takes the whole page when nothing is numbered yet', () => {
+    const list = [msg('p', null)];
+    expect(ids(prependEarlier(list, [msg('a', 1), msg('b', 2)]))).toEqual(['a', 'b', 'p']);
   });
 });
 

@@ -54,6 +54,23 @@ export function orderMessages(list: readonly MessageView[]): readonly MessageVie
   });
 }
 
+/**
+ * A page of earlier messages (in order, as the shell gives them) put before the transcript:
+ * those before its first numbered message that it does not have yet.
+ */
+export function prependEarlier(
+  list: readonly MessageView[],
+  earlier: readonly MessageView[],
+): readonly MessageView[] {
+  const first = list.find((m) => m.seq !== null)?.seq ?? null;
+  const known = new Set<string>();
+  for (const message of list) if (message.seq === null) known.add(message.id);
+  const page = earlier
+    .filter((m) => m.seq !== null && (first === null || m.seq < first) && !known.has(m.id))
+    .sort((a, b) => (a.seq as number) - (b.seq as number));
+  return page.length === 0 ? list : [...page, ...list];
+}
+
 /** Inserts in place into `list`, which is in transcript order. */
 function insert(list: MessageView[], message: MessageView): MessageView[] {
   if (message.seq === null) {
@@ -74,13 +91,28 @@ function insert(list: MessageView[], message: MessageView): MessageView[] {
   return list;
 }
 
+/**
+ * The local day of each message seen, by message: the rows of a long transcript are made again
+ * whenever a page of earlier messages comes in, and a date's local fields are the dearest part.
+ */
+const dayOf = new WeakMap<MessageView, string>();
+
+function dayOfMessage(message: MessageView): string {
+  let day = dayOf.get(message);
+  if (day === undefined) {
+    day = dayKey(message.at);
+    dayOf.set(message, day);
+  }
+  return day;
+}
+
 /** The rows a transcript shows: its messages, and a day separator before each new local day. */
 export function transcriptRows(messages: readonly MessageView[], now: number): TranscriptRow[] {
   const rows: TranscriptRow[] = [];
   let previous: MessageView | undefined;
   let previousDay = '';
   for (const message of messages) {
-    const day = dayKey(message.at);
+    const day = dayOfMessage(message);
     const newDay = day !== previousDay;
     if (newDay) {
       // The message id keeps keys unique when clocks disagree and a day comes back.

@@ -109,6 +109,13 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
     }
     let idle_signed_in = median(&signed_in);
     let windows = world.im_windows(cli).await?;
+    // Each further start opens the big window once more: one opening is one sample of a noisy
+    // figure.
+    let mut opens = vec![windows.opens_ms];
+    for _ in 1..cli.runs {
+        opens.push(world.im_opens(cli).await?);
+    }
+    let opens_ms = median(&opens);
 
     let hello_fp = med(&hello, |s| s.first_paint);
     let hello_ready = med(&hello, |s| s.interactive);
@@ -154,8 +161,8 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         "MiB",
     );
     t.row(
-        &format!("IM window of {} messages opens in", cli.messages),
-        windows.opens_ms,
+        &format!("IM window of {} messages opens in (median)", cli.messages),
+        opens_ms,
         None,
         "ms",
     );
@@ -222,7 +229,7 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         "{}",
         budget(
             &format!("an IM window of {} messages opens in", cli.messages),
-            windows.opens_ms,
+            opens_ms,
             150.0,
             "ms"
         )
@@ -459,6 +466,22 @@ impl World {
         Ok(tree_pss_kib(app.child.id())? as f64)
     }
 
+    /// Through tauri-driver, signed in and at rest: how long the big IM window takes to open.
+    async fn im_opens(&self, cli: &Cli) -> anyhow::Result<f64> {
+        let profile = tempfile::tempdir()?;
+        let driver = Driver::start(&cli.huddle, &self.args(), profile.path()).await?;
+        let client = &driver.client;
+        wait_text(client, "agent-name", "Ana Lima").await?;
+        let log = profile.path().join("data/app.huddle.desktop/logs");
+        tokio::time::sleep(Duration::from_secs(cli.settle_seconds)).await;
+        open_session(client, "Ben Okafor").await?;
+        let ready = wait_log(&log, "window ready window=im-", 1).await?;
+        let opens_ms = field(&ready, "page_ms").context("no page_ms")?;
+        println!("   the IM window opened again in {} ms", human(opens_ms));
+        driver.close().await;
+        Ok(opens_ms)
+    }
+
     /// Through tauri-driver: the big IM window opened and scrolled, then two more.
     async fn im_windows(&self, cli: &Cli) -> anyhow::Result<Windows> {
         let profile = tempfile::tempdir()?;
@@ -467,11 +490,31 @@ impl World {
         wait_text(client, "agent-name", "Ana Lima").await?;
         let app = driver.app_pid()?;
         let log = profile.path().join("data/app.huddle.desktop/logs");
+        // Signed in and at rest, as when an agent opens a conversation.
+        tokio::time::sleep(Duration::from_secs(cli.settle_seconds)).await;
 
         open_session(client, "Ben Okafor").await?;
         let ready = wait_log(&log, "window ready window=im-", 1).await?;
         let opens_ms = field(&ready, "page_ms").context("no page_ms")?;
+        let mark = |name: &str| field(&ready, name).map_or_else(|| "–".to_string(), human);
+        println!(
+            "   the IM window's page: script ran at {} ms, view loaded at {} ms, took input at {} ms",
+            mark("script_ms"),
+            mark("view_ms"),
+            human(opens_ms)
+        );
         switch_to_im(client, 1).await?;
+        let marks = client
+            .execute(
+                "return performance.getEntriesByType('mark')
+                   .concat(performance.getEntriesByType('paint'))
+                   .sort((a, b) => a.startTime - b.startTime)
+                   .map(m => m.name.replace('huddle-', '') + ' ' + Math.round(m.startTime) + ' ms')
+                   .join(', ')",
+                vec![],
+            )
+            .await?;
+        println!("   its page's marks: {}", marks.as_str().unwrap_or(""));
         let frames = scroll_through(client).await?;
         tokio::time::sleep(Duration::from_secs(cli.settle_seconds)).await;
         let after_scroll_kib = tree_pss_kib(app)?;
@@ -481,7 +524,12 @@ impl World {
         for (n, (_, name)) in COLLEAGUES.iter().enumerate().skip(1) {
             switch_to(client, "main").await?;
             open_session(client, name).await?;
-            wait_log(&log, "window ready window=im-", n + 1).await?;
+            let ready = wait_log(&log, "window ready window=im-", n + 1).await?;
+            println!(
+                "   IM window {} (a few messages) opened in {} ms",
+                n + 1,
+                field(&ready, "page_ms").map_or_else(|| "–".to_string(), human)
+            );
             tokio::time::sleep(Duration::from_secs(cli.settle_seconds)).await;
             let now = tree_pss_kib(app)?;
             added.push(now as f64 - before as f64);
