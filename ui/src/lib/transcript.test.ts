@@ -137,6 +137,20 @@ describe('transcriptRows', () => {
     expect(new Set(keys).size).toBe(keys.length);
     expect(rows.filter((row) => row.kind === 'day')).toHaveLength(3);
   });
+
+  it('gives the same row objects again for messages whose rows did not change', () => {
+    const b = msg('b', 2, { at: at(4, 10, 2) });
+    const c = msg('c', 3, { at: at(4, 10, 3) });
+    const before = transcriptRows([b, c], now);
+    // An earlier message from the same person: b joins its group, c stays as it was.
+    const after = transcriptRows([msg('a', 1, { at: at(4, 10, 1) }), b, c], now);
+    expect(kinds(after)).toEqual(['day:Today', 'a', 'b+', 'c+']);
+    expect(after[3]).toBe(before[2]);
+    expect(after[2]).not.toBe(before[1]);
+    // The day's label is worked out against the time of the call.
+    const tomorrow = transcriptRows([b, c], now + 86_400_000);
+    expect(kinds(tomorrow)[0]).toBe('day:Yesterday');
+  });
 });
 
 describe('dates', () => {

@@ -92,18 +92,20 @@ function insert(list: MessageView[], message: MessageView): MessageView[] {
 }
 
 /**
- * The local day of each message seen, by message: the rows of a long transcript are made again
- * whenever a page of earlier messages comes in, and a date's local fields are the dearest part.
+ * What is known of each message seen, by message: the rows of a long transcript are made
+ * again whenever a page of earlier messages comes in. Its local day is the dearest part to
+ * work out, and a row given again as the same object is not rendered again.
  */
-const dayOf = new WeakMap<MessageView, string>();
+type Known = { day: string; row?: MessageRow; dayRow?: DayRow };
+const knownOf = new WeakMap<MessageView, Known>();
 
-function dayOfMessage(message: MessageView): string {
-  let day = dayOf.get(message);
-  if (day === undefined) {
-    day = dayKey(message.at);
-    dayOf.set(message, day);
+function known(message: MessageView): Known {
+  let entry = knownOf.get(message);
+  if (entry === undefined) {
+    entry = { day: dayKey(message.at) };
+    knownOf.set(message, entry);
   }
-  return day;
+  return entry;
 }
 
 /** The rows a transcript shows: its messages, and a day separator before each new local day. */
@@ -112,18 +114,30 @@ export function transcriptRows(messages: readonly MessageView[], now: number): T
   let previous: MessageView | undefined;
   let previousDay = '';
   for (const message of messages) {
-    const day = dayOfMessage(message);
+    const entry = known(message);
+    const day = entry.day;
     const newDay = day !== previousDay;
     if (newDay) {
-      // The message id keeps keys unique when clocks disagree and a day comes back.
-      rows.push({ kind: 'day', key: `day-${day}-${message.id}`, label: dayLabel(message.at, now) });
+      const label = dayLabel(message.at, now);
+      let dayRow = entry.dayRow;
+      if (dayRow === undefined || dayRow.label !== label) {
+        // The message id keeps keys unique when clocks disagree and a day comes back.
+        dayRow = { kind: 'day', key: `day-${day}-${message.id}`, label };
+        entry.dayRow = dayRow;
+      }
+      rows.push(dayRow);
     }
     const grouped =
       !newDay &&
       previous !== undefined &&
       previous.from === message.from &&
       Math.abs(message.at - previous.at) <= GROUP_GAP_MS;
-    rows.push({ kind: 'message', key: message.id, message, grouped });
+    let row = entry.row;
+    if (row === undefined || row.grouped !== grouped) {
+      row = { kind: 'message', key: message.id, message, grouped };
+      entry.row = row;
+    }
+    rows.push(row);
     previous = message;
     previousDay = day;
   }
