@@ -234,6 +234,19 @@ enum Decided {
 
 pub(crate) type Refusal = ErrorFrame;
 
+/// A run of messages refused as a whole, before any of it was written (the writer's
+/// connection could not be reached).
+fn refuse_run(
+    run: Vec<(NewMessage, oneshot::Sender<Result<Reply, ErrorFrame>>)>,
+    e: impl std::fmt::Display,
+    decided: &mut Vec<Decided>,
+) {
+    let refused = internal(e);
+    for (_, answer) in run {
+        decided.push(Decided::Agent(answer, Err(refused.clone())));
+    }
+}
+
 pub(crate) fn internal(e: impl std::fmt::Display) -> Refusal {
     tracing::error!(error = %e, "database failure in a session change");
     refusal(
@@ -288,8 +301,8 @@ impl Task {
     }
 
     /// Applies the waiting changes in one transaction (one disk sync for all of them), each
-    /// inside a savepoint so that a refused one leaves no trace; answers only after the
-    /// commit.
+    /// inside a savepoint so that a refused one leaves no trace (messages are checked before
+    /// anything of them is written, and need none); answers only after the commit.
     async fn apply(&self, jobs: Vec<Job>) {
         let mut tx = match self.db.begin_with("BEGIN IMMEDIATE").await {
             Ok(tx) => tx,
@@ -416,10 +429,7 @@ impl Task {
         let mut handle = match tx.lock_handle().await {
             Ok(handle) => handle,
             Err(e) => {
-                let refused = internal(&e);
-                for (_, answer) in run {
-                    decided.push(Decided::Agent(answer, Err(refused.clone())));
-                }
+                refuse_run(run, &e, decided);
                 return Ok(());
             }
         };
@@ -429,10 +439,7 @@ impl Task {
         let conn = match conn {
             Ok(conn) => conn,
             Err(e) => {
-                let refused = internal(&e);
-                for (_, answer) in run {
-                    decided.push(Decided::Agent(answer, Err(refused.clone())));
-                }
+                refuse_run(run, &e, decided);
                 return Ok(());
             }
         };

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{connected, hub, hub_with, invite, Client, DEADLINE};
+use common::{connected, hub, hub_with, invite, unthrottled_hub, Client, DEADLINE};
 use serde_json::json;
 
 #[tokio::test]
@@ -527,25 +527,20 @@ async fn a_stopping_hub_does_not_wait_for_presence_timers() {
 
 #[tokio::test]
 async fn a_refused_change_among_pipelined_ones_leaves_no_trace() {
-    use tokio_tungstenite::tungstenite::Message;
     let hub = hub_with(|c| c.limits.max_message_chars = 10).await;
     let mut ana = Client::login(&hub, "ana").await;
     let mut ben = Client::login(&hub, "ben").await;
     connected(&mut ana, &mut ben, "s-1").await;
     // Written back to back, these reach the hub's writer together.
-    for (req, id, text) in [
+    let frames: Vec<_> = [
         (901, "m-1", "first"),
         (902, "m-2", "far too long here"),
         (903, "m-3", "third"),
-    ] {
-        let frame = json!({"req": req, "type": "send", "session_id": "s-1", "message_id": id, "text": text});
-        ana.send_raw(Message::Text(frame.to_string().into())).await;
-    }
-    let mut answers = std::collections::HashMap::new();
-    while answers.len() < 3 {
-        let v = ana.wait_for("an answer", |v| v["re"].is_u64()).await;
-        answers.insert(v["re"].as_u64().unwrap(), v);
-    }
+    ]
+    .into_iter()
+    .map(|(req, id, text)| json!({"req": req, "type": "send", "session_id": "s-1", "message_id": id, "text": text}))
+    .collect();
+    let answers = ana.send_together(&frames).await;
     assert_eq!(answers[&901]["message"]["seq"], 1);
     assert_eq!(answers[&902]["code"], "message_too_long");
     assert_eq!(
@@ -554,14 +549,7 @@ async fn a_refused_change_among_pipelined_ones_leaves_no_trace() {
     );
     ben.message_event("m-1").await;
     ben.message_event("m-3").await;
-    let snapshot = ben.request(json!({"type": "snapshot"})).await;
-    let texts: Vec<&str> = snapshot["sessions"][0]["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["text"].as_str().unwrap())
-        .collect();
-    assert_eq!(texts, ["first", "third"]);
+    assert_eq!(ben.snapshot_texts().await, ["first", "third"]);
 }
 
 #[tokio::test]
@@ -592,11 +580,7 @@ async fn invitations_per_minute_and_open_sessions_are_limited() {
 
 #[tokio::test]
 async fn a_refused_message_in_a_burst_leaves_the_others_whole_and_numbered_without_gaps() {
-    let hub = hub_with(|c| {
-        c.limits.messages_per_second = 1000;
-        c.limits.message_burst = 1000;
-    })
-    .await;
+    let hub = unthrottled_hub().await;
     let mut ana = Client::login(&hub, "ana").await;
     let mut ben = Client::login(&hub, "ben").await;
     connected(&mut ana, &mut ben, "s-1").await;
@@ -617,21 +601,7 @@ async fn a_refused_message_in_a_burst_leaves_the_others_whole_and_numbered_witho
         json!({"req": 104, "type": "send", "session_id": "nobody", "message_id": "m-3", "text": "lost"}),
         json!({"req": 105, "type": "send", "session_id": "s-1", "message_id": "m-4", "text": "two"}),
     ];
-    for frame in &burst {
-        ana.send_raw(tokio_tungstenite::tungstenite::Message::Text(
-            frame.to_string().into(),
-        ))
-        .await;
-    }
-    let mut answers = std::collections::BTreeMap::new();
-    while answers.len() < burst.len() {
-        let v = ana
-            .wait_for("an answer to the burst", |v| {
-                v["re"].as_u64().is_some_and(|r| r >= 100)
-            })
-            .await;
-        answers.insert(v["re"].as_u64().unwrap(), v);
-    }
+    let answers = ana.send_together(&burst).await;
     assert_eq!(answers[&100]["message"]["seq"], 2, "{:?}", answers[&100]);
     assert_eq!(
         answers[&101]["message"]["seq"], 1,
@@ -645,23 +615,12 @@ async fn a_refused_message_in_a_burst_leaves_the_others_whole_and_numbered_witho
     for id in ["m-0", "m-1", "m-4"] {
         ben.message_event(id).await;
     }
-    let snapshot = ben.request(json!({"type": "snapshot"})).await;
-    let texts: Vec<&str> = snapshot["sessions"][0]["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["text"].as_str().unwrap())
-        .collect();
-    assert_eq!(texts, ["first", "one", "two"]);
+    assert_eq!(ben.snapshot_texts().await, ["first", "one", "two"]);
 }
 
 #[tokio::test]
 async fn a_message_that_cannot_be_stored_fails_with_its_batch_and_nothing_of_it_stays() {
-    let hub = hub_with(|c| {
-        c.limits.messages_per_second = 1000;
-        c.limits.message_burst = 1000;
-    })
-    .await;
+    let hub = unthrottled_hub().await;
     let mut ana = Client::login(&hub, "ana").await;
     let mut ben = Client::login(&hub, "ben").await;
     connected(&mut ana, &mut ben, "s-1").await;
@@ -679,22 +638,16 @@ async fn a_message_that_cannot_be_stored_fails_with_its_batch_and_nothing_of_it_
     .execute(&db)
     .await
     .unwrap();
-    for i in 0..20 {
-        let text = if i == 10 { "poison" } else { "fine" };
-        let frame = json!({"req": 200 + i, "type": "send", "session_id": "s-1", "message_id": format!("m-{i}"), "text": text});
-        ana.send_raw(tokio_tungstenite::tungstenite::Message::Text(
-            frame.to_string().into(),
-        ))
-        .await;
-    }
+    let frames: Vec<_> = (0..20)
+        .map(|i| {
+            let text = if i == 10 { "poison" } else { "fine" };
+            json!({"req": 200 + i, "type": "send", "session_id": "s-1", "message_id": format!("m-{i}"), "text": text})
+        })
+        .collect();
     let mut sent = Vec::new();
-    for _ in 0..20 {
-        let v = ana
-            .wait_for("an answer", |v| v["re"].as_u64().is_some_and(|r| r >= 200))
-            .await;
-        let i = v["re"].as_u64().unwrap() - 200;
+    for (req, v) in ana.send_together(&frames).await {
         match v["type"].as_str() {
-            Some("sent") => sent.push(format!("m-{i}")),
+            Some("sent") => sent.push(format!("m-{}", req - 200)),
             _ => assert_eq!(v["code"], "internal", "{v}"),
         }
     }
@@ -736,11 +689,7 @@ async fn a_message_that_cannot_be_stored_fails_with_its_batch_and_nothing_of_it_
 
 #[tokio::test]
 async fn committed_messages_reach_the_database_file_while_the_hub_serves() {
-    let hub = hub_with(|c| {
-        c.limits.messages_per_second = 1000;
-        c.limits.message_burst = 1000;
-    })
-    .await;
+    let hub = unthrottled_hub().await;
     let database = hub.dir.path().join("hub.db");
     let size = || std::fs::metadata(&database).map(|m| m.len()).unwrap_or(0);
     let before = size();

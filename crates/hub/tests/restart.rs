@@ -325,15 +325,8 @@ async fn a_backup_taken_while_serving_restores_to_a_working_hub() {
     std::fs::copy(&backup, &restored).unwrap();
     let hub = serve(&restored);
     let mut ben = login(&hub.url, "ben").await;
-    let snapshot = ben.request(json!({"type": "snapshot"})).await;
-    let texts: Vec<&str> = snapshot["sessions"][0]["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["text"].as_str().unwrap())
-        .collect();
     assert_eq!(
-        texts,
+        ben.snapshot_texts().await,
         ["before 0", "before 1", "before 2", "before 3", "before 4"]
     );
 }

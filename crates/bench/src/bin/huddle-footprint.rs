@@ -468,34 +468,30 @@ impl World {
 
     /// Through tauri-driver, signed in and at rest: how long the big IM window takes to open.
     async fn im_opens(&self, cli: &Cli) -> anyhow::Result<f64> {
-        let profile = tempfile::tempdir()?;
-        let driver = Driver::start(&cli.huddle, &self.args(), profile.path()).await?;
-        let client = &driver.client;
-        wait_text(client, "agent-name", "Ana Lima").await?;
-        let log = profile.path().join("data/app.huddle.desktop/logs");
-        tokio::time::sleep(Duration::from_secs(cli.settle_seconds)).await;
-        open_session(client, "Ben Okafor").await?;
-        let ready = wait_log(&log, "window ready window=im-", 1).await?;
-        let opens_ms = field(&ready, "page_ms").context("no page_ms")?;
+        let (driver, log, _profile) = self.at_rest(cli).await?;
+        let (_, opens_ms) = open_big_window(&driver.client, &log).await?;
         println!("   the IM window opened again in {} ms", human(opens_ms));
         driver.close().await;
         Ok(opens_ms)
     }
 
-    /// Through tauri-driver: the big IM window opened and scrolled, then two more.
-    async fn im_windows(&self, cli: &Cli) -> anyhow::Result<Windows> {
+    /// Huddle under tauri-driver, signed in and at rest, as when an agent opens a
+    /// conversation; with its log folder, and the profile that holds it.
+    async fn at_rest(&self, cli: &Cli) -> anyhow::Result<(Driver, PathBuf, tempfile::TempDir)> {
         let profile = tempfile::tempdir()?;
         let driver = Driver::start(&cli.huddle, &self.args(), profile.path()).await?;
-        let client = &driver.client;
-        wait_text(client, "agent-name", "Ana Lima").await?;
-        let app = driver.app_pid()?;
+        wait_text(&driver.client, "agent-name", "Ana Lima").await?;
         let log = profile.path().join("data/app.huddle.desktop/logs");
-        // Signed in and at rest, as when an agent opens a conversation.
         tokio::time::sleep(Duration::from_secs(cli.settle_seconds)).await;
+        Ok((driver, log, profile))
+    }
 
-        open_session(client, "Ben Okafor").await?;
-        let ready = wait_log(&log, "window ready window=im-", 1).await?;
-        let opens_ms = field(&ready, "page_ms").context("no page_ms")?;
+    /// Through tauri-driver: the big IM window opened and scrolled, then two more.
+    async fn im_windows(&self, cli: &Cli) -> anyhow::Result<Windows> {
+        let (driver, log, _profile) = self.at_rest(cli).await?;
+        let client = &driver.client;
+        let app = driver.app_pid()?;
+        let (ready, opens_ms) = open_big_window(client, &log).await?;
         let mark = |name: &str| field(&ready, name).map_or_else(|| "–".to_string(), human);
         println!(
             "   the IM window's page: script ran at {} ms, view loaded at {} ms, took input at {} ms",
@@ -745,6 +741,15 @@ async fn wait_text(client: &Client, test_id: &str, text: &str) -> anyhow::Result
 
 /// Clicks the conversation with `name` in the main window's list. (The row's text is read
 /// in the page: WebKitWebDriver reports elements that clip with an ellipsis as empty.)
+/// Opens the conversation with Ben, whose transcript is the big one, and waits for its window
+/// to be ready: its "window ready" log line, and the time its page took.
+async fn open_big_window(client: &Client, log: &Path) -> anyhow::Result<(String, f64)> {
+    open_session(client, "Ben Okafor").await?;
+    let ready = wait_log(log, "window ready window=im-", 1).await?;
+    let opens_ms = field(&ready, "page_ms").context("no page_ms")?;
+    Ok((ready, opens_ms))
+}
+
 async fn open_session(client: &Client, name: &str) -> anyhow::Result<()> {
     let script = "const row = [...document.querySelectorAll('[data-testid=session-row]')]
                     .find(r => r.innerText.includes(arguments[0]));

@@ -132,7 +132,7 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         let figures = measure(
             cli,
             Target::Hub(server.tokens.clone()),
-            server.pid(),
+            server.process.pid(),
             &server.addr,
         )
         .await;
@@ -141,7 +141,7 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
     };
     let floor = {
         let server = FloorServer::start()?;
-        let figures = measure(cli, Target::Floor, server.pid(), &server.addr).await;
+        let figures = measure(cli, Target::Floor, server.process.pid(), &server.addr).await;
         drop(server);
         figures?
     };
@@ -680,9 +680,25 @@ async fn paced(cli: &Cli, target: &Target, conns: &[Arc<Conn>]) -> anyhow::Resul
     Ok(sent)
 }
 
+/// A server process, stopped when dropped.
+struct Server(Child);
+
+impl Server {
+    fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// The hub as a process of its own, on a copy of a prepared database.
 struct HubServer {
-    child: Child,
+    process: Server,
     addr: SocketAddr,
     tokens: Arc<Vec<(i64, String)>>,
     _dir: tempfile::TempDir,
@@ -718,28 +734,17 @@ impl HubServer {
         let stderr = child.stderr.take().context("no stderr")?;
         let addr = read_address(stderr, "addr=")?;
         Ok(Self {
-            child,
+            process: Server(child),
             addr,
             tokens: prepared.tokens,
             _dir: dir,
         })
     }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-}
-
-impl Drop for HubServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// The bare relay, as a process of its own (this binary's `floor` command).
 struct FloorServer {
-    child: Child,
+    process: Server,
     addr: SocketAddr,
 }
 
@@ -752,18 +757,10 @@ impl FloorServer {
             .spawn()?;
         let stdout = child.stdout.take().context("no stdout")?;
         let addr = read_address(stdout, "listening ")?;
-        Ok(Self { child, addr })
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-}
-
-impl Drop for FloorServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        Ok(Self {
+            process: Server(child),
+            addr,
+        })
     }
 }
 

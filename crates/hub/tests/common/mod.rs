@@ -3,7 +3,7 @@
 
 #![allow(dead_code)] // Each test file uses its own part.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -51,6 +51,15 @@ pub async fn hub_with(tune: impl FnOnce(&mut Config)) -> TestHub {
 
 pub async fn hub() -> TestHub {
     hub_with(|_| {}).await
+}
+
+/// A hub whose message limits let a test send far faster than an agent types.
+pub async fn unthrottled_hub() -> TestHub {
+    hub_with(|c| {
+        c.limits.messages_per_second = 1000;
+        c.limits.message_burst = 1000;
+    })
+    .await
 }
 
 pub struct Client {
@@ -146,6 +155,36 @@ impl Client {
             }
             self.inbox.push_back(v);
         }
+    }
+
+    /// Sends requests (each with its own `req`) back to back without waiting, so that the
+    /// hub takes them together, and returns their answers by `req`.
+    pub async fn send_together(&mut self, frames: &[Value]) -> BTreeMap<u64, Value> {
+        for frame in frames {
+            self.send_raw(Message::Text(frame.to_string().into())).await;
+        }
+        let reqs: Vec<u64> = frames.iter().filter_map(|f| f["req"].as_u64()).collect();
+        let mut answers = BTreeMap::new();
+        while answers.len() < frames.len() {
+            let v = self
+                .wait_for("an answer to the requests sent together", |v| {
+                    v["re"].as_u64().is_some_and(|r| reqs.contains(&r))
+                })
+                .await;
+            answers.insert(v["re"].as_u64().unwrap(), v);
+        }
+        answers
+    }
+
+    /// The texts of the messages of the first session of a fresh snapshot, in order.
+    pub async fn snapshot_texts(&mut self) -> Vec<String> {
+        let snapshot = self.request(json!({"type": "snapshot"})).await;
+        snapshot["sessions"][0]["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["text"].as_str().unwrap().to_string())
+            .collect()
     }
 
     /// Waits for the next frame (not an answer) that `accept` takes, keeping the others.
