@@ -5,13 +5,14 @@ use ts_rs::{Config, TS};
 
 use crate::ready::ReadyMarks;
 use crate::session_view::{
-    ConsultTarget, DeliveryView, EndCauseView, ImWindowView, InvitationView, MessageView,
-    SessionView, StatusView, ToastView, TranscriptPageView,
+    ConsultTarget, EndCauseView, ImWindowView, InvitationView, SessionView, StatusView, ToastView,
+    TranscriptPageView,
 };
 use crate::view::{
     ConnectionView, Failure, LastSignIn, LoginFailure, LoginField, LoginForm, Preferences,
     PresenceChange,
 };
+use huddle_client::cache::{CachedMessage, Delivery};
 use huddle_protocol::{
     AgentProfile, CaseDatum, ContactInfo, ContactRef, DirectoryEntry, DirectoryFilter, EntryKind,
     HistoryEntry, InteractionDetails, InteractionState, InteractionSummary, Media, Presence,
@@ -39,8 +40,8 @@ fn generate() -> String {
         StatusView::decl(&cfg),
         EndCauseView::decl(&cfg),
         SessionView::decl(&cfg),
-        DeliveryView::decl(&cfg),
-        MessageView::decl(&cfg),
+        Delivery::decl(&cfg),
+        CachedMessage::decl(&cfg),
         ImWindowView::decl(&cfg),
         TranscriptPageView::decl(&cfg),
         InvitationView::decl(&cfg),

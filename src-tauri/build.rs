@@ -9,6 +9,7 @@ const COMMANDS: &[&str] = &[
     "set_favorite",
     "start_im",
     "list_sessions",
+    "put_away_missed",
     "show_session",
     "zoom",
     "set_zoom",

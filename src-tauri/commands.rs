@@ -2,7 +2,8 @@
 //! named by the window's label, never by an argument: a window cannot reach another
 //! session.
 
-use huddle_client::{Engine, SessionStatus};
+use huddle_client::cache::CachedMessage;
+use huddle_client::Engine;
 use huddle_protocol::{
     AgentProfile, ConsultContext, DirectoryEntry, DirectoryFilter, HistoryEntry,
     InteractionDetails, InteractionSummary, Presence, VoiceConsultation,
@@ -12,7 +13,7 @@ use tauri::{AppHandle, Emitter, Manager, State, WebviewWindow};
 use crate::invitations;
 use crate::session::Session;
 use crate::session_view::{
-    ConsultTarget, ImWindowView, MessageView, SessionView, ToastView, TranscriptPageView,
+    ConsultTarget, ImWindowView, SessionView, ToastView, TranscriptPageView,
 };
 use crate::settings::{clamp_zoom, Settings};
 use crate::toast::Toasts;
@@ -22,8 +23,6 @@ use crate::view::{
 };
 use crate::windows;
 
-/// The longest message the app lets an agent send (the hub's default limit).
-const MAX_MESSAGE_CHARS: usize = 4000;
 /// How many of its last messages an IM window opens with: a screenful and more, whatever the
 /// transcript's length, so that a long one opens as fast as a short one.
 const TRANSCRIPT_TAIL: u32 = 100;
@@ -116,8 +115,8 @@ pub async fn set_favorite(
         .map_err(Failure::from)
 }
 
-/// Sends an IM invitation to an agent and opens its window; when a session with that agent
-/// is already open, brings its window up instead.
+/// Sends an IM invitation to an agent and opens its window; when an IM with that agent is
+/// already open, brings its window up instead.
 #[tauri::command]
 pub async fn start_im(
     app: AppHandle,
@@ -125,39 +124,31 @@ pub async fn start_im(
     agent_id: i64,
 ) -> Result<SessionView, Failure> {
     let engine = engine(&session)?;
-    let me = engine.agent().clone();
-    let open = engine
-        .sessions()
-        .await?
-        .into_iter()
-        .map(|s| SessionView::of(&s, &me))
-        .find(|s| s.other.id == agent_id && !s.ended());
-    let view = match open {
-        Some(view) => view,
-        None => {
-            let info = engine.invite(agent_id, None, None).await?;
-            let status = engine
-                .session_status(&info.id)
-                .unwrap_or(SessionStatus::Inviting);
-            SessionView::new(&info, status, &me)
-        }
-    };
+    let view = SessionView::of(&engine.start_im(agent_id).await?, engine.agent());
     windows::open_im(&app, &view, windows::Open::Focused);
     Ok(view)
 }
 
-/// The agent's sessions that are not over (invitations included), newest first.
+/// The agent's sessions that are not over (invitations included) and the invitations they
+/// missed and have not put away, newest first.
 #[tauri::command]
-pub async fn list_sessions(session: State<'_, Session>) -> Result<Vec<SessionView>, Failure> {
+pub fn list_sessions(session: State<'_, Session>) -> Result<Vec<SessionView>, Failure> {
     let engine = engine(&session)?;
-    let me = engine.agent().clone();
-    Ok(engine
-        .sessions()
-        .await?
-        .iter()
-        .map(|s| SessionView::of(s, &me))
-        .filter(|s| !s.ended())
+    let me = engine.agent();
+    let open = engine.sessions().into_iter().filter(|s| !s.ended());
+    Ok(open
+        .chain(engine.missed())
+        .map(|s| SessionView::of(&s, me))
         .collect())
+}
+
+/// Puts missed invitations away: the main window no longer lists them.
+#[tauri::command]
+pub async fn put_away_missed(
+    session: State<'_, Session>,
+    session_ids: Vec<String>,
+) -> Result<(), Failure> {
+    Ok(engine(&session)?.put_away_missed(&session_ids).await?)
 }
 
 /// Opens a session's window, or brings it up.
@@ -198,7 +189,7 @@ pub async fn im_state(
 ) -> Result<ImWindowView, Failure> {
     let engine = engine(&session)?;
     let id = own_session(&window)?;
-    let view = session_view(&engine, id).await?;
+    let view = session_view(&engine, id)?;
     let tail = engine
         .cache()
         .transcript_tail(id, TRANSCRIPT_TAIL)
@@ -206,7 +197,7 @@ pub async fn im_state(
         .map_err(unreadable_transcript)?;
     Ok(ImWindowView {
         session: view,
-        messages: tail.messages.into_iter().map(MessageView::from).collect(),
+        messages: tail.messages,
         has_earlier: tail.has_earlier,
         zoom: settings.get().zoom,
         voice: engine.voice_consultation(id),
@@ -229,7 +220,7 @@ pub async fn im_earlier(
         .await
         .map_err(unreadable_transcript)?;
     Ok(TranscriptPageView {
-        messages: page.messages.into_iter().map(MessageView::from).collect(),
+        messages: page.messages,
         has_earlier: page.has_earlier,
     })
 }
@@ -238,56 +229,17 @@ fn unreadable_transcript(e: huddle_client::cache::CacheError) -> Failure {
     Failure::new(format!("Huddle cannot read this transcript: {e}."))
 }
 
-/// Sends a message in the calling window's session. It shows as pending until the hub has
-/// it, and waits in the outbox while Huddle is offline.
+/// Sends what the agent typed in the calling window's session: a consultation's first
+/// message invites its colleague; other messages show as pending until the hub has them, and
+/// wait in the outbox while Huddle is offline.
 #[tauri::command]
 pub async fn im_send(
     window: WebviewWindow,
     session: State<'_, Session>,
     text: String,
-) -> Result<MessageView, Failure> {
+) -> Result<CachedMessage, Failure> {
     let engine = engine(&session)?;
-    let id = own_session(&window)?;
-    if text.trim().is_empty() {
-        return Err(Failure::new("Type a message first."));
-    }
-    let length = text.chars().count();
-    if length > MAX_MESSAGE_CHARS {
-        return Err(Failure::new(format!(
-            "This message is {length} characters long; the limit is {MAX_MESSAGE_CHARS}. Shorten it or split it."
-        )));
-    }
-    match engine.session_status(id) {
-        Some(SessionStatus::Connected) => {}
-        // A consultation's first message invites its target; it shows as the first entry.
-        Some(SessionStatus::Draft) => {
-            let info = engine.send_draft(id, &text).await.map_err(Failure::from)?;
-            let first = info
-                .first_message
-                .ok_or_else(|| Failure::new("The hub did not keep the first message."))?;
-            return Ok(MessageView::from(huddle_client::cache::CachedMessage {
-                session_id: first.session_id,
-                id: first.id,
-                seq: Some(first.seq),
-                from: first.from,
-                text: first.text,
-                at: first.at,
-                delivery: huddle_client::cache::Delivery::Sent,
-                failure: None,
-            }));
-        }
-        Some(SessionStatus::Ended(_)) => return Err(Failure::new("This session has ended.")),
-        _ => {
-            return Err(Failure::new(
-                "The session is not connected yet: wait until the invitation is accepted.",
-            ))
-        }
-    }
-    engine
-        .send_message(id, &text)
-        .await
-        .map(MessageView::from)
-        .map_err(Failure::from)
+    Ok(engine.send(own_session(&window)?, &text).await?)
 }
 
 /// Accepts the invitation of the calling window.
@@ -405,8 +357,7 @@ pub async fn im_end_voice(
 }
 
 async fn consulted_interaction(engine: &Engine, session_id: &str) -> Result<String, Failure> {
-    session_view(engine, session_id)
-        .await?
+    session_view(engine, session_id)?
         .interaction_id
         .ok_or_else(|| Failure::new("This IM session is not a consultation."))
 }
@@ -504,31 +455,18 @@ fn on_toast(app: &AppHandle, session_id: &str) -> Result<(), Failure> {
 #[tauri::command]
 pub async fn im_end(window: WebviewWindow, session: State<'_, Session>) -> Result<(), Failure> {
     let engine = engine(&session)?;
-    finish(&engine, own_session(&window)?).await
+    Ok(engine.finish(own_session(&window)?).await?)
 }
 
 /// Closes the calling window, ending its session first when it is not over.
 #[tauri::command]
 pub async fn im_done(window: WebviewWindow, session: State<'_, Session>) -> Result<(), Failure> {
     if let Some(engine) = session.engine() {
-        finish(&engine, own_session(&window)?).await?;
+        engine.finish(own_session(&window)?).await?;
     }
     window
         .destroy()
         .map_err(|e| Failure::new(format!("Huddle cannot close this window: {e}.")))
-}
-
-/// Ends a session in the way its status allows: ends a connected one, withdraws one's own
-/// invitation, rejects one received. A session already over is left alone.
-pub async fn finish(engine: &Engine, session_id: &str) -> Result<(), Failure> {
-    let result = match engine.session_status(session_id) {
-        Some(SessionStatus::Connected) => engine.end(session_id).await,
-        Some(SessionStatus::Inviting) => engine.cancel(session_id).await,
-        Some(SessionStatus::Invited) => engine.reject(session_id).await,
-        Some(SessionStatus::Draft) => engine.discard_draft(session_id),
-        Some(SessionStatus::Ended(_)) | None => Ok(()),
-    };
-    result.map_err(Failure::from)
 }
 
 fn engine(session: &Session) -> Result<Engine, Failure> {
@@ -542,13 +480,9 @@ fn own_session(window: &WebviewWindow) -> Result<&str, Failure> {
         .ok_or_else(|| Failure::new("This window shows no IM session."))
 }
 
-async fn session_view(engine: &Engine, session_id: &str) -> Result<SessionView, Failure> {
-    let me = engine.agent().clone();
+fn session_view(engine: &Engine, session_id: &str) -> Result<SessionView, Failure> {
     engine
-        .sessions()
-        .await?
-        .iter()
-        .find(|s| s.info.id == session_id)
-        .map(|s| SessionView::of(s, &me))
+        .session(session_id)
+        .map(|s| SessionView::of(&s, engine.agent()))
         .ok_or_else(|| Failure::new("Huddle knows no such IM session."))
 }

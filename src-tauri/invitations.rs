@@ -1,9 +1,6 @@
-//! The invitations waiting for this agent's answer, and the paths by which they reach the
-//! agent: the IM window waiting in the taskbar, the toast, the OS notification and the tray.
-//! Whichever path the agent answers from, the outcome is the same.
-
-use std::collections::BTreeMap;
-use std::sync::Mutex;
+//! The paths by which an invitation reaches the agent: the IM window waiting in the taskbar,
+//! the toast, the OS notification and the tray. The engine knows which invitations wait;
+//! this module only shows them, and whichever path the agent answers from, the engine acts.
 
 use tauri::{AppHandle, Manager};
 
@@ -15,36 +12,10 @@ use crate::toast::Toasts;
 use crate::view::Failure;
 use crate::{tray, windows};
 
-/// The invitations not answered yet, by session id.
-#[derive(Default)]
-pub struct Pending {
-    sessions: Mutex<BTreeMap<String, SessionView>>,
-}
-
-impl Pending {
-    /// The invitations not answered yet, oldest first.
-    pub fn list(&self) -> Vec<SessionView> {
-        let mut list: Vec<_> = self.lock().values().cloned().collect();
-        list.sort_by_key(|s| s.created_at);
-        list
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, SessionView>> {
-        self.sessions.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
 /// An invitation arrived (or was found waiting at sign-in): its window waits in the taskbar,
 /// and unless the agent does not want to be disturbed, the toast and a notification show it.
+/// Showing it again changes nothing.
 pub fn arrived(app: &AppHandle, session: &SessionView) {
-    let new = app
-        .state::<Pending>()
-        .lock()
-        .insert(session.id.clone(), session.clone())
-        .is_none();
-    if !new {
-        return;
-    }
     windows::open_im(app, session, windows::Open::Waiting);
     if !app.state::<Settings>().get().preferences.do_not_disturb {
         app.state::<Toasts>().offer(app, session);
@@ -53,38 +24,35 @@ pub fn arrived(app: &AppHandle, session: &SessionView) {
     tray::refresh(app);
 }
 
-/// A session moved on (accepted, rejected, withdrawn, timed out): it no longer waits.
-pub fn settled(app: &AppHandle, session_id: &str) {
-    let was_pending = app.state::<Pending>().lock().remove(session_id).is_some();
+/// An invitation no longer waits (accepted, rejected, withdrawn, timed out). One the agent
+/// missed leaves no window behind unless the agent brought it up: the main window lists the
+/// missed ones, so that a hundred abandoned invitations do not leave a hundred windows.
+pub fn settled(app: &AppHandle, session_id: &str, missed: bool) {
     app.state::<Toasts>().withdraw(app, session_id);
     app.state::<Notifications>().settled(app, session_id);
-    if was_pending {
-        tray::refresh(app);
+    if missed {
+        windows::close_if_waiting(app, session_id);
     }
+    tray::refresh(app);
 }
 
-/// Forgets every invitation (after a sign-out).
+/// Takes every invitation off the toast, the notifications and the tray (after a sign-out).
 pub fn clear(app: &AppHandle) {
-    let ids: Vec<String> = app.state::<Pending>().lock().keys().cloned().collect();
-    for id in ids {
-        settled(app, &id);
-    }
+    app.state::<Toasts>().clear(app);
+    app.state::<Notifications>().clear(app);
     tray::refresh(app);
 }
 
 /// Holds the toasts back (do not disturb was turned on); the windows keep waiting.
 pub fn hold_back(app: &AppHandle) {
     app.state::<Toasts>().clear(app);
-    for session in app.state::<Pending>().list() {
-        app.state::<Notifications>().settled(app, &session.id);
-    }
+    app.state::<Notifications>().clear(app);
 }
 
 /// Accepts an invitation, from wherever: its window comes up, connected and focused.
 pub async fn accept(app: &AppHandle, session_id: &str) -> Result<(), Failure> {
     let engine = engine(app)?;
     engine.accept(session_id).await.map_err(Failure::from)?;
-    settled(app, session_id);
     open(app, session_id).await
 }
 
@@ -92,7 +60,6 @@ pub async fn accept(app: &AppHandle, session_id: &str) -> Result<(), Failure> {
 pub async fn reject(app: &AppHandle, session_id: &str) -> Result<(), Failure> {
     let engine = engine(app)?;
     engine.reject(session_id).await.map_err(Failure::from)?;
-    settled(app, session_id);
     if let Some(window) = app.get_webview_window(&windows::im_label(session_id)) {
         if let Err(e) = window.destroy() {
             tracing::warn!(error = %e, "cannot close a rejected invitation's window");
@@ -101,18 +68,13 @@ pub async fn reject(app: &AppHandle, session_id: &str) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Brings a session's window up (the agent opened it from the tray or a notification); the
-/// toast no longer needs to show it, since the window does.
+/// Brings a session's window up (the agent opened it from the tray, a notification or the
+/// main window); the toast no longer needs to show it, since the window does.
 pub async fn open(app: &AppHandle, session_id: &str) -> Result<(), Failure> {
     let engine = engine(app)?;
-    let me = engine.agent().clone();
     let view = engine
-        .sessions()
-        .await
-        .map_err(Failure::from)?
-        .iter()
-        .find(|s| s.info.id == session_id)
-        .map(|s| SessionView::of(s, &me))
+        .session(session_id)
+        .map(|s| SessionView::of(&s, engine.agent()))
         .ok_or_else(|| Failure::new("Huddle knows no such IM session."))?;
     app.state::<Toasts>().withdraw(app, session_id);
     windows::open_im(app, &view, windows::Open::Focused);

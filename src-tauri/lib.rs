@@ -27,7 +27,6 @@ pub fn run() {
         .plugin(single_instance())
         .plugin(tauri_plugin_notification::init())
         .manage(session::Session::default())
-        .manage(invitations::Pending::default())
         .manage(toast::Toasts::default())
         .manage(notify::Notifications::default())
         .setup(|app| {
@@ -65,6 +64,7 @@ pub fn run() {
             commands::set_favorite,
             commands::start_im,
             commands::list_sessions,
+            commands::put_away_missed,
             commands::show_session,
             commands::zoom,
             commands::set_zoom,
@@ -158,8 +158,8 @@ fn on_window_event(window: &tauri::Window, event: &WindowEvent) {
                 tauri::async_runtime::spawn(async move {
                     let engine = window.state::<session::Session>().engine();
                     if let Some(engine) = engine {
-                        if let Err(e) = commands::finish(&engine, &session_id).await {
-                            tracing::warn!(error = %e.message, "cannot end a closed IM session");
+                        if let Err(e) = engine.finish(&session_id).await {
+                            tracing::warn!(error = %e, "cannot end a closed IM session");
                         }
                     }
                     if let Err(e) = window.destroy() {

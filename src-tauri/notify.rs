@@ -45,8 +45,11 @@ pub fn init(app: &AppHandle) {
 }
 
 impl Notifications {
-    /// Shows the notification of an invitation.
+    /// Shows the notification of an invitation, unless it shows already.
     pub fn invitation(&self, app: &AppHandle, session: &SessionView) {
+        if self.lock().values().any(|s| *s == session.id) {
+            return;
+        }
         let id = {
             let mut next = self.next_id.lock().unwrap_or_else(|p| p.into_inner());
             *next = next.wrapping_add(1).max(1);
@@ -92,6 +95,16 @@ impl Notifications {
             }
             ids
         };
+        if !ids.is_empty() {
+            if let Err(e) = app.notification().remove_active(ids) {
+                tracing::debug!(error = %e, "cannot close a notification");
+            }
+        }
+    }
+
+    /// Closes every invitation's notification (signed out, or do not disturb turned on).
+    pub fn clear(&self, app: &AppHandle) {
+        let ids: Vec<i32> = self.lock().drain().map(|(id, _)| id).collect();
         if !ids.is_empty() {
             if let Err(e) = app.notification().remove_active(ids) {
                 tracing::debug!(error = %e, "cannot close a notification");

@@ -5,7 +5,7 @@
 use std::sync::Mutex;
 
 use huddle_client::{
-    ClientError, ConnectionState, Credential, Engine, EngineEvent, Keychain, KeychainError, Secret,
+    ConnectionState, Credential, Engine, EngineEvent, Hub, Keychain, SavedSignInError,
     SessionStatus,
 };
 use huddle_protocol::VoiceConsultationState;
@@ -14,7 +14,7 @@ use tauri::{AppHandle, Emitter, Manager};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::session_view::{
-    MessageView, SessionView, INTERACTION_EVENT, MESSAGE_EVENT, SESSION_EVENT, VOICE_EVENT,
+    SessionView, INTERACTION_EVENT, MESSAGE_EVENT, SESSION_EVENT, VOICE_EVENT,
 };
 use crate::settings::Settings;
 use crate::view::{
@@ -69,8 +69,8 @@ impl Session {
         self.lock().signed.as_ref().map(|s| s.engine.clone())
     }
 
-    /// Signs in with a password from the login form, and keeps the sign-in in the keychain
-    /// (the password too when `remember`).
+    /// Signs in with a password from the login form; the engine keeps the sign-in in the
+    /// keychain (the password too when `remember`).
     pub async fn sign_in(
         &self,
         app: &AppHandle,
@@ -79,26 +79,43 @@ impl Session {
         password: String,
         remember: bool,
     ) -> Result<ConnectionView, LoginFailure> {
-        let data_dir = app.path().app_local_data_dir().map_err(|e| LoginFailure {
-            message: format!("Huddle cannot find its data folder: {e}."),
+        let data_dir = data_dir(app).map_err(|message| LoginFailure {
+            message,
             field: None,
         })?;
-        let (engine, token) = Engine::sign_in(
-            &hub,
-            &login,
-            Credential::Password(password.clone()),
-            &data_dir,
-        )
-        .await
-        .map_err(|e| {
+        let keychain = Keychain::open().await;
+        let signed_in = match &keychain {
+            Ok(keychain) => {
+                Engine::sign_in_remembering(
+                    &Hub::new(&hub),
+                    &login,
+                    &password,
+                    remember,
+                    &data_dir,
+                    keychain.clone(),
+                )
+                .await
+            }
+            Err(_) => Engine::sign_in_to(
+                &Hub::new(&hub),
+                &login,
+                Credential::Password(password),
+                &data_dir,
+            )
+            .await
+            .map(|(engine, _)| (engine, None)),
+        };
+        let (engine, not_kept) = signed_in.map_err(|e| {
             tracing::info!(%login, %hub, error = %e, "sign-in failed");
             LoginFailure::from_client_error(&login, &e)
         })?;
-        let secret = Secret {
-            token,
-            password: remember.then_some(password),
+        let notice = match (keychain, not_kept) {
+            (Err(e), _) | (Ok(_), Some(e)) => {
+                tracing::info!(error = %e, "cannot keep the sign-in");
+                Some(e.to_string())
+            }
+            (Ok(_), None) => None,
         };
-        let notice = keep(&hub, &login, &secret).await;
         settings(app).update(|v| {
             v.last = Some(LastSignIn {
                 hub: hub.clone(),
@@ -110,107 +127,40 @@ impl Session {
         Ok(self.view(&settings(app)))
     }
 
-    /// Signs in by itself with what the keychain holds for the last sign-in, if anything.
-    /// Whatever happens, the main window ends up signed in or on the login form (with a
-    /// notice saying why, when a saved sign-in did not work).
+    /// Signs in by itself with what the keychain keeps for the last sign-in, if anything
+    /// (the engine tries the token, then the remembered password). Whatever happens, the
+    /// main window ends up signed in or on the login form, with a notice saying why when a
+    /// kept sign-in did not work.
     pub async fn sign_in_saved(&self, app: &AppHandle) {
         let Some(last) = settings(app).get().last else {
             return;
         };
-        let secret = match keychain().await {
-            Ok(keychain) => keychain.load(&last.hub, &last.login).await,
-            Err(e) => Err(e),
-        };
-        let secret = match secret {
-            Ok(Some(secret)) => secret,
-            Ok(None) => return,
-            Err(e) => {
-                tracing::info!(error = %e, "cannot read the saved sign-in");
-                self.lock().notice = Some(e.to_string());
-                emit_connection(app, &self.view(&settings(app)));
-                return;
-            }
-        };
         self.lock().signing_in = Some((last.hub.clone(), last.login.clone()));
         emit_connection(app, &self.view(&settings(app)));
-        let result = self.resume(app, &last, secret).await;
+        let result = match (Keychain::open().await, data_dir(app)) {
+            (Ok(keychain), Ok(data_dir)) => {
+                Engine::sign_in_saved(&Hub::new(&last.hub), &last.login, &data_dir, keychain)
+                    .await
+                    .map_err(|e| saved_failure(&last, e))
+            }
+            (Err(e), _) => Err(Some(e.to_string())),
+            (_, Err(message)) => Err(Some(message)),
+        };
         self.lock().signing_in = None;
         match result {
-            Ok((engine, notice)) => self.signed_in(app, engine, last.hub.clone(), notice),
+            Ok(engine) => self.signed_in(app, engine, last.hub.clone(), None),
             Err(notice) => {
-                tracing::info!(%notice, "the saved sign-in did not work");
-                self.lock().notice = Some(notice);
-                emit_connection(app, &self.view(&settings(app)));
-            }
-        }
-    }
-
-    /// Signs in with a saved token, or with a saved password once the token no longer
-    /// works. Returns the engine and a notice for the agent, or why it could not.
-    async fn resume(
-        &self,
-        app: &AppHandle,
-        last: &LastSignIn,
-        secret: Secret,
-    ) -> Result<(Engine, Option<String>), String> {
-        let data_dir = app
-            .path()
-            .app_local_data_dir()
-            .map_err(|e| format!("Huddle cannot find its data folder: {e}."))?;
-        let by_token = Engine::sign_in(
-            &last.hub,
-            &last.login,
-            Credential::Token(secret.token.clone()),
-            &data_dir,
-        )
-        .await;
-        let refused = match by_token {
-            Ok((engine, _)) => return Ok((engine, None)),
-            Err(ClientError::Refused(e)) if e.code.ends_session() => e,
-            Err(e) => {
-                return Err(format!(
-                    "Huddle could not sign you in to {} by itself: {}",
-                    last.hub,
-                    LoginFailure::from_client_error(&last.login, &e).message
-                ))
-            }
-        };
-        let Some(password) = secret.password.clone() else {
-            forget(&last.hub, &last.login).await;
-            tracing::info!(reason = %refused.message, "the saved session ended");
-            return Err("Your saved sign-in has ended. Sign in again.".into());
-        };
-        match Engine::sign_in(
-            &last.hub,
-            &last.login,
-            Credential::Password(password.clone()),
-            &data_dir,
-        )
-        .await
-        {
-            Ok((engine, token)) => {
-                let notice = keep(
-                    &last.hub,
-                    &last.login,
-                    &Secret {
-                        token,
-                        password: Some(password),
-                    },
-                )
-                .await;
-                Ok((engine, notice))
-            }
-            Err(e) => {
-                if matches!(&e, ClientError::Refused(r) if r.code.ends_session()) {
-                    forget(&last.hub, &last.login).await;
+                if let Some(notice) = &notice {
+                    tracing::info!(%notice, "the kept sign-in did not work");
                 }
-                Err(LoginFailure::from_client_error(&last.login, &e).message)
+                self.lock().notice = notice;
+                emit_connection(app, &self.view(&settings(app)));
             }
         }
     }
 
     /// Takes over a signed-in engine: its news goes to the windows from now on, and every
-    /// invitation waiting for an answer gets its window.
+    /// invitation waiting for an answer reaches the agent.
     fn signed_in(&self, app: &AppHandle, engine: Engine, hub: String, notice: Option<String>) {
         tracing::info!(login = %engine.agent().login, %hub, "signed in");
         let forwarder = tauri::async_runtime::spawn(forward(app.clone(), engine.clone()));
@@ -225,21 +175,19 @@ impl Session {
             old.forwarder.abort();
         }
         emit_connection(app, &self.view(&settings(app)));
-        tray::refresh(app);
-        let app = app.clone();
-        tauri::async_runtime::spawn(async move {
-            match engine.sessions().await {
-                Ok(sessions) => {
-                    for update in sessions {
-                        if update.status == SessionStatus::Invited {
-                            let view = SessionView::of(&update, engine.agent());
-                            invitations::arrived(&app, &view);
-                        }
-                    }
+        // The conversations still open come back in their windows, as they were at the last
+        // quit; the invitations waiting reach the agent as new ones do.
+        for update in engine.sessions() {
+            let view = SessionView::of(&update, engine.agent());
+            match update.status {
+                SessionStatus::Invited => invitations::arrived(app, &view),
+                SessionStatus::Inviting | SessionStatus::Connected => {
+                    windows::open_im(app, &view, windows::Open::Restored)
                 }
-                Err(e) => tracing::warn!(error = %e, "cannot list the sessions"),
+                SessionStatus::Draft | SessionStatus::Ended(_) => {}
             }
-        });
+        }
+        tray::refresh(app);
     }
 
     /// Signs out: the hub revokes the session, the keychain forgets it, the IM windows close.
@@ -247,9 +195,7 @@ impl Session {
         let signed = self.lock().signed.take();
         if let Some(signed) = signed {
             signed.forwarder.abort();
-            let login = signed.engine.agent().login.clone();
             signed.engine.sign_out().await;
-            forget(&signed.hub, &login).await;
         }
         invitations::clear(app);
         windows::close_all_im(app);
@@ -318,10 +264,10 @@ async fn forward(app: AppHandle, engine: Engine) {
                 let view = SessionView::of(&update, &me);
                 send(&app, "main", SESSION_EVENT, &view);
                 send(&app, &windows::im_label(&view.id), SESSION_EVENT, &view);
-                if update.status == SessionStatus::Invited {
+                if update.invitation_arrived() {
                     invitations::arrived(&app, &view);
-                } else {
-                    invitations::settled(&app, &view.id);
+                } else if update.previous == Some(SessionStatus::Invited) {
+                    invitations::settled(&app, &view.id, update.missed(me.id));
                 }
             }
             EngineEvent::Interaction(interaction) => {
@@ -331,31 +277,19 @@ async fn forward(app: AppHandle, engine: Engine) {
                 let label = windows::im_label(&consultation.session_id);
                 send(&app, &label, VOICE_EVENT, &consultation);
                 let asked = consultation.state == VoiceConsultationState::Ringing
-                    && engine.session_status(&consultation.session_id).is_some()
-                    && !inviter_of(&engine, &consultation.session_id).await;
+                    && engine
+                        .session(&consultation.session_id)
+                        .is_some_and(|s| !s.i_invited(me.id));
                 if asked {
                     windows::call_attention(&app, &consultation.session_id);
                 }
             }
             EngineEvent::Message(message) => {
                 let label = windows::im_label(&message.session_id);
-                send(&app, &label, MESSAGE_EVENT, &MessageView::from(message));
+                send(&app, &label, MESSAGE_EVENT, &message);
             }
         }
     }
-}
-
-/// Whether this agent invited the other in the session.
-async fn inviter_of(engine: &Engine, session_id: &str) -> bool {
-    let me = engine.agent().id;
-    engine
-        .sessions()
-        .await
-        .map(|all| {
-            all.iter()
-                .any(|s| s.info.id == session_id && s.info.inviter.id == me)
-        })
-        .unwrap_or(false)
 }
 
 fn view_of(
@@ -411,28 +345,24 @@ fn send<T: serde::Serialize + Clone>(app: &AppHandle, label: &str, event: &str, 
     }
 }
 
-async fn keychain() -> Result<Keychain, KeychainError> {
-    Keychain::open().await
+/// Where the engine keeps the agent's cache.
+fn data_dir(app: &AppHandle) -> Result<std::path::PathBuf, String> {
+    app.path()
+        .app_local_data_dir()
+        .map_err(|e| format!("Huddle cannot find its data folder: {e}."))
 }
 
-/// Keeps a sign-in in the keychain. Returns what to tell the agent when it cannot.
-async fn keep(hub: &str, login: &str, secret: &Secret) -> Option<String> {
-    let result = match keychain().await {
-        Ok(keychain) => keychain.store(hub, login, secret).await,
-        Err(e) => Err(e),
-    };
-    result.err().map(|e| {
-        tracing::info!(error = %e, "cannot keep the sign-in");
-        e.to_string()
-    })
-}
-
-async fn forget(hub: &str, login: &str) {
-    let result = match keychain().await {
-        Ok(keychain) => keychain.forget(hub, login).await,
-        Err(e) => Err(e),
-    };
-    if let Err(e) = result {
-        tracing::info!(error = %e, "cannot forget the sign-in");
+/// What to tell the agent on the login form when the kept sign-in did not sign them in
+/// (nothing when nothing was kept).
+fn saved_failure(last: &LastSignIn, error: SavedSignInError) -> Option<String> {
+    match error {
+        SavedSignInError::NothingSaved => None,
+        SavedSignInError::Ended(_) => Some("Your saved sign-in has ended. Sign in again.".into()),
+        SavedSignInError::Keychain(e) => Some(e.to_string()),
+        SavedSignInError::Failed(e) => Some(format!(
+            "Huddle could not sign you in to {} by itself: {}",
+            last.hub,
+            LoginFailure::from_client_error(&last.login, &e).message
+        )),
     }
 }

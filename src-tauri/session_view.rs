@@ -1,14 +1,14 @@
 //! The types an IM session is shown with: in the main window's list and in its own window.
 
-use huddle_client::cache::{CachedMessage, Delivery};
+use huddle_client::cache::CachedMessage;
 use huddle_client::{EndCause, SessionStatus, SessionUpdate};
-use huddle_protocol::{AgentProfile, SessionInfo, VoiceConsultation};
+use huddle_protocol::{AgentProfile, VoiceConsultation};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 /// The event that carries a [`SessionView`] to the main window and to the session's window.
 pub const SESSION_EVENT: &str = "session";
-/// The event that carries a [`MessageView`] to its session's window.
+/// The event that carries a [`CachedMessage`] to its session's window.
 pub const MESSAGE_EVENT: &str = "message";
 /// The event that carries a [`VoiceConsultation`] to its session's window.
 pub const VOICE_EVENT: &str = "voice";
@@ -110,12 +110,15 @@ pub struct SessionView {
     pub consultation: bool,
     /// The customer interaction a consultation is about.
     pub interaction_id: Option<String>,
+    /// Whether it is an invitation to this agent that ended before they answered it.
+    pub missed: bool,
 }
 
 impl SessionView {
-    /// The view of `info`, with `status`, for the agent `me`.
-    pub fn new(info: &SessionInfo, status: SessionStatus, me: &AgentProfile) -> Self {
-        let i_invited = info.inviter.id == me.id;
+    /// The view of an engine's session for the agent `me`.
+    pub fn of(update: &SessionUpdate, me: &AgentProfile) -> Self {
+        let info = &update.info;
+        let i_invited = update.i_invited(me.id);
         let other = if i_invited {
             &info.target
         } else {
@@ -126,74 +129,13 @@ impl SessionView {
             me: me.clone(),
             other: other.clone(),
             i_invited,
-            status: status.into(),
+            status: update.status.into(),
             created_at: info.created_at,
             invite_expires_at: info.invite_expires_at,
             first_message: info.first_message.as_ref().map(|m| m.text.clone()),
             consultation: info.context.is_some(),
             interaction_id: info.context.as_ref().map(|c| c.interaction_id.clone()),
-        }
-    }
-
-    /// The view of an engine's session update for the agent `me`.
-    pub fn of(update: &SessionUpdate, me: &AgentProfile) -> Self {
-        Self::new(&update.info, update.status, me)
-    }
-
-    /// Whether the session is over.
-    pub fn ended(&self) -> bool {
-        matches!(self.status, StatusView::Ended { .. })
-    }
-}
-
-/// Where a message stands on its way to the hub.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "snake_case")]
-pub enum DeliveryView {
-    /// Waiting in the outbox.
-    Pending,
-    /// The hub has it.
-    Sent,
-    /// The hub refused it.
-    Failed,
-}
-
-/// One entry of a transcript.
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-pub struct MessageView {
-    /// The session.
-    pub session_id: String,
-    /// The message's id.
-    pub id: String,
-    /// Its place in the transcript, once the hub has it.
-    pub seq: Option<i64>,
-    /// The sender's agent id.
-    pub from: i64,
-    /// The text, to be shown as text.
-    pub text: String,
-    /// When the hub took it (while pending: when it was typed), in milliseconds.
-    pub at: i64,
-    /// Where it stands.
-    pub delivery: DeliveryView,
-    /// Why the hub refused it.
-    pub failure: Option<String>,
-}
-
-impl From<CachedMessage> for MessageView {
-    fn from(m: CachedMessage) -> Self {
-        Self {
-            session_id: m.session_id,
-            id: m.id,
-            seq: m.seq,
-            from: m.from,
-            text: m.text,
-            at: m.at,
-            delivery: match m.delivery {
-                Delivery::Pending => DeliveryView::Pending,
-                Delivery::Sent => DeliveryView::Sent,
-                Delivery::Failed => DeliveryView::Failed,
-            },
-            failure: m.failure,
+            missed: update.missed(me.id),
         }
     }
 }
@@ -204,7 +146,7 @@ pub struct ImWindowView {
     /// The session.
     pub session: SessionView,
     /// The end of its transcript, in order.
-    pub messages: Vec<MessageView>,
+    pub messages: Vec<CachedMessage>,
     /// Whether earlier messages exist (`im_earlier` reads them).
     pub has_earlier: bool,
     /// The text size of IM views, in percent.
@@ -217,7 +159,7 @@ pub struct ImWindowView {
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
 pub struct TranscriptPageView {
     /// The messages.
-    pub messages: Vec<MessageView>,
+    pub messages: Vec<CachedMessage>,
     /// Whether messages before these exist.
     pub has_earlier: bool,
 }

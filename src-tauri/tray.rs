@@ -11,7 +11,7 @@ use tauri::menu::{
 use tauri::tray::{MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Wry};
 
-use crate::invitations::{self, Pending};
+use crate::invitations;
 use crate::session::Session;
 use crate::windows;
 
@@ -60,8 +60,16 @@ pub fn refresh(app: &AppHandle) {
     }
 }
 
+/// The invitations waiting for the agent's answer, as the engine knows them.
+fn waiting(app: &AppHandle) -> Vec<huddle_client::SessionUpdate> {
+    app.state::<Session>()
+        .engine()
+        .map(|engine| engine.invitations())
+        .unwrap_or_default()
+}
+
 fn update(app: &AppHandle, tray: &TrayIcon) -> tauri::Result<()> {
-    let count = app.state::<Pending>().list().len();
+    let count = waiting(app).len();
     let tooltip = match count {
         0 => "Huddle".to_string(),
         1 => "Huddle — 1 invitation waiting".to_string(),
@@ -76,9 +84,9 @@ fn update(app: &AppHandle, tray: &TrayIcon) -> tauri::Result<()> {
 
 fn menu(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
     let mut items: Vec<Box<dyn IsMenuItem<Wry>>> = Vec::new();
-    for session in app.state::<Pending>().list() {
-        let text = format!("Instant message from {}", session.other.display_name);
-        let id = format!("{INVITATION_PREFIX}{}", session.id);
+    for session in waiting(app) {
+        let text = format!("Instant message from {}", session.info.inviter.display_name);
+        let id = format!("{INVITATION_PREFIX}{}", session.info.id);
         items.push(Box::new(MenuItem::with_id(
             app,
             id,

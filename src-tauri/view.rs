@@ -1,7 +1,7 @@
 //! The types that cross between the shell and the UI: command arguments, command results
 //! and event payloads. `ui/src/lib/bindings.ts` is generated from them (see `bindings`).
 
-use huddle_client::ClientError;
+use huddle_client::{Action, ClientError, SessionStatus};
 use huddle_protocol::{AgentProfile, ErrorCode, Presence};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
@@ -145,11 +145,19 @@ impl From<&ClientError> for Failure {
                 "Huddle is not connected to the hub right now; try again in a moment.".to_string()
             }
             ClientError::Refused(e) => refusal(e.code, &e.message),
-            ClientError::Illegal(e) => match e.from {
-                huddle_client::SessionStatus::Ended(_) => "This session has already ended.".into(),
+            ClientError::Illegal(e) => match (e.from, e.action) {
+                (SessionStatus::Ended(_), _) => "This session has already ended.".into(),
+                (SessionStatus::Inviting | SessionStatus::Invited, Action::Send) => {
+                    "The session is not connected yet: wait until the invitation is accepted."
+                        .into()
+                }
                 _ => format!("That is not possible now ({e})."),
             },
             ClientError::Cache(e) => format!("Huddle cannot use its local data: {e}."),
+            ClientError::EmptyMessage => "Type a message first.".into(),
+            ClientError::MessageTooLong { length, limit } => format!(
+                "This message is {length} characters long; the limit is {limit}. Shorten it or split it."
+            ),
             other => format!("Something went wrong: {other}."),
         })
     }
@@ -255,8 +263,11 @@ impl LoginFailure {
                 format!("Huddle cannot open its local data ({e}). Check the disk, then try again."),
                 None,
             ),
-            // Signing in acts on no session; kept for completeness of the match.
-            ClientError::Illegal(_) | ClientError::UnknownSession(_) => {
+            // Signing in acts on no session and sends no message.
+            ClientError::Illegal(_)
+            | ClientError::UnknownSession(_)
+            | ClientError::EmptyMessage
+            | ClientError::MessageTooLong { .. } => {
                 Self::new(format!("Signing in failed: {error}."), None)
             }
             ClientError::Lost(reason) => Self::new(

@@ -34,6 +34,9 @@ pub enum Open {
     /// An invitation: minimized in the taskbar, asking for attention, without taking the
     /// focus from what the agent is doing. A window already open is left as it is.
     Waiting,
+    /// A session that was open when Huddle last quit: shown again, without asking for the
+    /// focus. A window already open is left as it is.
+    Restored,
 }
 
 /// A window's builder, configured by its opener.
@@ -78,10 +81,11 @@ where
 }
 
 /// IM windows being built, with how each is to be shown: a second request while one is
-/// built only says how (an agent's click wins over an invitation's wait).
-static OPENING: Mutex<BTreeMap<String, Open>> = Mutex::new(BTreeMap::new());
+/// built only says how (an agent's click wins over an invitation's wait); `None` when the
+/// window is no longer wanted (its invitation ended unanswered meanwhile).
+static OPENING: Mutex<BTreeMap<String, Option<Open>>> = Mutex::new(BTreeMap::new());
 
-fn opening() -> std::sync::MutexGuard<'static, BTreeMap<String, Open>> {
+fn opening() -> std::sync::MutexGuard<'static, BTreeMap<String, Option<Open>>> {
     OPENING.lock().unwrap_or_else(|p| p.into_inner())
 }
 
@@ -95,12 +99,12 @@ pub fn open_im(app: &AppHandle, session: &SessionView, how: Open) {
         return;
     }
     if let Some(pending) = opening().get_mut(&label) {
-        if how == Open::Focused {
-            *pending = Open::Focused;
+        if how == Open::Focused || pending.is_none() {
+            *pending = Some(how);
         }
         return;
     }
-    opening().insert(label.clone(), how);
+    opening().insert(label.clone(), Some(how));
     let title = format!("{} — Huddle", session.other.display_name);
     // A consultation shows the customer's case data beside the transcript.
     let width = if session.consultation { 820.0 } else { 480.0 };
@@ -118,10 +122,15 @@ pub fn open_im(app: &AppHandle, session: &SessionView, how: Open) {
                 .visible(false)
         },
         move |built| {
-            let how = opening().remove(&label_of_build).unwrap_or(how);
-            match built {
-                Ok(window) => present_im(&owner, &window, consultation, width, how),
-                Err(e) => tracing::error!(error = %e, "cannot open an IM window"),
+            let wanted = opening().remove(&label_of_build).unwrap_or(Some(how));
+            match (built, wanted) {
+                (Ok(window), Some(how)) => present_im(&owner, &window, consultation, width, how),
+                (Ok(window), None) => {
+                    if let Err(e) = window.destroy() {
+                        tracing::warn!(error = %e, "cannot close an IM window no longer wanted");
+                    }
+                }
+                (Err(e), _) => tracing::error!(error = %e, "cannot open an IM window"),
             }
         },
     );
@@ -141,6 +150,7 @@ fn present_im(app: &AppHandle, window: &WebviewWindow, consultation: bool, width
     }
     let shown = match how {
         Open::Focused => window.show().and_then(|()| window.set_focus()),
+        Open::Restored => window.show(),
         // Mapped straight as iconic: minimize while hidden, then show.
         Open::Waiting => window
             .minimize()
@@ -170,6 +180,26 @@ pub fn call_attention(app: &AppHandle, session_id: &str) {
         focus(&window);
         if let Err(e) = window.request_user_attention(Some(UserAttentionType::Critical)) {
             tracing::warn!(error = %e, "cannot ask for attention");
+        }
+    }
+}
+
+/// Closes a session's window if it still waits minimized, never brought up by the agent.
+pub fn close_if_waiting(app: &AppHandle, session_id: &str) {
+    let label = im_label(session_id);
+    // One still being built closes as soon as it is, unless the agent asked for it meanwhile.
+    if let Some(pending) = opening().get_mut(&label) {
+        if *pending == Some(Open::Waiting) {
+            *pending = None;
+        }
+        return;
+    }
+    let Some(window) = app.get_webview_window(&label) else {
+        return;
+    };
+    if window.is_minimized().unwrap_or(false) {
+        if let Err(e) = window.destroy() {
+            tracing::warn!(error = %e, "cannot close a missed invitation's window");
         }
     }
 }

@@ -7,9 +7,8 @@ mod support;
 use anyhow::{bail, Context};
 use huddle_client::{Credential, Engine, EngineEvent, SessionStatus};
 use huddle_hub::config::Secret;
-use huddle_hub::http_client::HttpClient;
-use huddle_hub::simulate;
-use huddle_protocol::{ErrorCode, Media};
+use huddle_protocol::ErrorCode;
+use support::consult::{consult, seed_contacts};
 use support::{App, Hub, DEADLINE};
 
 /// The app's windows share one display; one app at a time keeps the runs independent.
@@ -26,32 +25,14 @@ async fn hub() -> anyhow::Result<Hub> {
         c.hidden_case_data_keys = vec!["internal_score".into()];
     })
     .await?;
-    let http = HttpClient::new(&format!("http://{}", hub.address()))?;
-    simulate::seed_contacts(&http, TOKEN).await?;
+    seed_contacts(&hub.address(), TOKEN).await?;
     Ok(hub)
 }
 
-/// Delivers a simulated customer call to `agent`, answered (as the CTI adapter reports once
-/// the agent picks up); returns its id and the contact's name.
+/// Delivers a simulated customer call to `agent`, answered; returns its id and the
+/// contact's name.
 async fn call(hub: &Hub, agent: &str) -> anyhow::Result<(String, String)> {
-    let http = HttpClient::new(&format!("http://{}", hub.address()))?;
-    let delivered = simulate::deliver(&http, TOKEN, Media::Voice, agent, Some("c-1001")).await?;
-    let path = format!("/integration/v1/interactions/{}", delivered.id);
-    let (status, answer) = http
-        .json(
-            "PATCH",
-            &path,
-            TOKEN,
-            &serde_json::json!({ "state": "active" }),
-        )
-        .await?;
-    if status != 200 {
-        bail!("the call could not be answered: {status} {answer}");
-    }
-    Ok((
-        delivered.id,
-        delivered.contact_name.unwrap_or(delivered.contact_id),
-    ))
+    support::consult::call(&hub.address(), TOKEN, agent).await
 }
 
 async fn engine(hub: &Hub, login: &str, dir: &std::path::Path) -> anyhow::Result<Engine> {
@@ -71,12 +52,7 @@ async fn session_becomes(
     want: SessionStatus,
 ) -> anyhow::Result<huddle_client::SessionUpdate> {
     let mut events = engine.subscribe();
-    if let Some(s) = engine
-        .sessions()
-        .await?
-        .into_iter()
-        .find(|s| s.status == want)
-    {
+    if let Some(s) = engine.sessions().into_iter().find(|s| s.status == want) {
         return Ok(s);
     }
     tokio::time::timeout(DEADLINE, async {
@@ -100,28 +76,9 @@ async fn sign_in_ana(app: &App, hub: &Hub) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// From the selected interaction's Start Consultation, picks Ben in the Team Communicator
-/// and starts an IM consultation; returns with its window current, and its label.
+/// Starts an IM consultation with Ben from the selected interaction.
 async fn consult_ben(app: &App) -> anyhow::Result<String> {
-    app.click("start-consultation").await?;
-    app.type_into("tc-search", "Ben").await?;
-    app.eval_when(
-        "Ben",
-        "return document.querySelectorAll('[data-testid=tc-entry]').length;",
-        vec![],
-        |n| n == 1,
-    )
-    .await?;
-    app.click("tc-entry").await?;
-    let action = app
-        .text_when("tc-action-consult", |t| !t.is_empty())
-        .await?;
-    assert_eq!(action.trim(), "Start Instant Message Consultation");
-    app.click("tc-action-consult").await?;
-    let label = app.switch_to_im().await?;
-    app.text_when("im-status", |t| t.contains("Not Connected"))
-        .await?;
-    Ok(label)
+    consult(app, "Ben").await
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -157,10 +114,7 @@ async fn a_consultation_from_an_active_call_carries_its_first_message_and_case_d
     // Start Consultation: the Team Communicator offers an IM consultation, whose window
     // opens Not Connected; nothing has reached Ben.
     let label = consult_ben(&app).await?;
-    assert!(
-        ben.sessions().await?.is_empty(),
-        "a draft reached the target"
-    );
+    assert!(ben.sessions().is_empty(), "a draft reached the target");
 
     // The first message invites Ben, who sees it with the invitation, about this call.
     app.type_into("im-input", &format!("Can you help with {contact}'s order?"))
@@ -211,7 +165,7 @@ async fn done_on_a_draft_cancels_and_nothing_reaches_the_target() -> anyhow::Res
     // The window is gone and Ben heard nothing.
     let labels = app.window_labels().await?;
     assert!(labels.iter().all(|l| !l.starts_with("im-")), "{labels:?}");
-    assert!(ben.sessions().await?.is_empty());
+    assert!(ben.sessions().is_empty());
     app.finish().await
 }
 

@@ -36,12 +36,7 @@ async fn engine(hub: &Hub, login: &str, data: &Path) -> anyhow::Result<Engine> {
 /// Waits until the engine reports a session with this status, and returns its id.
 async fn session_becomes(engine: &Engine, want: SessionStatus) -> anyhow::Result<String> {
     let mut events = engine.subscribe();
-    if let Some(s) = engine
-        .sessions()
-        .await?
-        .into_iter()
-        .find(|s| s.status == want)
-    {
+    if let Some(s) = engine.sessions().into_iter().find(|s| s.status == want) {
         return Ok(s.info.id);
     }
     tokio::time::timeout(DEADLINE, async {

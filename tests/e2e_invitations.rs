@@ -30,7 +30,12 @@ struct Desktop {
 
 impl Desktop {
     async fn start() -> anyhow::Result<Self> {
-        let hub = Hub::start(&[ANA, BEN]).await?;
+        Self::start_with(|_| {}).await
+    }
+
+    /// Like [`Desktop::start`], with the hub's configuration changed by `tune`.
+    async fn start_with(tune: impl FnOnce(&mut huddle_hub::Config)) -> anyhow::Result<Self> {
+        let hub = Hub::start_with(&[ANA, BEN], tune).await?;
         let dir = tempfile::tempdir()?;
         let (ben, _) = Engine::sign_in(
             &hub.address(),
@@ -244,8 +249,8 @@ async fn rejected_from_the_notification_and_opened_from_the_tray() -> anyhow::Re
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_unanswered_toast_goes_but_the_im_waits_and_then_shows_as_missed() -> anyhow::Result<()>
-{
+async fn an_unanswered_toast_goes_the_im_waits_and_once_withdrawn_is_listed_as_missed(
+) -> anyhow::Result<()> {
     let _turn = ONE_APP_AT_A_TIME.lock().await;
     let desktop = Desktop::start().await?;
     let profile = Profile::new()?;
@@ -260,13 +265,77 @@ async fn an_unanswered_toast_goes_but_the_im_waits_and_then_shows_as_missed() ->
         x_window_when(IM_WINDOW, "minimized", |w| w.is_some_and(|w| w.minimized())).await?;
     assert!(waiting.is_some());
 
-    // Ben withdraws: the window says what was missed instead of vanishing.
+    // Ben withdraws: the window the agent never looked at goes, the main window lists what
+    // was missed, and opening it says what it was.
     desktop.ben.cancel(&session).await?;
+    x_window_when(IM_WINDOW, "gone", |w| w.is_none()).await?;
+    app.switch_to("main").await?;
+    app.text_when("missed-title", |t| t.contains("(1)")).await?;
+    let row = format!("[data-testid=missed-list] [data-session-id='{session}']");
+    app.client
+        .find(fantoccini::Locator::Css(&row))
+        .await?
+        .click()
+        .await?;
     app.switch_to(&format!("im-{session}")).await?;
     app.text_when("im-missed", |t| t.contains("Ben Okafor"))
         .await?;
     app.text_when("im-missed-message", |t| t.contains("quick one"))
         .await?;
+    app.save_screenshot("-opened")?;
+    app.click_closing("im-done").await?;
+    app.click("missed-clear").await?;
+    app.by_test_id("sessions-empty").await?;
+    app.finish().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hundred_abandoned_invitations_leave_no_window_and_a_hundred_missed() -> anyhow::Result<()>
+{
+    const ROUNDS: usize = 100;
+    let _turn = ONE_APP_AT_A_TIME.lock().await;
+    let desktop = Desktop::start_with(|c| c.limits.invitations_per_minute = 1000).await?;
+    let profile = Profile::new()?;
+    write_preferences(&profile, json!({ "sound": false }))?;
+    let app = App::start_in(&profile, "invitation-abandoned").await?;
+    sign_in_ana(&app, &desktop).await?;
+
+    // Ben invites and withdraws, again and again, faster than windows open.
+    for i in 0..ROUNDS {
+        let session = desktop.invite(&format!("Never mind {i}")).await?;
+        desktop.ben.cancel(&session).await?;
+    }
+    app.switch_to("main").await?;
+    app.text_when("missed-title", |t| t.contains(&format!("({ROUNDS})")))
+        .await?;
+    // Every window of an abandoned invitation goes once built; none is left behind.
+    let im_windows = || -> anyhow::Result<usize> {
+        let out = std::process::Command::new("wmctrl").arg("-l").output()?;
+        Ok(String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.ends_with(IM_WINDOW))
+            .count())
+    };
+    let start = std::time::Instant::now();
+    while im_windows()? > 0 {
+        if start.elapsed() > DEADLINE * 3 {
+            bail!("{} IM windows are left", im_windows()?);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let labels = app.window_labels().await?;
+    assert!(
+        labels.iter().filter(|l| l.starts_with("im-")).count() == 0,
+        "{labels:?}"
+    );
+    app.switch_to("main").await?;
+    let rows = app
+        .eval(
+            "return document.querySelectorAll('[data-testid=missed-list] [data-testid=session-row]').length;",
+            vec![],
+        )
+        .await?;
+    assert_eq!(rows, ROUNDS);
     app.finish().await
 }
 

@@ -4,6 +4,9 @@
 #![allow(dead_code)] // Each test file uses its own part of this module.
 
 pub mod bus;
+pub mod consult;
+pub mod hub_process;
+pub mod sign_in;
 
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
@@ -330,7 +333,7 @@ impl App {
         login: &str,
         name: &str,
     ) -> anyhow::Result<String> {
-        self.type_into("tc-search", name).await?;
+        self.fill("tc-search", name).await?;
         self.eval_when(
             "the colleague in the Team Communicator",
             "return [...document.querySelectorAll('[data-testid=tc-entry]')].map(e => e.dataset.login);",
@@ -606,15 +609,7 @@ impl Drop for Bot {
 
 /// The `huddle-agent` binary, built beside the app's by `cargo test --workspace`.
 pub fn huddle_agent() -> anyhow::Result<PathBuf> {
-    let app = PathBuf::from(env!("CARGO_BIN_EXE_huddle"));
-    let agent = app.with_file_name(format!("huddle-agent{}", std::env::consts::EXE_SUFFIX));
-    if !agent.exists() {
-        bail!(
-            "{} is missing: build it with `cargo build -p huddle-client --bin huddle-agent`",
-            agent.display()
-        );
-    }
-    Ok(agent)
+    hub_process::binary("huddle-agent")
 }
 
 /// A top-level X window as the window manager sees it.

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-use huddle_protocol::{Message, SessionInfo, SessionState, SessionTranscript};
+use huddle_protocol::{AgentProfile, Message, SessionInfo, SessionState, SessionTranscript};
+use serde::Serialize;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
@@ -34,7 +35,9 @@ pub enum CacheError {
 }
 
 /// Where a message stands on its way to the hub.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
 pub enum Delivery {
     /// In the outbox, waiting for a connection.
     Pending,
@@ -54,8 +57,9 @@ impl Delivery {
     }
 }
 
-/// A message as the cache holds it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A message as the cache holds it, and as the windows show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CachedMessage {
     /// The session.
     pub session_id: String,
@@ -115,6 +119,8 @@ pub fn cache_path(data_dir: &Path, hub_url: &str, login: &str) -> PathBuf {
 }
 
 const LAST_SEQ: &str = "last_seq";
+const HISTORY: &str = "history";
+const AGENT: &str = "agent";
 // Private-use characters mark the matches in FTS5 snippets; typed text never holds them
 // in practice, and they are split off before anything is shown.
 const HIT_START: char = '\u{E000}';
@@ -162,6 +168,15 @@ impl From<MessageRow> for CachedMessage {
     }
 }
 
+/// What the cache holds of the agent's events: where the hub's replay resumes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Held {
+    /// The number of the last event applied (0 for none).
+    pub last_seq: i64,
+    /// The history that number belongs to, as the hub named it (`None` for none).
+    pub history: Option<String>,
+}
+
 impl Cache {
     /// Opens (creating if needed) the cache at `path`.
     pub async fn open(path: &Path) -> Result<Self, CacheError> {
@@ -171,9 +186,22 @@ impl Cache {
                 source,
             })?;
         }
+        Self::open_file(path, true).await
+    }
+
+    /// Opens the cache at `path` if there is one: a sign-in that fails leaves no cache
+    /// behind for a login that may not exist.
+    pub async fn open_existing(path: &Path) -> Result<Option<Self>, CacheError> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        Self::open_file(path, false).await.map(Some)
+    }
+
+    async fn open_file(path: &Path, create: bool) -> Result<Self, CacheError> {
         let options = SqliteConnectOptions::from_str("sqlite:")?
             .filename(path)
-            .create_if_missing(true)
+            .create_if_missing(create)
             .journal_mode(SqliteJournalMode::Wal)
             // A typed message must survive a crash of the app as soon as it shows as pending.
             .synchronous(SqliteSynchronous::Full)
@@ -196,6 +224,71 @@ impl Cache {
             .fetch_optional(&self.db)
             .await?;
         Ok(seq.unwrap_or(0))
+    }
+
+    /// What the cache holds of the agent's events.
+    pub async fn held(&self) -> Result<Held, CacheError> {
+        Ok(Held {
+            last_seq: self.last_seq().await?,
+            history: self.fact(HISTORY).await?,
+        })
+    }
+
+    /// Records that the cache now holds the hub's events of `history` up to `last_seq`
+    /// (after a snapshot).
+    pub async fn set_held(&self, last_seq: i64, history: &str) -> Result<(), CacheError> {
+        self.set_fact(HISTORY, history).await?;
+        self.set_last_seq(last_seq).await
+    }
+
+    /// The agent this cache belongs to, as the hub last described them.
+    pub async fn agent(&self) -> Result<Option<AgentProfile>, CacheError> {
+        match self.fact(AGENT).await? {
+            Some(json) => Ok(Some(serde_json::from_str(&json)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Records the agent this cache belongs to.
+    pub async fn set_agent(&self, agent: &AgentProfile) -> Result<(), CacheError> {
+        self.set_fact(AGENT, &serde_json::to_string(agent)?).await
+    }
+
+    async fn fact(&self, key: &str) -> Result<Option<String>, CacheError> {
+        Ok(sqlx::query_scalar("SELECT value FROM facts WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&self.db)
+            .await?)
+    }
+
+    async fn set_fact(&self, key: &str, value: &str) -> Result<(), CacheError> {
+        sqlx::query("INSERT INTO facts (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(key)
+            .bind(value)
+            .execute(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    /// The missed invitations the agent has put away.
+    pub async fn missed_seen(&self) -> Result<Vec<String>, CacheError> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM sessions WHERE missed_seen = 1")
+                .fetch_all(&self.db)
+                .await?,
+        )
+    }
+
+    /// Puts missed invitations away.
+    pub async fn set_missed_seen(&self, session_ids: &[String]) -> Result<(), CacheError> {
+        let ids = serde_json::to_string(session_ids)?;
+        sqlx::query(
+            "UPDATE sessions SET missed_seen = 1 WHERE id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(ids)
+        .execute(&self.db)
+        .await?;
+        Ok(())
     }
 
     /// Records the number of the last hub event applied.
@@ -255,6 +348,19 @@ impl Cache {
         let mut tx = self.db.begin().await?;
         let mut new = 0;
         for message in messages {
+            // Another agent's message that took the id of one of ours still in the outbox
+            // (ids are the senders' to choose): ours has not reached the hub, so it takes a
+            // new id, and both are kept.
+            sqlx::query(
+                "UPDATE messages SET id = ? WHERE session_id = ? AND id = ? AND sender <> ?
+                   AND status <> 'sent'",
+            )
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(&message.session_id)
+            .bind(&message.id)
+            .bind(message.from)
+            .execute(&mut *tx)
+            .await?;
             let inserted = sqlx::query(
                 "INSERT OR IGNORE INTO messages (seq, at, session_id, id, sender, text, status)
                  VALUES (?, ?, ?, ?, ?, ?, 'sent')",
@@ -275,12 +381,13 @@ impl Cache {
             // refused, then sent from another device) is now acknowledged.
             sqlx::query(
                 "UPDATE messages SET seq = ?, at = ?, status = 'sent', failure = NULL
-                  WHERE session_id = ? AND id = ? AND status <> 'sent'",
+                  WHERE session_id = ? AND id = ? AND sender = ? AND status <> 'sent'",
             )
             .bind(message.seq)
             .bind(message.at)
             .bind(&message.session_id)
             .bind(&message.id)
+            .bind(message.from)
             .execute(&mut *tx)
             .await?;
         }
@@ -782,6 +889,28 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn another_agents_message_with_the_id_of_one_waiting_keeps_both() {
+        let (_dir, cache) = cache().await;
+        cache
+            .enqueue("s-1", "m-1", 7, "mine, not sent yet", 10)
+            .await
+            .unwrap();
+        // Agent 8 chose the same id; the hub took theirs first.
+        assert!(cache
+            .put_message(&message("s-1", "m-1", 1, "theirs"))
+            .await
+            .unwrap());
+        let transcript = cache.transcript("s-1").await.unwrap();
+        assert_eq!(transcript.len(), 2, "{transcript:?}");
+        assert_eq!(transcript[0].text, "theirs");
+        assert_eq!(transcript[0].delivery, Delivery::Sent);
+        assert_eq!(transcript[1].text, "mine, not sent yet");
+        assert_eq!(transcript[1].delivery, Delivery::Pending);
+        assert_ne!(transcript[1].id, "m-1");
+        assert_eq!(cache.pending().await.unwrap().len(), 1);
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn concurrent_writers_and_readers_never_see_a_locked_database() {
         let (_dir, cache) = cache().await;
@@ -798,7 +927,7 @@ mod tests {
                 for n in 0..100_i64 {
                     let seq = worker * 1000 + n;
                     let id = format!("m-{seq}");
-                    cache.enqueue("s", &id, 7, "typed", seq).await?;
+                    cache.enqueue("s", &id, 8, "typed", seq).await?;
                     cache.put_message(&message("s", &id, seq, "typed")).await?;
                     cache.set_last_seq(seq).await?;
                     cache.transcript("s").await?;

@@ -1,25 +1,32 @@
 //! The client engine: one agent signed in to one hub. It keeps the link up (reconnecting
 //! with back-off and resuming from the last event it applied), keeps the local cache in
-//! step with the hub, sends the outbox in order when connected, and reports everything as
-//! [`EngineEvent`]s.
+//! step with the hub, follows the presence of the colleagues the agent sees, sends the
+//! outbox in order when connected, and reports everything as [`EngineEvent`]s.
+//!
+//! It owns the agent's view of things: every session with its status, the invitations
+//! waiting and missed, and the way to sign in (a remembered token, then a remembered
+//! password). A GUI shows what it reports and asks it to act; it decides nothing itself.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use huddle_protocol::{
-    AgentProfile, ConsultContext, DirectoryEntry, DirectoryFilter, ErrorCode, Event, FirstMessage,
-    HistoryEntry, InteractionDetails, InteractionSummary, Presence, Reply, Request, SessionInfo,
-    VoiceConsultation,
+    AgentProfile, ConsultContext, DirectoryEntry, DirectoryFilter, EntryKind, ErrorCode, Event,
+    FirstMessage, HistoryEntry, HubLimits, InteractionDetails, InteractionSummary, Presence, Reply,
+    Request, SessionInfo, VoiceConsultation,
 };
 use tokio::sync::{broadcast, mpsc, watch, Notify};
 
-use crate::cache::{cache_path, Cache, CachedMessage};
+use crate::cache::{cache_path, Cache, CachedMessage, Held};
+use crate::connect::{connect, Connection, Proof};
 use crate::error::ClientError;
+use crate::following::Following;
+use crate::keychain::{Keychain, KeychainError, Secret};
 use crate::link::{Incoming, Link};
-use crate::session_state::{Action, SessionStatus, UpdateRefused};
+use crate::session_state::{Action, EndCause, SessionStatus, UpdateRefused};
 
 /// A hub to sign in to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,6 +64,34 @@ impl std::fmt::Debug for Credential {
             Self::Token(_) => "Token(…)",
         })
     }
+}
+
+impl Credential {
+    fn proof(&self) -> Proof<'_> {
+        match self {
+            Self::Password(password) => Proof::Password(password),
+            Self::Token(token) => Proof::Token(token),
+        }
+    }
+}
+
+/// Why the sign-in the keychain keeps did not sign the agent in. In each case the app asks
+/// for the password.
+#[derive(Debug, thiserror::Error)]
+pub enum SavedSignInError {
+    /// Nothing is kept for this hub and login.
+    #[error("no sign-in is kept for this hub and login")]
+    NothingSaved,
+    /// The hub ended the kept session and no password is kept; the keychain forgot it.
+    #[error("the kept sign-in has ended: {0}")]
+    Ended(String),
+    /// The keychain could not be read.
+    #[error(transparent)]
+    Keychain(#[from] KeychainError),
+    /// The hub refused the kept password, or could not be reached by an app that has never
+    /// signed in here; a refused sign-in is forgotten.
+    #[error(transparent)]
+    Failed(#[from] ClientError),
 }
 
 /// Where the engine stands with the hub.
@@ -107,14 +142,50 @@ pub struct SessionUpdate {
     pub info: SessionInfo,
     /// Where it stands for this agent.
     pub status: SessionStatus,
+    /// Where it stood before this change (`None`: the session is new here).
+    pub previous: Option<SessionStatus>,
+}
+
+impl SessionUpdate {
+    /// Whether this agent sent the invitation.
+    pub fn i_invited(&self, me: i64) -> bool {
+        self.info.inviter.id == me
+    }
+
+    /// Whether the session is over.
+    pub fn ended(&self) -> bool {
+        matches!(self.status, SessionStatus::Ended(_))
+    }
+
+    /// Whether this is a consultation drafted and discarded: it never reached the hub.
+    fn discarded_draft(&self) -> bool {
+        self.previous == Some(SessionStatus::Draft)
+            && self.status == SessionStatus::Ended(EndCause::Cancelled { by_me: true })
+    }
+
+    /// Whether this change is the arrival of an invitation for this agent.
+    pub fn invitation_arrived(&self) -> bool {
+        self.status == SessionStatus::Invited && self.previous != Some(SessionStatus::Invited)
+    }
+
+    /// Whether this agent was invited and nobody answered (the inviter withdrew, or the
+    /// invitation timed out).
+    pub fn missed(&self, me: i64) -> bool {
+        self.info.target.id == me
+            && matches!(
+                self.status,
+                SessionStatus::Ended(EndCause::TimedOut | EndCause::Cancelled { by_me: false })
+            )
+    }
 }
 
 /// How often the cache is pruned when a retention is set.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
-/// Back-off between reconnection attempts.
+/// Back-off between reconnection attempts. The last is short enough that an agent whose hub
+/// comes back is connected again within seconds; the jitter spreads thousands of clients.
 const FIRST_RETRY: Duration = Duration::from_millis(500);
-const LAST_RETRY: Duration = Duration::from_secs(30);
+const LAST_RETRY: Duration = Duration::from_secs(8);
 
 /// A signed-in agent's engine. Clones share it.
 #[derive(Clone)]
@@ -123,6 +194,16 @@ pub struct Engine {
     /// Held by the handles given out, not by the engine's own tasks: when the last handle
     /// goes, the tasks stop.
     _guard: Option<Arc<StopOnDrop>>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("hub", &self.shared.hub.address)
+            .field("agent", &self.shared.agent.login)
+            .field("state", &self.state())
+            .finish()
+    }
 }
 
 /// Stops the engine's tasks when dropped.
@@ -136,23 +217,31 @@ impl Drop for StopOnDrop {
 
 struct Shared {
     hub: Hub,
+    /// The login as the agent signs in with it (the keychain's key).
+    login: String,
     agent: AgentProfile,
     cache: Cache,
+    /// Keeps the sign-in between runs, and the password when the agent asked for it.
+    keychain: Option<Keychain>,
     events: broadcast::Sender<EngineEvent>,
     link: Mutex<Option<Link>>,
     state: Mutex<ConnectionState>,
     token: Mutex<String>,
+    limits: Mutex<HubLimits>,
+    /// The history the hub's event numbers belong to.
+    history: Mutex<Option<String>>,
     /// This agent's own presence, as the hub last confirmed it.
     presence: Mutex<Presence>,
     /// The last hub event applied, as the cache records it (kept here to spare a query per
     /// event).
     last_seq: AtomicI64,
-    /// Each known session's status for this agent.
-    statuses: Mutex<HashMap<String, SessionStatus>>,
+    /// Every known session (drafts included, which exist only here) with its status.
+    sessions: Mutex<HashMap<String, SessionUpdate>>,
+    /// Missed invitations the agent put away.
+    missed_seen: Mutex<HashSet<String>>,
     /// The last word on each session's voice consultation, by session id.
     voice: Mutex<HashMap<String, VoiceConsultation>>,
-    /// Consultations drafted and not sent yet; they exist only here.
-    drafts: Mutex<HashMap<String, SessionInfo>>,
+    following: Following,
     /// Held while a session update is applied: the answer to a request and the hub's event
     /// for the same session can arrive together, and the older must not win.
     applying: tokio::sync::Mutex<()>,
@@ -182,86 +271,315 @@ impl Engine {
         credential: Credential,
         data_dir: &Path,
     ) -> Result<(Engine, String), ClientError> {
-        let (incoming_tx, incoming) = mpsc::channel(1024);
-        let link = Link::open(&hub.address, hub.ca_file.as_deref(), incoming_tx).await?;
-        let (agent, token, presence, resync) = match &credential {
-            Credential::Password(password) => {
-                let reply = link
-                    .request(Request::Login {
-                        login: login.to_string(),
-                        password: password.clone(),
-                    })
-                    .await?;
-                match reply {
-                    Reply::LoggedIn {
-                        agent,
-                        token,
-                        presence,
-                        ..
-                    } => (agent, token, presence, true),
-                    other => return Err(unexpected("logged_in", &other)),
-                }
+        let engine = Self::start(hub, login, credential.proof(), data_dir, None).await?;
+        let token = engine.token();
+        Ok((engine, token))
+    }
+
+    /// Signs in with a password the agent typed, and keeps the sign-in in `keychain`: the
+    /// session token, and the password too when `remember`, so that the engine can sign in
+    /// again by itself once the token has ended. Returns the engine and, when the keychain
+    /// could not keep the sign-in, why.
+    pub async fn sign_in_remembering(
+        hub: &Hub,
+        login: &str,
+        password: &str,
+        remember: bool,
+        data_dir: &Path,
+        keychain: Keychain,
+    ) -> Result<(Engine, Option<KeychainError>), ClientError> {
+        let engine = Self::start(
+            hub,
+            login,
+            Proof::Password(password),
+            data_dir,
+            Some(keychain.clone()),
+        )
+        .await?;
+        let secret = Secret {
+            token: engine.token(),
+            password: remember.then(|| password.to_string()),
+        };
+        let kept = keychain.store(&hub.address, login, &secret).await.err();
+        Ok((engine, kept))
+    }
+
+    /// Signs in by itself with what `keychain` keeps for this hub and login: the session
+    /// token, then the password when the agent asked to be remembered and the token has
+    /// ended. A hub that cannot be reached does not stop an agent who has signed in here
+    /// before: the engine starts offline, showing what the cache holds, and connects as soon
+    /// as the hub answers.
+    pub async fn sign_in_saved(
+        hub: &Hub,
+        login: &str,
+        data_dir: &Path,
+        keychain: Keychain,
+    ) -> Result<Engine, SavedSignInError> {
+        let secret = keychain
+            .load(&hub.address, login)
+            .await?
+            .ok_or(SavedSignInError::NothingSaved)?;
+        let by_token = Self::start(
+            hub,
+            login,
+            Proof::Token(&secret.token),
+            data_dir,
+            Some(keychain.clone()),
+        )
+        .await;
+        let refused = match by_token {
+            Ok(engine) => return Ok(engine),
+            Err(e) if is_unreachable(&e) => {
+                return match Self::start_offline(hub, login, &secret.token, data_dir, &keychain)
+                    .await
+                {
+                    Ok(Some(engine)) => Ok(engine),
+                    Ok(None) => Err(SavedSignInError::Failed(e)),
+                    Err(cache) => Err(SavedSignInError::Failed(cache)),
+                };
             }
-            Credential::Token(token) => {
-                // The cache is per agent; its last event is only known once the agent is.
-                let reply = link
-                    .request(Request::Resume {
-                        token: token.clone(),
-                        last_seq: i64::MAX,
-                    })
-                    .await?;
-                match reply {
-                    Reply::Resumed {
-                        agent, presence, ..
-                    } => (agent, token.clone(), presence, true),
-                    other => return Err(unexpected("resumed", &other)),
+            Err(ClientError::Refused(refused)) if refused.code == ErrorCode::TokenInvalid => {
+                refused
+            }
+            Err(e) => {
+                if matches!(&e, ClientError::Refused(r) if r.code.ends_session()) {
+                    forget(&keychain, hub, login).await;
+                }
+                return Err(SavedSignInError::Failed(e));
+            }
+        };
+        let Some(password) = secret.password else {
+            forget(&keychain, hub, login).await;
+            return Err(SavedSignInError::Ended(refused.message));
+        };
+        let started = Self::start(
+            hub,
+            login,
+            Proof::Password(&password),
+            data_dir,
+            Some(keychain.clone()),
+        )
+        .await;
+        match started {
+            Ok(engine) => {
+                engine.keep_token().await;
+                Ok(engine)
+            }
+            Err(e) => {
+                if matches!(&e, ClientError::Refused(_)) {
+                    forget(&keychain, hub, login).await;
+                }
+                Err(SavedSignInError::Failed(e))
+            }
+        }
+    }
+
+    /// Connects, then builds the engine on the agent's cache and starts its tasks.
+    async fn start(
+        hub: &Hub,
+        login: &str,
+        proof: Proof<'_>,
+        data_dir: &Path,
+        keychain: Option<Keychain>,
+    ) -> Result<Engine, ClientError> {
+        let typed = cache_path(data_dir, &hub.address, &cache_login(login));
+        let existing = Cache::open_existing(&typed).await?;
+        let held = match &existing {
+            Some(cache) => cache.held().await?,
+            None => Held::default(),
+        };
+        let mut connection = connect(hub, login, proof, &held).await?;
+        let path = cache_path(
+            data_dir,
+            &hub.address,
+            &cache_login(&connection.agent.login),
+        );
+        let cache = match existing {
+            Some(cache) if path == typed => cache,
+            other => {
+                if let Some(cache) = other {
+                    cache.close().await;
+                }
+                // What was held belonged to another cache: this one starts from a snapshot.
+                connection.resync_required |= path != typed;
+                match Cache::open(&path).await {
+                    Ok(cache) => cache,
+                    Err(e) => {
+                        connection.link.close().await;
+                        return Err(e.into());
+                    }
                 }
             }
         };
-        let cache = Cache::open(&cache_path(data_dir, &hub.address, &agent.login))
-            .await
-            .map_err(ClientError::from)?;
-        let last_seq = cache.last_seq().await.map_err(ClientError::from)?;
-        let mut statuses = HashMap::new();
-        for info in cache.sessions().await.map_err(ClientError::from)? {
+        let engine = Self::build(
+            hub,
+            login,
+            connection.agent.clone(),
+            cache,
+            keychain,
+            connection.token.clone(),
+            ConnectionState::Online,
+        )
+        .await?;
+        let link = connection.link.clone();
+        match engine.establish(connection).await {
+            Ok(incoming) => {
+                engine.run(Some(incoming));
+                Ok(engine)
+            }
+            Err(e) => {
+                link.close().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Starts the engine without the hub, from the agent the cache knows; `None` when this
+    /// app has never signed in here.
+    async fn start_offline(
+        hub: &Hub,
+        login: &str,
+        token: &str,
+        data_dir: &Path,
+        keychain: &Keychain,
+    ) -> Result<Option<Engine>, ClientError> {
+        let path = cache_path(data_dir, &hub.address, &cache_login(login));
+        let Some(cache) = Cache::open_existing(&path).await? else {
+            return Ok(None);
+        };
+        let Some(agent) = cache.agent().await? else {
+            cache.close().await;
+            return Ok(None);
+        };
+        let engine = Self::build(
+            hub,
+            login,
+            agent,
+            cache,
+            Some(keychain.clone()),
+            token.to_string(),
+            ConnectionState::Offline {
+                reason: "the hub cannot be reached".into(),
+            },
+        )
+        .await?;
+        engine.run(None);
+        Ok(Some(engine))
+    }
+
+    async fn build(
+        hub: &Hub,
+        login: &str,
+        agent: AgentProfile,
+        cache: Cache,
+        keychain: Option<Keychain>,
+        token: String,
+        state: ConnectionState,
+    ) -> Result<Engine, ClientError> {
+        cache.set_agent(&agent).await?;
+        let held = cache.held().await?;
+        let mut sessions = HashMap::new();
+        for info in cache.sessions().await? {
             match SessionStatus::from_hub(&info, agent.id) {
                 Ok(status) => {
-                    statuses.insert(info.id, status);
+                    let update = SessionUpdate {
+                        info,
+                        status,
+                        previous: None,
+                    };
+                    sessions.insert(update.info.id.clone(), update);
                 }
                 Err(e) => tracing::warn!(error = %e, "a cached session is unusable"),
             }
         }
+        let missed_seen = cache.missed_seen().await?.into_iter().collect();
         let (events, _) = broadcast::channel(4096);
         let stop = Arc::new(watch::channel(false).0);
-        let engine = Engine {
+        Ok(Engine {
             shared: Arc::new(Shared {
                 hub: hub.clone(),
+                login: login.to_string(),
                 agent,
                 cache,
+                keychain,
                 events,
-                link: Mutex::new(Some(link.clone())),
-                state: Mutex::new(ConnectionState::Online),
-                token: Mutex::new(token.clone()),
-                presence: Mutex::new(presence),
-                last_seq: AtomicI64::new(last_seq),
-                statuses: Mutex::new(statuses),
-                drafts: Mutex::new(HashMap::new()),
+                link: Mutex::new(None),
+                state: Mutex::new(state),
+                token: Mutex::new(token),
+                limits: Mutex::new(HubLimits::default()),
+                history: Mutex::new(held.history),
+                presence: Mutex::new(Presence::Offline),
+                last_seq: AtomicI64::new(held.last_seq),
+                sessions: Mutex::new(sessions),
+                missed_seen: Mutex::new(missed_seen),
                 voice: Mutex::new(HashMap::new()),
+                following: Following::default(),
                 applying: tokio::sync::Mutex::new(()),
                 retention: Mutex::new(None),
                 outbox: Notify::new(),
                 stop: stop.clone(),
             }),
             _guard: Some(Arc::new(StopOnDrop(stop))),
+        })
+    }
+
+    /// Starts the engine's tasks: following the link (or reconnecting when there is none),
+    /// the outbox and the pruning.
+    fn run(&self, incoming: Option<mpsc::Receiver<Incoming>>) {
+        tokio::spawn(self.for_task().supervise(incoming));
+        tokio::spawn(self.for_task().send_outbox());
+        tokio::spawn(self.for_task().prune_periodically());
+        self.shared.outbox.notify_one();
+    }
+
+    /// Takes a new connection into use: the cache catches up (by the replay that follows,
+    /// or by a snapshot), and the hub is told whose presence to follow. Returns what the
+    /// link receives from now on.
+    async fn establish(
+        &self,
+        connection: Connection,
+    ) -> Result<mpsc::Receiver<Incoming>, ClientError> {
+        *lock(&self.shared.limits) = connection.limits;
+        let renewed = {
+            let mut token = lock(&self.shared.token);
+            let renewed = *token != connection.token;
+            *token = connection.token;
+            renewed
         };
-        if resync {
-            engine.resync(&link).await?;
+        if renewed && self.shared.keychain.is_some() {
+            self.keep_token().await;
         }
-        tokio::spawn(engine.for_task().supervise(incoming));
-        tokio::spawn(engine.for_task().send_outbox());
-        tokio::spawn(engine.for_task().prune_periodically());
-        engine.shared.outbox.notify_one();
-        Ok((engine, token))
+        self.own_presence(connection.presence);
+        if connection.resync_required {
+            self.resync(&connection.link, &connection.history).await?;
+        }
+        *lock(&self.shared.history) = Some(connection.history);
+        *lock(&self.shared.link) = Some(connection.link);
+        self.shared.following.connected();
+        self.follow_soon();
+        Ok(connection.incoming)
+    }
+
+    /// Keeps the current token in the keychain, beside the password if one is kept.
+    async fn keep_token(&self) {
+        let Some(keychain) = &self.shared.keychain else {
+            return;
+        };
+        let (hub, login) = (&self.shared.hub.address, &self.shared.login);
+        let password = match keychain.load(hub, login).await {
+            Ok(secret) => secret.and_then(|s| s.password),
+            Err(e) => {
+                tracing::info!(error = %e, "cannot read the kept sign-in");
+                None
+            }
+        };
+        let secret = Secret {
+            token: self.token(),
+            password,
+        };
+        if let Err(e) = keychain.store(hub, login, &secret).await {
+            tracing::info!(error = %e, "cannot keep the new session token");
+        }
     }
 
     /// The signed-in agent.
@@ -274,9 +592,14 @@ impl Engine {
         &self.shared.cache
     }
 
-    /// The current session token (for the keychain).
+    /// The current session token.
     pub fn token(&self) -> String {
         lock(&self.shared.token).clone()
+    }
+
+    /// The hub's limits, as it gave them on the last connection.
+    pub fn limits(&self) -> HubLimits {
+        *lock(&self.shared.limits)
     }
 
     /// Where the engine stands now.
@@ -287,6 +610,40 @@ impl Engine {
     /// Everything the engine reports from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
         self.shared.events.subscribe()
+    }
+
+    /// Sends what the agent typed in a session's window: a draft consultation's first
+    /// message invites its target; in a connected session the message goes to the outbox
+    /// (it shows as pending at once) and to the hub when connected. Returns the message as
+    /// the transcript shows it.
+    pub async fn send(&self, session_id: &str, text: &str) -> Result<CachedMessage, ClientError> {
+        if text.trim().is_empty() {
+            return Err(ClientError::EmptyMessage);
+        }
+        let length = text.chars().count();
+        let limit = self.limits().max_message_chars;
+        if length > limit as usize {
+            return Err(ClientError::MessageTooLong { length, limit });
+        }
+        let status = self
+            .session_status(session_id)
+            .ok_or_else(|| ClientError::UnknownSession(session_id.to_string()))?;
+        if status == SessionStatus::Draft {
+            let info = self.send_draft(session_id, text).await?;
+            let first = info.first_message.ok_or_else(|| {
+                ClientError::Protocol("the hub did not keep the first message".into())
+            })?;
+            return self
+                .shared
+                .cache
+                .message(session_id, &first.id)
+                .await?
+                .ok_or_else(|| {
+                    ClientError::Protocol("the first message is not in the cache".into())
+                });
+        }
+        status.perform(Action::Send)?;
+        self.send_message(session_id, text).await
     }
 
     /// Puts a message into the outbox (it shows as pending at once) and sends it when
@@ -308,6 +665,26 @@ impl Engine {
         Ok(message)
     }
 
+    /// Opens an IM with an agent: the open one (not a consultation) if there is one, or a
+    /// new invitation.
+    pub async fn start_im(&self, agent_id: i64) -> Result<SessionUpdate, ClientError> {
+        let me = self.shared.agent.id;
+        let open = self.sessions().into_iter().find(|s| {
+            let other = if s.i_invited(me) {
+                &s.info.target
+            } else {
+                &s.info.inviter
+            };
+            other.id == agent_id && !s.ended() && s.info.context.is_none()
+        });
+        if let Some(open) = open {
+            return Ok(open);
+        }
+        let info = self.invite(agent_id, None, None).await?;
+        self.session(&info.id)
+            .ok_or_else(|| ClientError::UnknownSession(info.id.clone()))
+    }
+
     /// Invites an agent; with a first message (a consultation's), the target sees it with
     /// the invitation.
     pub async fn invite(
@@ -322,7 +699,7 @@ impl Engine {
 
     /// Drafts a consultation with `target` about a customer interaction: a session that
     /// exists only here ("Not Connected") until its first message is sent with
-    /// [`Engine::send_draft`], which invites the target. Nothing reaches the hub before that.
+    /// [`Engine::send`], which invites the target. Nothing reaches the hub before that.
     pub fn draft(&self, target: AgentProfile, context: ConsultContext) -> SessionUpdate {
         let info = SessionInfo {
             id: uuid::Uuid::new_v4().to_string(),
@@ -336,12 +713,12 @@ impl Engine {
             first_message: None,
             context: Some(context),
         };
-        lock(&self.shared.drafts).insert(info.id.clone(), info.clone());
-        lock(&self.shared.statuses).insert(info.id.clone(), SessionStatus::Draft);
         let update = SessionUpdate {
             info,
             status: SessionStatus::Draft,
+            previous: None,
         };
+        lock(&self.shared.sessions).insert(update.info.id.clone(), update.clone());
         self.emit(EngineEvent::Session(update.clone()));
         update
     }
@@ -353,37 +730,32 @@ impl Engine {
         session_id: &str,
         text: &str,
     ) -> Result<SessionInfo, ClientError> {
-        let draft = lock(&self.shared.drafts).get(session_id).cloned();
-        let Some(draft) = draft else {
-            // Not a draft (any more): the state machine says why, if the session is known.
-            if let Some(status) = self.session_status(session_id) {
-                status.perform(Action::SendFirstMessage)?;
-            }
-            return Err(ClientError::UnknownSession(session_id.to_string()));
-        };
-        let info = self
-            .invite_as(
-                draft.id.clone(),
-                draft.target.id,
-                Some(text),
-                draft.context.clone(),
-            )
-            .await?;
-        lock(&self.shared.drafts).remove(session_id);
-        Ok(info)
+        let draft = self
+            .session(session_id)
+            .ok_or_else(|| ClientError::UnknownSession(session_id.to_string()))?;
+        draft.status.perform(Action::SendFirstMessage)?;
+        self.invite_as(
+            draft.info.id.clone(),
+            draft.info.target.id,
+            Some(text),
+            draft.info.context.clone(),
+        )
+        .await
     }
 
     /// Discards a draft (Done before sending): nothing reaches the target.
     pub fn discard_draft(&self, session_id: &str) -> Result<(), ClientError> {
-        let status = self
-            .session_status(session_id)
-            .ok_or_else(|| ClientError::UnknownSession(session_id.to_string()))?;
-        let next = status.perform(Action::DiscardDraft)?;
-        let draft = lock(&self.shared.drafts).remove(session_id);
-        lock(&self.shared.statuses).insert(session_id.to_string(), next);
-        if let Some(info) = draft {
-            self.emit(EngineEvent::Session(SessionUpdate { info, status: next }));
-        }
+        let update = {
+            let mut sessions = lock(&self.shared.sessions);
+            let session = sessions
+                .get_mut(session_id)
+                .ok_or_else(|| ClientError::UnknownSession(session_id.to_string()))?;
+            let next = session.status.perform(Action::DiscardDraft)?;
+            session.previous = Some(session.status);
+            session.status = next;
+            session.clone()
+        };
+        self.emit(EngineEvent::Session(update));
         Ok(())
     }
 
@@ -458,6 +830,19 @@ impl Engine {
             },
         )
         .await
+    }
+
+    /// Puts a session behind the agent, in the way its status allows (Done, or a closed
+    /// window): ends a connected one, withdraws one's own invitation, rejects one received,
+    /// discards a draft. A session already over, or unknown, is left alone.
+    pub async fn finish(&self, session_id: &str) -> Result<(), ClientError> {
+        match self.session_status(session_id) {
+            Some(SessionStatus::Connected) => self.end(session_id).await,
+            Some(SessionStatus::Inviting) => self.cancel(session_id).await,
+            Some(SessionStatus::Invited) => self.reject(session_id).await,
+            Some(SessionStatus::Draft) => self.discard_draft(session_id),
+            Some(SessionStatus::Ended(_)) | None => Ok(()),
+        }
     }
 
     /// This agent's customer interactions that have not ended, oldest first.
@@ -558,26 +943,60 @@ impl Engine {
 
     /// Where a known session stands for this agent.
     pub fn session_status(&self, session_id: &str) -> Option<SessionStatus> {
-        lock(&self.shared.statuses).get(session_id).copied()
+        lock(&self.shared.sessions)
+            .get(session_id)
+            .map(|s| s.status)
     }
 
-    /// Every cached session with its status, newest first.
-    pub async fn sessions(&self) -> Result<Vec<SessionUpdate>, ClientError> {
-        let infos = self.shared.cache.sessions().await?;
-        let mut drafts: Vec<SessionUpdate> = lock(&self.shared.drafts)
+    /// A known session with its status.
+    pub fn session(&self, session_id: &str) -> Option<SessionUpdate> {
+        lock(&self.shared.sessions).get(session_id).cloned()
+    }
+
+    /// Every known session with its status (drafts included, discarded ones not), newest
+    /// first.
+    pub fn sessions(&self) -> Vec<SessionUpdate> {
+        let mut all: Vec<SessionUpdate> = lock(&self.shared.sessions)
             .values()
-            .map(|info| SessionUpdate {
-                info: info.clone(),
-                status: SessionStatus::Draft,
-            })
+            .filter(|s| !s.discarded_draft())
+            .cloned()
             .collect();
-        drafts.sort_by_key(|d| std::cmp::Reverse(d.info.created_at));
-        let statuses = lock(&self.shared.statuses);
-        drafts.extend(infos.into_iter().filter_map(|info| {
-            let status = *statuses.get(&info.id)?;
-            Some(SessionUpdate { info, status })
-        }));
-        Ok(drafts)
+        all.sort_by(|a, b| {
+            b.info
+                .created_at
+                .cmp(&a.info.created_at)
+                .then_with(|| a.info.id.cmp(&b.info.id))
+        });
+        all
+    }
+
+    /// The invitations waiting for this agent's answer, oldest first.
+    pub fn invitations(&self) -> Vec<SessionUpdate> {
+        let mut waiting: Vec<SessionUpdate> = self
+            .sessions()
+            .into_iter()
+            .filter(|s| s.status == SessionStatus::Invited)
+            .collect();
+        waiting.reverse();
+        waiting
+    }
+
+    /// The invitations this agent missed (withdrawn or timed out before an answer) and has
+    /// not put away, newest first.
+    pub fn missed(&self) -> Vec<SessionUpdate> {
+        let me = self.shared.agent.id;
+        let seen = lock(&self.shared.missed_seen).clone();
+        self.sessions()
+            .into_iter()
+            .filter(|s| s.missed(me) && !seen.contains(&s.info.id))
+            .collect()
+    }
+
+    /// Puts missed invitations away: they no longer show among the missed.
+    pub async fn put_away_missed(&self, session_ids: &[String]) -> Result<(), ClientError> {
+        self.shared.cache.set_missed_seen(session_ids).await?;
+        lock(&self.shared.missed_seen).extend(session_ids.iter().cloned());
+        Ok(())
     }
 
     /// Keeps ended sessions in the cache for `retention` after they ended (`None`: for ever),
@@ -609,37 +1028,93 @@ impl Engine {
         }
     }
 
+    /// An agent's presence was heard: reported when it is news.
+    fn heard_presence(&self, agent_id: i64, presence: Presence) {
+        if self.shared.following.heard(agent_id, presence) {
+            self.emit(EngineEvent::Presence { agent_id, presence });
+        }
+    }
+
     /// Marks or unmarks a favorite.
     pub async fn set_favorite(&self, agent_id: i64, favorite: bool) -> Result<(), ClientError> {
         self.expect_ok(Request::SetFavorite { agent_id, favorite })
             .await
     }
 
-    /// Searches the hub's directory.
+    /// Searches the hub's directory. The agents it lists are those the agent sees: their
+    /// presence is followed from now on.
     pub async fn search(
         &self,
         query: &str,
         filter: DirectoryFilter,
     ) -> Result<Vec<DirectoryEntry>, ClientError> {
-        match self
+        let reply = self
             .request(Request::Search {
                 query: query.to_string(),
                 filter,
                 limit: None,
             })
-            .await?
+            .await?;
+        let Reply::Directory { entries } = reply else {
+            return Err(unexpected("directory", &reply));
+        };
+        self.shared.following.listed(
+            entries
+                .iter()
+                .filter(|e| e.kind == EntryKind::Agent)
+                .map(|e| (e.id, e.presence)),
+        );
+        self.follow_soon();
+        Ok(entries)
+    }
+
+    /// Declares whose presence to follow, soon, if the hub does not have it yet.
+    fn follow_soon(&self) {
+        tokio::spawn(self.for_task().declare_following());
+    }
+
+    async fn declare_following(self) {
+        let following = &self.shared.following;
+        let _declaring = following.declaring.lock().await;
+        let me = self.shared.agent.id;
+        let peers: Vec<i64> = lock(&self.shared.sessions)
+            .values()
+            .filter(|s| !s.ended() && s.status != SessionStatus::Draft)
+            .map(|s| {
+                if s.i_invited(me) {
+                    s.info.target.id
+                } else {
+                    s.info.inviter.id
+                }
+            })
+            .collect();
+        let max = self.limits().max_followed as usize;
+        let Some(set) = following.to_declare(peers, max) else {
+            return;
+        };
+        match self
+            .request(Request::Follow {
+                agents: set.clone(),
+            })
+            .await
         {
-            Reply::Directory { entries } => Ok(entries),
-            other => Err(unexpected("directory", &other)),
+            Ok(Reply::Ok) => following.declared(set),
+            Ok(other) => tracing::warn!(kind = other.kind(), "unexpected answer to follow"),
+            // Offline: the next connection declares it.
+            Err(e) => tracing::debug!(error = %e, "cannot declare whom to follow"),
         }
     }
 
-    /// Logs out (the token is revoked) and stops the engine.
+    /// Logs out (the token is revoked, the keychain forgets the sign-in) and stops the
+    /// engine.
     pub async fn sign_out(&self) {
         let link = lock(&self.shared.link).take();
         if let Some(link) = link {
             let _ = link.request(Request::Logout).await;
             link.close().await;
+        }
+        if let Some(keychain) = &self.shared.keychain {
+            forget(keychain, &self.shared.hub, &self.shared.login).await;
         }
         self.shared.stop.send_replace(true);
         self.set_state(ConnectionState::SignedOut {
@@ -696,9 +1171,19 @@ impl Engine {
         self.expect_ok(request).await?;
         if let Some(next) = next {
             let _applying = self.shared.applying.lock().await;
-            let mut statuses = lock(&self.shared.statuses);
-            if let Some(status) = statuses.get_mut(session_id) {
-                *status = status.confirmed(next);
+            let moved = {
+                let mut sessions = lock(&self.shared.sessions);
+                sessions.get_mut(session_id).and_then(|session| {
+                    let confirmed = session.status.confirmed(next);
+                    (confirmed != session.status).then(|| {
+                        session.previous = Some(session.status);
+                        session.status = confirmed;
+                        session.clone()
+                    })
+                })
+            };
+            if let Some(update) = moved {
+                self.emit(EngineEvent::Session(update));
             }
         }
         Ok(())
@@ -712,7 +1197,7 @@ impl Engine {
         // Sessions that ended at the cutoff itself go too.
         let gone = self.shared.cache.prune(cutoff.saturating_add(1)).await?;
         if gone > 0 {
-            let kept: std::collections::HashSet<String> = self
+            let kept: HashSet<String> = self
                 .shared
                 .cache
                 .sessions()
@@ -720,7 +1205,8 @@ impl Engine {
                 .into_iter()
                 .map(|s| s.id)
                 .collect();
-            lock(&self.shared.statuses).retain(|id, _| kept.contains(id));
+            lock(&self.shared.sessions)
+                .retain(|id, s| s.status == SessionStatus::Draft || kept.contains(id));
         }
         Ok(gone)
     }
@@ -769,43 +1255,57 @@ impl Engine {
         }
     }
 
-    /// Brings the cache in line with a snapshot of the hub.
-    async fn resync(&self, link: &Link) -> Result<(), ClientError> {
-        match link.request(Request::Snapshot).await? {
-            Reply::Snapshot {
-                seq,
-                sessions,
-                voice_consultations,
-                ..
-            } => {
-                for consultation in voice_consultations {
-                    self.voice_changed(consultation);
-                }
-                let cache = &self.shared.cache;
-                cache
-                    .reconcile(&sessions, now_millis())
-                    .await
-                    .map_err(ClientError::from)?;
-                cache.set_last_seq(seq).await.map_err(ClientError::from)?;
-                self.shared.last_seq.store(seq, Ordering::SeqCst);
-                // The snapshot is the hub's truth: statuses are taken from it as they are,
-                // even where the cache had guessed further.
-                for t in sessions {
-                    match SessionStatus::from_hub(&t.session, self.shared.agent.id) {
-                        Ok(status) => {
-                            lock(&self.shared.statuses).insert(t.session.id.clone(), status);
-                            self.emit(EngineEvent::Session(SessionUpdate {
-                                info: t.session,
-                                status,
-                            }));
-                        }
-                        Err(e) => tracing::warn!(error = %e, "the hub sent an unusable session"),
-                    }
-                }
-                Ok(())
-            }
-            other => Err(unexpected("snapshot", &other)),
+    /// Brings the cache in line with a snapshot of the hub, of `history`.
+    async fn resync(&self, link: &Link, history: &str) -> Result<(), ClientError> {
+        let reply = link.request(Request::Snapshot).await?;
+        let Reply::Snapshot {
+            seq,
+            sessions,
+            voice_consultations,
+            ..
+        } = reply
+        else {
+            return Err(unexpected("snapshot", &reply));
+        };
+        for consultation in voice_consultations {
+            self.voice_changed(consultation);
         }
+        let cache = &self.shared.cache;
+        cache.reconcile(&sessions, now_millis()).await?;
+        cache.set_held(seq, history).await?;
+        self.shared.last_seq.store(seq, Ordering::SeqCst);
+        // The snapshot is the hub's truth: statuses are taken from it as they are, even where
+        // the cache had guessed further.
+        let me = self.shared.agent.id;
+        for t in sessions {
+            match SessionStatus::from_hub(&t.session, me) {
+                Ok(status) => self.record(t.session, status),
+                Err(e) => tracing::warn!(error = %e, "the hub sent an unusable session"),
+            }
+        }
+        Ok(())
+    }
+
+    /// Keeps a session's new status, and reports it.
+    fn record(&self, info: SessionInfo, status: SessionStatus) {
+        let update = {
+            let mut sessions = lock(&self.shared.sessions);
+            let previous = sessions.get(&info.id).map(|s| s.status);
+            let update = SessionUpdate {
+                info,
+                status,
+                previous,
+            };
+            sessions.insert(update.info.id.clone(), update.clone());
+            update
+        };
+        let opened_or_closed = update.previous.is_none_or(|before| {
+            matches!(before, SessionStatus::Ended(_) | SessionStatus::Draft) != update.ended()
+        });
+        if opened_or_closed {
+            self.follow_soon();
+        }
+        self.emit(EngineEvent::Session(update));
     }
 
     /// Records a session update from the hub, unless it is older than what is known.
@@ -827,11 +1327,7 @@ impl Engine {
             .put_session(session, now_millis())
             .await
             .map_err(ClientError::from)?;
-        lock(&self.shared.statuses).insert(session.id.clone(), status);
-        self.emit(EngineEvent::Session(SessionUpdate {
-            info: session.clone(),
-            status,
-        }));
+        self.record(session.clone(), status);
         Ok(status)
     }
 
@@ -860,7 +1356,7 @@ impl Engine {
                     .put_message(&message)
                     .await
                     .map_err(ClientError::from)?;
-                let changed = was.is_none_or(|m| m.seq.is_none());
+                let changed = was.is_none_or(|m| m.seq.is_none() || m.from != message.from);
                 if changed {
                     if let Ok(Some(now)) = cache.message(&message.session_id, &message.id).await {
                         self.emit(EngineEvent::Message(now));
@@ -873,102 +1369,140 @@ impl Engine {
         Ok(())
     }
 
-    /// Keeps the link up: handles what the hub sends, and reconnects after a loss.
-    async fn supervise(self, mut incoming: mpsc::Receiver<Incoming>) {
-        let mut retry = FIRST_RETRY;
+    /// Handles what the hub sends on one link until it closes; returns why it closed, or
+    /// `None` when the engine stopped.
+    async fn follow_link(&self, incoming: &mut mpsc::Receiver<Incoming>) -> Option<String> {
         loop {
-            // Handle the link until it closes.
-            let reason = loop {
-                let next = tokio::select! {
-                    next = incoming.recv() => next,
-                    _ = self.stopped() => return self.close_link().await,
-                };
-                match next {
-                    None => break "the connection ended".to_string(),
-                    Some(Incoming::Closed(reason)) => break reason,
-                    Some(Incoming::Frame(Reply::Event { seq, event })) => {
-                        if let Err(e) = self.apply(seq, event).await {
-                            // Going on would skip the event for good; reconnecting resumes
-                            // from the last one applied, and the hub sends it again.
-                            tracing::warn!(error = %e, "cannot apply an event; reconnecting");
-                            self.close_link_for_retry().await;
-                            break format!("an event could not be stored ({e})");
-                        }
-                    }
-                    Some(Incoming::Frame(Reply::Presence { agent_id, presence }))
-                        if agent_id == self.shared.agent.id =>
-                    {
-                        // The hub tells this agent's other devices too; "offline" only means
-                        // that this device is not counted yet.
-                        if presence != Presence::Offline {
-                            self.own_presence(presence);
-                        }
-                    }
-                    Some(Incoming::Frame(Reply::Presence { agent_id, presence })) => {
-                        self.emit(EngineEvent::Presence { agent_id, presence });
-                    }
-                    Some(Incoming::Frame(other)) => {
-                        tracing::debug!(kind = other.kind(), "ignored a frame");
-                    }
-                }
+            let next = tokio::select! {
+                next = incoming.recv() => next,
+                _ = self.stopped() => return None,
             };
-            if lock(&self.shared.link).take().is_none() {
-                return; // signed out
-            }
-            tracing::info!(%reason, "lost the link to the hub");
-            self.set_state(ConnectionState::Offline { reason });
-            // Reconnect, waiting longer after each failure, with jitter so that a hub
-            // restart is not met by every client at the same instant.
-            loop {
-                let wait = retry.mul_f64(0.5 + rand::random::<f64>());
-                tokio::select! {
-                    _ = tokio::time::sleep(wait) => {}
-                    _ = self.stopped() => return self.close_link().await,
+            match next {
+                None => return Some("the connection ended".to_string()),
+                Some(Incoming::Closed(reason)) => return Some(reason),
+                Some(Incoming::Frame(Reply::Event { seq, event })) => {
+                    if let Err(e) = self.apply(seq, event).await {
+                        // Going on would skip the event for good; reconnecting resumes from
+                        // the last one applied, and the hub sends it again.
+                        tracing::warn!(error = %e, "cannot apply an event; reconnecting");
+                        self.close_link_for_retry().await;
+                        return Some(format!("an event could not be stored ({e})"));
+                    }
                 }
-                self.set_state(ConnectionState::Connecting);
-                let (incoming_tx, next_incoming) = mpsc::channel(1024);
-                match self.reconnect(incoming_tx).await {
-                    Ok(link) => {
-                        incoming = next_incoming;
-                        *lock(&self.shared.link) = Some(link);
-                        retry = FIRST_RETRY;
-                        self.set_state(ConnectionState::Online);
-                        self.shared.outbox.notify_one();
-                        break;
+                Some(Incoming::Frame(Reply::Presence { agent_id, presence }))
+                    if agent_id == self.shared.agent.id =>
+                {
+                    // The hub tells this agent's other devices too; "offline" only means that
+                    // this device is not counted yet.
+                    if presence != Presence::Offline {
+                        self.own_presence(presence);
                     }
-                    Err(ClientError::Refused(e)) if e.code.ends_session() => {
-                        self.set_state(ConnectionState::SignedOut { reason: e.message });
-                        return;
+                }
+                Some(Incoming::Frame(Reply::Presence { agent_id, presence })) => {
+                    self.heard_presence(agent_id, presence);
+                }
+                Some(Incoming::Frame(Reply::Presences { presences })) => {
+                    for p in presences {
+                        self.heard_presence(p.agent_id, p.presence);
                     }
-                    Err(e) => {
-                        self.set_state(ConnectionState::Offline {
-                            reason: e.to_string(),
-                        });
-                        retry = (retry * 2).min(LAST_RETRY);
-                    }
+                }
+                Some(Incoming::Frame(other)) => {
+                    tracing::debug!(kind = other.kind(), "ignored a frame");
                 }
             }
         }
     }
 
-    async fn reconnect(&self, incoming: mpsc::Sender<Incoming>) -> Result<Link, ClientError> {
-        let hub = &self.shared.hub;
-        let link = Link::open(&hub.address, hub.ca_file.as_deref(), incoming).await?;
-        let last_seq = self.shared.last_seq.load(Ordering::SeqCst);
-        let token = self.token();
-        match link.request(Request::Resume { token, last_seq }).await? {
-            Reply::Resumed {
-                resync_required,
-                presence,
-                ..
-            } => {
-                self.own_presence(presence);
-                if resync_required {
-                    self.resync(&link).await?;
+    /// Keeps the link up: handles what the hub sends, and reconnects after a loss (or, for
+    /// an engine started offline, until the first connection).
+    async fn supervise(self, mut incoming: Option<mpsc::Receiver<Incoming>>) {
+        let mut retry = FIRST_RETRY;
+        loop {
+            if let Some(mut current) = incoming.take() {
+                let Some(reason) = self.follow_link(&mut current).await else {
+                    return self.close_link().await;
+                };
+                if lock(&self.shared.link).take().is_none() {
+                    return; // signed out
                 }
-                Ok(link)
+                tracing::info!(%reason, "lost the link to the hub");
+                self.set_state(ConnectionState::Offline { reason });
             }
-            other => Err(unexpected("resumed", &other)),
+            // Reconnect, waiting longer after each failure, with jitter so that a hub
+            // restart is not met by every client at the same instant.
+            let wait = retry.mul_f64(0.5 + rand::random::<f64>());
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = self.stopped() => return self.close_link().await,
+            }
+            self.set_state(ConnectionState::Connecting);
+            match self.reconnect().await {
+                Ok(next) => {
+                    incoming = Some(next);
+                    retry = FIRST_RETRY;
+                    self.set_state(ConnectionState::Online);
+                    self.shared.outbox.notify_one();
+                }
+                Err(ClientError::Refused(e)) if e.code.ends_session() => {
+                    self.set_state(ConnectionState::SignedOut { reason: e.message });
+                    return;
+                }
+                Err(e) => {
+                    tracing::info!(error = %e, "cannot reconnect yet");
+                    self.set_state(ConnectionState::Offline {
+                        reason: e.to_string(),
+                    });
+                    retry = (retry * 2).min(LAST_RETRY);
+                }
+            }
+        }
+    }
+
+    /// What the cache holds of the agent's events, to resume from.
+    fn held(&self) -> Held {
+        Held {
+            last_seq: self.shared.last_seq.load(Ordering::SeqCst),
+            history: lock(&self.shared.history).clone(),
+        }
+    }
+
+    /// Connects again as the first sign-in did: with the token, or with the password the
+    /// keychain keeps once the hub has ended the token.
+    async fn reconnect(&self) -> Result<mpsc::Receiver<Incoming>, ClientError> {
+        let (hub, login) = (&self.shared.hub, &self.shared.login);
+        let held = self.held();
+        let token = self.token();
+        let connection = match connect(hub, login, Proof::Token(&token), &held).await {
+            Err(ClientError::Refused(e)) if e.code == ErrorCode::TokenInvalid => {
+                let Some(password) = self.saved_password().await else {
+                    return Err(ClientError::Refused(e));
+                };
+                connect(hub, login, Proof::Password(&password), &held).await?
+            }
+            other => other?,
+        };
+        let link = connection.link.clone();
+        match self.establish(connection).await {
+            Ok(incoming) => Ok(incoming),
+            Err(e) => {
+                link.close().await;
+                Err(e)
+            }
+        }
+    }
+
+    /// The password the keychain keeps, when the agent asked to be remembered.
+    async fn saved_password(&self) -> Option<String> {
+        let keychain = self.shared.keychain.as_ref()?;
+        match keychain
+            .load(&self.shared.hub.address, &self.shared.login)
+            .await
+        {
+            Ok(secret) => secret.and_then(|s| s.password),
+            Err(e) => {
+                tracing::info!(error = %e, "cannot read the kept sign-in");
+                None
+            }
         }
     }
 
@@ -1029,6 +1563,25 @@ impl Engine {
                 }
             }
         }
+    }
+}
+
+/// Whether a sign-in failed for want of the hub, not because it refused.
+fn is_unreachable(error: &ClientError) -> bool {
+    matches!(
+        error,
+        ClientError::Unreachable { .. } | ClientError::Lost(_) | ClientError::Timeout
+    )
+}
+
+/// The login as the cache's file name holds it: logins are not told apart by case.
+fn cache_login(login: &str) -> String {
+    login.trim().to_lowercase()
+}
+
+async fn forget(keychain: &Keychain, hub: &Hub, login: &str) {
+    if let Err(e) = keychain.forget(&hub.address, login).await {
+        tracing::info!(error = %e, "cannot forget the kept sign-in");
     }
 }
 

@@ -45,4 +45,15 @@ pub enum ClientError {
     /// No session with this id is known here.
     #[error("Huddle knows no session {0}")]
     UnknownSession(String),
+    /// A message with nothing but blanks; nothing was sent.
+    #[error("the message is empty")]
+    EmptyMessage,
+    /// A message over the hub's limit; nothing was sent.
+    #[error("the message has {length} characters; the hub takes at most {limit}")]
+    MessageTooLong {
+        /// Its length, in characters.
+        length: usize,
+        /// The hub's limit.
+        limit: u32,
+    },
 }

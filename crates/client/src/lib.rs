@@ -5,15 +5,19 @@
 
 mod address;
 pub mod cache;
+mod connect;
 mod engine;
 mod error;
+mod following;
 mod keychain;
 mod link;
 mod session_state;
 mod tls;
 
 pub use address::{hub_ws_url, AddressError};
-pub use engine::{ConnectionState, Credential, Engine, EngineEvent, Hub, SessionUpdate};
+pub use engine::{
+    ConnectionState, Credential, Engine, EngineEvent, Hub, SavedSignInError, SessionUpdate,
+};
 pub use error::ClientError;
 pub use keychain::{Keychain, KeychainError, Secret, KEYCHAIN_SERVICE};
 pub use session_state::{Action, EndCause, IllegalTransition, SessionStatus, UpdateRefused};

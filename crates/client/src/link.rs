@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
-use huddle_protocol::{ClientFrame, Reply, Request, ServerFrame, PROTOCOL_VERSION};
+use huddle_protocol::{ClientFrame, HubLimits, Reply, Request, ServerFrame, PROTOCOL_VERSION};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message;
@@ -51,11 +51,12 @@ pub struct Link {
 impl Link {
     /// Connects to the hub, agrees on the protocol version, and starts reading. Frames that
     /// answer no request go to `incoming`, followed by [`Incoming::Closed`] at the end.
+    /// Returns the link and the hub's limits.
     pub async fn open(
         address: &str,
         ca_file: Option<&Path>,
         incoming: mpsc::Sender<Incoming>,
-    ) -> Result<Self, ClientError> {
+    ) -> Result<(Self, HubLimits), ClientError> {
         let url = hub_ws_url(address)?;
         let connector = if url.starts_with("wss://") {
             Some(Connector::Rustls(tls::client_config(ca_file)?))
@@ -137,7 +138,7 @@ impl Link {
             client: crate::CLIENT_VERSION.to_string(),
         };
         match link.request(hello).await? {
-            Reply::Welcome { .. } => Ok(link),
+            Reply::Welcome { limits, .. } => Ok((link, limits)),
             other => Err(ClientError::Protocol(format!(
                 "expected `welcome`, got `{}`",
                 other.kind()

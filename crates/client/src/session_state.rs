@@ -62,6 +62,8 @@ pub enum Action {
     Reject,
     /// End the connected session for both agents.
     End,
+    /// Send a message into the connected session.
+    Send,
 }
 
 /// An action that the session's status does not allow.
@@ -124,6 +126,7 @@ impl SessionStatus {
             (Invited, Accept) => Ok(Connected),
             (Invited, Reject) => Ok(Ended(EndCause::Rejected { by_me: true })),
             (Connected, End) => Ok(Ended(EndCause::EndedByMe)),
+            (Connected, Send) => Ok(Connected),
             (from, action) => Err(IllegalTransition { action, from }),
         }
     }
@@ -229,7 +232,15 @@ mod tests {
     const ME: i64 = 1;
     const OTHER: i64 = 2;
 
-    const ALL_ACTIONS: [Action; 6] = [SendFirstMessage, DiscardDraft, Cancel, Accept, Reject, End];
+    const ALL_ACTIONS: [Action; 7] = [
+        SendFirstMessage,
+        DiscardDraft,
+        Cancel,
+        Accept,
+        Reject,
+        End,
+        Send,
+    ];
 
     fn all_statuses() -> Vec<SessionStatus> {
         let mut all = vec![Draft, Inviting, Invited, Connected];
@@ -269,6 +280,7 @@ mod tests {
             (Invited, Accept, Connected),
             (Invited, Reject, Ended(Rejected { by_me: true })),
             (Connected, End, Ended(EndedByMe)),
+            (Connected, Send, Connected),
         ];
         for from in all_statuses() {
             for action in ALL_ACTIONS {

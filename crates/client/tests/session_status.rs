@@ -85,8 +85,6 @@ async fn both_sides_see_each_ending_in_their_own_words() {
     let again = sign_in(&address, "ana", &dir.path().join("ana")).await;
     let statuses: Vec<_> = again
         .sessions()
-        .await
-        .unwrap()
         .into_iter()
         .map(|s| (s.info.id, s.status))
         .collect();
@@ -183,13 +181,7 @@ async fn the_retention_setting_prunes_ended_sessions_and_keeps_open_ones() {
     assert_eq!(ana.set_retention(Some(Duration::ZERO)).await.unwrap(), 1);
     assert!(ana.cache().search("refund", 10).await.unwrap().is_empty());
     assert_eq!(ana.session_status(&old.id), None);
-    let left: Vec<_> = ana
-        .sessions()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|s| s.info.id)
-        .collect();
+    let left: Vec<_> = ana.sessions().into_iter().map(|s| s.info.id).collect();
     assert_eq!(left, [open.id]);
 }
 
@@ -209,13 +201,7 @@ async fn a_discarded_draft_never_reaches_the_hub() {
         ana.session_status(&draft.info.id),
         Some(SessionStatus::Draft)
     );
-    let listed: Vec<_> = ana
-        .sessions()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|s| s.status)
-        .collect();
+    let listed: Vec<_> = ana.sessions().into_iter().map(|s| s.status).collect();
     assert_eq!(listed, [SessionStatus::Draft]);
 
     ana.discard_draft(&draft.info.id).unwrap();
@@ -223,7 +209,7 @@ async fn a_discarded_draft_never_reaches_the_hub() {
         ana.session_status(&draft.info.id),
         Some(SessionStatus::Ended(EndCause::Cancelled { by_me: true }))
     );
-    assert!(ana.sessions().await.unwrap().is_empty());
+    assert!(ana.sessions().is_empty());
     // Gone for good: it can be neither sent nor discarded again.
     assert!(matches!(
         ana.send_draft(&draft.info.id, "too late").await,
@@ -234,7 +220,7 @@ async fn a_discarded_draft_never_reaches_the_hub() {
         Err(ClientError::UnknownSession(_))
     ));
     // Ben never heard of it.
-    assert!(ben.sessions().await.unwrap().is_empty());
+    assert!(ben.sessions().is_empty());
     let snapshot = ben.search("ana", Default::default()).await.unwrap();
     assert!(snapshot.iter().all(|e| e.recent_at.is_none()));
 }

@@ -81,6 +81,8 @@ pub struct Limits {
     pub idle_timeout_secs: u64,
     /// Open (inviting or connected) sessions one agent may be part of.
     pub max_open_sessions: u32,
+    /// Agents one connection may follow the presence of.
+    pub max_followed: u32,
 }
 
 impl Default for Limits {
@@ -93,6 +95,7 @@ impl Default for Limits {
             invitations_per_minute: 20,
             idle_timeout_secs: 60,
             max_open_sessions: 50,
+            max_followed: 500,
         }
     }
 }
@@ -228,6 +231,9 @@ impl Config {
                 }
                 "limits_max_open_sessions" => {
                     l.max_open_sessions = value.parse().with_context(|| parsed("number"))?
+                }
+                "limits_max_followed" => {
+                    l.max_followed = value.parse().with_context(|| parsed("number"))?
                 }
                 "integration_token" => self.integration_token = Some(Secret::new(value)),
                 "tls_certificate" => self.tls_certificate = Some(PathBuf::from(&value)),

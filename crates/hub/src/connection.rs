@@ -9,10 +9,10 @@ use std::time::Duration;
 use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket};
 use futures_util::stream::{FuturesOrdered, StreamExt};
 use huddle_protocol::{
-    decode_client_frame, EntryKind, ErrorCode, ErrorFrame, Presence, Reply, Request, ServerFrame,
-    PROTOCOL_VERSION,
+    decode_client_frame, AgentProfile, ErrorCode, ErrorFrame, HubLimits, Presence, Reply, Request,
+    ServerFrame, PROTOCOL_VERSION,
 };
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 use tokio::time::Instant;
 
 use crate::accounts::{self, Account, LoginCheck};
@@ -26,6 +26,8 @@ use crate::{consultations, directory, interactions, sessions, tokens};
 
 /// How often the hub pings a connection (more often when the idle timeout is shorter).
 const PING_EVERY: Duration = Duration::from_secs(20);
+/// How long a dropped device's close frame may wait for room to be written.
+const CLOSE_WAIT: Duration = Duration::from_secs(1);
 /// How many answers to changes one connection may wait for at once.
 const MAX_PENDING: usize = 256;
 /// How far back a snapshot lists ended sessions.
@@ -45,11 +47,34 @@ struct LoggedIn {
     device: u64,
 }
 
+/// What a client says it holds of the agent's events when it logs in.
+struct Held {
+    /// The last event it holds.
+    last_seq: Option<i64>,
+    /// The history that number belongs to.
+    history: Option<String>,
+}
+
+/// A device that has just logged in.
+struct Started {
+    agent: AgentProfile,
+    /// The agent's latest event number.
+    seq: i64,
+    presence: Presence,
+    /// The device must take a snapshot: the hub cannot replay from what it holds.
+    resync_required: bool,
+    /// The events it missed, to send after the answer.
+    replay: Vec<Outgoing>,
+}
+
 /// One connection's state.
 struct Conn {
     shared: Arc<Shared>,
     phase: Phase,
     queue_tx: mpsc::Sender<Outgoing>,
+    /// Told when the registry drops this device (its queue overflowed): the connection
+    /// then ends at once, and the client resumes.
+    dropped: Arc<Notify>,
     /// The number of the last event written to this connection.
     delivered: i64,
     messages: Bucket,
@@ -64,11 +89,13 @@ enum Next {
 pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket) {
     let (queue_tx, mut queue) = mpsc::channel::<Outgoing>(DEVICE_QUEUE);
     let limits = &shared.config.limits;
+    let dropped = Arc::new(Notify::new());
     let mut conn = Conn {
         messages: Bucket::new(limits.messages_per_second, limits.message_burst),
         shared: shared.clone(),
         phase: Phase::AwaitingHello,
         queue_tx,
+        dropped: dropped.clone(),
         delivered: 0,
     };
     let idle_timeout = Duration::from_secs(limits.idle_timeout_secs.max(1));
@@ -84,16 +111,22 @@ pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket) {
         let message = tokio::select! {
             message = socket.recv(), if pending.len() < MAX_PENDING => message,
             Some((req, reply)) = pending.next(), if !pending.is_empty() => {
-                if send(&mut socket, &ServerFrame::answer(req, reply)).await.is_err() {
+                if send(&mut socket, &dropped, &ServerFrame::answer(req, reply)).await.is_err() {
                     break;
                 }
                 continue;
             }
             Some(out) = queue.recv() => {
-                if conn.should_write(&out) && socket.send(Message::Text(out.text.as_ref().into())).await.is_err() {
+                if conn.should_write(&out) && write(&mut socket, &dropped, &out).await.is_err() {
                     break;
                 }
                 continue;
+            }
+            () = dropped.notified() => {
+                // The client may not read even this, so it is not waited for long.
+                let bye = close(close_code::AGAIN, "the client fell too far behind; resume");
+                let _ = tokio::time::timeout(CLOSE_WAIT, socket.send(bye)).await;
+                break;
             }
             _ = ping.tick() => {
                 if last_heard.elapsed() >= idle_timeout {
@@ -149,17 +182,14 @@ pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket) {
                         }
                     };
                     let answer = ServerFrame::answer(frame.req, reply);
-                    if send(&mut socket, &answer).await.is_err() {
+                    if send(&mut socket, &dropped, &answer).await.is_err() {
                         break;
                     }
-                    // Missed events follow the `resumed` answer, in order.
+                    // Missed events follow the `logged_in` or `resumed` answer, in order.
                     let mut failed = false;
                     for out in replay {
                         if conn.should_write(&out)
-                            && socket
-                                .send(Message::Text(out.text.as_ref().into()))
-                                .await
-                                .is_err()
+                            && write(&mut socket, &dropped, &out).await.is_err()
                         {
                             failed = true;
                             break;
@@ -189,7 +219,7 @@ pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket) {
             Message::Close(_) => break,
             Message::Ping(_) | Message::Pong(_) => continue,
         };
-        if send(&mut socket, &answer).await.is_err() {
+        if send(&mut socket, &dropped, &answer).await.is_err() {
             break;
         }
         if let Next::Close = next {
@@ -207,12 +237,41 @@ fn close(code: u16, reason: &str) -> Message {
     }))
 }
 
-async fn send(socket: &mut WebSocket, frame: &ServerFrame) -> Result<(), axum::Error> {
+/// Writes an answer (see [`write_message`]).
+async fn send(socket: &mut WebSocket, dropped: &Notify, frame: &ServerFrame) -> Result<(), Gone> {
     if let Reply::Error(e) = &frame.reply {
         tracing::debug!(code = %e.code, "request refused");
     }
     let text = serde_json::to_string(frame).unwrap_or_default();
-    socket.send(Message::Text(text.into())).await
+    write_message(socket, dropped, Message::Text(text.into())).await
+}
+
+/// Writes a queued frame (see [`write_message`]).
+async fn write(socket: &mut WebSocket, dropped: &Notify, out: &Outgoing) -> Result<(), Gone> {
+    write_message(socket, dropped, Message::Text(out.text.as_ref().into())).await
+}
+
+/// The connection cannot go on: the client left, or the hub dropped it.
+struct Gone;
+
+/// Writes a message, unless the registry drops this device first: a client that stopped
+/// reading leaves the write waiting for room, and must not keep its connection open and
+/// silent while its events pile up elsewhere.
+async fn write_message(
+    socket: &mut WebSocket,
+    dropped: &Notify,
+    message: Message,
+) -> Result<(), Gone> {
+    tokio::select! {
+        sent = socket.send(message) => sent.map_err(|e| {
+            tracing::debug!(error = %e, "connection write failed");
+            Gone
+        }),
+        () = dropped.notified() => {
+            tracing::info!("closed a connection that fell too far behind");
+            Err(Gone)
+        }
+    }
 }
 
 /// How a request is answered.
@@ -271,9 +330,15 @@ impl Conn {
                     );
                 }
                 self.phase = Phase::AwaitingLogin;
+                let limits = &self.shared.config.limits;
                 answer(Reply::Welcome {
                     protocol: PROTOCOL_VERSION,
                     hub: crate::HUB_VERSION.to_string(),
+                    limits: HubLimits {
+                        max_message_chars: u32::try_from(limits.max_message_chars)
+                            .unwrap_or(u32::MAX),
+                        max_followed: limits.max_followed,
+                    },
                 })
             }
             (Phase::AwaitingHello, _) => refuse(
@@ -284,11 +349,31 @@ impl Conn {
                 ErrorCode::InvalidFrame,
                 "`hello` was already exchanged on this connection",
             ),
-            (Phase::AwaitingLogin, Request::Login { login, password }) => {
-                self.login(&login, &password).await
+            (
+                Phase::AwaitingLogin,
+                Request::Login {
+                    login,
+                    password,
+                    last_seq,
+                    history,
+                },
+            ) => {
+                let held = Held { last_seq, history };
+                self.login(&login, &password, held).await
             }
-            (Phase::AwaitingLogin, Request::Resume { token, last_seq }) => {
-                self.resume(&token, last_seq).await
+            (
+                Phase::AwaitingLogin,
+                Request::Resume {
+                    token,
+                    last_seq,
+                    history,
+                },
+            ) => {
+                let held = Held {
+                    last_seq: Some(last_seq),
+                    history,
+                };
+                self.resume(&token, held).await
             }
             (Phase::LoggedIn(_), Request::Login { .. } | Request::Resume { .. }) => refuse(
                 ErrorCode::AlreadyLoggedIn,
@@ -299,7 +384,7 @@ impl Conn {
         }
     }
 
-    async fn login(&mut self, login: &str, password: &str) -> Handled {
+    async fn login(&mut self, login: &str, password: &str, held: Held) -> Handled {
         let shared = self.shared.clone();
         let key = login.trim().to_lowercase();
         let delay = shared.login_throttle.delay(&key);
@@ -347,29 +432,29 @@ impl Conn {
             Ok(issued) => issued,
             Err(e) => return internal(e),
         };
-        let (device, seq, presence) = match self.enter(&account).await {
-            Ok(v) => v,
+        let started = match self.start_device(account, issued.token.clone(), held).await {
+            Ok(started) => started,
             Err(e) => return internal(e),
         };
-        tracing::info!(login = %account.login, "agent logged in");
-        let agent = account.profile();
-        self.phase = Phase::LoggedIn(LoggedIn {
-            device,
-            account,
-            token: issued.token.clone(),
-        });
-        answer(Reply::LoggedIn {
-            agent,
-            token: issued.token,
-            expires_at: issued.expires_at,
-            seq,
-            presence,
-        })
+        tracing::info!(login = %started.agent.login, seq = started.seq, resync_required = started.resync_required, "agent logged in");
+        Handled::Now(
+            Reply::LoggedIn {
+                agent: started.agent,
+                token: issued.token,
+                expires_at: issued.expires_at,
+                seq: started.seq,
+                presence: started.presence,
+                history: self.shared.history.clone(),
+                resync_required: started.resync_required,
+            },
+            Next::Continue,
+            started.replay,
+        )
     }
 
-    async fn resume(&mut self, token: &str, last_seq: i64) -> Handled {
+    async fn resume(&mut self, token: &str, held: Held) -> Handled {
         let shared = self.shared.clone();
-        if last_seq < 0 {
+        if held.last_seq.is_some_and(|seq| seq < 0) {
             return refuse(ErrorCode::InvalidFrame, "last_seq must not be negative");
         }
         let (agent_id, expires_at) = match tokens::check(&shared.db, token).await {
@@ -399,39 +484,72 @@ impl Conn {
             Ok(None) => return refuse(ErrorCode::TokenInvalid, "the account no longer exists"),
             Err(e) => return internal(e),
         };
-        let (device, seq, presence) = match self.enter(&account).await {
-            Ok(v) => v,
+        let started = match self.start_device(account, token.to_string(), held).await {
+            Ok(started) => started,
             Err(e) => return internal(e),
+        };
+        tracing::info!(login = %started.agent.login, seq = started.seq, resync_required = started.resync_required, "agent resumed");
+        Handled::Now(
+            Reply::Resumed {
+                agent: started.agent,
+                expires_at,
+                seq: started.seq,
+                presence: started.presence,
+                history: self.shared.history.clone(),
+                resync_required: started.resync_required,
+            },
+            Next::Continue,
+            started.replay,
+        )
+    }
+
+    /// Makes this connection a device of the agent, whichever way it proved who it is, and
+    /// works out what it missed from what it says it holds. The hub trusts that only when it
+    /// can: a number of another history, or beyond the hub's own, gets a resync instead (a
+    /// device that believed it held events the hub has not sent would never hear them).
+    async fn start_device(
+        &mut self,
+        account: Account,
+        token: String,
+        held: Held,
+    ) -> sqlx::Result<Started> {
+        let (device, seq, presence) = self.enter(&account).await?;
+        let from = match (held.last_seq, held.history) {
+            (Some(last_seq), Some(history))
+                if history == self.shared.history && (0..=seq).contains(&last_seq) =>
+            {
+                Some(last_seq)
+            }
+            _ => None,
         };
         // Registered first, read second: an event committed meanwhile is either in the
         // replay or in the queue, and `should_write` writes it once.
-        self.delivered = last_seq;
-        let replay = match sessions::events_after(&shared.db, account.id, last_seq).await {
-            Ok(r) => r,
-            Err(e) => return internal(e),
+        let replay = match from {
+            Some(last_seq) => sessions::events_after(&self.shared.db, account.id, last_seq)
+                .await?
+                .map(|replay| (last_seq, replay)),
+            None => None,
         };
-        let resync_required = replay.is_none();
-        if resync_required {
-            self.delivered = seq;
-        }
-        tracing::info!(login = %account.login, last_seq, seq, resync_required, "agent resumed");
+        let (resync_required, replay) = match replay {
+            Some((last_seq, replay)) => {
+                self.delivered = last_seq;
+                (false, replay)
+            }
+            None => (true, Vec::new()),
+        };
         let agent = account.profile();
         self.phase = Phase::LoggedIn(LoggedIn {
             device,
             account,
-            token: token.to_string(),
+            token,
         });
-        Handled::Now(
-            Reply::Resumed {
-                agent,
-                expires_at,
-                seq,
-                presence,
-                resync_required,
-            },
-            Next::Continue,
-            replay.unwrap_or_default(),
-        )
+        Ok(Started {
+            agent,
+            seq,
+            presence,
+            resync_required,
+            replay,
+        })
     }
 
     /// Registers this connection as a device of the agent; returns the device, the agent's
@@ -442,9 +560,12 @@ impl Conn {
                 .bind(account.id)
                 .fetch_one(&self.shared.db)
                 .await?;
-            self.shared
-                .registry
-                .connect(account.id, parse_presence(&chosen), self.queue_tx.clone())
+            self.shared.registry.connect(
+                account.id,
+                parse_presence(&chosen),
+                self.queue_tx.clone(),
+                self.dropped.clone(),
+            )
         };
         if let Some(presence) = changed {
             self.shared
@@ -532,15 +653,25 @@ impl Conn {
                 )
                 .await
                 {
-                    Ok(entries) => {
-                        // The device hears the presence of what it now shows.
-                        let listed = entries
-                            .iter()
-                            .filter(|e| e.kind == EntryKind::Agent)
-                            .map(|e| e.id)
-                            .collect();
-                        shared.registry.watch(agent_id, device, listed);
-                        answer(Reply::Directory { entries })
+                    Ok(entries) => answer(Reply::Directory { entries }),
+                    Err(e) => internal(e),
+                };
+            }
+            Request::Follow { agents } => {
+                let max = shared.config.limits.max_followed;
+                if agents.len() > max as usize {
+                    return refuse(
+                        ErrorCode::LimitExceeded,
+                        format!(
+                            "a connection may follow at most {max} agents; this asks for {}",
+                            agents.len()
+                        ),
+                    );
+                }
+                return match directory::existing(&shared.db, &agents).await {
+                    Ok(known) => {
+                        shared.registry.follow(agent_id, device, known);
+                        answer(Reply::Ok)
                     }
                     Err(e) => internal(e),
                 };

@@ -129,6 +129,18 @@ pub async fn search(
     Ok(ranked.into_iter().take(limit).map(|(_, e)| e).collect())
 }
 
+/// Those of `ids` that are agents, each once, in the order given.
+pub async fn existing(db: &SqlitePool, ids: &[i64]) -> sqlx::Result<Vec<i64>> {
+    let wanted = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
+    sqlx::query_scalar(
+        "SELECT a.id FROM json_each(?) AS j JOIN agents AS a ON a.id = j.value
+         GROUP BY a.id ORDER BY min(j.key)",
+    )
+    .bind(wanted)
+    .fetch_all(db)
+    .await
+}
+
 /// Whether an agent can be invited (and so marked as a favorite).
 pub async fn is_target(db: &SqlitePool, agent_id: i64) -> sqlx::Result<bool> {
     sqlx::query_scalar(

@@ -1,15 +1,18 @@
 //! Who is connected: every device (connection) of every logged-in agent, and the presence
 //! that follows from it. Frames for an agent go to all of its devices. A device hears the
-//! presence of the agents its latest directory search listed (what its agent is looking at)
-//! and of its own agent: telling every device of every change would cost the hub the square
-//! of the agents connected.
+//! presence of the agents it follows (the colleagues its agent sees, as the client declares
+//! them on every connection) and of its own agent: telling every device of every change
+//! would cost the hub the square of the agents connected.
+//!
+//! A device too slow to take its frames is dropped at once and told so: its connection
+//! ends, and the client resumes from its last event, missing nothing.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use huddle_protocol::{Presence, Reply, ServerFrame};
-use tokio::sync::mpsc;
+use huddle_protocol::{AgentPresence, Presence, Reply, ServerFrame};
+use tokio::sync::{mpsc, Notify};
 
 /// A frame ready to be written to a connection, serialized once for all recipients.
 #[derive(Clone, Debug)]
@@ -40,6 +43,24 @@ pub const DEVICE_QUEUE: usize = 1024;
 struct Device {
     id: u64,
     queue: mpsc::Sender<Outgoing>,
+    /// Told when the device is dropped for falling behind, so that its connection ends.
+    dropped: Arc<Notify>,
+}
+
+impl Device {
+    /// Queues a frame; a device whose queue is full is told it is dropped. Returns whether
+    /// the frame was queued.
+    fn offer(&self, frame: &Outgoing) -> bool {
+        match self.queue.try_send(frame.clone()) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.dropped.notify_one();
+                false
+            }
+            // The connection is ending already.
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -70,6 +91,14 @@ struct Inner {
 }
 
 impl Inner {
+    /// What others see of an agent now.
+    fn presence(&self, agent_id: i64) -> Presence {
+        match self.agents.get(&agent_id) {
+            Some(a) if !a.devices.is_empty() || !a.offline => a.chosen.unwrap_or(Presence::Offline),
+            _ => Presence::Offline,
+        }
+    }
+
     /// Stops `device` of `agent_id` from hearing anyone's presence.
     fn unwatch(&mut self, agent_id: i64, device: u64) {
         for w in self.watching.remove(&device).unwrap_or_default() {
@@ -108,11 +137,12 @@ impl Registry {
         agent_id: i64,
         chosen: Presence,
         queue: mpsc::Sender<Outgoing>,
+        dropped: Arc<Notify>,
     ) -> (u64, Option<Presence>) {
         let id = self.next_device.fetch_add(1, Ordering::Relaxed);
         let mut inner = self.lock();
         let agent = inner.agents.entry(agent_id).or_default();
-        agent.devices.push(Device { id, queue });
+        agent.devices.push(Device { id, queue, dropped });
         let chosen = *agent.chosen.get_or_insert(chosen);
         // A reconnection within the grace period cancels the pending offline.
         agent.epoch += 1;
@@ -161,10 +191,7 @@ impl Registry {
 
     /// What others see of an agent now.
     pub fn presence(&self, agent_id: i64) -> Presence {
-        match self.lock().agents.get(&agent_id) {
-            Some(a) if !a.devices.is_empty() || !a.offline => a.chosen.unwrap_or(Presence::Offline),
-            _ => Presence::Offline,
-        }
+        self.lock().presence(agent_id)
     }
 
     /// Sends a frame to every device of an agent. A device whose queue is full is dropped
@@ -172,32 +199,51 @@ impl Registry {
     pub fn send_to(&self, agent_id: i64, frame: &Outgoing) {
         let mut inner = self.lock();
         if let Some(agent) = inner.agents.get_mut(&agent_id) {
-            agent
-                .devices
-                .retain(|d| d.queue.try_send(frame.clone()).is_ok());
+            agent.devices.retain(|d| d.offer(frame));
         }
     }
 
-    /// From now on, `device` of `agent_id` hears the presence of `watched` (and of its own
-    /// agent), and no longer that of the agents it watched before.
-    pub fn watch(&self, agent_id: i64, device: u64, watched: Vec<i64>) {
+    /// From now on, `device` of `agent_id` hears the presence of `followed` (and of its own
+    /// agent), and no longer that of the agents it followed before. Their presence now goes
+    /// to the device first, in one `presences` frame queued before any later change.
+    pub fn follow(&self, agent_id: i64, device: u64, followed: Vec<i64>) {
         let mut inner = self.lock();
-        let connected = inner
+        inner.unwatch(agent_id, device);
+        let Some(me) = inner
             .agents
             .get(&agent_id)
-            .is_some_and(|a| a.devices.iter().any(|d| d.id == device));
-        inner.unwatch(agent_id, device);
-        if !connected {
+            .and_then(|a| a.devices.iter().find(|d| d.id == device))
+        else {
+            return;
+        };
+        let presences = followed
+            .iter()
+            .map(|&id| AgentPresence {
+                agent_id: id,
+                presence: inner.presence(id),
+            })
+            .collect();
+        let frame = Outgoing::new(
+            None,
+            &ServerFrame {
+                re: None,
+                reply: Reply::Presences { presences },
+            },
+        );
+        if !me.offer(&frame) {
+            if let Some(agent) = inner.agents.get_mut(&agent_id) {
+                agent.devices.retain(|d| d.id != device);
+            }
             return;
         }
-        for w in &watched {
+        for w in &followed {
             inner
                 .watchers
                 .entry(*w)
                 .or_default()
                 .insert((agent_id, device));
         }
-        inner.watching.insert(device, watched);
+        inner.watching.insert(device, followed);
     }
 
     /// Tells an agent's presence to its own devices and to the devices that watch it.
@@ -215,9 +261,7 @@ impl Registry {
             .unwrap_or_default();
         to.retain(|(watcher, _)| *watcher != agent_id);
         if let Some(agent) = inner.agents.get_mut(&agent_id) {
-            agent
-                .devices
-                .retain(|d| d.queue.try_send(frame.clone()).is_ok());
+            agent.devices.retain(|d| d.offer(&frame));
         }
         let mut full = Vec::new();
         for (watcher, device) in to {
@@ -225,7 +269,7 @@ impl Registry {
                 .agents
                 .get(&watcher)
                 .and_then(|a| a.devices.iter().find(|d| d.id == device))
-                .is_none_or(|d| d.queue.try_send(frame.clone()).is_ok());
+                .is_none_or(|d| d.offer(&frame));
             if !sent {
                 full.push((watcher, device));
             }

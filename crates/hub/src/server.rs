@@ -28,6 +28,8 @@ use crate::{connection, consultations, integration};
 /// What every connection shares.
 pub(crate) struct Shared {
     pub db: SqlitePool,
+    /// The name of the history that the agents' event numbers belong to.
+    pub history: String,
     pub config: Config,
     pub registry: Arc<Registry>,
     pub writer: Writer,
@@ -128,8 +130,10 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
     }
     let writer = Writer::start(db.clone(), registry.clone(), config.clone(), switch).await?;
     spawn_housekeeping(db.clone(), config.event_retention_days);
+    let history = crate::store::history(&db).await?;
     let shared = Arc::new(Shared {
         db: db.clone(),
+        history,
         config,
         registry,
         writer,

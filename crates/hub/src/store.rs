@@ -45,9 +45,20 @@ pub async fn open(path: &Path) -> anyhow::Result<SqlitePool> {
     Ok(pool)
 }
 
+/// The name of the history that agents' event numbers in this database belong to.
+pub async fn history(db: &SqlitePool) -> sqlx::Result<String> {
+    sqlx::query_scalar("SELECT value FROM hub_meta WHERE key = 'history'")
+        .fetch_one(db)
+        .await
+}
+
 /// Writes a consistent copy of the database at `database` to `target`, while the hub may be
 /// serving (SQLite's `VACUUM INTO` reads one snapshot), then checks the copy. Refuses to
 /// overwrite an existing file.
+///
+/// The copy gets a history of its own: once it is restored, the event numbers that clients
+/// hold (from the hub as it went on after the backup) are not those of the restored hub,
+/// and the hub has them take a snapshot instead of trusting them.
 pub async fn backup(database: &Path, target: &Path) -> anyhow::Result<()> {
     if !database.exists() {
         anyhow::bail!("there is no database at {}", database.display());
@@ -77,14 +88,19 @@ pub async fn backup(database: &Path, target: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write the backup {}", target.display()));
     pool.close().await;
     copied?;
+    // A single file, as a backup should be: no log beside it.
     let copy = SqliteConnectOptions::from_str("sqlite:")?
         .filename(target)
-        .read_only(true);
+        .journal_mode(SqliteJournalMode::Delete);
     let pool = SqlitePoolOptions::new()
         .max_connections(1)
         .connect_with(copy)
         .await
         .with_context(|| format!("cannot open the backup {}", target.display()))?;
+    sqlx::query("UPDATE hub_meta SET value = lower(hex(randomblob(16))) WHERE key = 'history'")
+        .execute(&pool)
+        .await
+        .with_context(|| format!("cannot name the backup's history {}", target.display()))?;
     let check: String = sqlx::query_scalar("PRAGMA quick_check")
         .fetch_one(&pool)
         .await

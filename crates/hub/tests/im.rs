@@ -293,7 +293,7 @@ async fn a_resumed_connection_gets_exactly_the_missed_events() {
     ana.request(json!({"type": "send", "session_id": "s-1", "message_id": "m-1", "text": "seen"}))
         .await;
     ben.message_event("m-1").await;
-    let (token, held) = (ben.token.clone(), ben.seq);
+    let (token, held, history) = (ben.token.clone(), ben.seq, ben.history.clone());
     drop(ben);
     for i in 2..=4 {
         ana.request(json!({"type": "send", "session_id": "s-1", "message_id": format!("m-{i}"), "text": "missed"}))
@@ -302,7 +302,7 @@ async fn a_resumed_connection_gets_exactly_the_missed_events() {
     let mut ben = Client::connect(&hub.hub.ws_url()).await;
     ben.seq = held;
     let resumed = ben
-        .request(json!({"type": "resume", "token": token, "last_seq": held}))
+        .request(json!({"type": "resume", "token": token, "last_seq": held, "history": history}))
         .await;
     assert_eq!(resumed["type"], "resumed", "{resumed}");
     assert_eq!(resumed["resync_required"], false);
@@ -334,7 +334,9 @@ async fn events_past_their_retention_ask_for_a_snapshot() {
         .unwrap();
     let mut again = Client::connect(&hub.hub.ws_url()).await;
     let resumed = again
-        .request(json!({"type": "resume", "token": ben.token, "last_seq": 0}))
+        .request(
+            json!({"type": "resume", "token": ben.token, "last_seq": 0, "history": ben.history}),
+        )
         .await;
     assert_eq!(resumed["resync_required"], true, "{resumed}");
     let snapshot = again.request(json!({"type": "snapshot"})).await;
@@ -386,14 +388,29 @@ async fn hears_nothing_of(client: &mut Client, agent_id: i64) {
 }
 
 #[tokio::test]
-async fn presence_reaches_the_devices_listing_the_agent_and_offline_follows_the_last_connection() {
+async fn presence_reaches_the_devices_following_the_agent_and_offline_follows_the_last_connection()
+{
     let hub = hub_with(|c| c.offline_grace_secs = 0).await;
     let mut ana = Client::login(&hub, "ana").await;
     let mut chloe = Client::login(&hub, "cho").await;
     let mut ben = Client::login(&hub, "ben").await;
-    // Ana's Team Communicator lists Ben; Chloe's lists no one yet.
-    let found = ana.request(json!({"type": "search", "query": "ben"})).await;
-    assert_eq!(found["entries"][0]["id"], ben.id);
+    // Ana's device follows Ben; Chloe's follows no one yet. The answer's presences come
+    // first, as a frame of their own.
+    let followed = ana
+        .request(json!({"type": "follow", "agents": [ben.id]}))
+        .await;
+    assert_eq!(followed["type"], "ok", "{followed}");
+    let now = ana
+        .wait_for("the presences", |v| v["type"] == "presences")
+        .await;
+    assert_eq!(
+        now["presences"],
+        json!([{"agent_id": ben.id, "presence": "ready"}])
+    );
+    // A search alone follows no one: the client says whom it follows.
+    chloe
+        .request(json!({"type": "search", "query": "ben"}))
+        .await;
     assert_eq!(
         ben.request(json!({"type": "set_presence", "presence": "busy"}))
             .await["type"],
@@ -422,11 +439,11 @@ async fn presence_reaches_the_devices_listing_the_agent_and_offline_follows_the_
     })
     .await;
 
-    // A search that no longer lists Ben stops his news; Chloe's that does starts it.
-    ana.request(json!({"type": "search", "query": "chlo"}))
+    // A new set that leaves Ben out stops his news; Chloe's that names him starts it.
+    ana.request(json!({"type": "follow", "agents": [chloe.id]}))
         .await;
     chloe
-        .request(json!({"type": "search", "query": "ben"}))
+        .request(json!({"type": "follow", "agents": [ben_id]}))
         .await;
     ana.inbox.clear();
     let mut ben = Client::login(&hub, "ben").await;
@@ -438,6 +455,38 @@ async fn presence_reaches_the_devices_listing_the_agent_and_offline_follows_the_
         })
         .await;
     hears_nothing_of(&mut ana, ben_id).await;
+}
+
+#[tokio::test]
+async fn following_is_bounded_and_names_only_agents_that_exist() {
+    let hub = hub_with(|c| c.limits.max_followed = 3).await;
+    let mut ana = Client::login(&hub, "ana").await;
+    let ben = Client::login(&hub, "ben").await;
+    // Unknown ids are left out, repeats count once.
+    let ok = ana
+        .request(json!({"type": "follow", "agents": [ben.id, 9999, ben.id]}))
+        .await;
+    assert_eq!(ok["type"], "ok", "{ok}");
+    let now = ana
+        .wait_for("the presences", |v| v["type"] == "presences")
+        .await;
+    assert_eq!(
+        now["presences"],
+        json!([{"agent_id": ben.id, "presence": "ready"}])
+    );
+    // More than the limit is refused, and the set before stays.
+    let refused = ana
+        .request(json!({"type": "follow", "agents": [1, 2, 3, 4]}))
+        .await;
+    assert_eq!(refused["code"], "limit_exceeded", "{refused}");
+    // Before signing in, nobody may follow anyone.
+    let mut stranger = Client::connect(&hub.hub.ws_url()).await;
+    let refused = stranger
+        .request(json!({"type": "follow", "agents": [ben.id]}))
+        .await;
+    assert_eq!(refused["code"], "not_logged_in", "{refused}");
+    // The limit is told at hello, so that a client keeps within it.
+    assert_eq!(stranger.welcome["limits"]["max_followed"], 3);
 }
 
 #[tokio::test]
@@ -714,4 +763,123 @@ async fn committed_messages_reach_the_database_file_while_the_hub_serves() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+}
+
+/// Signs `login` in again on a new connection with `request` (a `login` or `resume` frame
+/// with a claim); returns the connection and the answer.
+async fn sign_in_claiming(
+    hub: &common::TestHub,
+    request: serde_json::Value,
+) -> (Client, serde_json::Value) {
+    let mut c = Client::connect(&hub.hub.ws_url()).await;
+    let answer = c.request(request).await;
+    c.id = answer["agent"]["id"].as_i64().unwrap_or_default();
+    c.seq = answer["seq"].as_i64().unwrap_or_default();
+    (c, answer)
+}
+
+#[tokio::test]
+async fn a_claim_the_hub_cannot_trust_gets_a_resync_and_never_silences_the_device() {
+    let hub = hub().await;
+    let mut ana = Client::login(&hub, "ana").await;
+    let ben = Client::login(&hub, "ben").await;
+    let (token, history) = (ben.token.clone(), ben.history.clone());
+    // Claims a device may make that the hub cannot replay from: a number beyond the hub's
+    // own (as a client once sent to mean "I do not know yet"), one of another history, none
+    // at all; by token and by password alike.
+    let claims = [
+        json!({"type": "resume", "token": token, "last_seq": i64::MAX, "history": history}),
+        json!({"type": "resume", "token": token, "last_seq": 1_000_000, "history": history}),
+        json!({"type": "resume", "token": token, "last_seq": ben.seq, "history": "another"}),
+        json!({"type": "resume", "token": token, "last_seq": ben.seq}),
+        json!({"type": "login", "login": "ben", "password": "ben-password", "last_seq": i64::MAX, "history": history}),
+        json!({"type": "login", "login": "ben", "password": "ben-password"}),
+    ];
+    for (i, claim) in claims.into_iter().enumerate() {
+        let (mut device, answer) = sign_in_claiming(&hub, claim.clone()).await;
+        assert_eq!(answer["resync_required"], true, "{claim}: {answer}");
+        assert_eq!(answer["history"], json!(history), "{answer}");
+        // The device hears what happens from now on.
+        let session = format!("s-{i}");
+        let reply = invite(&mut ana, &session, device.id).await;
+        assert_eq!(reply["type"], "session", "{reply}");
+        device.session_event(&session, "inviting").await;
+    }
+    // A claim the hub can trust is replayed from: nothing missed, nothing twice.
+    let (mut device, answer) = sign_in_claiming(
+        &hub,
+        json!({"type": "login", "login": "ben", "password": "ben-password", "last_seq": ben.seq, "history": history}),
+    )
+    .await;
+    assert_eq!(answer["resync_required"], false, "{answer}");
+    device.seq = ben.seq;
+    for i in 0..6 {
+        device.session_event(&format!("s-{i}"), "inviting").await;
+    }
+    let negative = sign_in_claiming(
+        &hub,
+        json!({"type": "resume", "token": token, "last_seq": -1, "history": history}),
+    )
+    .await
+    .1;
+    assert_eq!(negative["code"], "invalid_frame", "{negative}");
+}
+
+#[tokio::test]
+async fn a_device_that_stops_reading_is_dropped_at_once_and_resumes_missing_nothing() {
+    let hub = unthrottled_hub().await;
+    let mut ana = Client::login(&hub, "ana").await;
+    let mut ben = Client::login(&hub, "ben").await;
+    connected(&mut ana, &mut ben, "s-1").await;
+    let held = ben.seq;
+    // Ben's client stops reading while 3,000 messages of 3.9 KB come for him: far more than
+    // his queue at the hub and the socket's buffers hold.
+    let text = "x".repeat(3900);
+    const COUNT: usize = 3000;
+    for batch in 0..COUNT / 100 {
+        let frames: Vec<_> = (0..100)
+            .map(|i| {
+                let n = batch * 100 + i;
+                json!({"req": 10_000 + n, "type": "send", "session_id": "s-1",
+                       "message_id": format!("m-{n}"), "text": text})
+            })
+            .collect();
+        for answer in ana.send_together(&frames).await.values() {
+            assert_eq!(answer["type"], "sent", "{answer}");
+        }
+    }
+    // Reading again, Ben finds his connection closed by the hub after what it had queued,
+    // not open and silent.
+    let mut got = std::collections::BTreeSet::new();
+    let closed = tokio::time::timeout(DEADLINE, async {
+        while let Some(v) = ben.next_frame().await {
+            if v["event"] == "message" {
+                got.insert(v["message"]["id"].as_str().unwrap_or_default().to_string());
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the connection stayed open");
+    assert!(
+        got.len() < COUNT,
+        "every message arrived: nothing overflowed"
+    );
+    // Resuming from what it holds, the device gets the rest, each once (the test client
+    // refuses gaps and repeats).
+    let from = ben.seq;
+    let (mut again, answer) = sign_in_claiming(
+        &hub,
+        json!({"type": "resume", "token": ben.token, "last_seq": from, "history": ben.history}),
+    )
+    .await;
+    assert_eq!(answer["resync_required"], false, "{answer}");
+    again.seq = from;
+    while got.len() < COUNT {
+        let v = again
+            .wait_for("the rest of the messages", |v| v["event"] == "message")
+            .await;
+        let id = v["message"]["id"].as_str().unwrap_or_default().to_string();
+        assert!(got.insert(id.clone()), "{id} twice");
+    }
+    assert_eq!(again.seq, held + COUNT as i64);
 }

@@ -420,7 +420,7 @@ async fn deliveries_are_idempotent_and_their_events_reach_the_agent_live_and_aft
     let (status, _) = api.set_state("i-1", "ringing").await;
     assert_eq!(status, 409, "an answered call does not ring again");
 
-    let (token, held) = (ana.token.clone(), ana.seq);
+    let (token, held, history) = (ana.token.clone(), ana.seq, ana.history.clone());
     drop(ana);
     assert_eq!(api.set_state("i-1", "held").await.0, 200);
     let (status, ended) = api.end("i-1").await;
@@ -438,7 +438,7 @@ async fn deliveries_are_idempotent_and_their_events_reach_the_agent_live_and_aft
     let mut ana = Client::connect(&hub.hub.ws_url()).await;
     ana.seq = held;
     let resumed = ana
-        .request(json!({"type": "resume", "token": token, "last_seq": held}))
+        .request(json!({"type": "resume", "token": token, "last_seq": held, "history": history}))
         .await;
     assert_eq!(
         resumed["seq"],
@@ -824,8 +824,9 @@ async fn resume(hub: &TestHub, before: &Client) -> Client {
     again.seq = before.seq;
     again.id = before.id;
     again.token = before.token.clone();
+    again.history = before.history.clone();
     let resumed = again
-        .request(json!({"type": "resume", "token": before.token, "last_seq": before.seq}))
+        .request(json!({"type": "resume", "token": before.token, "last_seq": before.seq, "history": before.history}))
         .await;
     assert_eq!(resumed["type"], "resumed", "{resumed}");
     again

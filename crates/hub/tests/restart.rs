@@ -120,15 +120,7 @@ fn serve_args(db: &Path, args: &[&str], env: &[(&str, &str)]) -> HubProcess {
 }
 
 async fn login(url: &str, login: &str) -> Client {
-    let mut c = Client::connect(url).await;
-    let reply = c
-        .request(json!({"type": "login", "login": login, "password": format!("{login}-password")}))
-        .await;
-    assert_eq!(reply["type"], "logged_in", "{reply}");
-    c.id = reply["agent"]["id"].as_i64().unwrap();
-    c.token = reply["token"].as_str().unwrap().to_string();
-    c.seq = reply["seq"].as_i64().unwrap();
-    c
+    Client::login_at(url, login).await
 }
 
 #[tokio::test]
@@ -171,7 +163,7 @@ async fn a_killed_hub_loses_no_acknowledged_message_and_replays_each_once() {
     let mut ben2 = Client::connect(&hub.url).await;
     ben2.seq = ben_held;
     let resumed = ben2
-        .request(json!({"type": "resume", "token": ben.token, "last_seq": ben_held}))
+        .request(json!({"type": "resume", "token": ben.token, "last_seq": ben_held, "history": ben.history}))
         .await;
     assert_eq!(resumed["type"], "resumed", "{resumed}");
     let committed = resumed["seq"].as_i64().unwrap() - ben_held;
@@ -187,7 +179,7 @@ async fn a_killed_hub_loses_no_acknowledged_message_and_replays_each_once() {
     let mut ana2 = Client::connect(&hub.url).await;
     ana2.seq = ana.seq;
     let resumed = ana2
-        .request(json!({"type": "resume", "token": ana.token, "last_seq": ana.seq}))
+        .request(json!({"type": "resume", "token": ana.token, "last_seq": ana.seq, "history": ana.history}))
         .await;
     assert_eq!(resumed["type"], "resumed", "{resumed}");
     ana2.inbox.clear();
@@ -320,14 +312,42 @@ async fn a_backup_taken_while_serving_restores_to_a_working_hub() {
     assert_eq!(reply["type"], "sent", "{reply}");
     drop(hub);
 
+    ben.message_event("m-late").await;
+
     // Restore: the backup becomes the database of a hub started on it.
     let restored = dir.path().join("restored.db");
     std::fs::copy(&backup, &restored).unwrap();
     let hub = serve(&restored);
-    let mut ben = login(&hub.url, "ben").await;
+    let mut ana = login(&hub.url, "ana").await;
+    // The restored hub numbers Ben's events again past what his device held before.
+    for i in 0..3 {
+        let reply = ana
+            .request(json!({"type": "send", "session_id": "s-1", "message_id": format!("r-{i}"), "text": format!("restored {i}")}))
+            .await;
+        assert_eq!(reply["type"], "sent", "{reply}");
+    }
+    // Ben's device holds numbers of the history before the restore: the hub does not trust
+    // them, though they look in range, and has it take a snapshot.
+    let mut again = Client::connect(&hub.url).await;
+    let resumed = again
+        .request(json!({"type": "resume", "token": ben.token, "last_seq": ben.seq, "history": ben.history}))
+        .await;
+    assert_eq!(resumed["type"], "resumed", "{resumed}");
+    assert!(resumed["seq"].as_i64().unwrap() >= ben.seq, "{resumed}");
+    assert_ne!(resumed["history"], json!(ben.history), "{resumed}");
+    assert_eq!(resumed["resync_required"], true, "{resumed}");
     assert_eq!(
-        ben.snapshot_texts().await,
-        ["before 0", "before 1", "before 2", "before 3", "before 4"]
+        again.snapshot_texts().await,
+        [
+            "before 0",
+            "before 1",
+            "before 2",
+            "before 3",
+            "before 4",
+            "restored 0",
+            "restored 1",
+            "restored 2"
+        ]
     );
 }
 

@@ -59,6 +59,9 @@ pub enum ErrorCode {
     RateLimited,
     /// The agent has as many open sessions as the hub allows.
     TooManySessions,
+    /// The request asks for more than the hub's limit allows (for example, too many agents
+    /// to follow).
+    LimitExceeded,
     /// No customer interaction has this id.
     UnknownInteraction,
     /// The agent may not see or consult about this interaction: it is neither assigned to
@@ -114,6 +117,7 @@ impl ErrorCode {
             Self::InvalidPresence => "invalid_presence",
             Self::RateLimited => "rate_limited",
             Self::TooManySessions => "too_many_sessions",
+            Self::LimitExceeded => "limit_exceeded",
             Self::UnknownInteraction => "unknown_interaction",
             Self::InteractionNotPermitted => "interaction_not_permitted",
             Self::UnknownConsultation => "unknown_consultation",
@@ -124,7 +128,7 @@ impl ErrorCode {
     }
 
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 32] = [
+    pub const ALL: [ErrorCode; 33] = [
         Self::MalformedFrame,
         Self::UnknownFrameType,
         Self::InvalidFrame,
@@ -151,6 +155,7 @@ impl ErrorCode {
         Self::InvalidPresence,
         Self::RateLimited,
         Self::TooManySessions,
+        Self::LimitExceeded,
         Self::UnknownInteraction,
         Self::InteractionNotPermitted,
         Self::UnknownConsultation,

@@ -2,8 +2,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::interaction::{HistoryEntry, InteractionDetails, InteractionSummary, VoiceConsultation};
 use crate::model::{
-    AgentProfile, ConsultContext, DirectoryEntry, DirectoryFilter, FirstMessage, Message, Presence,
-    SessionInfo, SessionTranscript, UnixMillis,
+    AgentPresence, AgentProfile, ConsultContext, DirectoryEntry, DirectoryFilter, FirstMessage,
+    HubLimits, Message, Presence, SessionInfo, SessionTranscript, UnixMillis,
 };
 use crate::{ErrorCode, ErrorFrame};
 
@@ -28,12 +28,19 @@ pub enum Request {
         /// The client software and its version, for the hub's logs.
         client: String,
     },
-    /// Log in as an agent with a password; the answer carries a session token.
+    /// Log in as an agent with a password; the answer carries a session token. Like
+    /// `resume`, it names the last event the client holds, and the missed events follow.
     Login {
         /// The agent's login name.
         login: String,
         /// The agent's password.
         password: String,
+        /// The sequence number of the last event the client holds (absent: none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        last_seq: Option<i64>,
+        /// The history that number belongs to, as the hub named it (absent: none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        history: Option<String>,
     },
     /// Log in again with a session token, and get the events missed since `last_seq`.
     Resume {
@@ -41,6 +48,9 @@ pub enum Request {
         token: String,
         /// The sequence number of the last event the client holds (0 for none).
         last_seq: i64,
+        /// The history that number belongs to, as the hub named it (absent: none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        history: Option<String>,
     },
     /// Revoke this connection's session token; the connection stays open, logged out.
     Logout,
@@ -59,6 +69,12 @@ pub enum Request {
         /// At most this many entries (the hub caps it).
         #[serde(default)]
         limit: Option<u32>,
+    },
+    /// Follow these agents' presence from now on, instead of those followed before: the
+    /// colleagues the agent sees. Declared again on every connection.
+    Follow {
+        /// The agents' ids (at most the hub's `max_followed`).
+        agents: Vec<i64>,
     },
     /// Mark or unmark an agent as a favorite.
     SetFavorite {
@@ -159,6 +175,7 @@ impl Request {
             Self::Logout => "logout",
             Self::SetPresence { .. } => "set_presence",
             Self::Search { .. } => "search",
+            Self::Follow { .. } => "follow",
             Self::SetFavorite { .. } => "set_favorite",
             Self::Invite { .. } => "invite",
             Self::Accept { .. } => "accept",
@@ -216,8 +233,12 @@ pub enum Reply {
         protocol: u32,
         /// The hub software's version, for the client's logs.
         hub: String,
+        /// The hub's limits that a client should respect before asking.
+        #[serde(default)]
+        limits: HubLimits,
     },
-    /// The answer to a successful `login`.
+    /// The answer to a successful `login`; the missed events follow it, in order, unless
+    /// `resync_required` says that the client must ask for a `snapshot` instead.
     LoggedIn {
         /// The agent now logged in.
         agent: AgentProfile,
@@ -229,9 +250,16 @@ pub enum Reply {
         seq: i64,
         /// The agent's presence now.
         presence: Presence,
+        /// The name of the history the event numbers belong to.
+        #[serde(default)]
+        history: String,
+        /// The hub cannot replay from the client's `last_seq` (none was given, it is beyond
+        /// the hub's, it belongs to another history, or the events are no longer kept).
+        #[serde(default = "resync_by_default")]
+        resync_required: bool,
     },
     /// The answer to a successful `resume`; the missed events follow it, in order, unless
-    /// `resync_required` says they are no longer kept (then ask for a `snapshot`).
+    /// `resync_required` says that the client must ask for a `snapshot` instead.
     Resumed {
         /// The agent now logged in.
         agent: AgentProfile,
@@ -241,7 +269,11 @@ pub enum Reply {
         seq: i64,
         /// The agent's presence now.
         presence: Presence,
-        /// The hub no longer keeps every missed event.
+        /// The name of the history the event numbers belong to.
+        #[serde(default)]
+        history: String,
+        /// The hub cannot replay from the client's `last_seq` (it is beyond the hub's, it
+        /// belongs to another history, or the events are no longer kept).
         resync_required: bool,
     },
     /// The answer to `logout`.
@@ -313,6 +345,12 @@ pub enum Reply {
         /// The new presence.
         presence: Presence,
     },
+    /// The presence of the agents a `follow` named, sent after its answer and before any
+    /// later change of theirs (live only: not numbered, not replayed).
+    Presences {
+        /// Each followed agent that exists, with its presence now.
+        presences: Vec<AgentPresence>,
+    },
     /// A request was refused or could not be read.
     Error(ErrorFrame),
 }
@@ -336,9 +374,14 @@ impl Reply {
             Self::VoiceConsultation { .. } => "voice_consultation",
             Self::Event { .. } => "event",
             Self::Presence { .. } => "presence",
+            Self::Presences { .. } => "presences",
             Self::Error(_) => "error",
         }
     }
+}
+
+fn resync_by_default() -> bool {
+    true
 }
 
 /// A numbered event for an agent.
@@ -380,13 +423,14 @@ impl Event {
 }
 
 /// Every `type` a client may send, for telling an unknown type from a malformed known one.
-const REQUEST_KINDS: [&str; 20] = [
+const REQUEST_KINDS: [&str; 21] = [
     "hello",
     "login",
     "resume",
     "logout",
     "set_presence",
     "search",
+    "follow",
     "set_favorite",
     "invite",
     "accept",
@@ -559,10 +603,13 @@ pub(crate) mod samples {
             Request::Login {
                 login: "ana".into(),
                 password: "s3cret-pass".into(),
+                last_seq: Some(41),
+                history: Some("9f2c41d07ab35e18".into()),
             },
             Request::Resume {
                 token: "q7Zs0c2b8fV1yPp4".into(),
                 last_seq: 41,
+                history: Some("9f2c41d07ab35e18".into()),
             },
             Request::Logout,
             Request::SetPresence {
@@ -573,6 +620,7 @@ pub(crate) mod samples {
                 filter: DirectoryFilter::All,
                 limit: Some(20),
             },
+            Request::Follow { agents: vec![8, 9] },
             Request::SetFavorite {
                 agent_id: 8,
                 favorite: true,
@@ -633,19 +681,23 @@ pub(crate) mod samples {
             Reply::Welcome {
                 protocol: 1,
                 hub: "huddle-hub/0.1.0".into(),
+                limits: HubLimits::default(),
             },
             Reply::LoggedIn {
                 agent: ana(),
                 token: "q7Zs0c2b8fV1yPp4".into(),
                 expires_at: 1_766_662_000_000,
-                seq: 41,
+                seq: 43,
                 presence: Presence::Ready,
+                history: "9f2c41d07ab35e18".into(),
+                resync_required: false,
             },
             Reply::Resumed {
                 agent: ana(),
                 expires_at: 1_766_662_000_000,
                 seq: 43,
                 presence: Presence::Ready,
+                history: "9f2c41d07ab35e18".into(),
                 resync_required: false,
             },
             Reply::LoggedOut,
@@ -729,6 +781,18 @@ pub(crate) mod samples {
             Reply::Presence {
                 agent_id: 8,
                 presence: Presence::Away,
+            },
+            Reply::Presences {
+                presences: vec![
+                    AgentPresence {
+                        agent_id: 8,
+                        presence: Presence::Ready,
+                    },
+                    AgentPresence {
+                        agent_id: 9,
+                        presence: Presence::Offline,
+                    },
+                ],
             },
             Reply::Error(ErrorFrame::new(
                 ErrorCode::WrongPassword,

@@ -19,9 +19,9 @@ pub use interaction::{
     InteractionSummary, Media, VoiceConsultation, VoiceConsultationState,
 };
 pub use model::{
-    AgentProfile, ConsultContext, DirectoryEntry, DirectoryFilter, EndReason, EntryKind,
-    FirstMessage, Message, Presence, SessionEnd, SessionInfo, SessionState, SessionTranscript,
-    UnixMillis,
+    AgentPresence, AgentProfile, ConsultContext, DirectoryEntry, DirectoryFilter, EndReason,
+    EntryKind, FirstMessage, HubLimits, Message, Presence, SessionEnd, SessionInfo, SessionState,
+    SessionTranscript, UnixMillis,
 };
 
 /// The protocol version this build speaks.

@@ -35,6 +35,37 @@ pub enum Presence {
     Offline,
 }
 
+/// An agent's presence, as `presences` lists it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AgentPresence {
+    /// The agent.
+    pub agent_id: i64,
+    /// Their presence now.
+    pub presence: Presence,
+}
+
+/// The hub's limits that a client respects before asking, so that it can explain them to
+/// the agent at once. The hub checks them all the same.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HubLimits {
+    /// The longest message text, in characters.
+    pub max_message_chars: u32,
+    /// The most agents one connection may follow the presence of.
+    pub max_followed: u32,
+}
+
+impl Default for HubLimits {
+    /// The limits of a hub that does not say (its defaults).
+    fn default() -> Self {
+        Self {
+            max_message_chars: 4000,
+            max_followed: 500,
+        }
+    }
+}
+
 /// Which directory entries a search returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

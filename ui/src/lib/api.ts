@@ -10,7 +10,7 @@ import type {
   ImWindowView,
   LoginFailure,
   LoginForm,
-  MessageView,
+  CachedMessage,
   Presence,
   ConsultTarget,
   HistoryEntry,
@@ -67,9 +67,14 @@ export function startIm(agentId: number): Promise<SessionView> {
   return call<SessionView>('start_im', { agentId });
 }
 
-/** The agent's sessions that are not over, invitations included, newest first. */
+/** The agent's sessions that are not over (invitations included), and the invitations missed. */
 export function listSessions(): Promise<SessionView[]> {
   return call<SessionView[]>('list_sessions');
+}
+
+/** Puts missed invitations away: they are no longer listed. Rejects with a {@link Failure}. */
+export function putAwayMissed(sessionIds: string[]): Promise<void> {
+  return call<void>('put_away_missed', { sessionIds });
 }
 
 /** Opens a session's window, or brings it up. Rejects with a {@link Failure}. */
@@ -98,8 +103,8 @@ export function imEarlier(beforeSeq: number): Promise<TranscriptPageView> {
 }
 
 /** Sends a message in the current IM window's session. Rejects with a {@link Failure}. */
-export function imSend(text: string): Promise<MessageView> {
-  return call<MessageView>('im_send', { text });
+export function imSend(text: string): Promise<CachedMessage> {
+  return call<CachedMessage>('im_send', { text });
 }
 
 /** Accepts the current IM window's invitation. Rejects with a {@link Failure}. */
@@ -248,8 +253,8 @@ export function onSession(cb: (session: SessionView) => void): Promise<() => voi
 }
 
 /** Calls `cb` when a message of the IM window's session is added or changes. */
-export function onMessage(cb: (message: MessageView) => void): Promise<() => void> {
-  return listenHere<MessageView>('message', cb);
+export function onMessage(cb: (message: CachedMessage) => void): Promise<() => void> {
+  return listenHere<CachedMessage>('message', cb);
 }
 
 /** Calls `cb` when the text size of IM views changes (every window). */

@@ -214,21 +214,25 @@ consultation: boolean,
 /**
  * The customer interaction a consultation is about.
  */
-interaction_id: string | null, };
+interaction_id: string | null, 
+/**
+ * Whether it is an invitation to this agent that ended before they answered it.
+ */
+missed: boolean, };
 
-export type DeliveryView = "pending" | "sent" | "failed";
+export type Delivery = "pending" | "sent" | "failed";
 
-export type MessageView = { 
+export type CachedMessage = { 
 /**
  * The session.
  */
 session_id: string, 
 /**
- * The message's id.
+ * The client-chosen id.
  */
 id: string, 
 /**
- * Its place in the transcript, once the hub has it.
+ * The hub's number, once sent.
  */
 seq: number | null, 
 /**
@@ -236,19 +240,19 @@ seq: number | null,
  */
 from: number, 
 /**
- * The text, to be shown as text.
+ * The text.
  */
 text: string, 
 /**
- * When the hub took it (while pending: when it was typed), in milliseconds.
+ * The hub's time once sent; the local time while pending.
  */
 at: number, 
 /**
  * Where it stands.
  */
-delivery: DeliveryView, 
+delivery: Delivery, 
 /**
- * Why the hub refused it.
+ * Why the hub refused it, if it did.
  */
 failure: string | null, };
 
@@ -260,7 +264,7 @@ session: SessionView,
 /**
  * The end of its transcript, in order.
  */
-messages: Array<MessageView>, 
+messages: Array<CachedMessage>, 
 /**
  * Whether earlier messages exist (`im_earlier` reads them).
  */
@@ -278,7 +282,7 @@ export type TranscriptPageView = {
 /**
  * The messages.
  */
-messages: Array<MessageView>, 
+messages: Array<CachedMessage>, 
 /**
  * Whether messages before these exist.
  */

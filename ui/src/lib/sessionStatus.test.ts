@@ -92,8 +92,9 @@ describe('what the window allows', () => {
 
 describe('missedReason', () => {
   it('says why an invitation to this agent ended before they answered', () => {
-    expect(missedReason(session(ended('cancelled'), { i_invited: false }))).toBe('Bob Stone withdrew the invitation');
-    expect(missedReason(session(ended('timed_out'), { i_invited: false }))).toBe('The invitation timed out');
+    const missed = { i_invited: false, missed: true };
+    expect(missedReason(session(ended('cancelled'), missed))).toBe('Bob Stone withdrew the invitation');
+    expect(missedReason(session(ended('timed_out'), missed))).toBe('The invitation timed out');
   });
 
   it('is null for every other session', () => {
@@ -112,7 +113,7 @@ describe('missedReason', () => {
   });
 
   it('gives a missed invitation its own placeholder', () => {
-    expect(fieldPlaceholder(session(ended('cancelled'), { i_invited: false }))).toBe(
+    expect(fieldPlaceholder(session(ended('cancelled'), { i_invited: false, missed: true }))).toBe(
       'This invitation is no longer open',
     );
   });

@@ -70,7 +70,7 @@ export function canWrite(status: StatusView): boolean {
  * it timed out): a missed instant message. `null` for any other session.
  */
 export function missedReason(session: SessionView): string | null {
-  if (session.i_invited || session.status.kind !== 'ended') return null;
+  if (!session.missed || session.status.kind !== 'ended') return null;
   switch (session.status.cause) {
     case 'cancelled':
       return `${displayName(session.other)} withdrew the invitation`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { MessageView } from './bindings';
+import type { CachedMessage } from './bindings';
 import {
   clockTime,
   dayKey,
@@ -12,7 +12,7 @@ import {
   type TranscriptRow,
 } from './transcript';
 
-function msg(id: string, seq: number | null, more: Partial<MessageView> = {}): MessageView {
+function msg(id: string, seq: number | null, more: Partial<CachedMessage> = {}): CachedMessage {
   return {
     session_id: 's',
     id,
@@ -26,11 +26,11 @@ function msg(id: string, seq: number | null, more: Partial<MessageView> = {}): M
   };
 }
 
-const ids = (list: readonly MessageView[]): string[] => list.map((m) => m.id);
+const ids = (list: readonly CachedMessage[]): string[] => list.map((m) => m.id);
 
 describe('mergeMessage', () => {
   it('inserts by seq, before the messages the hub has not numbered', () => {
-    let list: readonly MessageView[] = [msg('a', 1), msg('c', 3), msg('p', null)];
+    let list: readonly CachedMessage[] = [msg('a', 1), msg('c', 3), msg('p', null)];
     list = mergeMessage(list, msg('b', 2));
     list = mergeMessage(list, msg('d', 4));
     list = mergeMessage(list, msg('z', 0));
@@ -38,7 +38,7 @@ describe('mergeMessage', () => {
   });
 
   it('keeps pending messages last, in the order they arrived', () => {
-    let list: readonly MessageView[] = [msg('a', 1)];
+    let list: readonly CachedMessage[] = [msg('a', 1)];
     list = mergeMessage(list, msg('p1', null));
     list = mergeMessage(list, msg('p2', null));
     list = mergeMessage(list, msg('b', 2));
@@ -103,7 +103,7 @@ describe('transcriptRows', () => {
   const now = new Date(2025, 2, 4, 18, 0).getTime();
   const at = (day: number, hour: number, minute = 0): number => new Date(2025, 2, day, hour, minute).getTime();
   const kinds = (rows: TranscriptRow[]): string[] =>
-    rows.map((row) => (row.kind === 'day' ? `day:${row.label}` : `${row.key}${row.grouped ? '+' : ''}`));
+    rows.map((row) => (row.kind === 'day' ? `day:${row.label}` : `${row.message.id}${row.grouped ? '+' : ''}`));
 
   it('puts a day separator before each new local day', () => {
     const rows = transcriptRows(
@@ -136,6 +136,27 @@ describe('transcriptRows', () => {
     const keys = rows.map((row) => row.key);
     expect(new Set(keys).size).toBe(keys.length);
     expect(rows.filter((row) => row.kind === 'day')).toHaveLength(3);
+  });
+
+  it('keeps keys apart whatever ids other agents choose', () => {
+    // Ids chosen to look like what the rows' keys are made of, and one taken by two senders.
+    const day = dayKey(at(4, 10));
+    const hostile = [
+      msg('a', 1, { at: at(4, 10, 0) }),
+      msg(`d:${day}:1:a`, 2, { at: at(4, 10, 1), from: 2 }),
+      msg('m:1:a', 3, { at: at(4, 10, 2), from: 2 }),
+      msg('a', 4, { at: at(4, 10, 3), from: 2 }),
+      msg(`day-${day}-a`, 5, { at: at(4, 10, 4), from: 2 }),
+    ];
+    const rows = transcriptRows(hostile, now);
+    const keys = rows.map((row) => row.key);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(rows.filter((row) => row.kind === 'message')).toHaveLength(5);
+    // The same id from another sender is another message, not an update of the first.
+    let list: readonly CachedMessage[] = [msg('a', 1)];
+    list = mergeMessage(list, msg('a', 2, { from: 2, text: 'theirs' }));
+    expect(list.map((m) => `${m.from}:${m.text}`)).toEqual(['1:a', '2:theirs']);
+    expect(orderMessages([msg('a', 1), msg('a', 2, { from: 2 })])).toHaveLength(2);
   });
 
   it('gives the same row objects again for messages whose rows did not change', () => {

@@ -2,7 +2,7 @@
 // then the ones it has not (pending or refused) in the order they arrived; day separators
 // between messages of different local days.
 
-import type { MessageView } from './bindings';
+import type { CachedMessage } from './bindings';
 
 /** Follow-ups within this time of the previous message from the same person join its group. */
 const GROUP_GAP_MS = 5 * 60_000;
@@ -11,7 +11,7 @@ export type DayRow = { kind: 'day'; key: string; label: string };
 export type MessageRow = {
   kind: 'message';
   key: string;
-  message: MessageView;
+  message: CachedMessage;
   /** Whether it follows the same person's previous message closely, so it shares its header. */
   grouped: boolean;
 };
@@ -22,10 +22,11 @@ export type TranscriptRow = DayRow | MessageRow;
  * message never goes back to an earlier state: an event that overtook the state it follows
  * must not undo it.
  */
-export function mergeMessage(list: readonly MessageView[], message: MessageView): readonly MessageView[] {
-  const index = list.findIndex((m) => m.id === message.id);
+export function mergeMessage(list: readonly CachedMessage[], message: CachedMessage): readonly CachedMessage[] {
+  const key = messageKey(message);
+  const index = list.findIndex((m) => messageKey(m) === key);
   if (index < 0) return insert(list.slice(), message);
-  const current = list[index] as MessageView;
+  const current = list[index] as CachedMessage;
   if (current.delivery === 'sent' && message.delivery !== 'sent') return list;
   const copy = list.slice();
   if (current.seq === message.seq) {
@@ -37,16 +38,17 @@ export function mergeMessage(list: readonly MessageView[], message: MessageView)
 }
 
 /** A transcript as the shell gave it, in order, each message once (the sent version first). */
-export function orderMessages(list: readonly MessageView[]): readonly MessageView[] {
-  const byId = new Map<string, MessageView>();
+export function orderMessages(list: readonly CachedMessage[]): readonly CachedMessage[] {
+  const byKey = new Map<string, CachedMessage>();
   for (const message of list) {
-    const known = byId.get(message.id);
+    const key = messageKey(message);
+    const known = byKey.get(key);
     if (known?.delivery === 'sent' && message.delivery !== 'sent') continue;
-    byId.delete(message.id);
-    byId.set(message.id, message);
+    byKey.delete(key);
+    byKey.set(key, message);
   }
   // Array sorts are stable, so messages without a number keep their arrival order.
-  return [...byId.values()].sort((a, b) => {
+  return [...byKey.values()].sort((a, b) => {
     if (a.seq !== null && b.seq !== null) return a.seq - b.seq;
     if (a.seq !== null) return -1;
     if (b.seq !== null) return 1;
@@ -59,32 +61,32 @@ export function orderMessages(list: readonly MessageView[]): readonly MessageVie
  * those before its first numbered message that it does not have yet.
  */
 export function prependEarlier(
-  list: readonly MessageView[],
-  earlier: readonly MessageView[],
-): readonly MessageView[] {
+  list: readonly CachedMessage[],
+  earlier: readonly CachedMessage[],
+): readonly CachedMessage[] {
   const first = list.find((m) => m.seq !== null)?.seq ?? null;
   const known = new Set<string>();
-  for (const message of list) if (message.seq === null) known.add(message.id);
+  for (const message of list) if (message.seq === null) known.add(messageKey(message));
   const page = earlier
-    .filter((m) => m.seq !== null && (first === null || m.seq < first) && !known.has(m.id))
+    .filter((m) => m.seq !== null && (first === null || m.seq < first) && !known.has(messageKey(m)))
     .sort((a, b) => (a.seq as number) - (b.seq as number));
   return page.length === 0 ? list : [...page, ...list];
 }
 
 /** Inserts in place into `list`, which is in transcript order. */
-function insert(list: MessageView[], message: MessageView): MessageView[] {
+function insert(list: CachedMessage[], message: CachedMessage): CachedMessage[] {
   if (message.seq === null) {
     list.push(message);
     return list;
   }
   let numbered = list.length;
-  while (numbered > 0 && (list[numbered - 1] as MessageView).seq === null) numbered--;
+  while (numbered > 0 && (list[numbered - 1] as CachedMessage).seq === null) numbered--;
   // The first numbered message after `message`, by binary search.
   let low = 0;
   let high = numbered;
   while (low < high) {
     const middle = (low + high) >>> 1;
-    if (((list[middle] as MessageView).seq as number) <= message.seq) low = middle + 1;
+    if (((list[middle] as CachedMessage).seq as number) <= message.seq) low = middle + 1;
     else high = middle;
   }
   list.splice(low, 0, message);
@@ -97,9 +99,9 @@ function insert(list: MessageView[], message: MessageView): MessageView[] {
  * work out, and a row given again as the same object is not rendered again.
  */
 type Known = { day: string; row?: MessageRow; dayRow?: DayRow };
-const knownOf = new WeakMap<MessageView, Known>();
+const knownOf = new WeakMap<CachedMessage, Known>();
 
-function known(message: MessageView): Known {
+function known(message: CachedMessage): Known {
   let entry = knownOf.get(message);
   if (entry === undefined) {
     entry = { day: dayKey(message.at) };
@@ -109,9 +111,9 @@ function known(message: MessageView): Known {
 }
 
 /** The rows a transcript shows: its messages, and a day separator before each new local day. */
-export function transcriptRows(messages: readonly MessageView[], now: number): TranscriptRow[] {
+export function transcriptRows(messages: readonly CachedMessage[], now: number): TranscriptRow[] {
   const rows: TranscriptRow[] = [];
-  let previous: MessageView | undefined;
+  let previous: CachedMessage | undefined;
   let previousDay = '';
   for (const message of messages) {
     const entry = known(message);
@@ -121,8 +123,8 @@ export function transcriptRows(messages: readonly MessageView[], now: number): T
       const label = dayLabel(message.at, now);
       let dayRow = entry.dayRow;
       if (dayRow === undefined || dayRow.label !== label) {
-        // The message id keeps keys unique when clocks disagree and a day comes back.
-        dayRow = { kind: 'day', key: `day-${day}-${message.id}`, label };
+        // The message's key keeps keys unique when clocks disagree and a day comes back.
+        dayRow = { kind: 'day', key: `d:${day}:${messageKey(message)}`, label };
         entry.dayRow = dayRow;
       }
       rows.push(dayRow);
@@ -134,7 +136,7 @@ export function transcriptRows(messages: readonly MessageView[], now: number): T
       Math.abs(message.at - previous.at) <= GROUP_GAP_MS;
     let row = entry.row;
     if (row === undefined || row.grouped !== grouped) {
-      row = { kind: 'message', key: message.id, message, grouped };
+      row = { kind: 'message', key: `m:${messageKey(message)}`, message, grouped };
       entry.row = row;
     }
     rows.push(row);
@@ -142,6 +144,15 @@ export function transcriptRows(messages: readonly MessageView[], now: number): T
     previousDay = day;
   }
   return rows;
+}
+
+/**
+ * What tells a message from the others. Ids are chosen by each sender's client, so another
+ * agent's could be anything: with its sender (and, among the rows, a kind prefix) no id can
+ * take the place or the key of another message or row.
+ */
+export function messageKey(message: CachedMessage): string {
+  return `${message.from}:${message.id}`;
 }
 
 /** The local calendar day of an instant, as `YYYY-M-D`. */

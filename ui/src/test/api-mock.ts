@@ -13,6 +13,7 @@ export const setFavorite = vi.fn<typeof Api.setFavorite>();
 export const startIm = vi.fn<typeof Api.startIm>();
 export const listSessions = vi.fn<typeof Api.listSessions>();
 export const showSession = vi.fn<typeof Api.showSession>();
+export const putAwayMissed = vi.fn<typeof Api.putAwayMissed>();
 export const zoom = vi.fn<typeof Api.zoom>();
 export const setZoom = vi.fn<typeof Api.setZoom>();
 export const imState = vi.fn<typeof Api.imState>();

@@ -62,7 +62,7 @@ export function session(
   id: string,
   other: AgentProfile,
   status: StatusView,
-  more: Partial<Pick<SessionView, 'created_at' | 'first_message' | 'consultation' | 'i_invited'>> = {},
+  more: Partial<Pick<SessionView, 'created_at' | 'first_message' | 'consultation' | 'i_invited' | 'missed'>> = {},
 ): SessionView {
   const created = more.created_at ?? Date.now();
   return {
@@ -76,6 +76,7 @@ export function session(
     first_message: null,
     consultation: false,
     interaction_id: null,
+    missed: false,
     ...more,
   };
 }

@@ -7,7 +7,7 @@ import type {
   ImWindowView,
   InteractionDetails,
   InteractionSummary,
-  MessageView,
+  CachedMessage,
   Preferences,
   PresenceChange,
   SessionView,
@@ -27,7 +27,7 @@ export type Shell = {
   emitPreferences: (value: Preferences) => void;
   emitToast: (view: ToastView) => void;
   emitInteraction: (interaction: InteractionSummary) => void;
-  emitMessage: (message: MessageView) => void;
+  emitMessage: (message: CachedMessage) => void;
   emitVoice: (consultation: VoiceConsultation) => void;
   /** How many listeners each event has now. */
   listeners: () => {
@@ -88,7 +88,7 @@ export function stubShell({
   const preferred = new Set<Listener<Preferences>>();
   const toasts = new Set<Listener<ToastView>>();
   const interaction = new Set<Listener<InteractionSummary>>();
-  const message = new Set<Listener<MessageView>>();
+  const message = new Set<Listener<CachedMessage>>();
   const voice = new Set<Listener<VoiceConsultation>>();
 
   function listen<T>(set: Set<Listener<T>>) {
@@ -227,6 +227,7 @@ function draft(interactionId: string, other: SessionView['other']): SessionView 
     first_message: null,
     consultation: true,
     interaction_id: interactionId,
+    missed: false,
   };
 }
 

@@ -466,8 +466,15 @@ async fn connect(
             .await?;
             let welcome = next_json(&mut stream).await?;
             anyhow::ensure!(welcome["type"] == "welcome", "hello: {welcome}");
-            sink.send(frame(2, Request::Resume { token, last_seq: 0 }))
-                .await?;
+            sink.send(frame(
+                2,
+                Request::Resume {
+                    token,
+                    last_seq: 0,
+                    history: None,
+                },
+            ))
+            .await?;
             // Replayed events may come before the answer; they are of no interest here.
             loop {
                 let v = next_json(&mut stream).await?;

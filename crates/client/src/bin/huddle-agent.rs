@@ -333,7 +333,7 @@ async fn bot(
         engine.agent().display_name
     );
     // Invitations that arrived before the subscription are in the cache.
-    for s in engine.sessions().await? {
+    for s in engine.sessions() {
         if s.status == SessionStatus::Invited {
             accept_later(engine.clone(), s.info.id, accept_delay);
         }

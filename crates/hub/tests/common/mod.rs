@@ -71,6 +71,10 @@ pub struct Client {
     pub token: String,
     /// The highest event number seen.
     pub seq: i64,
+    /// The history the hub named at login.
+    pub history: String,
+    /// The hub's answer to hello.
+    pub welcome: Value,
 }
 
 impl Client {
@@ -83,17 +87,25 @@ impl Client {
             id: 0,
             token: String::new(),
             seq: 0,
+            history: String::new(),
+            welcome: Value::Null,
         };
         let welcome = c
             .request(json!({"type": "hello", "protocol": 1, "client": "test"}))
             .await;
         assert_eq!(welcome["type"], "welcome", "{welcome}");
+        c.welcome = welcome;
         c
     }
 
     /// Connects and logs in; panics if the login fails.
     pub async fn login(hub: &TestHub, login: &str) -> Self {
-        let mut c = Self::connect(&hub.hub.ws_url()).await;
+        Self::login_at(&hub.hub.ws_url(), login).await
+    }
+
+    /// Connects to the hub at `url` and logs in; panics if the login fails.
+    pub async fn login_at(url: &str, login: &str) -> Self {
+        let mut c = Self::connect(url).await;
         let reply = c
             .request(
                 json!({"type": "login", "login": login, "password": format!("{login}-password")}),
@@ -103,6 +115,7 @@ impl Client {
         c.id = reply["agent"]["id"].as_i64().unwrap();
         c.token = reply["token"].as_str().unwrap().to_string();
         c.seq = reply["seq"].as_i64().unwrap();
+        c.history = reply["history"].as_str().unwrap().to_string();
         c
     }
 
@@ -130,6 +143,14 @@ impl Client {
                 Ok(_) => {}
             }
         }
+    }
+
+    /// The next frame, or `None` once the connection has ended.
+    pub async fn next_frame(&mut self) -> Option<Value> {
+        if let Some(v) = self.inbox.pop_front() {
+            return Some(v);
+        }
+        self.recv().await
     }
 
     pub async fn send_raw(&mut self, message: Message) {

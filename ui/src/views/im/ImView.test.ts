@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { flushSync } from 'svelte';
 import { describe, expect, it, vi } from 'vitest';
 import * as api from '../../lib/api';
-import type { EndCauseView, ImWindowView, MessageView, SessionView } from '../../lib/bindings';
+import type { EndCauseView, ImWindowView, CachedMessage, SessionView } from '../../lib/bindings';
 import { bob, me, message, session } from './fixtures';
 import ImView from './ImView.svelte';
 
@@ -31,7 +31,7 @@ vi.mock('../../lib/api', () => ({
 
 type Shell = {
   session: (next: SessionView) => void;
-  message: (next: MessageView) => void;
+  message: (next: CachedMessage) => void;
   zoom: (percent: number) => void;
   stopped: () => number;
   unmount: () => void;
@@ -41,7 +41,7 @@ type Shell = {
 function open(state: Partial<ImWindowView> | Promise<ImWindowView> = {}): Shell {
   const listeners: {
     session?: (next: SessionView) => void;
-    message?: (next: MessageView) => void;
+    message?: (next: CachedMessage) => void;
     zoom?: (percent: number) => void;
   } = {};
   const stop = vi.fn();
@@ -80,7 +80,7 @@ async function opened(state: Partial<ImWindowView> = {}): Promise<Shell> {
 }
 
 describe('ImView: a long transcript', () => {
-  const range = (from: number, to: number): MessageView[] =>
+  const range = (from: number, to: number): CachedMessage[] =>
     Array.from({ length: to - from + 1 }, (_, i) => message(from + i, `text ${from + i}`));
 
   it('opens with its end and reads earlier pages back, without calling them new', async () => {
@@ -102,7 +102,7 @@ describe('ImView: a long transcript', () => {
 
   it('says it reads earlier messages, and tries again after a failure', async () => {
     const error = vi.spyOn(console, 'error').mockImplementation(() => {});
-    let answer: (page: { messages: MessageView[]; has_earlier: boolean }) => void = () => {};
+    let answer: (page: { messages: CachedMessage[]; has_earlier: boolean }) => void = () => {};
     vi.mocked(api.imEarlier)
       .mockRejectedValueOnce({ message: 'Huddle cannot read this transcript.' })
       .mockImplementation(() => new Promise((resolve) => (answer = resolve)));
@@ -391,7 +391,7 @@ describe('ImView: a missed instant message', () => {
     await opened({
       session: session(
         { kind: 'ended', cause: 'cancelled' },
-        { i_invited: false, created_at: at, first_message: 'Can you check ticket 4411?' },
+        { i_invited: false, missed: true, created_at: at, first_message: 'Can you check ticket 4411?' },
       ),
     });
 
@@ -418,7 +418,7 @@ describe('ImView: a missed instant message', () => {
 
   it('says that the invitation timed out, without a message when none came', async () => {
     await opened({
-      session: session({ kind: 'ended', cause: 'timed_out' }, { i_invited: false, created_at: at }),
+      session: session({ kind: 'ended', cause: 'timed_out' }, { i_invited: false, missed: true, created_at: at }),
     });
 
     const missed = screen.getByTestId('im-missed');
@@ -438,7 +438,10 @@ describe('ImView: a missed instant message', () => {
     expect(screen.getByTestId('im-accept')).toHaveFocus();
 
     shell.session(
-      session({ kind: 'ended', cause: 'cancelled' }, { i_invited: false, consultation: true, first_message: '<b>help</b>' }),
+      session(
+        { kind: 'ended', cause: 'cancelled' },
+        { i_invited: false, missed: true, consultation: true, first_message: '<b>help</b>' },
+      ),
     );
     expect(screen.queryByTestId('im-invitation')).not.toBeInTheDocument();
     const missed = screen.getByTestId('im-missed');

@@ -1,6 +1,6 @@
 // Sessions and messages for the IM window's tests.
 
-import type { AgentProfile, MessageView, SessionView, StatusView } from '../../lib/bindings';
+import type { AgentProfile, CachedMessage, SessionView, StatusView } from '../../lib/bindings';
 
 export const me: AgentProfile = { id: 7, login: 'alice', display_name: 'Alice Martin' };
 export const bob: AgentProfile = { id: 12, login: 'bob', display_name: 'Bob Stone' };
@@ -19,6 +19,7 @@ export function session(status: StatusView = { kind: 'connected' }, more: Partia
     first_message: null,
     consultation: false,
     interaction_id: null,
+    missed: false,
     ...more,
   };
 }
@@ -26,7 +27,7 @@ export function session(status: StatusView = { kind: 'connected' }, more: Partia
 let nextId = 0;
 
 /** A message the hub has (numbered `seq`), or one it does not have yet (`seq` null, pending). */
-export function message(seq: number | null, text: string, more: Partial<MessageView> = {}): MessageView {
+export function message(seq: number | null, text: string, more: Partial<CachedMessage> = {}): CachedMessage {
   return {
     session_id: SESSION_ID,
     id: more.id ?? `m-${seq ?? 'p'}-${++nextId}`,

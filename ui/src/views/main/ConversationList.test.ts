@@ -160,6 +160,53 @@ describe('ConversationList', () => {
     expect(await screen.findByTestId('sessions-empty')).toBeInTheDocument();
   });
 
+  it('lists the missed invitations last, until they are put away', async () => {
+    const { shell, user } = setup([
+      session('s-open', bob, { kind: 'connected' }, { created_at: NOW - 1_000 }),
+      session(
+        's-missed',
+        carol,
+        { kind: 'ended', cause: 'timed_out' },
+        { created_at: NOW - 60_000, missed: true, first_message: 'Are you there?' },
+      ),
+    ]);
+    await waitFor(() => expect(ids()).toEqual(['s-open', 's-missed']));
+    expect(screen.getByTestId('missed-title')).toHaveTextContent('Missed (1)');
+    expect(row('s-missed')).toHaveTextContent('Missed IM from Carol Diaz');
+    expect(row('s-missed')).toHaveTextContent('Missed, timed out');
+    expect(row('s-missed')).toHaveTextContent('“Are you there?”');
+
+    // An invitation withdrawn before an answer joins them; an answered one that ends does not.
+    shell.emitSession(
+      session('s-2', dave, { kind: 'ended', cause: 'cancelled' }, { created_at: NOW - 5_000, missed: true }),
+    );
+    shell.emitSession(session('s-open', bob, { kind: 'ended', cause: 'ended_by_other' }));
+    await waitFor(() => expect(ids()).toEqual(['s-2', 's-missed']));
+    expect(row('s-2')).toHaveTextContent('Missed, withdrawn');
+
+    await user.click(row('s-missed'));
+    expect(api.showSession).toHaveBeenCalledWith('s-missed');
+
+    vi.mocked(api.putAwayMissed).mockResolvedValue();
+    await user.click(screen.getByTestId('missed-clear'));
+    expect(api.putAwayMissed).toHaveBeenCalledWith(['s-2', 's-missed']);
+    await waitFor(() => expect(ids()).toEqual([]));
+    expect(await screen.findByTestId('sessions-empty')).toBeInTheDocument();
+  });
+
+  it('says why missed invitations could not be put away, and keeps them', async () => {
+    const { user } = setup([
+      session('s-missed', carol, { kind: 'ended', cause: 'cancelled' }, { missed: true }),
+    ]);
+    await waitFor(() => expect(ids()).toEqual(['s-missed']));
+    vi.mocked(api.putAwayMissed).mockRejectedValue({ message: 'Huddle cannot use its local data.' });
+    await user.click(screen.getByTestId('missed-clear'));
+    expect(await screen.findByTestId('session-open-failure')).toHaveTextContent(
+      'could not put the missed instant messages away: Huddle cannot use its local data.',
+    );
+    expect(ids()).toEqual(['s-missed']);
+  });
+
   it('shows messages from the network as text', async () => {
     const stranger = { ...bob, display_name: '<img src=x>' };
     setup([session('s-1', stranger, { kind: 'invited' }, { first_message: '<b>hi</b>' })]);

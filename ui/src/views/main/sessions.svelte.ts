@@ -1,32 +1,46 @@
-// The agent's IM sessions that are not over, as the main window knows them: read from the shell
-// (again whenever the connection comes back) and followed as they change. Conversations lists
-// them; the Team Communicator finds the agent's active consultations among them.
+// The agent's IM sessions that are not over, and the invitations they missed, as the main window
+// knows them: read from the shell (again whenever the connection comes back) and followed as
+// they change. Conversations lists them; the Team Communicator finds the agent's active
+// consultations among them.
 
-import { listSessions, onSession } from '../../lib/api';
+import { listSessions, onSession, putAwayMissed } from '../../lib/api';
 import type { SessionView } from '../../lib/bindings';
 import { LiveList } from '../../lib/liveList.svelte';
 
-/** Invitations first (they wait for an answer), then the newest first. */
+/** Whether the main window lists it: not over, or an invitation the agent missed. */
+function listed(session: SessionView): boolean {
+  return session.status.kind !== 'ended' || session.missed;
+}
+
+/** Invitations first (they wait for an answer), then the newest first; the missed ones last. */
 function ordered(all: SessionView[]): SessionView[] {
-  const rank = (s: SessionView): number => (s.status.kind === 'invited' ? 0 : 1);
+  const rank = (s: SessionView): number => (s.missed ? 2 : s.status.kind === 'invited' ? 0 : 1);
   return all.sort((a, b) => rank(a) - rank(b) || b.created_at - a.created_at);
 }
 
 function upsert(all: readonly SessionView[], session: SessionView): SessionView[] {
   const others = all.filter((s) => s.id !== session.id);
-  return session.status.kind === 'ended' ? others : ordered([...others, session]);
+  return listed(session) ? ordered([...others, session]) : others;
 }
 
-/** The sessions that are not over: invitations first, then the newest first. */
+/** The sessions that are not over, then the missed invitations. */
 export class SessionsState extends LiveList<SessionView> {
   constructor() {
     super({
       read: listSessions,
       listen: onSession,
       what: 'the IM sessions',
-      settle: (found) => ordered(found.filter((s) => s.status.kind !== 'ended')),
+      settle: (found) => ordered(found.filter(listed)),
       upsert,
     });
+  }
+
+  /** Puts the missed invitations away; they leave the list once the shell has done it. */
+  async putAwayMissed(): Promise<void> {
+    const ids = this.list.filter((s) => s.missed).map((s) => s.id);
+    if (ids.length === 0) return;
+    await putAwayMissed(ids);
+    this.list = this.list.filter((s) => !ids.includes(s.id));
   }
 }
 
