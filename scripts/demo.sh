@@ -76,6 +76,8 @@ Huddle's demo hub is running at $listen with the agents ana, ben, chloe and dev
 (password $password for all). The app opens signed in as Ana Lima.
 Ben Okafor is a simulated colleague who accepts IMs and answers them.
 A simulated customer call is waiting at Ana's: select it, Start Consultation, pick Ben.
+Play Chloé inviting Ana:
+  HUDDLE_PASSWORD=$password $bin/huddle-agent --hub $listen --login chloe --data $demo_dir/chloe invite ana --message 'Hi Ana!'
 More: HUDDLE_HUB_INTEGRATION_TOKEN=\$(cat $token_file) $bin/huddle-hub simulate call --agent ana
 Close the app or press Ctrl+C to stop.
 

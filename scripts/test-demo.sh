@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The demo command as a newcomer runs it, on a free port with its own data and app profile: it
 # must end with the app open and signed in as Ana, and Ben Okafor, the simulated colleague,
-# online. Everything it started is stopped at the end. Run it inside scripts/with-desktop.sh.
+# online; then Ana writes to Ben through the app's windows and reads his answer, and a
+# colleague's invitation reaches her. Everything it started is stopped at the end. Run it
+# inside scripts/with-desktop.sh.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -52,6 +54,13 @@ for _ in $(seq 100); do
 done
 case "$presence" in "" | Offline) fail "Ben is not online (presence: ${presence:-none})" ;; esac
 
-mkdir -p "${HUDDLE_ARTIFACTS:-artifacts}"
-import -window root "${HUDDLE_ARTIFACTS:-artifacts}/demo.png"
+shots="${HUDDLE_ARTIFACTS:-artifacts}"
+mkdir -p "$shots"
+import -window root "$shots/demo.png"
 echo "demo test: the app is signed in as Ana, Ben is online; screenshot demo.png"
+
+# The first experience, through the app's windows as a person uses them (clicks and keys, the
+# text read back from the accessibility tree): Ana writes to Ben and reads his answer, and
+# Chloé's invitation reaches her.
+/usr/bin/python3 tests/support/demo_journeys.py "127.0.0.1:$port" "$bin/huddle-agent" \
+  "$work/chloe" "$shots" || fail "a journey through the demo's app failed (see above)"

@@ -303,7 +303,7 @@ pub async fn im_consultation(
     session: State<'_, Session>,
 ) -> Result<InteractionDetails, Failure> {
     let engine = engine(&session)?;
-    let interaction = consulted_interaction(&engine, own_session(&window)?).await?;
+    let interaction = consulted_interaction(&engine, own_session(&window)?)?;
     Ok(engine.interaction_details(&interaction).await?)
 }
 
@@ -315,7 +315,7 @@ pub async fn im_contact_history(
     query: String,
 ) -> Result<Vec<HistoryEntry>, Failure> {
     let engine = engine(&session)?;
-    let interaction = consulted_interaction(&engine, own_session(&window)?).await?;
+    let interaction = consulted_interaction(&engine, own_session(&window)?)?;
     Ok(engine.contact_history(&interaction, query.trim()).await?)
 }
 
@@ -356,7 +356,7 @@ pub async fn im_end_voice(
     Ok(engine.end_voice_consultation(&voice).await?)
 }
 
-async fn consulted_interaction(engine: &Engine, session_id: &str) -> Result<String, Failure> {
+fn consulted_interaction(engine: &Engine, session_id: &str) -> Result<String, Failure> {
     session_view(engine, session_id)?
         .interaction_id
         .ok_or_else(|| Failure::new("This IM session is not a consultation."))

@@ -7,6 +7,7 @@ use std::sync::Mutex;
 
 use tauri::{AppHandle, Emitter, Manager, PhysicalPosition, PhysicalSize, WebviewWindow};
 
+use crate::session::Session;
 use crate::session_view::{InvitationView, SessionView, ToastView, TOAST_EVENT};
 use crate::settings::Settings;
 use crate::windows;
@@ -22,20 +23,30 @@ const CARD_HEIGHT: f64 = 132.0;
 /// The gap between the toast and the screen's edges.
 const MARGIN: f64 = 12.0;
 
-/// The invitations on the toast, oldest first.
+/// Which invitations the toast shows, oldest first, by session id: what each says is the
+/// engine's to tell.
 #[derive(Default)]
 pub struct Toasts {
-    cards: Mutex<Vec<InvitationView>>,
+    cards: Mutex<Vec<String>>,
     /// The window is being built.
     building: AtomicBool,
 }
 
 impl Toasts {
-    /// What the toast shows now.
+    /// What the toast shows now: the invitations on it that still wait.
     pub fn view(&self, app: &AppHandle) -> ToastView {
         let preferences = app.state::<Settings>().get().preferences;
+        let invitations = match app.state::<Session>().engine() {
+            Some(engine) => self
+                .lock()
+                .iter()
+                .filter_map(|id| engine.session(id))
+                .map(|update| InvitationView::of(&SessionView::of(&update, engine.agent())))
+                .collect(),
+            None => Vec::new(),
+        };
         ToastView {
-            invitations: self.lock().clone(),
+            invitations,
             seconds: preferences.toast_seconds,
             sound: preferences.sound,
         }
@@ -45,10 +56,10 @@ impl Toasts {
     pub fn offer(&self, app: &AppHandle, session: &SessionView) {
         {
             let mut cards = self.lock();
-            if cards.iter().any(|c| c.session_id == session.id) {
+            if cards.contains(&session.id) {
                 return;
             }
-            cards.push(InvitationView::of(session));
+            cards.push(session.id.clone());
         }
         self.refresh(app);
     }
@@ -59,7 +70,7 @@ impl Toasts {
         let removed = {
             let mut cards = self.lock();
             let before = cards.len();
-            cards.retain(|c| c.session_id != session_id);
+            cards.retain(|c| c != session_id);
             cards.len() != before
         };
         if removed {
@@ -76,7 +87,7 @@ impl Toasts {
 
     /// Whether the toast shows this invitation.
     pub fn shows(&self, session_id: &str) -> bool {
-        self.lock().iter().any(|c| c.session_id == session_id)
+        self.lock().iter().any(|c| c == session_id)
     }
 
     /// Brings the window in line with the cards: sized to them, shown, or hidden.
@@ -107,7 +118,7 @@ impl Toasts {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<InvitationView>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
         self.cards.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

@@ -248,6 +248,124 @@ async fn markup_in_a_message_shows_as_literal_text() -> anyhow::Result<()> {
     app.finish().await
 }
 
+/// A colleague's client that speaks the protocol itself, choosing its own ids, as any client
+/// on the network may.
+struct RawClient {
+    ws: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    next: u64,
+}
+
+impl RawClient {
+    async fn login(hub: &Hub, login: &str) -> anyhow::Result<Self> {
+        let url = format!("ws://{}/v1/ws", hub.address());
+        let (ws, _) = tokio_tungstenite::connect_async(url).await?;
+        let mut client = Self { ws, next: 1 };
+        client
+            .request(serde_json::json!({"type": "hello", "protocol": 1, "client": "raw"}))
+            .await?;
+        let password = format!("{login}-password");
+        let answer = client
+            .request(serde_json::json!({"type": "login", "login": login, "password": password}))
+            .await?;
+        if answer["type"] != "logged_in" {
+            bail!("login: {answer}");
+        }
+        Ok(client)
+    }
+
+    /// Sends a request and returns its answer, passing over everything else.
+    async fn request(&mut self, mut frame: serde_json::Value) -> anyhow::Result<serde_json::Value> {
+        use futures_util::{SinkExt, StreamExt};
+        use tokio_tungstenite::tungstenite::Message;
+        let req = self.next;
+        self.next += 1;
+        frame["req"] = req.into();
+        self.ws
+            .send(Message::Text(frame.to_string().into()))
+            .await?;
+        tokio::time::timeout(DEADLINE, async {
+            while let Some(message) = self.ws.next().await {
+                if let Message::Text(text) = message? {
+                    let answer: serde_json::Value = serde_json::from_str(text.as_str())?;
+                    if answer["re"] == req {
+                        return Ok(answer);
+                    }
+                }
+            }
+            bail!("the connection ended before the answer")
+        })
+        .await
+        .context("no answer in time")?
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ids_chosen_to_look_like_the_transcripts_keys_leave_it_whole() -> anyhow::Result<()> {
+    let _turn = ONE_APP_AT_A_TIME.lock().await;
+    let hub = Hub::start(&[ANA, BEN]).await?;
+    let app = App::start("im-hostile-ids").await?;
+    app.sign_in(&hub.address(), "ana", "ana-password").await?;
+    app.text_when("connection-state", |t| t.starts_with("Connected"))
+        .await?;
+    let mut ben = RawClient::login(&hub, "ben").await?;
+    let found = ben
+        .request(serde_json::json!({"type": "search", "query": "ana"}))
+        .await?;
+    let ana_id = found["entries"][0]["id"].clone();
+    // The transcript once keyed a day's separator as `day-<local day>-<first message id>` and
+    // each message by its id: Ben's second message takes the first one's separator's key.
+    let (first, session) = ("first-message", "s-hostile");
+    let local = std::process::Command::new("date")
+        .args(["+%Y-%-m-%-d"])
+        .output()?;
+    let day = String::from_utf8_lossy(&local.stdout).trim().to_string();
+    let invited = ben
+        .request(
+            serde_json::json!({"type": "invite", "session_id": session, "target": ana_id,
+            "first_message": {"id": first, "text": "First"}}),
+        )
+        .await?;
+    if invited["type"] != "session" {
+        bail!("invite: {invited}");
+    }
+    app.switch_to(&format!("im-{session}")).await?;
+    app.click("im-accept").await?;
+    app.text_when("im-status", |t| t == "Connected").await?;
+    for (id, text) in [
+        (format!("day-{day}-{first}"), "Takes the separator's key"),
+        ("m-2".to_string(), "Plain"),
+        ("m-3".to_string(), "Still whole"),
+    ] {
+        let sent = ben
+            .request(serde_json::json!({"type": "send", "session_id": session,
+                "message_id": id, "text": text}))
+            .await?;
+        if sent["type"] != "sent" {
+            bail!("send: {sent}");
+        }
+    }
+    app.eval_when("every message", TRANSCRIPT, vec![], |v| {
+        v == &serde_json::json!([
+            "Ben Okafor|First",
+            "Ben Okafor|Takes the separator's key",
+            "Ben Okafor|Plain",
+            "Ben Okafor|Still whole"
+        ])
+    })
+    .await?;
+    // And the agent's own messages still go in after them.
+    app.type_into("im-input", "Mine after all that").await?;
+    app.type_into("im-input", ENTER).await?;
+    app.eval_when("Ana's message", TRANSCRIPT, vec![], |v| {
+        v.as_array()
+            .is_some_and(|a| a.len() == 5 && a[4] == "Ana Lima|Mine after all that")
+    })
+    .await?;
+    app.finish().await
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn zoom_changes_every_transcript_and_survives_a_restart() -> anyhow::Result<()> {
     let _turn = ONE_APP_AT_A_TIME.lock().await;

@@ -44,13 +44,7 @@ impl Desktop {
             &dir.path().join("ben"),
         )
         .await?;
-        let ana_id = ben
-            .search("ana", Default::default())
-            .await?
-            .into_iter()
-            .find(|e| e.login == "ana")
-            .context("no Ana in the directory")?
-            .id;
+        let ana_id = support::agent_id(&ben, "ana").await?;
         Ok(Self {
             hub,
             ben,

@@ -58,13 +58,7 @@ impl Journey {
         let profile = Profile::new()?;
         let shot = format!("journey-{name}-{}", mode.name());
         let app = app_signed_in(mode, &hub, "ana", &profile, &shot).await?;
-        let ana_id = ben
-            .search("ana", Default::default())
-            .await?
-            .into_iter()
-            .find(|e| e.login == "ana")
-            .context("no Ana in the directory")?
-            .id;
+        let ana_id = support::agent_id(&ben, "ana").await?;
         let journey = Self {
             mode,
             hub,

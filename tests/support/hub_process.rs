@@ -7,7 +7,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use huddle_hub::accounts;
 
 use super::DEADLINE;
 
@@ -27,11 +26,7 @@ impl HubProcess {
     pub async fn start(agents: &[(&str, &str, &str)]) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
         let database = dir.path().join("hub.db");
-        let db = huddle_hub::store::open(&database).await?;
-        for (login, name, password) in agents {
-            accounts::add(&db, login, name, password).await?;
-        }
-        db.close().await;
+        super::provision(&database, agents).await?;
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let mut hub = Self {
             child: None,

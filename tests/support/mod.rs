@@ -27,6 +27,30 @@ pub struct Hub {
     _dir: tempfile::TempDir,
 }
 
+/// Creates the hub's database at `database` with the agents given as (login, name, password).
+pub async fn provision(
+    database: &std::path::Path,
+    agents: &[(&str, &str, &str)],
+) -> anyhow::Result<()> {
+    let db = huddle_hub::store::open(database).await?;
+    for (login, name, password) in agents {
+        accounts::add(&db, login, name, password).await?;
+    }
+    db.close().await;
+    Ok(())
+}
+
+/// `login`'s agent id, as `engine` finds it in the directory.
+pub async fn agent_id(engine: &huddle_client::Engine, login: &str) -> anyhow::Result<i64> {
+    Ok(engine
+        .search(login, Default::default())
+        .await?
+        .into_iter()
+        .find(|e| e.login == login)
+        .with_context(|| format!("no {login} in the directory"))?
+        .id)
+}
+
 impl Hub {
     /// Starts a hub whose agents are given as (login, name, password).
     pub async fn start(agents: &[(&str, &str, &str)]) -> anyhow::Result<Self> {
@@ -40,11 +64,7 @@ impl Hub {
     ) -> anyhow::Result<Self> {
         let dir = tempfile::tempdir()?;
         let database = dir.path().join("hub.db");
-        let db = huddle_hub::store::open(&database).await?;
-        for (login, name, password) in agents {
-            accounts::add(&db, login, name, password).await?;
-        }
-        db.close().await;
+        provision(&database, agents).await?;
         let mut config = Config {
             listen: "127.0.0.1:0".parse()?,
             database,

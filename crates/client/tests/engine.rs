@@ -7,13 +7,11 @@ use std::time::Duration;
 
 mod common;
 
-use common::sign_in;
+use common::{sign_in, wait_for, DEADLINE};
 use huddle_client::cache::Delivery;
 use huddle_client::{ConnectionState, Credential, Engine, EngineEvent, SessionStatus};
 use huddle_hub::{accounts, Config, RunningHub};
 use tokio::sync::broadcast::Receiver;
-
-const DEADLINE: Duration = Duration::from_secs(20);
 
 async fn provision(db: &Path) {
     let pool = huddle_hub::store::open(db).await.unwrap();
@@ -33,28 +31,6 @@ async fn start_hub(db: &Path, listen: SocketAddr) -> RunningHub {
         ..Config::default()
     };
     huddle_hub::start(config).await.unwrap()
-}
-
-/// Waits for the first event that `pick` maps to something.
-async fn wait_for<T>(
-    events: &mut Receiver<EngineEvent>,
-    what: &str,
-    pick: impl Fn(&EngineEvent) -> Option<T>,
-) -> T {
-    let found = tokio::time::timeout(DEADLINE, async {
-        loop {
-            match events.recv().await {
-                Ok(event) => {
-                    if let Some(found) = pick(&event) {
-                        return found;
-                    }
-                }
-                Err(e) => panic!("event stream failed: {e}"),
-            }
-        }
-    })
-    .await;
-    found.unwrap_or_else(|_| panic!("never saw {what}"))
 }
 
 async fn state(events: &mut Receiver<EngineEvent>, want: fn(&ConnectionState) -> bool, what: &str) {

@@ -5,8 +5,10 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::time::Duration;
 
+mod common;
+
+use common::wait_for;
 use huddle_client::cache::Delivery;
 use huddle_client::{
     ClientError, ConnectionState, Credential, EndCause, Engine, EngineEvent, Hub, Keychain,
@@ -16,8 +18,6 @@ use huddle_hub::{accounts, Config, RunningHub};
 use huddle_protocol::Presence;
 use keyring_core::mock;
 use tokio::sync::broadcast::Receiver;
-
-const DEADLINE: Duration = Duration::from_secs(20);
 
 /// How Ana's engine signs in.
 #[derive(Debug, Clone, Copy)]
@@ -159,28 +159,6 @@ async fn serve(dir: &Path, listen: SocketAddr) -> RunningHub {
         ..Config::default()
     };
     huddle_hub::start(config).await.unwrap()
-}
-
-/// Waits for the first event that `pick` maps to something.
-async fn wait_for<T>(
-    events: &mut Receiver<EngineEvent>,
-    what: &str,
-    pick: impl Fn(&EngineEvent) -> Option<T>,
-) -> T {
-    let found = tokio::time::timeout(DEADLINE, async {
-        loop {
-            match events.recv().await {
-                Ok(event) => {
-                    if let Some(found) = pick(&event) {
-                        return found;
-                    }
-                }
-                Err(e) => panic!("event stream failed: {e}"),
-            }
-        }
-    })
-    .await;
-    found.unwrap_or_else(|_| panic!("never saw {what}"))
 }
 
 async fn status(events: &mut Receiver<EngineEvent>, session: &str, want: SessionStatus) {

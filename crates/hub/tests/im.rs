@@ -396,15 +396,8 @@ async fn presence_reaches_the_devices_following_the_agent_and_offline_follows_th
     let mut ben = Client::login(&hub, "ben").await;
     // Ana's device follows Ben; Chloe's follows no one yet. The answer's presences come
     // first, as a frame of their own.
-    let followed = ana
-        .request(json!({"type": "follow", "agents": [ben.id]}))
-        .await;
-    assert_eq!(followed["type"], "ok", "{followed}");
-    let now = ana
-        .wait_for("the presences", |v| v["type"] == "presences")
-        .await;
     assert_eq!(
-        now["presences"],
+        ana.follow(&[ben.id]).await,
         json!([{"agent_id": ben.id, "presence": "ready"}])
     );
     // A search alone follows no one: the client says whom it follows.
@@ -440,11 +433,8 @@ async fn presence_reaches_the_devices_following_the_agent_and_offline_follows_th
     .await;
 
     // A new set that leaves Ben out stops his news; Chloe's that names him starts it.
-    ana.request(json!({"type": "follow", "agents": [chloe.id]}))
-        .await;
-    chloe
-        .request(json!({"type": "follow", "agents": [ben_id]}))
-        .await;
+    ana.follow(&[chloe.id]).await;
+    chloe.follow(&[ben_id]).await;
     ana.inbox.clear();
     let mut ben = Client::login(&hub, "ben").await;
     ben.request(json!({"type": "set_presence", "presence": "away"}))
@@ -463,15 +453,8 @@ async fn following_is_bounded_and_names_only_agents_that_exist() {
     let mut ana = Client::login(&hub, "ana").await;
     let ben = Client::login(&hub, "ben").await;
     // Unknown ids are left out, repeats count once.
-    let ok = ana
-        .request(json!({"type": "follow", "agents": [ben.id, 9999, ben.id]}))
-        .await;
-    assert_eq!(ok["type"], "ok", "{ok}");
-    let now = ana
-        .wait_for("the presences", |v| v["type"] == "presences")
-        .await;
     assert_eq!(
-        now["presences"],
+        ana.follow(&[ben.id, 9999, ben.id]).await,
         json!([{"agent_id": ben.id, "presence": "ready"}])
     );
     // More than the limit is refused, and the set before stays.

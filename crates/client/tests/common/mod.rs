@@ -3,8 +3,13 @@
 #![allow(dead_code)] // Each test file uses its own part of this module.
 
 use std::path::Path;
+use std::time::Duration;
 
-use huddle_client::{Credential, Engine};
+use huddle_client::{Credential, Engine, EngineEvent};
+use tokio::sync::broadcast::Receiver;
+
+/// How long any awaited thing may take before the test fails.
+pub const DEADLINE: Duration = Duration::from_secs(20);
 use huddle_hub::{accounts, Config, RunningHub};
 
 /// Starts a hub with a fresh database holding these agents, as (login, name); each one's
@@ -38,4 +43,26 @@ pub async fn sign_in(hub: &str, login: &str, data: &Path) -> Engine {
     .await
     .unwrap();
     engine
+}
+
+/// Waits for the first event that `pick` maps to something.
+pub async fn wait_for<T>(
+    events: &mut Receiver<EngineEvent>,
+    what: &str,
+    pick: impl Fn(&EngineEvent) -> Option<T>,
+) -> T {
+    let found = tokio::time::timeout(DEADLINE, async {
+        loop {
+            match events.recv().await {
+                Ok(event) => {
+                    if let Some(found) = pick(&event) {
+                        return found;
+                    }
+                }
+                Err(e) => panic!("event stream failed: {e}"),
+            }
+        }
+    })
+    .await;
+    found.unwrap_or_else(|_| panic!("never saw {what}"))
 }

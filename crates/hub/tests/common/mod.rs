@@ -229,6 +229,17 @@ impl Client {
         }
     }
 
+    /// Follows these agents' presence; returns the presences the hub then sends.
+    pub async fn follow(&mut self, agents: &[i64]) -> Value {
+        let answer = self
+            .request(json!({"type": "follow", "agents": agents}))
+            .await;
+        assert_eq!(answer["type"], "ok", "{answer}");
+        self.wait_for("the presences", |v| v["type"] == "presences")
+            .await["presences"]
+            .take()
+    }
+
     /// Waits for a `session` event of this session in this state.
     pub async fn session_event(&mut self, session_id: &str, state: &str) -> Value {
         self.wait_for(&format!("session {session_id} {state}"), |v| {
