@@ -83,6 +83,17 @@ pub struct Limits {
     pub max_open_sessions: u32,
     /// Agents one connection may follow the presence of.
     pub max_followed: u32,
+    /// Connections the hub holds at once, signed in or not.
+    pub max_connections: u32,
+    /// Connections the hub holds at once from one source address.
+    pub max_connections_per_address: u32,
+    /// Seconds a client has to finish its TLS handshake.
+    pub tls_handshake_secs: u64,
+    /// Seconds a client has to send an HTTP request's head (the first, and each next one on
+    /// a kept-alive connection).
+    pub request_head_secs: u64,
+    /// Seconds a WebSocket has to say hello and sign in.
+    pub sign_in_secs: u64,
 }
 
 impl Default for Limits {
@@ -96,6 +107,11 @@ impl Default for Limits {
             idle_timeout_secs: 60,
             max_open_sessions: 50,
             max_followed: 500,
+            max_connections: 20_000,
+            max_connections_per_address: 200,
+            tls_handshake_secs: 10,
+            request_head_secs: 10,
+            sign_in_secs: 15,
         }
     }
 }
@@ -158,6 +174,11 @@ impl Config {
             } else {
                 "tls_private_key"
             }
+        );
+        let l = &self.limits;
+        anyhow::ensure!(
+            l.max_connections >= 1 && l.max_connections_per_address >= 1,
+            "limits.max_connections and limits.max_connections_per_address must be at least 1"
         );
         if let Some(token) = &self.integration_token {
             let chars = token.expose().chars().count();
@@ -234,6 +255,22 @@ impl Config {
                 }
                 "limits_max_followed" => {
                     l.max_followed = value.parse().with_context(|| parsed("number"))?
+                }
+                "limits_max_connections" => {
+                    l.max_connections = value.parse().with_context(|| parsed("number"))?
+                }
+                "limits_max_connections_per_address" => {
+                    l.max_connections_per_address =
+                        value.parse().with_context(|| parsed("number"))?
+                }
+                "limits_tls_handshake_secs" => {
+                    l.tls_handshake_secs = value.parse().with_context(|| parsed("number"))?
+                }
+                "limits_request_head_secs" => {
+                    l.request_head_secs = value.parse().with_context(|| parsed("number"))?
+                }
+                "limits_sign_in_secs" => {
+                    l.sign_in_secs = value.parse().with_context(|| parsed("number"))?
                 }
                 "integration_token" => self.integration_token = Some(Secret::new(value)),
                 "tls_certificate" => self.tls_certificate = Some(PathBuf::from(&value)),

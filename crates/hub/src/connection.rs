@@ -16,6 +16,7 @@ use tokio::sync::{mpsc, Notify};
 use tokio::time::Instant;
 
 use crate::accounts::{self, Account, LoginCheck};
+use crate::listener::Place;
 use crate::registry::{Departure, Outgoing, DEVICE_QUEUE};
 use crate::send_path::NewMessage;
 use crate::server::Shared;
@@ -86,7 +87,10 @@ enum Next {
     Close,
 }
 
-pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket) {
+/// Serves one WebSocket until it closes. `place` is the connection's place among those the hub
+/// holds (see `listener`), given back when this returns.
+pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket, place: Arc<Place>) {
+    let _place = place;
     let (queue_tx, mut queue) = mpsc::channel::<Outgoing>(DEVICE_QUEUE);
     let limits = &shared.config.limits;
     let dropped = Arc::new(Notify::new());
@@ -103,6 +107,9 @@ pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket) {
     let ping_every = PING_EVERY.min(idle_timeout / 2);
     let mut ping = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
     let mut last_heard = Instant::now();
+    // A socket that never signs in is closed, whatever else it sends (pongs included).
+    let sign_in = tokio::time::sleep(Duration::from_secs(limits.sign_in_secs.max(1)));
+    tokio::pin!(sign_in);
     shared.metrics.connection_opened();
     // Changes are answered once committed; meanwhile further requests are read, so a
     // client may send without waiting (answers keep the order of the requests).
@@ -121,6 +128,11 @@ pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket) {
                     break;
                 }
                 continue;
+            }
+            () = &mut sign_in, if !conn.signed_in() => {
+                let bye = close(close_code::POLICY, "sign in sooner: the time to sign in is over");
+                let _ = tokio::time::timeout(CLOSE_WAIT, socket.send(bye)).await;
+                break;
             }
             () = dropped.notified() => {
                 // The client may not read even this, so it is not waited for long.
@@ -296,6 +308,10 @@ fn internal(e: impl std::fmt::Display) -> Handled {
 }
 
 impl Conn {
+    fn signed_in(&self) -> bool {
+        matches!(self.phase, Phase::LoggedIn(_))
+    }
+
     /// Whether a queued frame still needs writing: an event this connection already wrote
     /// (live and in a replay) is written once.
     fn should_write(&mut self, out: &Outgoing) -> bool {

@@ -15,6 +15,7 @@ mod fold;
 pub mod http_client;
 mod integration;
 mod interactions;
+mod listener;
 mod metrics;
 pub mod password;
 mod registry;

@@ -13,6 +13,7 @@ const BUCKETS: [f64; 12] = [
 #[derive(Default)]
 pub struct Metrics {
     connections: AtomicI64,
+    refused: AtomicU64,
     messages: AtomicU64,
     latency_buckets: [AtomicU64; BUCKETS.len()],
     latency_count: AtomicU64,
@@ -23,6 +24,12 @@ impl Metrics {
     /// A WebSocket connection opened.
     pub fn connection_opened(&self) {
         self.connections.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A connection was refused: the hub holds as many as it may, in all or from its
+    /// address.
+    pub fn connection_refused(&self) {
+        self.refused.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A WebSocket connection closed.
@@ -44,16 +51,33 @@ impl Metrics {
             .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
     }
 
-    /// The figures as Prometheus text; `devices` and `open_sessions` are read at the time.
-    pub fn render(&self, devices: usize, open_sessions: i64) -> String {
+    /// The figures as Prometheus text; `held` (connections of any kind), `devices` and
+    /// `open_sessions` are read at the time.
+    pub fn render(&self, held: usize, devices: usize, open_sessions: i64) -> String {
         let mut out = String::new();
         let r = Ordering::Relaxed;
+        let _ = writeln!(
+            out,
+            "# HELP huddle_hub_connections_held Connections held: HTTP and WebSocket, signed in or not."
+        );
+        let _ = writeln!(out, "# TYPE huddle_hub_connections_held gauge");
+        let _ = writeln!(out, "huddle_hub_connections_held {held}");
         let _ = writeln!(
             out,
             "# HELP huddle_hub_connections Open WebSocket connections."
         );
         let _ = writeln!(out, "# TYPE huddle_hub_connections gauge");
         let _ = writeln!(out, "huddle_hub_connections {}", self.connections.load(r));
+        let _ = writeln!(
+            out,
+            "# HELP huddle_hub_connections_refused_total Connections refused for want of a place."
+        );
+        let _ = writeln!(out, "# TYPE huddle_hub_connections_refused_total counter");
+        let _ = writeln!(
+            out,
+            "huddle_hub_connections_refused_total {}",
+            self.refused.load(r)
+        );
         let _ = writeln!(out, "# HELP huddle_hub_devices Logged-in connections.");
         let _ = writeln!(out, "# TYPE huddle_hub_devices gauge");
         let _ = writeln!(out, "huddle_hub_devices {devices}");
@@ -100,7 +124,7 @@ mod tests {
         m.connection_opened();
         m.message_committed(Duration::from_micros(800));
         m.message_committed(Duration::from_millis(30));
-        let text = m.render(1, 2);
+        let text = m.render(3, 1, 2);
         assert!(text.contains("huddle_hub_connections 1\n"), "{text}");
         assert!(text.contains("huddle_hub_messages_total 2\n"));
         assert!(text.contains("huddle_hub_message_seconds_bucket{le=\"0.0005\"} 0\n"));

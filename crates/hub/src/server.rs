@@ -3,25 +3,26 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::serve::ListenerExt;
 use axum::{Json, Router};
 use sqlx::SqlitePool;
 use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
+use crate::listener::{self, Deadlines, Place, Places};
 use crate::metrics::Metrics;
 use crate::registry::Registry;
 use crate::telephony::SimulatedSwitch;
 use crate::throttle::{InviteWindow, LoginThrottle};
-use crate::tls::{TlsCertificate, TlsListener};
+use crate::tls::TlsCertificate;
 use crate::writer::Writer;
 use crate::{connection, consultations, integration};
 
@@ -35,7 +36,9 @@ pub(crate) struct Shared {
     pub writer: Writer,
     pub login_throttle: LoginThrottle,
     pub invites: InviteWindow,
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
+    /// The connections held, signed in or not.
+    pub places: Arc<Places>,
     /// Turns true when the hub stops; connections then close with a reason.
     pub stopping: watch::Receiver<bool>,
     /// Dropped with the last `Shared`, which tells the stopping hub that every connection
@@ -131,6 +134,9 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
     let writer = Writer::start(db.clone(), registry.clone(), config.clone(), switch).await?;
     spawn_housekeeping(db.clone(), config.event_retention_days);
     let history = crate::store::history(&db).await?;
+    let limits = config.limits.clone();
+    let counters = Arc::new(Metrics::default());
+    let places = Places::new(limits.max_connections, limits.max_connections_per_address);
     let shared = Arc::new(Shared {
         db: db.clone(),
         history,
@@ -139,7 +145,8 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
         writer,
         login_throttle: LoginThrottle::default(),
         invites: InviteWindow::default(),
-        metrics: Metrics::default(),
+        metrics: counters.clone(),
+        places: places.clone(),
         stopping,
         _alive: alive,
     });
@@ -156,19 +163,15 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
         let _ = stopping_tx.send(true);
     };
     let tls_config = tls.clone().map(crate::tls::server_config);
+    let deadlines = Deadlines {
+        handshake: Duration::from_secs(limits.tls_handshake_secs.max(1)),
+        request_head: Duration::from_secs(limits.request_head_secs.max(1)),
+    };
     let task = tokio::spawn(async move {
-        match tls_config {
-            Some(config) => serve(TlsListener::new(listener, config), app, shutdown).await?,
-            None => {
-                // Small frames should leave at once, not wait for Nagle's algorithm.
-                let listener = listener.tap_io(|tcp| {
-                    if let Err(e) = tcp.set_nodelay(true) {
-                        tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-                    }
-                });
-                serve(listener, app, shutdown).await?
-            }
-        }
+        listener::serve(
+            listener, tls_config, app, places, deadlines, counters, shutdown,
+        )
+        .await;
         // Open WebSocket connections outlive the HTTP server: wait for them to say goodbye.
         if tokio::time::timeout(CONNECTIONS_CLOSE_TIMEOUT, all_gone.recv())
             .await
@@ -189,23 +192,11 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
     })
 }
 
-/// Serves the app on a plain or a TLS listener until `shutdown` completes.
-async fn serve<L>(
-    listener: L,
-    app: Router,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()>
-where
-    L: axum::serve::Listener,
-    L::Addr: std::fmt::Debug,
-{
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("the hub's server failed")
-}
-
-async fn ws_upgrade(State(shared): State<Arc<Shared>>, upgrade: WebSocketUpgrade) -> Response {
+async fn ws_upgrade(
+    State(shared): State<Arc<Shared>>,
+    Extension(place): Extension<Arc<Place>>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
     // Frames a little over the limit are still read whole so that the client gets a
     // `frame_too_large` answer; far larger ones end the connection.
     let hard_limit = shared
@@ -220,7 +211,7 @@ async fn ws_upgrade(State(shared): State<Arc<Shared>>, upgrade: WebSocketUpgrade
         // The read buffer is zeroed to its full size: the default 128 KiB would cost every
         // connected agent that much. Frames are small; a larger one grows it for a moment.
         .read_buffer_size(READ_BUFFER_BYTES)
-        .on_upgrade(move |socket| connection::run(shared, socket))
+        .on_upgrade(move |socket| connection::run(shared, socket, place))
 }
 
 async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
@@ -250,7 +241,9 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
                 axum::http::header::CONTENT_TYPE,
                 "text/plain; version=0.0.4",
             )],
-            shared.metrics.render(shared.registry.device_count(), open),
+            shared
+                .metrics
+                .render(shared.places.held(), shared.registry.device_count(), open),
         )
             .into_response(),
         Err(e) => {

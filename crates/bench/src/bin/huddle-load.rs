@@ -729,6 +729,9 @@ impl HubServer {
             // The generator sends faster than an agent types.
             .env("HUDDLE_HUB_LIMITS_MESSAGES_PER_SECOND", "1000000")
             .env("HUDDLE_HUB_LIMITS_MESSAGE_BURST", "1000000")
+            // Tens of thousands of agents on a handful of loopback addresses.
+            .env("HUDDLE_HUB_LIMITS_MAX_CONNECTIONS", "100000")
+            .env("HUDDLE_HUB_LIMITS_MAX_CONNECTIONS_PER_ADDRESS", "100000")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()

@@ -80,6 +80,34 @@ pub struct Client {
 impl Client {
     pub async fn connect(url: &str) -> Self {
         let (ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        Self::hello(ws).await
+    }
+
+    /// Connects from the loopback address `source` (127.0.0.2 and the like), as a client on
+    /// another machine would, and says hello.
+    pub async fn connect_from(url: &str, source: std::net::Ipv4Addr) -> Self {
+        let hub: std::net::SocketAddr = url
+            .trim_start_matches("ws://")
+            .trim_end_matches(huddle_protocol::WS_PATH)
+            .parse()
+            .unwrap();
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind((source, 0).into()).unwrap();
+        let tcp = socket.connect(hub).await.unwrap();
+        let (ws, _) = tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(tcp))
+            .await
+            .unwrap();
+        Self::hello(ws).await
+    }
+
+    /// Logs in from the loopback address `source`.
+    pub async fn login_from(hub: &TestHub, login: &str, source: std::net::Ipv4Addr) -> Self {
+        let mut c = Self::connect_from(&hub.hub.ws_url(), source).await;
+        c.log_in(login).await;
+        c
+    }
+
+    async fn hello(ws: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Self {
         let mut c = Client {
             ws,
             next_req: 1,
@@ -106,6 +134,13 @@ impl Client {
     /// Connects to the hub at `url` and logs in; panics if the login fails.
     pub async fn login_at(url: &str, login: &str) -> Self {
         let mut c = Self::connect(url).await;
+        c.log_in(login).await;
+        c
+    }
+
+    /// Logs this connection in as `login`; panics if the login fails.
+    async fn log_in(&mut self, login: &str) {
+        let c = self;
         let reply = c
             .request(
                 json!({"type": "login", "login": login, "password": format!("{login}-password")}),
@@ -116,7 +151,6 @@ impl Client {
         c.token = reply["token"].as_str().unwrap().to_string();
         c.seq = reply["seq"].as_i64().unwrap();
         c.history = reply["history"].as_str().unwrap().to_string();
-        c
     }
 
     async fn recv(&mut self) -> Option<Value> {

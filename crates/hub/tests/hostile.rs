@@ -1,0 +1,211 @@
+//! What the hub does with clients that would exhaust it without an account: sockets that
+//! send half a request head, WebSockets that never sign in, TLS handshakes that never finish,
+//! and more connections than one address or the whole hub may hold. Agents signed in from
+//! elsewhere keep talking meanwhile.
+
+mod common;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use common::{connected, hub_with, Client};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::Message;
+
+/// Where the agents who are not attacking connect from.
+const ELSEWHERE: Ipv4Addr = Ipv4Addr::new(127, 0, 0, 2);
+
+/// Whether the hub closes `socket` within `within` (whatever it writes first).
+async fn closed_within(socket: &mut TcpStream, within: Duration) -> bool {
+    let mut buffer = [0u8; 1024];
+    tokio::time::timeout(within, async {
+        loop {
+            match socket.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+/// A socket that sends half an HTTP request head and stops.
+async fn half_head(hub: SocketAddr) -> TcpStream {
+    let mut socket = TcpStream::connect(hub).await.unwrap();
+    socket
+        .write_all(b"GET /v1/ws HTTP/1.1\r\nHost: hub\r\nUpgrade: websocket\r\n")
+        .await
+        .unwrap();
+    socket
+}
+
+/// Two agents signed in from elsewhere exchange a message.
+async fn agents_still_talk(hub: &common::TestHub, session: &str) {
+    let mut ana = Client::login_from(hub, "ana", ELSEWHERE).await;
+    let mut ben = Client::login_from(hub, "ben", ELSEWHERE).await;
+    connected(&mut ana, &mut ben, session).await;
+    let sent = ana
+        .request(json!({"type": "send", "session_id": session, "message_id": "m-1", "text": "still here"}))
+        .await;
+    assert_eq!(sent["type"], "sent", "{sent}");
+    ben.message_event("m-1").await;
+}
+
+#[tokio::test]
+async fn half_request_heads_are_cut_off_and_one_address_holds_only_its_share() {
+    let hub = hub_with(|c| {
+        c.limits.request_head_secs = 2;
+        c.limits.max_connections_per_address = 20;
+    })
+    .await;
+    let addr = hub.hub.addr;
+    let started = Instant::now();
+    let mut held = Vec::new();
+    for _ in 0..20 {
+        held.push(half_head(addr).await);
+    }
+    // The address has all its places: one more is closed at once.
+    let mut extra = TcpStream::connect(addr).await.unwrap();
+    assert!(
+        closed_within(&mut extra, Duration::from_millis(500)).await,
+        "a 21st connection from one address was kept"
+    );
+    // Agents elsewhere sign in and talk meanwhile.
+    agents_still_talk(&hub, "s-1").await;
+    // Every half head is closed once its deadline is over, and not long after.
+    for socket in &mut held {
+        assert!(
+            closed_within(socket, Duration::from_secs(5)).await,
+            "a half request head was kept open"
+        );
+    }
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "closed too soon"
+    );
+    // The address has its places back.
+    let _cho = Client::login(&hub, "cho").await;
+}
+
+#[tokio::test]
+async fn the_hub_holds_no_more_connections_than_its_limit_and_frees_them() {
+    let hub = hub_with(|c| c.limits.max_connections = 5).await;
+    let addr = hub.hub.addr;
+    let mut held = Vec::new();
+    for _ in 0..5 {
+        held.push(half_head(addr).await);
+    }
+    let mut extra = TcpStream::connect(addr).await.unwrap();
+    assert!(
+        closed_within(&mut extra, Duration::from_millis(500)).await,
+        "a connection over the limit was kept"
+    );
+    // One goes; its place serves a new client.
+    held.pop();
+    let start = Instant::now();
+    loop {
+        let mut probe = half_head(addr).await;
+        if !closed_within(&mut probe, Duration::from_millis(200)).await {
+            break;
+        }
+        assert!(
+            start.elapsed() < common::DEADLINE,
+            "the place never came back"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_websocket_that_never_signs_in_is_closed_pings_or_not() {
+    let hub = hub_with(|c| c.limits.sign_in_secs = 1).await;
+    let url = hub.hub.ws_url();
+    // One says nothing at all; one says hello and keeps the connection busy with pings and
+    // failed logins.
+    let (mut silent, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    let (mut busy, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    busy.send(Message::Text(
+        json!({"req": 1, "type": "hello", "protocol": 1, "client": "test"})
+            .to_string()
+            .into(),
+    ))
+    .await
+    .unwrap();
+    let started = Instant::now();
+    let mut tick = tokio::time::interval(Duration::from_millis(200));
+    let mut req = 2;
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    let _ = busy.send(Message::Ping(Default::default())).await;
+                    let wrong = json!({"req": req, "type": "login", "login": "ana", "password": "not-it"});
+                    req += 1;
+                    let _ = busy.send(Message::Text(wrong.to_string().into())).await;
+                }
+                message = busy.next() => match message {
+                    Some(Ok(Message::Close(frame))) => return frame,
+                    Some(Ok(_)) => {}
+                    None | Some(Err(_)) => return None,
+                },
+            }
+        }
+    })
+    .await
+    .expect("a WebSocket that never signed in was kept open");
+    assert_eq!(closed.map(|f| f.code), Some(CloseCode::Policy));
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "closed too soon"
+    );
+    let silent_closed = tokio::time::timeout(Duration::from_secs(3), async {
+        while let Some(Ok(message)) = silent.next().await {
+            if let Message::Close(_) = message {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(silent_closed.is_ok(), "a silent WebSocket was kept open");
+    // A client that signs in in time stays.
+    let mut ana = Client::login(&hub, "ana").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let answer = ana.request(json!({"type": "search", "query": ""})).await;
+    assert_eq!(answer["type"], "directory", "{answer}");
+}
+
+#[tokio::test]
+async fn a_tls_handshake_that_never_finishes_is_cut_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    std::fs::write(dir.path().join("hub.crt"), cert.pem()).unwrap();
+    std::fs::write(dir.path().join("hub.key"), key.serialize_pem()).unwrap();
+    let hub = hub_with(|c| {
+        c.tls_certificate = Some(dir.path().join("hub.crt"));
+        c.tls_private_key = Some(dir.path().join("hub.key"));
+        c.limits.tls_handshake_secs = 1;
+    })
+    .await;
+    let mut silent = TcpStream::connect(hub.hub.addr).await.unwrap();
+    let mut half_hello = TcpStream::connect(hub.hub.addr).await.unwrap();
+    // The first bytes of a TLS record that never goes on.
+    half_hello
+        .write_all(&[0x16, 0x03, 0x01, 0x02, 0x00, 0x01])
+        .await
+        .unwrap();
+    let started = Instant::now();
+    assert!(closed_within(&mut silent, Duration::from_secs(4)).await);
+    assert!(closed_within(&mut half_hello, Duration::from_secs(4)).await);
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "closed too soon"
+    );
+}
