@@ -231,8 +231,23 @@ impl LoginFailure {
             ),
             ClientError::Refused(e) => match e.code {
                 ErrorCode::WrongPassword => Self::new(
-                    format!("Wrong password for {login}. Check it and try again."),
+                    format!(
+                        "The hub did not accept the login {login} with this password. \
+                         Check both and try again."
+                    ),
                     Some(LoginField::Password),
+                ),
+                ErrorCode::RateLimited => Self::new(
+                    format!(
+                        "Too many failed sign-ins from this computer: {}.",
+                        e.message
+                    ),
+                    Some(LoginField::Password),
+                ),
+                ErrorCode::Busy => Self::new(
+                    "The hub is signing everyone in at once and could not take you yet. \
+                     Try again in a moment.",
+                    None,
                 ),
                 ErrorCode::UnknownAgent => Self::new(
                     format!("The hub knows no agent with the login {login}."),

@@ -29,7 +29,7 @@ async fn a_wrong_password_is_explained_in_the_form() -> anyhow::Result<()> {
     app.sign_in(&hub.address(), "ana", "not-the-password")
         .await?;
     let error = app.text_when("login-error", |t| !t.is_empty()).await?;
-    assert!(error.contains("Wrong password"), "{error}");
+    assert!(error.contains("did not accept the login ana"), "{error}");
     let password = app.by_test_id("login-password").await?;
     assert_eq!(
         password.attr("aria-invalid").await?.as_deref(),

@@ -3,7 +3,9 @@
 //! its cache holds of the agent's events; the hub replays what it missed after its answer,
 //! or says that the client must take a snapshot instead.
 
-use huddle_protocol::{AgentProfile, HubLimits, Presence, Reply, Request};
+use std::time::{Duration, Instant};
+
+use huddle_protocol::{AgentProfile, ErrorCode, HubLimits, Presence, Reply, Request};
 use tokio::sync::mpsc;
 
 use crate::cache::Held;
@@ -13,6 +15,9 @@ use crate::link::{Incoming, Link};
 
 /// How many frames may wait between the link and the engine.
 const INCOMING: usize = 1024;
+/// How long a sign-in waits for a hub that is busy signing agents in (a shift change)
+/// before saying so.
+const BUSY_PATIENCE: Duration = Duration::from_secs(60);
 
 /// How the agent proves who they are.
 #[derive(Clone, Copy)]
@@ -64,7 +69,7 @@ pub(crate) async fn connect(
             history,
         },
     };
-    let answered = link.request(request).await;
+    let answered = ask_until_not_busy(&link, request).await;
     let (agent, token, presence, history, resync_required) = match (answered, proof) {
         (
             Ok(Reply::LoggedIn {
@@ -109,4 +114,26 @@ pub(crate) async fn connect(
         history,
         resync_required,
     })
+}
+
+/// Asks, and asks again a little later for as long as the hub says it is busy (it checks
+/// passwords a few at a time), up to [`BUSY_PATIENCE`].
+async fn ask_until_not_busy(link: &Link, request: Request) -> Result<Reply, ClientError> {
+    let started = Instant::now();
+    loop {
+        match link.request(request.clone()).await {
+            Err(ClientError::Refused(e))
+                if e.code == ErrorCode::Busy && started.elapsed() < BUSY_PATIENCE =>
+            {
+                // Spread out, so that a crowd does not come back at one instant.
+                let wait = Duration::from_millis(500 + rand::random::<u64>() % 1500);
+                tracing::debug!(
+                    wait_ms = wait.as_millis() as u64,
+                    "the hub is busy; asking again"
+                );
+                tokio::time::sleep(wait).await;
+            }
+            answered => return answered,
+        }
+    }
 }

@@ -3,6 +3,7 @@
 use huddle_protocol::AgentProfile;
 use sqlx::SqlitePool;
 
+use crate::hashing::{Busy, Hashing};
 use crate::{password, store};
 
 /// Longest login, in characters.
@@ -78,6 +79,13 @@ fn found(rows: u64, login: String) -> Result<(), AccountError> {
 
 /// Lowercases and checks a login.
 pub fn normalize_login(login: &str) -> Result<String, AccountError> {
+    // Checked before anything is made of it: a login can be as long as a frame.
+    if login.len() > MAX_LOGIN_CHARS * 4 {
+        return Err(AccountError::InvalidLogin(format!(
+            "{}…",
+            login.chars().take(MAX_LOGIN_CHARS).collect::<String>()
+        )));
+    }
     let login = login.trim().to_lowercase();
     let valid_char = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c);
     let starts_well = login
@@ -263,51 +271,61 @@ pub async fn set_password(
 pub enum LoginCheck {
     /// The password matches an enabled account.
     Ok(Account),
-    /// No agent has this login.
-    UnknownAgent,
-    /// The password does not match.
-    WrongPassword,
+    /// The login is unknown or the password does not match: which of the two is not told.
+    Refused,
     /// The password matches but the account is disabled.
     Disabled,
     /// The password matches but the account may not use internal IM.
     ImNotPermitted,
 }
 
-/// Checks a login and password. The disabled state is only revealed to someone who knows
-/// the password.
+/// An account with its stored password hash.
+#[derive(sqlx::FromRow)]
+struct Credentials {
+    password_hash: String,
+    #[sqlx(flatten)]
+    account: Account,
+}
+
+/// Checks a login and password on the hub's hashing workers (refused with [`Busy`] when
+/// they are all taken and their queue is full). An unknown login costs a hash too, so the
+/// answer takes as long as for a real one. The disabled state is only revealed to someone
+/// who knows the password.
 pub async fn check_login(
     db: &SqlitePool,
+    hashing: &Hashing,
     login: &str,
     password: &str,
-) -> anyhow::Result<LoginCheck> {
+) -> anyhow::Result<Result<LoginCheck, Busy>> {
     let Ok(login) = normalize_login(login) else {
-        return Ok(LoginCheck::UnknownAgent);
+        return Ok(Ok(LoginCheck::Refused));
     };
-    let row: Option<(String,)> = sqlx::query_as("SELECT password_hash FROM agents WHERE login = ?")
-        .bind(&login)
-        .fetch_optional(db)
-        .await?;
-    let Some((hash,)) = row else {
-        return Ok(LoginCheck::UnknownAgent);
-    };
-    let password = password.to_owned();
-    let matches = tokio::task::spawn_blocking(move || password::verify(&password, &hash)).await?;
-    if !matches {
-        return Ok(LoginCheck::WrongPassword);
+    if password.len() > password::MAX_PASSWORD_BYTES {
+        return Ok(Ok(LoginCheck::Refused));
     }
-    let account: Account = sqlx::query_as(
-        "SELECT id, login, display_name, disabled, im_enabled, can_start_im FROM agents WHERE login = ?",
+    let found: Option<Credentials> = sqlx::query_as(
+        "SELECT password_hash, id, login, display_name, disabled, im_enabled, can_start_im
+           FROM agents WHERE login = ?",
     )
     .bind(&login)
-    .fetch_one(db)
+    .fetch_optional(db)
     .await?;
-    Ok(if account.disabled {
+    let hash = found.as_ref().map(|c| c.password_hash.as_str());
+    let matches = match hashing.verify(password, hash).await {
+        Ok(matches) => matches,
+        Err(busy) => return Ok(Err(busy)),
+    };
+    let account = match found {
+        Some(found) if matches => found.account,
+        _ => return Ok(Ok(LoginCheck::Refused)),
+    };
+    Ok(Ok(if account.disabled {
         LoginCheck::Disabled
     } else if !account.im_enabled {
         LoginCheck::ImNotPermitted
     } else {
         LoginCheck::Ok(account)
-    })
+    }))
 }
 
 async fn hash_blocking(password: &str) -> anyhow::Result<String> {
@@ -335,6 +353,7 @@ mod tests {
 
     #[tokio::test]
     async fn add_list_disable_and_change_password() {
+        let hashing = Hashing::start(1, 8).unwrap();
         let (_dir, db) = db().await;
         let ana = add(&db, "Ana", "Ana Lima", "password-1").await.unwrap();
         assert_eq!(ana.login, "ana");
@@ -353,26 +372,48 @@ mod tests {
         assert_eq!(list(&db).await.unwrap(), vec![ana.clone()]);
 
         assert_eq!(
-            check_login(&db, "ana", "password-1").await.unwrap(),
+            check_login(&db, &hashing, "ana", "password-1")
+                .await
+                .unwrap()
+                .unwrap(),
             LoginCheck::Ok(ana)
         );
         assert_eq!(
-            check_login(&db, "ana", "password-x").await.unwrap(),
-            LoginCheck::WrongPassword
+            check_login(&db, &hashing, "ana", "password-x")
+                .await
+                .unwrap()
+                .unwrap(),
+            LoginCheck::Refused
         );
         assert_eq!(
-            check_login(&db, "zoe", "password-1").await.unwrap(),
-            LoginCheck::UnknownAgent
+            check_login(&db, &hashing, "zoe", "password-1")
+                .await
+                .unwrap()
+                .unwrap(),
+            LoginCheck::Refused
+        );
+        assert_eq!(
+            check_login(&db, &hashing, &"z".repeat(60_000), "password-1")
+                .await
+                .unwrap()
+                .unwrap(),
+            LoginCheck::Refused
         );
 
         set_disabled(&db, "ana", true).await.unwrap();
         assert_eq!(
-            check_login(&db, "ana", "password-1").await.unwrap(),
+            check_login(&db, &hashing, "ana", "password-1")
+                .await
+                .unwrap()
+                .unwrap(),
             LoginCheck::Disabled
         );
         assert_eq!(
-            check_login(&db, "ana", "password-x").await.unwrap(),
-            LoginCheck::WrongPassword
+            check_login(&db, &hashing, "ana", "password-x")
+                .await
+                .unwrap()
+                .unwrap(),
+            LoginCheck::Refused
         );
         set_disabled(&db, "ana", false).await.unwrap();
 
@@ -380,24 +421,37 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(
-            check_login(&db, "ana", "password-1").await.unwrap(),
+            check_login(&db, &hashing, "ana", "password-1")
+                .await
+                .unwrap()
+                .unwrap(),
             LoginCheck::ImNotPermitted
         );
         set_im_permissions(&db, "ana", Some(true), Some(false))
             .await
             .unwrap();
-        match check_login(&db, "ana", "password-1").await.unwrap() {
+        match check_login(&db, &hashing, "ana", "password-1")
+            .await
+            .unwrap()
+            .unwrap()
+        {
             LoginCheck::Ok(a) => assert!(a.im_enabled && !a.can_start_im),
             other => panic!("{other:?}"),
         }
 
         set_password(&db, "ana", "password-2").await.unwrap();
         assert_eq!(
-            check_login(&db, "ana", "password-1").await.unwrap(),
-            LoginCheck::WrongPassword
+            check_login(&db, &hashing, "ana", "password-1")
+                .await
+                .unwrap()
+                .unwrap(),
+            LoginCheck::Refused
         );
         assert!(matches!(
-            check_login(&db, "ana", "password-2").await.unwrap(),
+            check_login(&db, &hashing, "ana", "password-2")
+                .await
+                .unwrap()
+                .unwrap(),
             LoginCheck::Ok(_)
         ));
         assert!(matches!(

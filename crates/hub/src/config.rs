@@ -94,6 +94,10 @@ pub struct Limits {
     pub request_head_secs: u64,
     /// Seconds a WebSocket has to say hello and sign in.
     pub sign_in_secs: u64,
+    /// Passwords checked at once (0: one per core).
+    pub password_hashers: u32,
+    /// Password checks that may wait for a hasher; more are refused with `busy`.
+    pub password_queue: u32,
 }
 
 impl Default for Limits {
@@ -112,6 +116,8 @@ impl Default for Limits {
             tls_handshake_secs: 10,
             request_head_secs: 10,
             sign_in_secs: 15,
+            password_hashers: 0,
+            password_queue: 64,
         }
     }
 }
@@ -271,6 +277,12 @@ impl Config {
                 }
                 "limits_sign_in_secs" => {
                     l.sign_in_secs = value.parse().with_context(|| parsed("number"))?
+                }
+                "limits_password_hashers" => {
+                    l.password_hashers = value.parse().with_context(|| parsed("number"))?
+                }
+                "limits_password_queue" => {
+                    l.password_queue = value.parse().with_context(|| parsed("number"))?
                 }
                 "integration_token" => self.integration_token = Some(Secret::new(value)),
                 "tls_certificate" => self.tls_certificate = Some(PathBuf::from(&value)),

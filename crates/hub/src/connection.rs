@@ -2,6 +2,7 @@
 //! answered one by one, with the agent's events and presence updates interleaved.
 
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -76,6 +77,8 @@ struct Conn {
     /// Told when the registry drops this device (its queue overflowed): the connection
     /// then ends at once, and the client resumes.
     dropped: Arc<Notify>,
+    /// Where the connection comes from.
+    address: IpAddr,
     /// The number of the last event written to this connection.
     delivered: i64,
     messages: Bucket,
@@ -90,7 +93,6 @@ enum Next {
 /// Serves one WebSocket until it closes. `place` is the connection's place among those the hub
 /// holds (see `listener`), given back when this returns.
 pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket, place: Arc<Place>) {
-    let _place = place;
     let (queue_tx, mut queue) = mpsc::channel::<Outgoing>(DEVICE_QUEUE);
     let limits = &shared.config.limits;
     let dropped = Arc::new(Notify::new());
@@ -100,6 +102,7 @@ pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket, place: Arc<P
         phase: Phase::AwaitingHello,
         queue_tx,
         dropped: dropped.clone(),
+        address: place.address(),
         delivered: 0,
     };
     let idle_timeout = Duration::from_secs(limits.idle_timeout_secs.max(1));
@@ -401,34 +404,52 @@ impl Conn {
     }
 
     async fn login(&mut self, login: &str, password: &str, held: Held) -> Handled {
+        const NOT_RIGHT: &str = "the login or the password is not right";
         let shared = self.shared.clone();
-        let key = login.trim().to_lowercase();
-        let delay = shared.login_throttle.delay(&key);
-        if !delay.is_zero() {
-            tracing::info!(login = %key, delay_ms = delay.as_millis() as u64, "slowing down repeated failed logins");
-            tokio::time::sleep(delay).await;
-        }
-        let check = match accounts::check_login(&shared.db, login, password).await {
-            Ok(check) => check,
-            Err(e) => return internal(e),
+        let Ok(key) = accounts::normalize_login(login) else {
+            tracing::info!("login refused: not a login");
+            return refuse(ErrorCode::WrongPassword, NOT_RIGHT);
         };
-        shared
-            .login_throttle
-            .record(&key, matches!(check, LoginCheck::Ok(_)));
-        let account = match check {
-            LoginCheck::Ok(account) => account,
-            LoginCheck::UnknownAgent => {
-                tracing::info!(login = %key, "login refused: unknown agent");
+        let attempt = match shared.login_throttle.begin(&key, self.address) {
+            Ok(attempt) => attempt,
+            Err(wait) => {
+                tracing::info!(login = %key, "login slowed down after failures from one address");
                 return refuse(
-                    ErrorCode::UnknownAgent,
-                    format!("no agent has the login {login:?}"),
+                    ErrorCode::RateLimited,
+                    format!(
+                        "too many failed sign-ins for this login from here; try again in {} s",
+                        wait.as_secs().max(1)
+                    ),
                 );
             }
-            LoginCheck::WrongPassword => {
-                tracing::info!(login = %key, "login refused: wrong password");
-                return refuse(ErrorCode::WrongPassword, "the password is not right");
+        };
+        let check = match accounts::check_login(&shared.db, &shared.hashing, &key, password).await {
+            Ok(Ok(check)) => check,
+            Ok(Err(_busy)) => {
+                attempt.unchecked();
+                tracing::info!(login = %key, "login refused: every password hasher is taken");
+                return refuse(
+                    ErrorCode::Busy,
+                    "the hub is signing in many agents at once; try again in a moment",
+                );
+            }
+            Err(e) => {
+                attempt.unchecked();
+                return internal(e);
+            }
+        };
+        let account = match check {
+            LoginCheck::Ok(account) => {
+                attempt.succeeded();
+                account
+            }
+            LoginCheck::Refused => {
+                attempt.failed();
+                tracing::info!(login = %key, "login refused");
+                return refuse(ErrorCode::WrongPassword, NOT_RIGHT);
             }
             LoginCheck::Disabled => {
+                attempt.succeeded();
                 tracing::info!(login = %key, "login refused: account disabled");
                 return refuse(
                     ErrorCode::AgentDisabled,
@@ -436,6 +457,7 @@ impl Conn {
                 );
             }
             LoginCheck::ImNotPermitted => {
+                attempt.succeeded();
                 tracing::info!(login = %key, "login refused: internal IM not permitted");
                 return refuse(
                     ErrorCode::ImNotPermitted,

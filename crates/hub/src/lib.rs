@@ -12,6 +12,7 @@ mod consultations;
 mod contacts;
 mod directory;
 mod fold;
+mod hashing;
 pub mod http_client;
 mod integration;
 mod interactions;

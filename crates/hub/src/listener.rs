@@ -83,6 +83,13 @@ pub struct Place {
     places: Arc<Places>,
 }
 
+impl Place {
+    /// The address the connection comes from.
+    pub fn address(&self) -> IpAddr {
+        self.address
+    }
+}
+
 impl Drop for Place {
     fn drop(&mut self) {
         let mut per_address = self.places.lock();

@@ -8,6 +8,10 @@ use argon2::Argon2;
 
 /// The shortest password an administrator may set.
 pub const MIN_PASSWORD_CHARS: usize = 8;
+/// The longest password an administrator may set, in characters.
+pub const MAX_PASSWORD_CHARS: usize = 256;
+/// The longest password a sign-in is checked with, in bytes (four a character at most).
+pub const MAX_PASSWORD_BYTES: usize = MAX_PASSWORD_CHARS * 4;
 
 /// Hashes a password with argon2id and a fresh random salt.
 pub fn hash(password: &str) -> anyhow::Result<String> {
@@ -34,6 +38,11 @@ pub fn check_new(password: &str) -> Result<(), String> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(format!(
             "the password must have at least {MIN_PASSWORD_CHARS} characters"
+        ));
+    }
+    if password.chars().count() > MAX_PASSWORD_CHARS {
+        return Err(format!(
+            "the password must have at most {MAX_PASSWORD_CHARS} characters"
         ));
     }
     if password.trim() != password {

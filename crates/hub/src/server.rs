@@ -17,6 +17,7 @@ use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
+use crate::hashing::Hashing;
 use crate::listener::{self, Deadlines, Place, Places};
 use crate::metrics::Metrics;
 use crate::registry::Registry;
@@ -34,7 +35,9 @@ pub(crate) struct Shared {
     pub config: Config,
     pub registry: Arc<Registry>,
     pub writer: Writer,
-    pub login_throttle: LoginThrottle,
+    pub login_throttle: Arc<LoginThrottle>,
+    /// Checks passwords, a few at a time.
+    pub hashing: Hashing,
     pub invites: InviteWindow,
     pub metrics: Arc<Metrics>,
     /// The connections held, signed in or not.
@@ -136,6 +139,11 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
     let history = crate::store::history(&db).await?;
     let limits = config.limits.clone();
     let counters = Arc::new(Metrics::default());
+    let hashers = match limits.password_hashers {
+        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        n => n as usize,
+    };
+    let hashing = Hashing::start(hashers, limits.password_queue as usize)?;
     let places = Places::new(limits.max_connections, limits.max_connections_per_address);
     let shared = Arc::new(Shared {
         db: db.clone(),
@@ -143,7 +151,8 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
         config,
         registry,
         writer,
-        login_throttle: LoginThrottle::default(),
+        login_throttle: Arc::new(LoginThrottle::default()),
+        hashing,
         invites: InviteWindow::default(),
         metrics: counters.clone(),
         places: places.clone(),

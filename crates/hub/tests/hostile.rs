@@ -172,7 +172,7 @@ async fn a_websocket_that_never_signs_in_is_closed_pings_or_not() {
     .await;
     assert!(silent_closed.is_ok(), "a silent WebSocket was kept open");
     // A client that signs in in time stays.
-    let mut ana = Client::login(&hub, "ana").await;
+    let mut ana = Client::login_from(&hub, "ana", ELSEWHERE).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let answer = ana.request(json!({"type": "search", "query": ""})).await;
     assert_eq!(answer["type"], "directory", "{answer}");
@@ -207,5 +207,129 @@ async fn a_tls_handshake_that_never_finishes_is_cut_off() {
     assert!(
         started.elapsed() >= Duration::from_millis(900),
         "closed too soon"
+    );
+}
+
+/// A connection from `source` that has said hello, and its answer to a login.
+async fn try_login(
+    hub: &common::TestHub,
+    source: Ipv4Addr,
+    login: &str,
+    password: &str,
+) -> (Client, serde_json::Value) {
+    let mut c = Client::connect_from(&hub.hub.ws_url(), source).await;
+    let answer = c
+        .request(json!({"type": "login", "login": login, "password": password}))
+        .await;
+    (c, answer)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn guessing_in_parallel_is_no_faster_and_does_not_lock_the_agent_out() {
+    let hub = common::hub().await;
+    let url = hub.hub.ws_url();
+    let guessing = Duration::from_secs(4);
+    // Forty connections from one address guess Ana's password as fast as they are answered.
+    let guessers: Vec<_> = (0..40)
+        .map(|n| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                let mut c = Client::connect(&url).await;
+                let (mut checked, until) = (0, Instant::now() + guessing);
+                while Instant::now() < until {
+                    let guess = format!("guess-{n}-{checked}");
+                    let answer = c
+                        .request(json!({"type": "login", "login": "ana", "password": guess}))
+                        .await;
+                    match answer["code"].as_str() {
+                        Some("wrong_password") => checked += 1,
+                        Some("rate_limited") => {}
+                        _ => panic!("a guess got {answer}"),
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                checked
+            })
+        })
+        .collect();
+    // Meanwhile Ana signs in from her own desk with her password.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (_, answer) = try_login(&hub, ELSEWHERE, "ana", "ana-password").await;
+    assert_eq!(answer["type"], "logged_in", "{answer}");
+    let mut checked = 0;
+    for guesser in guessers {
+        checked += guesser.await.unwrap();
+    }
+    // Three free failures, then one after 1 s and one after 2 s more: at most five in 4 s
+    // whatever the number of connections.
+    assert!(
+        checked <= 5,
+        "{checked} guesses were checked in {guessing:?}"
+    );
+    assert!(checked >= 3, "only {checked} guesses were checked");
+}
+
+#[tokio::test]
+async fn an_unknown_login_is_refused_like_a_wrong_password_and_as_slowly() {
+    let hub = common::hub().await;
+    let took = |login: &'static str| {
+        let hub = &hub;
+        async move {
+            let mut times = Vec::new();
+            let mut said = Vec::new();
+            for _ in 0..3 {
+                let started = Instant::now();
+                let (_, answer) = try_login(hub, ELSEWHERE, login, "not-the-password").await;
+                times.push(started.elapsed());
+                said.push((answer["code"].clone(), answer["message"].clone()));
+            }
+            times.sort();
+            (times[1], said)
+        }
+    };
+    let (known, known_said) = took("ana").await;
+    let (unknown, unknown_said) = took("zoe").await;
+    assert_eq!(known_said, unknown_said);
+    // The unknown login costs a password check too; without it, it answered at once.
+    assert!(
+        unknown * 3 >= known,
+        "an unknown login took {unknown:?}, a wrong password {known:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_shift_change_is_signed_in_at_the_rate_of_the_hashers_and_nobody_is_lost() {
+    let hub = hub_with(|c| {
+        c.limits.password_hashers = 1;
+        c.limits.password_queue = 4;
+    })
+    .await;
+    let hub = std::sync::Arc::new(hub);
+    // Thirty agents' apps sign in at the same instant, each from its own address.
+    let shift: Vec<_> = (0..30u8)
+        .map(|n| {
+            let hub = hub.clone();
+            tokio::spawn(async move {
+                let source = Ipv4Addr::new(127, 0, 1, n + 1);
+                let (_, first) = try_login(&hub, source, "ben", "ben-password").await;
+                let mut answer = first.clone();
+                // A busy hub is asked again a little later, as the app does.
+                while answer["code"] == "busy" {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    answer = try_login(&hub, source, "ben", "ben-password").await.1;
+                }
+                assert_eq!(answer["type"], "logged_in", "{answer}");
+                first["code"] == "busy"
+            })
+        })
+        .collect();
+    let mut told_busy = 0;
+    for app in shift {
+        told_busy += usize::from(app.await.unwrap());
+    }
+    // One checked, four waiting: the rest of the burst was told to come back.
+    assert!(
+        told_busy >= 20,
+        "only {told_busy} were told the hub was busy"
     );
 }

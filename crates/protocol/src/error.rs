@@ -23,9 +23,10 @@ pub enum ErrorCode {
     UnsupportedVersion,
     /// The connection is already logged in.
     AlreadyLoggedIn,
-    /// No agent has this login.
+    /// No agent has this login (not sent by this hub version, whose refusals of a login do
+    /// not tell an unknown login from a wrong password: see `WrongPassword`).
     UnknownAgent,
-    /// The password does not match.
+    /// The login is unknown or the password does not match.
     WrongPassword,
     /// An administrator has disabled the account.
     AgentDisabled,
@@ -62,6 +63,8 @@ pub enum ErrorCode {
     /// The request asks for more than the hub's limit allows (for example, too many agents
     /// to follow).
     LimitExceeded,
+    /// The hub is signing in as many agents as it can at once: try again in a moment.
+    Busy,
     /// No customer interaction has this id.
     UnknownInteraction,
     /// The agent may not see or consult about this interaction: it is neither assigned to
@@ -118,6 +121,7 @@ impl ErrorCode {
             Self::RateLimited => "rate_limited",
             Self::TooManySessions => "too_many_sessions",
             Self::LimitExceeded => "limit_exceeded",
+            Self::Busy => "busy",
             Self::UnknownInteraction => "unknown_interaction",
             Self::InteractionNotPermitted => "interaction_not_permitted",
             Self::UnknownConsultation => "unknown_consultation",
@@ -128,7 +132,7 @@ impl ErrorCode {
     }
 
     /// Every code, in declaration order.
-    pub const ALL: [ErrorCode; 33] = [
+    pub const ALL: [ErrorCode; 34] = [
         Self::MalformedFrame,
         Self::UnknownFrameType,
         Self::InvalidFrame,
@@ -156,6 +160,7 @@ impl ErrorCode {
         Self::RateLimited,
         Self::TooManySessions,
         Self::LimitExceeded,
+        Self::Busy,
         Self::UnknownInteraction,
         Self::InteractionNotPermitted,
         Self::UnknownConsultation,
