@@ -69,14 +69,6 @@ impl From<sqlx::Error> for AccountError {
 }
 
 /// An update of one agent's row: no row changed means no such agent.
-fn found(rows: u64, login: String) -> Result<(), AccountError> {
-    if rows == 0 {
-        Err(AccountError::NoSuchAgent(login))
-    } else {
-        Ok(())
-    }
-}
-
 /// Lowercases and checks a login.
 pub fn normalize_login(login: &str) -> Result<String, AccountError> {
     // Checked before anything is made of it: a login can be as long as a frame.
@@ -151,22 +143,30 @@ pub async fn list(db: &SqlitePool) -> Result<Vec<Account>, AccountError> {
     .await?)
 }
 
-/// Disables or re-enables an account.
+/// Disables or re-enables an account. Disabling revokes the agent's sessions: a serving hub
+/// closes their connections within a second, and their tokens no longer resume.
 pub async fn set_disabled(
     db: &SqlitePool,
     login: &str,
     disabled: bool,
 ) -> Result<(), AccountError> {
     let login = normalize_login(login)?;
-    let done = sqlx::query("UPDATE agents SET disabled = ? WHERE login = ?")
-        .bind(disabled)
-        .bind(&login)
-        .execute(db)
-        .await?;
-    found(done.rows_affected(), login)
+    let mut tx = db.begin().await?;
+    let id: Option<i64> =
+        sqlx::query_scalar("UPDATE agents SET disabled = ? WHERE login = ? RETURNING id")
+            .bind(disabled)
+            .bind(&login)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let id = id.ok_or(AccountError::NoSuchAgent(login))?;
+    changed(&mut tx, id, disabled).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
-/// Sets whether an agent may use internal IM, and whether they may start IMs.
+/// Sets whether an agent may use internal IM, and whether they may start IMs. A serving hub
+/// closes the agent's connections within a second: taken off IM, their sessions are revoked;
+/// otherwise their apps sign in again by themselves, with the new rights.
 pub async fn set_im_permissions(
     db: &SqlitePool,
     login: &str,
@@ -174,16 +174,78 @@ pub async fn set_im_permissions(
     can_start_im: Option<bool>,
 ) -> Result<(), AccountError> {
     let login = normalize_login(login)?;
-    let done = sqlx::query(
+    let mut tx = db.begin().await?;
+    let id: Option<i64> = sqlx::query_scalar(
         "UPDATE agents SET im_enabled = coalesce(?, im_enabled), can_start_im = coalesce(?, can_start_im)
-         WHERE login = ?",
+         WHERE login = ? RETURNING id",
     )
     .bind(im_enabled)
     .bind(can_start_im)
     .bind(&login)
-    .execute(db)
+    .fetch_optional(&mut *tx)
     .await?;
-    found(done.rows_affected(), login)
+    let id = id.ok_or(AccountError::NoSuchAgent(login))?;
+    changed(&mut tx, id, im_enabled == Some(false)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Ends every session of an agent: a serving hub closes their connections within a second,
+/// and their tokens no longer resume (their password still signs them in).
+pub async fn revoke(db: &SqlitePool, login: &str) -> Result<(), AccountError> {
+    let login = normalize_login(login)?;
+    let mut tx = db.begin().await?;
+    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM agents WHERE login = ?")
+        .bind(&login)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let id = id.ok_or(AccountError::NoSuchAgent(login))?;
+    changed(&mut tx, id, true).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Records that an account changed, for a serving hub to act on; with `revoke_sessions`,
+/// its tokens go too.
+async fn changed(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    agent_id: i64,
+    revoke_sessions: bool,
+) -> sqlx::Result<()> {
+    if revoke_sessions {
+        sqlx::query("DELETE FROM tokens WHERE agent_id = ?")
+            .bind(agent_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    sqlx::query("INSERT INTO account_changes (agent_id, at) VALUES (?, ?)")
+        .bind(agent_id)
+        .bind(store::now_millis())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// The agents whose accounts changed after change number `after`, and the last number.
+pub async fn changes_after(db: &SqlitePool, after: i64) -> sqlx::Result<(Vec<i64>, i64)> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT seq, agent_id FROM account_changes WHERE seq > ? ORDER BY seq LIMIT 1000",
+    )
+    .bind(after)
+    .fetch_all(db)
+    .await?;
+    let last = rows.last().map_or(after, |r| r.0);
+    let mut agents: Vec<i64> = rows.into_iter().map(|r| r.1).collect();
+    agents.sort_unstable();
+    agents.dedup();
+    Ok((agents, last))
+}
+
+/// The number of the last account change.
+pub async fn last_change(db: &SqlitePool) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM account_changes")
+        .fetch_one(db)
+        .await
 }
 
 /// Creates a group or replaces its members.
@@ -258,12 +320,18 @@ pub async fn set_password(
     let login = normalize_login(login)?;
     password::check_new(password).map_err(AccountError::InvalidPassword)?;
     let hash = hash_blocking(password).await?;
-    let done = sqlx::query("UPDATE agents SET password_hash = ? WHERE login = ?")
-        .bind(&hash)
-        .bind(&login)
-        .execute(db)
-        .await?;
-    found(done.rows_affected(), login)
+    let mut tx = db.begin().await?;
+    let id: Option<i64> =
+        sqlx::query_scalar("UPDATE agents SET password_hash = ? WHERE login = ? RETURNING id")
+            .bind(&hash)
+            .bind(&login)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let id = id.ok_or(AccountError::NoSuchAgent(login))?;
+    // Whoever had the old password may hold a token from it.
+    changed(&mut tx, id, true).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The outcome of a login attempt.

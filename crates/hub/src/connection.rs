@@ -13,12 +13,12 @@ use huddle_protocol::{
     decode_client_frame, AgentProfile, ErrorCode, ErrorFrame, HubLimits, Presence, Reply, Request,
     ServerFrame, PROTOCOL_VERSION,
 };
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::accounts::{self, Account, LoginCheck};
 use crate::listener::Place;
-use crate::registry::{Departure, Outgoing, DEVICE_QUEUE};
+use crate::registry::{Departure, Kick, Outgoing, DEVICE_QUEUE};
 use crate::send_path::NewMessage;
 use crate::server::Shared;
 use crate::sessions::refusal;
@@ -74,9 +74,9 @@ struct Conn {
     shared: Arc<Shared>,
     phase: Phase,
     queue_tx: mpsc::Sender<Outgoing>,
-    /// Told when the registry drops this device (its queue overflowed): the connection
-    /// then ends at once, and the client resumes.
-    dropped: Arc<Notify>,
+    /// Told when the connection must end at once: the registry dropped this device (its queue
+    /// overflowed; the client resumes), or its agent's account changed.
+    kick: Arc<Kick>,
     /// Where the connection comes from.
     address: IpAddr,
     /// The number of the last event written to this connection.
@@ -95,13 +95,13 @@ enum Next {
 pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket, place: Arc<Place>) {
     let (queue_tx, mut queue) = mpsc::channel::<Outgoing>(DEVICE_QUEUE);
     let limits = &shared.config.limits;
-    let dropped = Arc::new(Notify::new());
+    let kick = Arc::new(Kick::default());
     let mut conn = Conn {
         messages: Bucket::new(limits.messages_per_second, limits.message_burst),
         shared: shared.clone(),
         phase: Phase::AwaitingHello,
         queue_tx,
-        dropped: dropped.clone(),
+        kick: kick.clone(),
         address: place.address(),
         delivered: 0,
     };
@@ -121,13 +121,13 @@ pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket, place: Arc<P
         let message = tokio::select! {
             message = socket.recv(), if pending.len() < MAX_PENDING => message,
             Some((req, reply)) = pending.next(), if !pending.is_empty() => {
-                if send(&mut socket, &dropped, &ServerFrame::answer(req, reply)).await.is_err() {
+                if send(&mut socket, &kick, &ServerFrame::answer(req, reply)).await.is_err() {
                     break;
                 }
                 continue;
             }
             Some(out) = queue.recv() => {
-                if conn.should_write(&out) && write(&mut socket, &dropped, &out).await.is_err() {
+                if conn.should_write(&out) && write(&mut socket, &kick, &out).await.is_err() {
                     break;
                 }
                 continue;
@@ -137,10 +137,9 @@ pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket, place: Arc<P
                 let _ = tokio::time::timeout(CLOSE_WAIT, socket.send(bye)).await;
                 break;
             }
-            () = dropped.notified() => {
+            (code, reason) = kick.received() => {
                 // The client may not read even this, so it is not waited for long.
-                let bye = close(close_code::AGAIN, "the client fell too far behind; resume");
-                let _ = tokio::time::timeout(CLOSE_WAIT, socket.send(bye)).await;
+                let _ = tokio::time::timeout(CLOSE_WAIT, socket.send(close(code, reason))).await;
                 break;
             }
             _ = ping.tick() => {
@@ -197,14 +196,13 @@ pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket, place: Arc<P
                         }
                     };
                     let answer = ServerFrame::answer(frame.req, reply);
-                    if send(&mut socket, &dropped, &answer).await.is_err() {
+                    if send(&mut socket, &kick, &answer).await.is_err() {
                         break;
                     }
                     // Missed events follow the `logged_in` or `resumed` answer, in order.
                     let mut failed = false;
                     for out in replay {
-                        if conn.should_write(&out)
-                            && write(&mut socket, &dropped, &out).await.is_err()
+                        if conn.should_write(&out) && write(&mut socket, &kick, &out).await.is_err()
                         {
                             failed = true;
                             break;
@@ -234,7 +232,7 @@ pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket, place: Arc<P
             Message::Close(_) => break,
             Message::Ping(_) | Message::Pong(_) => continue,
         };
-        if send(&mut socket, &dropped, &answer).await.is_err() {
+        if send(&mut socket, &kick, &answer).await.is_err() {
             break;
         }
         if let Next::Close = next {
@@ -253,17 +251,17 @@ fn close(code: u16, reason: &str) -> Message {
 }
 
 /// Writes an answer (see [`write_message`]).
-async fn send(socket: &mut WebSocket, dropped: &Notify, frame: &ServerFrame) -> Result<(), Gone> {
+async fn send(socket: &mut WebSocket, kick: &Kick, frame: &ServerFrame) -> Result<(), Gone> {
     if let Reply::Error(e) = &frame.reply {
         tracing::debug!(code = %e.code, "request refused");
     }
     let text = serde_json::to_string(frame).unwrap_or_default();
-    write_message(socket, dropped, Message::Text(text.into())).await
+    write_message(socket, kick, Message::Text(text.into())).await
 }
 
 /// Writes a queued frame (see [`write_message`]).
-async fn write(socket: &mut WebSocket, dropped: &Notify, out: &Outgoing) -> Result<(), Gone> {
-    write_message(socket, dropped, Message::Text(out.text.as_ref().into())).await
+async fn write(socket: &mut WebSocket, kick: &Kick, out: &Outgoing) -> Result<(), Gone> {
+    write_message(socket, kick, Message::Text(out.text.as_ref().into())).await
 }
 
 /// The connection cannot go on: the client left, or the hub dropped it.
@@ -272,18 +270,14 @@ struct Gone;
 /// Writes a message, unless the registry drops this device first: a client that stopped
 /// reading leaves the write waiting for room, and must not keep its connection open and
 /// silent while its events pile up elsewhere.
-async fn write_message(
-    socket: &mut WebSocket,
-    dropped: &Notify,
-    message: Message,
-) -> Result<(), Gone> {
+async fn write_message(socket: &mut WebSocket, kick: &Kick, message: Message) -> Result<(), Gone> {
     tokio::select! {
         sent = socket.send(message) => sent.map_err(|e| {
             tracing::debug!(error = %e, "connection write failed");
             Gone
         }),
-        () = dropped.notified() => {
-            tracing::info!("closed a connection that fell too far behind");
+        (_, reason) = kick.received() => {
+            tracing::info!(%reason, "closed a connection in the middle of a write");
             Err(Gone)
         }
     }
@@ -602,7 +596,7 @@ impl Conn {
                 account.id,
                 parse_presence(&chosen),
                 self.queue_tx.clone(),
-                self.dropped.clone(),
+                self.kick.clone(),
             )
         };
         if let Some(presence) = changed {

@@ -289,7 +289,7 @@ async fn existing(db: &mut SqliteConnection, id: &str) -> Result<Interaction, Er
 }
 
 /// The interaction, if the agent may read it: it is assigned to them, or they are the target
-/// of a consultation IM about it that is connected now.
+/// of a consultation IM about it that is connected now, while the interaction has not ended.
 pub async fn readable(
     db: &mut SqliteConnection,
     agent_id: i64,
@@ -308,7 +308,9 @@ pub async fn readable(
     .fetch_one(db)
     .await
     .map_err(failed)?;
-    if consulted {
+    // The customer's data is lent for the consultation about a live interaction: once the
+    // interaction is over, so is the loan, whether or not the IM goes on.
+    if consulted && interaction.state != InteractionState::Ended {
         Ok(interaction)
     } else {
         Err(not_permitted())

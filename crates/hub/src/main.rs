@@ -133,12 +133,16 @@ enum AgentCommand {
     },
     /// List the agents.
     List,
-    /// Disable an agent's account.
+    /// Disable an agent's account; their sessions end.
     Disable { login: String },
     /// Enable a disabled account again.
     Enable { login: String },
-    /// Set a new password; it is asked for, or read from standard input.
+    /// Set a new password; it is asked for, or read from standard input. The agent's
+    /// sessions end.
     Passwd { login: String },
+    /// End every session of an agent: their apps are disconnected (within a second, when a
+    /// hub serves this database) and must sign in with the password again.
+    Revoke { login: String },
     /// Set what an agent may do with internal IM.
     Set {
         login: String,
@@ -277,6 +281,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     )
                     .await?;
                     println!("updated {login}");
+                }
+                AgentCommand::Revoke { login } => {
+                    accounts::revoke(&db, &login).await?;
+                    println!("ended every session of {login}");
                 }
                 AgentCommand::Passwd { login } => {
                     let password = read_password(&format!("New password for {login}: "))?;

@@ -39,12 +39,53 @@ impl Outgoing {
 /// from its last event and misses nothing).
 pub const DEVICE_QUEUE: usize = 1024;
 
+/// How a connection is told that it must end, and why.
+#[derive(Default)]
+pub struct Kick {
+    notify: Notify,
+    why: Mutex<Option<(u16, &'static str)>>,
+}
+
+impl Kick {
+    /// Tells the connection to close with this close code and reason (the first word
+    /// stands).
+    pub fn send(&self, code: u16, reason: &'static str) {
+        self.why
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert((code, reason));
+        self.notify.notify_one();
+    }
+
+    /// Resolves once the connection is told to end, with the close code and reason.
+    pub async fn received(&self) -> (u16, &'static str) {
+        self.notify.notified().await;
+        self.why
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .unwrap_or((close_code::AGAIN, FELL_BEHIND))
+    }
+}
+
+/// Why a device too slow to take its frames is disconnected.
+pub const FELL_BEHIND: &str = "the client fell too far behind; resume";
+/// Why the devices of an agent whose account changed are disconnected.
+pub const ACCOUNT_CHANGED: &str = "an administrator changed this account; sign in again";
+
+/// WebSocket close codes the registry asks for.
+pub mod close_code {
+    /// The client may try again later: it resumes.
+    pub const AGAIN: u16 = 1013;
+    /// The connection breaks a rule of the hub's.
+    pub const POLICY: u16 = 1008;
+}
+
 /// A connected device, as the registry holds it.
 struct Device {
     id: u64,
     queue: mpsc::Sender<Outgoing>,
-    /// Told when the device is dropped for falling behind, so that its connection ends.
-    dropped: Arc<Notify>,
+    /// Told when the device must go, so that its connection ends.
+    kick: Arc<Kick>,
 }
 
 impl Device {
@@ -54,7 +95,7 @@ impl Device {
         match self.queue.try_send(frame.clone()) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
-                self.dropped.notify_one();
+                self.kick.send(close_code::AGAIN, FELL_BEHIND);
                 false
             }
             // The connection is ending already.
@@ -137,12 +178,12 @@ impl Registry {
         agent_id: i64,
         chosen: Presence,
         queue: mpsc::Sender<Outgoing>,
-        dropped: Arc<Notify>,
+        kick: Arc<Kick>,
     ) -> (u64, Option<Presence>) {
         let id = self.next_device.fetch_add(1, Ordering::Relaxed);
         let mut inner = self.lock();
         let agent = inner.agents.entry(agent_id).or_default();
-        agent.devices.push(Device { id, queue, dropped });
+        agent.devices.push(Device { id, queue, kick });
         let chosen = *agent.chosen.get_or_insert(chosen);
         // A reconnection within the grace period cancels the pending offline.
         agent.epoch += 1;
@@ -278,6 +319,15 @@ impl Registry {
         for (watcher, device) in full {
             if let Some(agent) = inner.agents.get_mut(&watcher) {
                 agent.devices.retain(|d| d.id != device);
+            }
+        }
+    }
+
+    /// Tells every device of an agent to close its connection, with `reason`.
+    pub fn kick_agent(&self, agent_id: i64, reason: &'static str) {
+        if let Some(agent) = self.lock().agents.get(&agent_id) {
+            for device in &agent.devices {
+                device.kick.send(close_code::POLICY, reason);
             }
         }
     }

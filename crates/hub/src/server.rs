@@ -16,11 +16,12 @@ use sqlx::SqlitePool;
 use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::JoinHandle;
 
+use crate::accounts;
 use crate::config::Config;
 use crate::hashing::Hashing;
 use crate::listener::{self, Deadlines, Place, Places};
 use crate::metrics::Metrics;
-use crate::registry::Registry;
+use crate::registry::{Registry, ACCOUNT_CHANGED};
 use crate::telephony::SimulatedSwitch;
 use crate::throttle::{InviteWindow, LoginThrottle};
 use crate::tls::TlsCertificate;
@@ -136,6 +137,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
     }
     let writer = Writer::start(db.clone(), registry.clone(), config.clone(), switch).await?;
     spawn_housekeeping(db.clone(), config.event_retention_days);
+    spawn_account_watch(db.clone(), registry.clone()).await?;
     let history = crate::store::history(&db).await?;
     let limits = config.limits.clone();
     let counters = Arc::new(Metrics::default());
@@ -262,6 +264,37 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
     }
 }
 
+/// How often the hub looks for accounts an administrator changed.
+const ACCOUNT_WATCH_EVERY: Duration = Duration::from_millis(500);
+
+/// Acts on accounts an administrator changed (from the command line, another process):
+/// the agent's devices are closed, so that they sign in again under the account as it now
+/// is, or not at all once their sessions were revoked.
+async fn spawn_account_watch(db: SqlitePool, registry: Arc<Registry>) -> sqlx::Result<()> {
+    let mut seen = accounts::last_change(&db).await?;
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(ACCOUNT_WATCH_EVERY);
+        loop {
+            every.tick().await;
+            match accounts::changes_after(&db, seen).await {
+                Ok((agents, last)) => {
+                    for agent_id in agents {
+                        tracing::info!(agent_id, "account changed: closing its connections");
+                        registry.kick_agent(agent_id, ACCOUNT_CHANGED);
+                    }
+                    seen = last;
+                }
+                Err(e) if db.is_closed() => {
+                    tracing::debug!(error = %e, "the account watch stops with the hub");
+                    return;
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot read the account changes"),
+            }
+        }
+    });
+    Ok(())
+}
+
 /// Forgets expired tokens and events past their retention, at start and then hourly.
 fn spawn_housekeeping(db: SqlitePool, retention_days: u32) {
     tokio::spawn(async move {
@@ -273,6 +306,15 @@ fn spawn_housekeeping(db: SqlitePool, retention_days: u32) {
                 .bind(cutoff)
                 .execute(&db)
                 .await;
+            // The account watch reads the changes within a second; a day is plenty.
+            let day_ago = crate::store::now_millis() - 24 * 3600 * 1000;
+            if let Err(e) = sqlx::query("DELETE FROM account_changes WHERE at < ?")
+                .bind(day_ago)
+                .execute(&db)
+                .await
+            {
+                tracing::warn!(error = %e, "cannot forget old account changes");
+            }
             let tokens = crate::tokens::prune(&db).await;
             match (events, tokens) {
                 (Ok(e), Ok(t)) => {

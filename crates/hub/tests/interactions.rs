@@ -614,6 +614,50 @@ async fn only_the_assigned_agent_and_a_connected_consultation_target_may_read_an
 }
 
 #[tokio::test]
+async fn a_consulted_colleague_loses_the_customer_when_the_interaction_ends_though_the_im_goes_on()
+{
+    let hub = hub().await;
+    let api = Api::of(&hub);
+    api.put_contact().await;
+    let mut ana = Client::login(&hub, "ana").await;
+    let mut ben = Client::login(&hub, "ben").await;
+    api.deliver("i-1", "ana", "chat").await;
+    ana.interaction_event("i-1", "active").await;
+    let invited = ana
+        .request(
+            json!({"type": "invite", "session_id": "s-1", "target": ben.id,
+                        "first_message": {"id": "m-1", "text": "About this customer"},
+                        "context": {"interaction_id": "i-1"}}),
+        )
+        .await;
+    assert_eq!(invited["type"], "session", "{invited}");
+    ben.session_event("s-1", "inviting").await;
+    ben.request(json!({"type": "accept", "session_id": "s-1"}))
+        .await;
+    ben.session_event("s-1", "connected").await;
+    let read = json!({"type": "interaction_details", "interaction_id": "i-1"});
+    let search = json!({"type": "contact_history", "interaction_id": "i-1", "query": ""});
+    assert_eq!(
+        ben.request(read.clone()).await["type"],
+        "interaction_details"
+    );
+
+    // The customer hangs up: the IM goes on, the loan of the customer's data does not.
+    api.end("i-1").await;
+    ana.interaction_event("i-1", "ended").await;
+    for request in [read, search] {
+        let refused = ben.request(request).await;
+        assert_eq!(refused["code"], "interaction_not_permitted", "{refused}");
+    }
+    let sent = ben
+        .request(
+            json!({"type": "send", "session_id": "s-1", "message_id": "m-2", "text": "Still here"}),
+        )
+        .await;
+    assert_eq!(sent["type"], "sent", "{sent}");
+}
+
+#[tokio::test]
 async fn hidden_case_data_never_reaches_an_agent() {
     let hub = hub().await;
     let api = Api::of(&hub);

@@ -315,6 +315,24 @@ impl Client {
         .await
     }
 
+    /// The close frame the hub ends the connection with (code and reason), passing over
+    /// everything before it; `None` when it ends without one.
+    pub async fn close_frame(&mut self) -> Option<(u16, String)> {
+        tokio::time::timeout(DEADLINE, async {
+            loop {
+                match self.ws.next().await {
+                    Some(Ok(Message::Close(frame))) => {
+                        return frame.map(|f| (u16::from(f.code), f.reason.to_string()))
+                    }
+                    Some(Ok(_)) => {}
+                    None | Some(Err(_)) => return None,
+                }
+            }
+        })
+        .await
+        .expect("the hub kept the connection open")
+    }
+
     /// Whether the connection was closed by the hub (within the deadline).
     pub async fn closed(&mut self) -> bool {
         tokio::time::timeout(DEADLINE, async { while self.recv().await.is_some() {} })
