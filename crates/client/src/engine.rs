@@ -179,6 +179,9 @@ impl SessionUpdate {
     }
 }
 
+/// How long whose presence to follow may keep changing before the hub is told.
+const FOLLOW_SETTLES: Duration = Duration::from_millis(300);
+
 /// How often the cache is pruned when a retention is set.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
@@ -556,7 +559,7 @@ impl Engine {
         *lock(&self.shared.history) = Some(connection.history);
         *lock(&self.shared.link) = Some(connection.link);
         self.shared.following.connected();
-        self.follow_soon();
+        self.follow_soon(Duration::ZERO);
         Ok(connection.incoming)
     }
 
@@ -1064,16 +1067,18 @@ impl Engine {
                 .filter(|e| e.kind == EntryKind::Agent)
                 .map(|e| (e.id, e.presence)),
         );
-        self.follow_soon();
+        // Searches come a keystroke apart: the set the agent settles on is declared once.
+        self.follow_soon(FOLLOW_SETTLES);
         Ok(entries)
     }
 
-    /// Declares whose presence to follow, soon, if the hub does not have it yet.
-    fn follow_soon(&self) {
-        tokio::spawn(self.for_task().declare_following());
+    /// Declares whose presence to follow after `delay`, if the hub does not have it yet.
+    fn follow_soon(&self, delay: Duration) {
+        tokio::spawn(self.for_task().declare_following(delay));
     }
 
-    async fn declare_following(self) {
+    async fn declare_following(self, delay: Duration) {
+        tokio::time::sleep(delay).await;
         let following = &self.shared.following;
         let _declaring = following.declaring.lock().await;
         let me = self.shared.agent.id;
@@ -1303,7 +1308,7 @@ impl Engine {
             matches!(before, SessionStatus::Ended(_) | SessionStatus::Draft) != update.ended()
         });
         if opened_or_closed {
-            self.follow_soon();
+            self.follow_soon(Duration::ZERO);
         }
         self.emit(EngineEvent::Session(update));
     }

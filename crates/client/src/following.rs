@@ -43,9 +43,12 @@ impl Following {
         }
     }
 
-    /// A new connection: the hub follows nobody for it yet.
+    /// A new connection: the hub follows nobody for it yet, and what was heard before may
+    /// have changed unseen, so the hub's next word on each agent is news.
     pub fn connected(&self) {
-        self.lock().declared = None;
+        let mut state = self.lock();
+        state.declared = None;
+        state.known.clear();
     }
 
     /// The set to declare: the other agents of open sessions first (they matter most), then
@@ -100,5 +103,7 @@ mod tests {
         assert!(!following.heard(5, Presence::Ready));
         assert!(following.heard(5, Presence::Away));
         assert!(following.heard(6, Presence::Offline));
+        following.connected();
+        assert!(following.heard(5, Presence::Away));
     }
 }

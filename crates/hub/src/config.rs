@@ -71,10 +71,20 @@ pub struct Limits {
     pub max_frame_bytes: usize,
     /// Longest message text, in characters.
     pub max_message_chars: usize,
-    /// Messages per second one connection may send, on average.
+    /// Messages per second one agent may send on average, across all their connections.
     pub messages_per_second: u32,
-    /// Messages one connection may send in a burst.
+    /// Messages one agent may send in a burst.
     pub message_burst: u32,
+    /// Costly reads (searches, snapshots, interactions' details and history) per second one
+    /// agent may make on average, across all their connections.
+    pub reads_per_second: u32,
+    /// Costly reads one agent may make in a burst.
+    pub read_burst: u32,
+    /// Connections one agent may be signed in on at once.
+    pub max_devices_per_agent: u32,
+    /// The most missed events replayed to a device that resumes; more, and it takes a
+    /// snapshot instead.
+    pub max_replay_events: u32,
     /// Invitations per minute one agent may send.
     pub invitations_per_minute: u32,
     /// Seconds without any frame (pongs included) after which a connection is closed.
@@ -107,6 +117,10 @@ impl Default for Limits {
             max_message_chars: 4000,
             messages_per_second: 10,
             message_burst: 20,
+            reads_per_second: 10,
+            read_burst: 40,
+            max_devices_per_agent: 10,
+            max_replay_events: 5000,
             invitations_per_minute: 20,
             idle_timeout_secs: 60,
             max_open_sessions: 50,
@@ -249,6 +263,18 @@ impl Config {
                 }
                 "limits_message_burst" => {
                     l.message_burst = value.parse().with_context(|| parsed("number"))?
+                }
+                "limits_reads_per_second" => {
+                    l.reads_per_second = value.parse().with_context(|| parsed("number"))?
+                }
+                "limits_read_burst" => {
+                    l.read_burst = value.parse().with_context(|| parsed("number"))?
+                }
+                "limits_max_devices_per_agent" => {
+                    l.max_devices_per_agent = value.parse().with_context(|| parsed("number"))?
+                }
+                "limits_max_replay_events" => {
+                    l.max_replay_events = value.parse().with_context(|| parsed("number"))?
                 }
                 "limits_invitations_per_minute" => {
                     l.invitations_per_minute = value.parse().with_context(|| parsed("number"))?

@@ -22,7 +22,7 @@ use crate::registry::{Departure, Kick, Outgoing, DEVICE_QUEUE};
 use crate::send_path::NewMessage;
 use crate::server::Shared;
 use crate::sessions::refusal;
-use crate::throttle::Bucket;
+use crate::throttle::Spend;
 use crate::writer::{Asked, Change};
 use crate::{consultations, directory, interactions, sessions, tokens};
 
@@ -57,6 +57,34 @@ struct Held {
     history: Option<String>,
 }
 
+/// Why a connection could not become a device of its agent.
+enum NotStarted {
+    /// The agent is signed in on as many devices as the hub allows.
+    TooManyDevices(u32),
+    Failed(sqlx::Error),
+}
+
+impl From<sqlx::Error> for NotStarted {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Failed(e)
+    }
+}
+
+impl NotStarted {
+    fn refusal(self) -> Handled {
+        match self {
+            Self::TooManyDevices(max) => refuse(
+                ErrorCode::LimitExceeded,
+                format!(
+                    "you are signed in on {max} devices already; sign out on one of them \
+                     (a closed one is forgotten within a minute)"
+                ),
+            ),
+            Self::Failed(e) => internal(e),
+        }
+    }
+}
+
 /// A device that has just logged in.
 struct Started {
     agent: AgentProfile,
@@ -81,7 +109,6 @@ struct Conn {
     address: IpAddr,
     /// The number of the last event written to this connection.
     delivered: i64,
-    messages: Bucket,
 }
 
 /// What to do with the connection after a frame.
@@ -97,7 +124,6 @@ pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket, place: Arc<P
     let limits = &shared.config.limits;
     let kick = Arc::new(Kick::default());
     let mut conn = Conn {
-        messages: Bucket::new(limits.messages_per_second, limits.message_burst),
         shared: shared.clone(),
         phase: Phase::AwaitingHello,
         queue_tx,
@@ -466,7 +492,13 @@ impl Conn {
         };
         let started = match self.start_device(account, issued.token.clone(), held).await {
             Ok(started) => started,
-            Err(e) => return internal(e),
+            Err(not) => {
+                // The session just made is of no use.
+                if let Err(e) = tokens::revoke(&shared.db, &issued.token).await {
+                    tracing::warn!(error = %e, "cannot revoke an unused session token");
+                }
+                return not.refusal();
+            }
         };
         tracing::info!(login = %started.agent.login, seq = started.seq, resync_required = started.resync_required, "agent logged in");
         Handled::Now(
@@ -518,7 +550,7 @@ impl Conn {
         };
         let started = match self.start_device(account, token.to_string(), held).await {
             Ok(started) => started,
-            Err(e) => return internal(e),
+            Err(not) => return not.refusal(),
         };
         tracing::info!(login = %started.agent.login, seq = started.seq, resync_required = started.resync_required, "agent resumed");
         Handled::Now(
@@ -544,7 +576,7 @@ impl Conn {
         account: Account,
         token: String,
         held: Held,
-    ) -> sqlx::Result<Started> {
+    ) -> Result<Started, NotStarted> {
         let (device, seq, presence) = self.enter(&account).await?;
         let from = match (held.last_seq, held.history) {
             (Some(last_seq), Some(history))
@@ -556,8 +588,9 @@ impl Conn {
         };
         // Registered first, read second: an event committed meanwhile is either in the
         // replay or in the queue, and `should_write` writes it once.
+        let max = self.shared.config.limits.max_replay_events;
         let replay = match from {
-            Some(last_seq) => sessions::events_after(&self.shared.db, account.id, last_seq)
+            Some(last_seq) => sessions::events_after(&self.shared.db, account.id, last_seq, max)
                 .await?
                 .map(|replay| (last_seq, replay)),
             None => None,
@@ -586,18 +619,23 @@ impl Conn {
 
     /// Registers this connection as a device of the agent; returns the device, the agent's
     /// latest event number and presence.
-    async fn enter(&mut self, account: &Account) -> sqlx::Result<(u64, i64, Presence)> {
+    async fn enter(&mut self, account: &Account) -> Result<(u64, i64, Presence), NotStarted> {
         let (device, changed) = {
             let chosen: String = sqlx::query_scalar("SELECT presence FROM agents WHERE id = ?")
                 .bind(account.id)
                 .fetch_one(&self.shared.db)
                 .await?;
-            self.shared.registry.connect(
-                account.id,
-                parse_presence(&chosen),
-                self.queue_tx.clone(),
-                self.kick.clone(),
-            )
+            let max = self.shared.config.limits.max_devices_per_agent;
+            self.shared
+                .registry
+                .connect(
+                    account.id,
+                    parse_presence(&chosen),
+                    self.queue_tx.clone(),
+                    self.kick.clone(),
+                    max,
+                )
+                .ok_or(NotStarted::TooManyDevices(max))?
         };
         if let Some(presence) = changed {
             self.shared
@@ -642,6 +680,26 @@ impl Conn {
         };
         let (account, token, device) = (me.account.clone(), me.token.clone(), me.device);
         let agent_id = account.id;
+        let costly = matches!(
+            request,
+            Request::Search { .. }
+                | Request::Follow { .. }
+                | Request::Snapshot
+                | Request::Interactions
+                | Request::InteractionDetails { .. }
+                | Request::ContactHistory { .. }
+        );
+        let l = &shared.config.limits;
+        if costly
+            && !shared
+                .budgets
+                .take(agent_id, Spend::Read, l.reads_per_second, l.read_burst)
+        {
+            return refuse(
+                ErrorCode::RateLimited,
+                "too many searches and reads at once; wait a moment",
+            );
+        }
         let change: Asked = match request {
             Request::Logout => {
                 if let Err(e) = tokens::revoke(&shared.db, &token).await {
@@ -873,7 +931,13 @@ impl Conn {
                 message_id,
                 text,
             } => {
-                if !self.messages.take() {
+                let l = &shared.config.limits;
+                if !shared.budgets.take(
+                    agent_id,
+                    Spend::Message,
+                    l.messages_per_second,
+                    l.message_burst,
+                ) {
                     return refuse(
                         ErrorCode::RateLimited,
                         "too many messages at once; wait a moment",

@@ -171,25 +171,30 @@ impl Registry {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Registers a device of an agent whose chosen presence is `chosen`. Returns the device id
-    /// and, if the agent was offline, the presence others should now see.
+    /// Registers a device of an agent whose chosen presence is `chosen`, unless the agent has
+    /// `max_devices` already. Returns the device id and, if the agent was offline, the
+    /// presence others should now see.
     pub fn connect(
         &self,
         agent_id: i64,
         chosen: Presence,
         queue: mpsc::Sender<Outgoing>,
         kick: Arc<Kick>,
-    ) -> (u64, Option<Presence>) {
-        let id = self.next_device.fetch_add(1, Ordering::Relaxed);
+        max_devices: u32,
+    ) -> Option<(u64, Option<Presence>)> {
         let mut inner = self.lock();
         let agent = inner.agents.entry(agent_id).or_default();
+        if agent.devices.len() >= max_devices as usize {
+            return None;
+        }
+        let id = self.next_device.fetch_add(1, Ordering::Relaxed);
         agent.devices.push(Device { id, queue, kick });
         let chosen = *agent.chosen.get_or_insert(chosen);
         // A reconnection within the grace period cancels the pending offline.
         agent.epoch += 1;
         let changed = (agent.offline || agent.devices.len() == 1).then_some(chosen);
         agent.offline = false;
-        (id, changed)
+        Some((id, changed))
     }
 
     /// Unregisters a device.

@@ -23,7 +23,7 @@ use crate::listener::{self, Deadlines, Place, Places};
 use crate::metrics::Metrics;
 use crate::registry::{Registry, ACCOUNT_CHANGED};
 use crate::telephony::SimulatedSwitch;
-use crate::throttle::{InviteWindow, LoginThrottle};
+use crate::throttle::{AgentBudgets, InviteWindow, LoginThrottle};
 use crate::tls::TlsCertificate;
 use crate::writer::Writer;
 use crate::{connection, consultations, integration};
@@ -40,6 +40,8 @@ pub(crate) struct Shared {
     /// Checks passwords, a few at a time.
     pub hashing: Hashing,
     pub invites: InviteWindow,
+    /// Each agent's budgets of messages and costly reads, across their connections.
+    pub budgets: AgentBudgets,
     pub metrics: Arc<Metrics>,
     /// The connections held, signed in or not.
     pub places: Arc<Places>,
@@ -156,6 +158,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
         login_throttle: Arc::new(LoginThrottle::default()),
         hashing,
         invites: InviteWindow::default(),
+        budgets: AgentBudgets::default(),
         metrics: counters.clone(),
         places: places.clone(),
         stopping,

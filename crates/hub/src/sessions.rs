@@ -344,11 +344,12 @@ pub async fn append_event(
 }
 
 /// The events of an agent after `after`, in order, as stored frames; `None` when some of
-/// them are no longer kept.
+/// them are no longer kept, or there are more than `max`.
 pub async fn events_after(
     db: impl sqlx::Executor<'_, Database = Sqlite> + Copy,
     agent_id: i64,
     after: i64,
+    max: u32,
 ) -> sqlx::Result<Option<Vec<Outgoing>>> {
     let last: i64 = sqlx::query_scalar("SELECT last_seq FROM agents WHERE id = ?")
         .bind(agent_id)
@@ -356,6 +357,10 @@ pub async fn events_after(
         .await?;
     if after >= last {
         return Ok(Some(Vec::new()));
+    }
+    // More than `max` missed: a snapshot is cheaper for both sides than the replay.
+    if last - after > i64::from(max) {
+        return Ok(None);
     }
     let rows: Vec<(i64, String)> =
         sqlx::query_as("SELECT seq, body FROM events WHERE agent_id = ? AND seq > ? ORDER BY seq")

@@ -216,6 +216,35 @@ impl Bucket {
     }
 }
 
+/// What an agent spends from a budget of their own, shared by all their devices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Spend {
+    /// A message.
+    Message,
+    /// A read that costs the hub (a search, a snapshot, an interaction's details).
+    Read,
+}
+
+/// Each agent's budgets, across all of their connections: twenty connections send no more
+/// than one.
+#[derive(Default)]
+pub struct AgentBudgets {
+    buckets: Mutex<HashMap<(i64, Spend), Bucket>>,
+}
+
+impl AgentBudgets {
+    /// Takes one from the agent's budget for `spend` (`rate` a second, `burst` at once), if
+    /// there is one left.
+    pub fn take(&self, agent_id: i64, spend: Spend, rate: u32, burst: u32) -> bool {
+        self.buckets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry((agent_id, spend))
+            .or_insert_with(|| Bucket::new(rate, burst))
+            .take()
+    }
+}
+
 /// Invitations per agent in the last minute.
 #[derive(Default)]
 pub struct InviteWindow {

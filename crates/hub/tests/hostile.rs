@@ -333,3 +333,131 @@ async fn a_shift_change_is_signed_in_at_the_rate_of_the_hashers_and_nobody_is_lo
         "only {told_busy} were told the hub was busy"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_agent_on_many_connections_sends_no_more_than_on_one() {
+    let hub = hub_with(|c| c.limits.max_devices_per_agent = 25).await;
+    let mut ana = Client::login(&hub, "ana").await;
+    let mut ben = Client::login(&hub, "ben").await;
+    connected(&mut ana, &mut ben, "s-1").await;
+    let flooding = Duration::from_secs(3);
+    let floods: Vec<_> = (0..20)
+        .map(|n| {
+            let (url, token) = (hub.hub.ws_url(), ana.token.clone());
+            tokio::spawn(async move {
+                // Her other devices resume with her session.
+                let mut c = Client::connect(&url).await;
+                let resumed = c
+                    .request(json!({"type": "resume", "token": token, "last_seq": 0}))
+                    .await;
+                assert_eq!(resumed["type"], "resumed", "{resumed}");
+                c.seq = resumed["seq"].as_i64().unwrap_or_default();
+                let (mut sent, mut i, until) = (0, 0, Instant::now() + flooding);
+                while Instant::now() < until {
+                    let id = format!("m-{n}-{i}");
+                    i += 1;
+                    let answer = c
+                        .request(json!({"type": "send", "session_id": "s-1", "message_id": id, "text": "flood"}))
+                        .await;
+                    match answer["type"].as_str() {
+                        Some("sent") => sent += 1,
+                        _ => assert_eq!(answer["code"], "rate_limited", "{answer}"),
+                    }
+                }
+                sent
+            })
+        })
+        .collect();
+    let mut sent = 0;
+    for flood in floods {
+        sent += flood.await.unwrap();
+    }
+    // The agent's budget: a burst of 20, then 10 a second, whatever the connections.
+    assert!(
+        sent <= 20 + 10 * 4,
+        "{sent} messages were committed in {flooding:?}"
+    );
+    assert!(sent >= 20, "only {sent} were committed");
+}
+
+#[tokio::test]
+async fn an_agent_is_signed_in_on_at_most_so_many_devices() {
+    let hub = hub_with(|c| c.limits.max_devices_per_agent = 3).await;
+    let mut devices = Vec::new();
+    for _ in 0..3 {
+        devices.push(Client::login(&hub, "ana").await);
+    }
+    let refused = try_login(&hub, ELSEWHERE, "ana", "ana-password").await.1;
+    assert_eq!(refused["code"], "limit_exceeded", "{refused}");
+    let token = devices[0].token.clone();
+    let mut by_token = Client::connect(&hub.hub.ws_url()).await;
+    let refused = by_token
+        .request(json!({"type": "resume", "token": token, "last_seq": 0}))
+        .await;
+    assert_eq!(refused["code"], "limit_exceeded", "{refused}");
+    // One signs out; a new device gets in.
+    let mut gone = devices.pop().unwrap();
+    assert_eq!(
+        gone.request(json!({"type": "logout"})).await["type"],
+        "logged_out"
+    );
+    let resumed = by_token
+        .request(json!({"type": "resume", "token": token, "last_seq": 0}))
+        .await;
+    assert_eq!(resumed["type"], "resumed", "{resumed}");
+    // Other agents are not counted against her.
+    let _ben = Client::login(&hub, "ben").await;
+}
+
+#[tokio::test]
+async fn costly_reads_are_budgeted_per_agent_and_others_are_not_held_back() {
+    let hub = hub_with(|c| {
+        c.limits.reads_per_second = 1;
+        c.limits.read_burst = 10;
+    })
+    .await;
+    let mut desk = Client::login(&hub, "ana").await;
+    let mut laptop = Client::login(&hub, "ana").await;
+    let mut limited = 0;
+    for i in 0..30 {
+        let device = if i % 2 == 0 { &mut desk } else { &mut laptop };
+        let request = if i % 3 == 0 {
+            json!({"type": "snapshot"})
+        } else {
+            json!({"type": "search", "query": ""})
+        };
+        let answer = device.request(request).await;
+        if answer["code"] == "rate_limited" {
+            limited += 1;
+        }
+    }
+    assert!(limited >= 15, "only {limited} of 30 reads were held back");
+    let mut ben = Client::login(&hub, "ben").await;
+    let answer = ben.request(json!({"type": "search", "query": ""})).await;
+    assert_eq!(answer["type"], "directory", "{answer}");
+}
+
+#[tokio::test]
+async fn a_device_far_behind_takes_a_snapshot_rather_than_a_replay() {
+    let hub = hub_with(|c| {
+        c.limits.max_replay_events = 5;
+        c.limits.messages_per_second = 1000;
+        c.limits.message_burst = 1000;
+    })
+    .await;
+    let mut ana = Client::login(&hub, "ana").await;
+    let mut ben = Client::login(&hub, "ben").await;
+    connected(&mut ana, &mut ben, "s-1").await;
+    let (token, held, history) = (ben.token.clone(), ben.seq, ben.history.clone());
+    drop(ben);
+    for i in 0..10 {
+        ana.request(json!({"type": "send", "session_id": "s-1", "message_id": format!("m-{i}"), "text": "missed"}))
+            .await;
+    }
+    let mut again = Client::connect(&hub.hub.ws_url()).await;
+    let resumed = again
+        .request(json!({"type": "resume", "token": token, "last_seq": held, "history": history}))
+        .await;
+    assert_eq!(resumed["resync_required"], true, "{resumed}");
+    assert_eq!(again.snapshot_texts().await.len(), 10);
+}
