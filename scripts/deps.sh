@@ -63,6 +63,15 @@ if [ "${1:-}" != "--build" ] && ! command -v tauri-driver >/dev/null 2>&1; then
   echo "deps: installing tauri-driver"
   cargo install tauri-driver --version '^2' --locked
 fi
+# cargo-deny checks the dependency tree's licenses, crates and sources (deny.toml); an older
+# one than this may not read that configuration.
+deny_version=0.20.2
+have_deny="$(cargo deny --version 2>/dev/null | cut -d' ' -f2 || true)"
+if [ "${1:-}" != "--build" ] &&
+  [ "$(printf '%s\n%s\n' "$deny_version" "$have_deny" | sort -V | head -n1)" != "$deny_version" ]; then
+  echo "deps: installing cargo-deny $deny_version"
+  cargo install cargo-deny --version "$deny_version" --locked
+fi
 
 # The UI's tools need Node.js 20.19 or newer; Debian 12's own is 18. The npm registry's
 # `node` package carries newer builds.

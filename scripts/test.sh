@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs whatever is missing, then runs every check and test: formatting, lints (the release
-# workflow's too), the UI's type check and unit tests, the workspace's tests, including the
-# end-to-end suite that drives the real app on a virtual desktop, then the installers (built,
-# installed, started and removed) and the demo command.
+# workflow's too), the dependencies' licenses, crates and sources (cargo-deny), the UI's type
+# check and unit tests, the workspace's tests, including the end-to-end suite that drives the
+# real app on a virtual desktop, then the installers (built, installed, started and removed)
+# and the demo command.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -22,6 +23,15 @@ cargo fmt --all -- --check
 
 step "Rust: lints"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "Dependencies: licenses, banned crates and sources (cargo-deny, deny.toml)"
+# The check reads every crate in Cargo.lock, those only other systems build too: cargo fetch
+# brings the missing ones from crates.io, once; the check itself runs offline. Advisories are
+# not checked (see deny.toml). Duplicate versions are listed without their inclusion graphs,
+# which would run to thousands of lines; `cargo deny check bans` shows them.
+cargo fetch --locked --quiet
+cargo deny --offline --locked --workspace --all-features \
+  check --hide-inclusion-graph licenses bans sources
 
 step "Tests (end-to-end included) on a virtual desktop"
 export HUDDLE_ARTIFACTS="$root/artifacts"

@@ -61,6 +61,11 @@ impl ApiError {
     /// A failure of the hub, logged here.
     pub fn internal(e: impl std::fmt::Display) -> Self {
         tracing::error!(error = %e, "integration request failed");
+        Self::unstored()
+    }
+
+    /// The change could not be stored (the failure is logged once, where it happened).
+    pub fn unstored() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",

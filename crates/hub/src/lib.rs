@@ -25,6 +25,7 @@ mod server;
 mod sessions;
 pub mod simulate;
 pub mod store;
+mod store_health;
 pub mod telephony;
 mod throttle;
 pub mod tls;

@@ -53,7 +53,13 @@ impl Metrics {
 
     /// The figures as Prometheus text; `held` (connections of any kind), `devices` and
     /// `open_sessions` are read at the time.
-    pub fn render(&self, held: usize, devices: usize, open_sessions: i64) -> String {
+    pub fn render(
+        &self,
+        held: usize,
+        devices: usize,
+        open_sessions: i64,
+        store_failing: bool,
+    ) -> String {
         let mut out = String::new();
         let r = Ordering::Relaxed;
         let _ = writeln!(
@@ -87,6 +93,12 @@ impl Metrics {
         );
         let _ = writeln!(out, "# TYPE huddle_hub_open_sessions gauge");
         let _ = writeln!(out, "huddle_hub_open_sessions {open_sessions}");
+        let _ = writeln!(
+            out,
+            "# HELP huddle_hub_store_failing 1 while the hub cannot store changes (a full disk, an I/O error)."
+        );
+        let _ = writeln!(out, "# TYPE huddle_hub_store_failing gauge");
+        let _ = writeln!(out, "huddle_hub_store_failing {}", u8::from(store_failing));
         let _ = writeln!(
             out,
             "# HELP huddle_hub_messages_total Messages committed since start."
@@ -124,7 +136,7 @@ mod tests {
         m.connection_opened();
         m.message_committed(Duration::from_micros(800));
         m.message_committed(Duration::from_millis(30));
-        let text = m.render(3, 1, 2);
+        let text = m.render(3, 1, 2, false);
         assert!(text.contains("huddle_hub_connections 1\n"), "{text}");
         assert!(text.contains("huddle_hub_messages_total 2\n"));
         assert!(text.contains("huddle_hub_message_seconds_bucket{le=\"0.0005\"} 0\n"));

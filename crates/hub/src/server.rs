@@ -22,6 +22,7 @@ use crate::hashing::Hashing;
 use crate::listener::{self, Deadlines, Place, Places};
 use crate::metrics::Metrics;
 use crate::registry::{Registry, ACCOUNT_CHANGED};
+use crate::store_health::StoreHealth;
 use crate::telephony::SimulatedSwitch;
 use crate::throttle::{AgentBudgets, InviteWindow, LoginThrottle};
 use crate::tls::TlsCertificate;
@@ -36,6 +37,8 @@ pub(crate) struct Shared {
     pub config: Config,
     pub registry: Arc<Registry>,
     pub writer: Writer,
+    /// Whether the writer can store changes.
+    pub health: Arc<StoreHealth>,
     pub login_throttle: Arc<LoginThrottle>,
     /// Checks passwords, a few at a time.
     pub hashing: Hashing,
@@ -137,7 +140,15 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
     if config.integration_token.is_none() {
         tracing::info!("no integration_token: the integration API is off");
     }
-    let writer = Writer::start(db.clone(), registry.clone(), config.clone(), switch).await?;
+    let health = Arc::new(StoreHealth::default());
+    let writer = Writer::start(
+        db.clone(),
+        registry.clone(),
+        config.clone(),
+        switch,
+        health.clone(),
+    )
+    .await?;
     spawn_housekeeping(db.clone(), config.event_retention_days);
     spawn_account_watch(db.clone(), registry.clone()).await?;
     let history = crate::store::history(&db).await?;
@@ -155,6 +166,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
         config,
         registry,
         writer,
+        health,
         login_throttle: Arc::new(LoginThrottle::default()),
         hashing,
         invites: InviteWindow::default(),
@@ -229,6 +241,13 @@ async fn ws_upgrade(
 }
 
 async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
+    if let Some(why) = shared.health.failure() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({"status": "cannot store changes", "error": why})),
+        )
+            .into_response();
+    }
     match sqlx::query("SELECT 1").execute(&shared.db).await {
         Ok(_) => {
             Json(serde_json::json!({"status": "ok", "version": crate::HUB_VERSION})).into_response()
@@ -257,7 +276,12 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
             )],
             shared
                 .metrics
-                .render(shared.places.held(), shared.registry.device_count(), open),
+                .render(
+                    shared.places.held(),
+                    shared.registry.device_count(),
+                    open,
+                    shared.health.failure().is_some(),
+                ),
         )
             .into_response(),
         Err(e) => {
@@ -299,16 +323,39 @@ async fn spawn_account_watch(db: SqlitePool, registry: Arc<Registry>) -> sqlx::R
 }
 
 /// Forgets expired tokens and events past their retention, at start and then hourly.
+/// How many old events one statement forgets: each statement holds the database's write
+/// lock, which the writer waits for, for about a millisecond.
+const FORGET_AT_ONCE: i64 = 500;
+
+/// Forgets the events older than `cutoff` a few at a time, so that the writer never waits
+/// behind a deletion of millions of rows.
+async fn forget_events_before(db: &SqlitePool, cutoff: i64) -> sqlx::Result<u64> {
+    let mut forgotten = 0;
+    loop {
+        let deleted = sqlx::query(
+            "DELETE FROM events WHERE (agent_id, seq) IN
+                 (SELECT agent_id, seq FROM events WHERE at < ? LIMIT ?)",
+        )
+        .bind(cutoff)
+        .bind(FORGET_AT_ONCE)
+        .execute(db)
+        .await?
+        .rows_affected();
+        forgotten += deleted;
+        if deleted < FORGET_AT_ONCE as u64 {
+            return Ok(forgotten);
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
 fn spawn_housekeeping(db: SqlitePool, retention_days: u32) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
             every.tick().await;
             let cutoff = crate::store::now_millis() - i64::from(retention_days) * 24 * 3600 * 1000;
-            let events = sqlx::query("DELETE FROM events WHERE at < ?")
-                .bind(cutoff)
-                .execute(&db)
-                .await;
+            let events = forget_events_before(&db, cutoff).await;
             // The account watch reads the changes within a second; a day is plenty.
             let day_ago = crate::store::now_millis() - 24 * 3600 * 1000;
             if let Err(e) = sqlx::query("DELETE FROM account_changes WHERE at < ?")
@@ -320,9 +367,7 @@ fn spawn_housekeeping(db: SqlitePool, retention_days: u32) {
             }
             let tokens = crate::tokens::prune(&db).await;
             match (events, tokens) {
-                (Ok(e), Ok(t)) => {
-                    tracing::debug!(events = e.rows_affected(), tokens = t, "housekeeping done")
-                }
+                (Ok(e), Ok(t)) => tracing::debug!(events = e, tokens = t, "housekeeping done"),
                 (Err(e), _) | (_, Err(e)) => tracing::warn!(error = %e, "housekeeping failed"),
             }
         }

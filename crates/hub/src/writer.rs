@@ -12,7 +12,7 @@ use huddle_protocol::{
     ConsultContext, EndReason, ErrorCode, ErrorFrame, Event, FirstMessage, Reply, SessionEnd,
     SessionInfo, SessionState,
 };
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{Connection, SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::accounts::{self, Account};
@@ -24,6 +24,7 @@ use crate::registry::{Outgoing, Registry};
 use crate::send_path::{self, NewMessage};
 use crate::sessions::{self, refusal, valid_id};
 use crate::store::now_millis;
+use crate::store_health::{self, StoreHealth};
 use crate::telephony::Telephony;
 
 /// A change to IM sessions, asked for by an agent (or by the invitation clock).
@@ -107,6 +108,7 @@ impl Writer {
         registry: Arc<Registry>,
         config: Config,
         telephony: Arc<dyn Telephony>,
+        health: Arc<StoreHealth>,
     ) -> anyhow::Result<Self> {
         let (jobs, queue) = mpsc::channel(4096);
         let writer = Self { jobs };
@@ -121,6 +123,7 @@ impl Writer {
             config,
             telephony,
             writer: writer.clone(),
+            health,
         };
         tokio::spawn(task.run(queue));
         for (id, expires_at) in pending {
@@ -194,12 +197,16 @@ const BATCH: usize = 2048;
 /// changed many times once; the log holds about this long's worth of changes.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
+/// How often a hub that cannot store changes tries again by itself.
+const PROBE_EVERY: Duration = Duration::from_secs(1);
+
 struct Task {
     db: SqlitePool,
     registry: Arc<Registry>,
     config: Config,
     telephony: Arc<dyn Telephony>,
     writer: Writer,
+    health: Arc<StoreHealth>,
 }
 
 /// What a change produced: the answer, and events to deliver once committed.
@@ -235,20 +242,35 @@ enum Decided {
 pub(crate) type Refusal = ErrorFrame;
 
 /// A run of messages refused as a whole, before any of it was written (the writer's
-/// connection could not be reached).
+/// connection could not be reached); the batch fails with it.
 fn refuse_run(
     run: Vec<(NewMessage, oneshot::Sender<Result<Reply, ErrorFrame>>)>,
     e: impl std::fmt::Display,
     decided: &mut Vec<Decided>,
-) {
-    let refused = internal(e);
+) -> Result<(), String> {
+    let refused = internal(&e);
     for (_, answer) in run {
         decided.push(Decided::Agent(answer, Err(refused.clone())));
+    }
+    Err(e.to_string())
+}
+
+/// A job that comes after the database failed in its batch: refused without being run.
+fn unrun(job: Job) -> Decided {
+    match job {
+        Job::Send { answer, .. } | Job::Agent { answer, .. } => Decided::Agent(answer, Err(unstored())),
+        Job::Integration { answer, .. } => Decided::Integration(answer, Err(ApiError::unstored())),
     }
 }
 
 pub(crate) fn internal(e: impl std::fmt::Display) -> Refusal {
     tracing::error!(error = %e, "database failure in a session change");
+    unstored()
+}
+
+/// The answer to a change the hub could not store (the failure is logged once, where it
+/// happened).
+fn unstored() -> Refusal {
     refusal(
         ErrorCode::Internal,
         "the hub could not store the change; try again",
@@ -261,19 +283,28 @@ impl Task {
         // When the first commit not yet copied into the database was made.
         let mut uncopied_since: Option<Instant> = None;
         loop {
-            let received = match uncopied_since {
-                None => queue.recv_many(&mut jobs, BATCH).await,
-                Some(since) => {
-                    let next = queue.recv_many(&mut jobs, BATCH);
-                    match tokio::time::timeout_at(since + CHECKPOINT_EVERY, next).await {
-                        Ok(received) => received,
-                        Err(_) => {
+            // Waits for changes, but no longer than the next thing to do without them: copy
+            // the log into the database, or see whether writes work again.
+            let until = match (uncopied_since, self.health.failure()) {
+                (_, Some(_)) => Some(Instant::now() + PROBE_EVERY),
+                (Some(since), None) => Some(since + CHECKPOINT_EVERY),
+                (None, None) => None,
+            };
+            let next = queue.recv_many(&mut jobs, BATCH);
+            let received = match until {
+                None => next.await,
+                Some(until) => match tokio::time::timeout_at(until, next).await {
+                    Ok(received) => received,
+                    Err(_) => {
+                        if self.health.failure().is_some() {
+                            self.probe().await;
+                        } else {
                             self.checkpoint().await;
                             uncopied_since = None;
-                            continue;
                         }
+                        continue;
                     }
-                }
+                },
             };
             if received == 0 {
                 return;
@@ -303,29 +334,40 @@ impl Task {
     /// Applies the waiting changes in one transaction (one disk sync for all of them), each
     /// inside a savepoint so that a refused one leaves no trace (messages are checked before
     /// anything of them is written, and need none); answers only after the commit.
+    ///
+    /// A failure of the database itself (a full disk, an I/O error) fails the whole batch:
+    /// SQLite may have rolled the transaction back already, so nothing after it may run, and
+    /// nothing of it is kept. Every request of the batch is answered with an error.
     async fn apply(&self, jobs: Vec<Job>) {
-        let mut tx = match self.db.begin_with("BEGIN IMMEDIATE").await {
+        let mut conn = match self.db.acquire().await {
+            Ok(conn) => conn,
+            Err(e) => return self.fail_all(jobs, &e),
+        };
+        if !self.apply_on(&mut conn, jobs).await {
+            // After a failure SQLite may have ended the transaction behind sqlx's back; a new
+            // connection starts clean.
+            conn.close_on_drop();
+        }
+    }
+
+    /// `apply` on one connection; returns whether the batch was stored.
+    async fn apply_on(&self, conn: &mut SqliteConnection, jobs: Vec<Job>) -> bool {
+        let mut tx = match conn.begin_with("BEGIN IMMEDIATE").await {
             Ok(tx) => tx,
             Err(e) => {
-                let refused = internal(&e);
-                for job in jobs {
-                    match job {
-                        Job::Agent { answer, .. } | Job::Send { answer, .. } => {
-                            let _ = answer.send(Err(refused.clone()));
-                        }
-                        Job::Integration { answer, .. } => {
-                            let _ = answer.send(Err(ApiError::internal(&e)));
-                        }
-                    }
-                }
-                return;
+                self.fail_all(jobs, &e);
+                return false;
             }
         };
         let mut decided = Vec::with_capacity(jobs.len());
-        // Storing a message failed half-way: nothing of this transaction may stay.
+        // The database failed during this batch: nothing of it may stay.
         let mut broken: Option<String> = None;
         let mut jobs = jobs.into_iter().peekable();
         while let Some(job) = jobs.next() {
+            if broken.is_some() {
+                decided.push(unrun(job));
+                continue;
+            }
             decided.push(match job {
                 Job::Send { message, answer } => {
                     // Messages that follow one another go in together.
@@ -341,23 +383,34 @@ impl Task {
                     continue;
                 }
                 Job::Agent { change, answer } => {
-                    let opened = sqlx::query("SAVEPOINT change").execute(&mut *tx).await;
-                    let result = match opened {
-                        Err(e) => Err(internal(e)),
+                    let result = match sqlx::query("SAVEPOINT change").execute(&mut *tx).await {
+                        Err(e) => Err(e.to_string()),
                         Ok(_) => {
                             let result = self.decide(&mut tx, change).await;
-                            close_savepoint(&mut tx, result.is_ok())
-                                .await
-                                .map_err(internal)
-                                .and(result)
+                            match close_savepoint(&mut tx, result.is_ok()).await {
+                                Err(e) => Err(e.to_string()),
+                                Ok(()) => Ok(result),
+                            }
                         }
                     };
-                    Decided::Agent(answer, result)
+                    let result = result.and_then(|result| match result {
+                        Err(refused) if refused.code == ErrorCode::Internal => {
+                            Err(refused.message)
+                        }
+                        result => Ok(result),
+                    });
+                    match result {
+                        Ok(result) => Decided::Agent(answer, result),
+                        Err(e) => {
+                            let refused = internal(&e);
+                            broken = Some(e);
+                            Decided::Agent(answer, Err(refused))
+                        }
+                    }
                 }
                 Job::Integration { change, answer } => {
-                    let opened = sqlx::query("SAVEPOINT change").execute(&mut *tx).await;
-                    let result = match opened {
-                        Err(e) => Err(ApiError::internal(e)),
+                    let result = match sqlx::query("SAVEPOINT change").execute(&mut *tx).await {
+                        Err(e) => Err(e.to_string()),
                         Ok(_) => {
                             let now = now_millis();
                             let result = interactions::apply(
@@ -373,33 +426,46 @@ impl Task {
                                 events: applied.events,
                                 expires: None,
                             });
-                            close_savepoint(&mut tx, result.is_ok())
-                                .await
-                                .map_err(ApiError::internal)
-                                .and(result)
+                            match close_savepoint(&mut tx, result.is_ok()).await {
+                                Err(e) => Err(e.to_string()),
+                                Ok(()) => Ok(result),
+                            }
                         }
                     };
-                    Decided::Integration(answer, result)
+                    let result = result.and_then(|result| match result {
+                        Err(refused) if refused.status.is_server_error() => Err(refused.message),
+                        result => Ok(result),
+                    });
+                    match result {
+                        Ok(result) => Decided::Integration(answer, result),
+                        Err(e) => {
+                            let refused = ApiError::internal(&e);
+                            broken = Some(e);
+                            Decided::Integration(answer, Err(refused))
+                        }
+                    }
                 }
             });
         }
         let committed = match broken {
             None => tx.commit().await.map_err(|e| e.to_string()),
             Some(e) => {
+                // The database may have ended the transaction itself.
                 if let Err(rollback) = tx.rollback().await {
-                    tracing::error!(error = %rollback, "cannot roll changes back");
+                    tracing::debug!(error = %rollback, "rolling the failed batch back");
                 }
                 Err(e)
             }
         };
-        if let Err(e) = &committed {
-            tracing::error!(error = %e, "cannot commit changes");
+        match &committed {
+            Ok(()) => self.stored(),
+            Err(e) => self.health.failed(e),
         }
         for decided in decided {
             match decided {
                 Decided::Agent(answer, result) => {
                     let result = match (&committed, result) {
-                        (Err(e), Ok(_)) => Err(internal(e)),
+                        (Err(_), Ok(_)) => Err(unstored()),
                         (_, Err(refused)) => Err(refused),
                         (Ok(()), Ok(outcome)) => Ok(self.deliver(outcome)),
                     };
@@ -407,12 +473,70 @@ impl Task {
                 }
                 Decided::Integration(answer, result) => {
                     let result = match (&committed, result) {
-                        (Err(e), Ok(_)) => Err(ApiError::internal(e)),
+                        (Err(_), Ok(_)) => Err(ApiError::unstored()),
                         (_, Err(refused)) => Err(refused),
                         (Ok(()), Ok(outcome)) => Ok(self.deliver(outcome)),
                     };
                     let _ = answer.send(result);
                 }
+            }
+        }
+        committed.is_ok()
+    }
+
+    /// A write succeeded. After failures, the hub is healthy again only once its disk has
+    /// room again.
+    fn stored(&self) {
+        if self.health.failure().is_none() {
+            return;
+        }
+        let room = store_health::free_bytes(&self.config.database);
+        if room.is_some_and(|room| room < store_health::ROOM_TO_RECOVER) {
+            self.health.failed("the database's disk is still almost full");
+        } else {
+            self.health.stored();
+        }
+    }
+
+    /// Answers every job with an error: the batch could not even begin.
+    fn fail_all(&self, jobs: Vec<Job>, e: &sqlx::Error) {
+        self.health.failed(&e.to_string());
+        let refused = internal(e);
+        for job in jobs {
+            match job {
+                Job::Agent { answer, .. } | Job::Send { answer, .. } => {
+                    let _ = answer.send(Err(refused.clone()));
+                }
+                Job::Integration { answer, .. } => {
+                    let _ = answer.send(Err(ApiError::unstored()));
+                }
+            }
+        }
+    }
+
+    /// While writes fail, tries one now and then, so that the hub reports itself healthy
+    /// again as soon as the disk has room, even when no agent asks for anything.
+    async fn probe(&self) {
+        let mut conn = match self.db.acquire().await {
+            Ok(conn) => conn,
+            Err(e) => return self.health.failed(&e.to_string()),
+        };
+        let written = async {
+            let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+            sqlx::query(
+                "INSERT INTO hub_meta (key, value) VALUES ('last_write_check', ?)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+            .bind(now_millis().to_string())
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await
+        };
+        match written.await {
+            Ok(()) => self.stored(),
+            Err(e) => {
+                self.health.failed(&e.to_string());
+                conn.close_on_drop();
             }
         }
     }
@@ -428,26 +552,20 @@ impl Task {
         let max = self.config.limits.max_message_chars;
         let mut handle = match tx.lock_handle().await {
             Ok(handle) => handle,
-            Err(e) => {
-                refuse_run(run, &e, decided);
-                return Ok(());
-            }
+            Err(e) => return refuse_run(run, e, decided),
         };
         // SAFETY: the handle stays locked out of sqlx's worker thread while `conn` lives, and a
         // connection made from a handle does not close it when dropped.
         let conn = unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr()) };
         let conn = match conn {
             Ok(conn) => conn,
-            Err(e) => {
-                refuse_run(run, &e, decided);
-                return Ok(());
-            }
+            Err(e) => return refuse_run(run, e, decided),
         };
         let mut broken = Ok(());
         for (message, answer) in run {
             let result = match &broken {
                 // What follows a failure would go with the rolled-back transaction.
-                Err(e) => Err(internal(e)),
+                Err(_) => Err(unstored()),
                 Ok(()) => match send_path::apply(&conn, max, now_millis(), &message) {
                     Ok(result) => result.map(|(reply, events)| Outcome {
                         reply,

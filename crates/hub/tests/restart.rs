@@ -4,120 +4,13 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
+use common::process::{add_agent, hub_command, serve, serve_args, serve_with};
 use common::{connected, Client};
 use huddle_hub::http_client::HttpClient;
 use serde_json::json;
-
-struct HubProcess {
-    child: Child,
-    url: String,
-    log: std::sync::Arc<std::sync::Mutex<String>>,
-    /// Signalled at each new log line.
-    logged: std::sync::Arc<std::sync::Condvar>,
-}
-
-impl HubProcess {
-    /// Waits until a log line contains `needle`.
-    fn wait_for_log(&self, needle: &str) {
-        let deadline = std::time::Instant::now() + common::DEADLINE;
-        let mut log = self.log.lock().unwrap();
-        while !log.contains(needle) {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            assert!(!left.is_zero(), "no {needle:?} in the log:\n{log}");
-            log = self.logged.wait_timeout(log, left).unwrap().0;
-        }
-    }
-}
-
-impl Drop for HubProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn hub_command(db: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_huddle-hub"));
-    c.arg("--database")
-        .arg(db)
-        .env("HUDDLE_HUB_LOG", "info")
-        // The burst below is faster than an agent types.
-        .env("HUDDLE_HUB_LIMITS_MESSAGES_PER_SECOND", "1000")
-        .env("HUDDLE_HUB_LIMITS_MESSAGE_BURST", "1000");
-    c
-}
-
-fn add_agent(db: &Path, login: &str) {
-    let mut child = hub_command(db)
-        .args(["agent", "add", login, "--name", login])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    writeln!(child.stdin.take().unwrap(), "{login}-password").unwrap();
-    assert!(child.wait().unwrap().success());
-}
-
-/// Starts `huddle-hub serve` on a free port and reads the address it logs.
-fn serve(db: &Path) -> HubProcess {
-    serve_with(db, &[])
-}
-
-fn serve_with(db: &Path, env: &[(&str, &str)]) -> HubProcess {
-    serve_args(db, &[], env)
-}
-
-fn serve_args(db: &Path, args: &[&str], env: &[(&str, &str)]) -> HubProcess {
-    let mut child = hub_command(db)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .args(args)
-        .envs(env.iter().copied())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (found, addr) = std::sync::mpsc::channel();
-    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let logged = std::sync::Arc::new(std::sync::Condvar::new());
-    let (kept, signal) = (log.clone(), logged.clone());
-    // Reads the log until the address shows, and keeps it all (draining the pipe so that
-    // the hub never blocks on it).
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Ok(mut kept) = kept.lock() {
-                kept.push_str(&line);
-                kept.push('\n');
-            }
-            signal.notify_all();
-            // `addr=127.0.0.1:1234` in text logs, `"addr":"127.0.0.1:1234"` in JSON ones.
-            let after = line
-                .split("addr=")
-                .nth(1)
-                .or_else(|| line.split("\"addr\":\"").nth(1));
-            if let Some(rest) = after {
-                let addr = rest.split([' ', '"']).next().unwrap_or_default();
-                let _ = found.send(addr.to_string());
-            }
-        }
-    });
-    let mut hub = HubProcess {
-        child,
-        url: String::new(),
-        log,
-        logged,
-    };
-    // On failure, dropping `hub` ends the process.
-    let addr = addr
-        .recv_timeout(common::DEADLINE)
-        .expect("the hub did not log its address in time");
-    hub.url = format!("ws://{addr}/v1/ws");
-    hub
-}
 
 async fn login(url: &str, login: &str) -> Client {
     Client::login_at(url, login).await

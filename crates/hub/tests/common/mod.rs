@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // Each test file uses its own part.
 
+pub mod process;
+
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
