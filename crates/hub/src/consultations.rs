@@ -1,7 +1,10 @@
 //! Voice consultations: a consultation IM about a voice interaction turned into a call
 //! between its two agents, with the customer on hold. The writer applies the agents'
-//! requests here: the switch acts first (a refusal there changes nothing), then the hub
-//! stores what it did, with the events both agents are owed.
+//! requests here in two steps around the switch: the request is checked and stored as
+//! waiting for the switch; once that is committed the switch is asked, outside any
+//! transaction; what it did is then stored, with the events both agents are owed, and
+//! answers the request. A refusal of the switch changes nothing, and a customer left on
+//! hold by a failure is on record.
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -16,7 +19,8 @@ use crate::config::Config;
 use crate::interactions::{self, Interaction};
 use crate::registry::Outgoing;
 use crate::sessions::{self, refusal, valid_id};
-use crate::telephony::{CallState, SimulatedSwitch, Telephony, TelephonyError};
+use crate::telephony::{CallResult, CallState, Consulted, Telephony, TelephonyError};
+use futures_util::future::BoxFuture;
 
 /// A voice consultation as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -30,13 +34,22 @@ struct Row {
     consult_call: String,
     state: String,
     customer_held: bool,
+    /// The call operation this consultation waits for from the switch, if any.
+    switching: Option<String>,
 }
+
+/// `switching`: the customer is being put on hold and the colleague dialled.
+const PLACING: &str = "placing";
+/// `switching`: the consult call is being connected.
+const CONNECTING: &str = "connecting";
+/// `switching`: the consult call is being released and the customer taken off hold.
+const ENDING: &str = "ending";
 
 /// The columns of a [`Row`], as a literal so that queries stay literal SQL.
 macro_rules! consultation_select {
     () => {
         "SELECT id, session_id, interaction_id, inviter, target, customer_call, consult_call,
-                state, customer_held
+                state, customer_held, switching
            FROM voice_consultations"
     };
 }
@@ -58,6 +71,11 @@ fn state_name(state: VoiceConsultationState) -> &'static str {
 }
 
 impl Row {
+    /// Still being placed: nobody has been told of it yet.
+    fn placing(&self) -> bool {
+        self.switching.as_deref() == Some(PLACING)
+    }
+
     fn state(&self) -> VoiceConsultationState {
         parse_state(&self.state)
     }
@@ -93,16 +111,6 @@ async fn open_for_session(
     .await
 }
 
-/// The voice consultation about an interaction that has not ended, if any, as on the wire.
-pub async fn open_for_interaction(
-    db: &mut SqliteConnection,
-    interaction_id: &str,
-) -> sqlx::Result<Option<VoiceConsultation>> {
-    Ok(open_row_for_interaction(db, interaction_id)
-        .await?
-        .map(|r| r.wire()))
-}
-
 async fn open_row_for_interaction(
     db: &mut SqliteConnection,
     interaction_id: &str,
@@ -123,7 +131,8 @@ pub async fn open_for_agent(
 ) -> sqlx::Result<Vec<VoiceConsultation>> {
     let rows: Vec<Row> = sqlx::query_as(concat!(
         consultation_select!(),
-        " WHERE (inviter = ?1 OR target = ?1) AND state <> 'ended' ORDER BY created_at"
+        " WHERE (inviter = ?1 OR target = ?1) AND state <> 'ended'
+            AND switching IS NOT 'placing' ORDER BY created_at"
     ))
     .bind(agent_id)
     .fetch_all(db)
@@ -131,9 +140,33 @@ pub async fn open_for_agent(
     Ok(rows.iter().map(Row::wire).collect())
 }
 
-/// Gives the simulated switch back the calls of the consultations that had not ended when
-/// the hub stopped (its calls live in memory). Returns how many.
-pub async fn restore(db: &SqlitePool, switch: &SimulatedSwitch) -> sqlx::Result<usize> {
+/// Settles consultations that a stopped hub left half-way through a call operation: one
+/// being placed is ended (whether the switch held the customer is not known, so the record
+/// says the customer may still be on hold); any other keeps its state, and the agents may
+/// ask again. Returns how many were settled.
+pub async fn recover(db: &SqlitePool, now: i64) -> sqlx::Result<u64> {
+    let placing: Vec<(String, String)> = sqlx::query_as(
+        "UPDATE voice_consultations SET state = 'ended', switching = NULL, ended_at = ?
+          WHERE switching = 'placing' RETURNING id, interaction_id",
+    )
+    .bind(now)
+    .fetch_all(db)
+    .await?;
+    for (id, interaction) in &placing {
+        tracing::warn!(consultation = %id, %interaction,
+            "a consult call was being placed when the hub stopped; the customer may still be on hold");
+    }
+    let rest =
+        sqlx::query("UPDATE voice_consultations SET switching = NULL WHERE switching IS NOT NULL")
+            .execute(db)
+            .await?
+            .rows_affected();
+    Ok(placing.len() as u64 + rest)
+}
+
+/// Gives the switch back the calls of the consultations that had not ended when the hub
+/// stopped (the simulated switch keeps its calls in memory). Returns how many.
+pub async fn restore(db: &SqlitePool, switch: &dyn Telephony) -> sqlx::Result<usize> {
     let rows: Vec<Row> = sqlx::query_as(concat!(consultation_select!(), " WHERE state <> 'ended'"))
         .fetch_all(db)
         .await?;
@@ -150,10 +183,14 @@ pub async fn restore(db: &SqlitePool, switch: &SimulatedSwitch) -> sqlx::Result<
 async fn store_state(db: &mut SqliteConnection, row: &Row, now: i64) -> sqlx::Result<()> {
     let ended_at = (row.state() == VoiceConsultationState::Ended).then_some(now);
     sqlx::query(
-        "UPDATE voice_consultations SET state = ?, customer_held = ?, ended_at = ? WHERE id = ?",
+        "UPDATE voice_consultations
+            SET state = ?, customer_held = ?, consult_call = ?, switching = ?, ended_at = ?
+          WHERE id = ?",
     )
     .bind(&row.state)
     .bind(row.customer_held)
+    .bind(&row.consult_call)
+    .bind(&row.switching)
     .bind(ended_at)
     .bind(&row.id)
     .execute(db)
@@ -181,14 +218,185 @@ async fn announce(
 pub struct Ctx<'a> {
     /// For the interaction events (hidden case data).
     pub config: &'a Config,
-    /// The switch.
-    pub telephony: &'a dyn Telephony,
     /// The time of the change.
     pub now: i64,
 }
 
-/// The answer to a change and the events it owes.
-pub type Changed = (Reply, Vec<(i64, Outgoing)>);
+/// The answer to a change, the events it owes, and what the switch must do once it is
+/// committed.
+pub struct Changed {
+    /// The answer (or, when `then` asks the switch for something, the answer if the switch
+    /// had nothing to do).
+    pub reply: Reply,
+    /// Events to deliver once committed.
+    pub events: Vec<(i64, Outgoing)>,
+    /// Call operations to make after the commit, outside the transaction.
+    pub then: Option<SwitchWork>,
+}
+
+impl Changed {
+    fn now(reply: Reply, events: Vec<(i64, Outgoing)>) -> Self {
+        Self {
+            reply,
+            events,
+            then: None,
+        }
+    }
+
+    fn then(work: SwitchWork) -> Self {
+        Self {
+            reply: Reply::Ok,
+            events: Vec::new(),
+            then: Some(work),
+        }
+    }
+}
+
+/// Call operations asked of the switch after a commit, so that a slow or failing switch
+/// never holds the database's write lock. A consultation waiting for one is marked in the
+/// database (`switching`); the outcome comes back through the writer as
+/// [`record`] and answers the agent.
+#[derive(Debug)]
+pub enum SwitchWork {
+    /// Put the customer on hold and ring the colleague.
+    Place {
+        /// The consultation, stored as being placed.
+        id: String,
+        /// The customer's call.
+        customer_call: String,
+        /// The colleague's login (the simulated switch's extensions).
+        target_login: String,
+    },
+    /// Connect the ringing consult call (the colleague answered).
+    Connect {
+        /// The consultation.
+        id: String,
+        /// Its consult call.
+        consult_call: String,
+    },
+    /// Hang up the consult call and take the customer off hold.
+    Finish {
+        /// The consultation.
+        id: String,
+        /// Its consult call.
+        consult_call: String,
+        /// The customer's call.
+        customer_call: String,
+    },
+    /// Hang up calls nobody needs any more (their interaction ended); failures are logged.
+    Release(Vec<String>),
+}
+
+/// What the switch did with [`SwitchWork`].
+#[derive(Debug)]
+pub enum Switched {
+    /// The colleague's phone rings, or the placing failed; `bool`: the customer is still
+    /// on hold after the failure (taking them off hold failed too).
+    Placed(Result<Consulted, (TelephonyError, bool)>),
+    /// The consult call was connected, or not.
+    Connected(Result<(), TelephonyError>),
+    /// The consult call was released (or not: then nothing changed) and the customer taken
+    /// off hold (`retrieved`) or not.
+    Finished {
+        /// Whether the consult call was released.
+        released: Result<(), TelephonyError>,
+        /// Whether the customer is off hold.
+        retrieved: bool,
+    },
+}
+
+/// How long the switch may take over one call operation before it counts as failed.
+const SWITCH_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// One call operation, failed when the switch does not answer in time.
+async fn ask<T>(operation: BoxFuture<'_, CallResult<T>>) -> CallResult<T> {
+    tokio::time::timeout(SWITCH_DEADLINE, operation)
+        .await
+        .unwrap_or_else(|_| {
+            Err(TelephonyError::Failed(format!(
+                "no answer within {} s",
+                SWITCH_DEADLINE.as_secs()
+            )))
+        })
+}
+
+impl SwitchWork {
+    /// Asks the switch. Returns the consultation and what happened, to be recorded, or
+    /// `None` for work whose outcome nobody waits for.
+    pub async fn run(self, telephony: &dyn Telephony) -> Option<(String, Switched)> {
+        match self {
+            Self::Place {
+                id,
+                customer_call,
+                target_login,
+            } => {
+                if let Err(e) = ask(telephony.hold(&customer_call)).await {
+                    return Some((id, Switched::Placed(Err((e, false)))));
+                }
+                let placed = match ask(telephony.consult(&customer_call, &target_login)).await {
+                    Ok(consulted) => Ok(consulted),
+                    Err(e) => {
+                        // Undo the hold, so that a refusal leaves the call as it was.
+                        let still_held = match ask(telephony.retrieve(&customer_call)).await {
+                            Ok(_) => false,
+                            Err(undo) => {
+                                tracing::warn!(error = %undo, consultation = %id,
+                                    "cannot take the customer off hold after a failed consult");
+                                true
+                            }
+                        };
+                        Err((e, still_held))
+                    }
+                };
+                Some((id, Switched::Placed(placed)))
+            }
+            Self::Connect { id, consult_call } => {
+                let connected = ask(telephony.connect(&consult_call)).await.map(|_| ());
+                Some((id, Switched::Connected(connected)))
+            }
+            Self::Finish {
+                id,
+                consult_call,
+                customer_call,
+            } => {
+                if let Err(e) = ask(telephony.release(&consult_call)).await {
+                    return Some((
+                        id,
+                        Switched::Finished {
+                            released: Err(e),
+                            retrieved: false,
+                        },
+                    ));
+                }
+                // The consult call is gone whatever happens next: if the customer cannot be
+                // retrieved, the consultation still ends, and says that the customer is
+                // still on hold.
+                let retrieved = match ask(telephony.retrieve(&customer_call)).await {
+                    Ok(_) => true,
+                    Err(e) => {
+                        tracing::warn!(error = %e, consultation = %id, "cannot take the customer off hold");
+                        false
+                    }
+                };
+                Some((
+                    id,
+                    Switched::Finished {
+                        released: Ok(()),
+                        retrieved,
+                    },
+                ))
+            }
+            Self::Release(calls) => {
+                for call in calls {
+                    if let Err(e) = ask(telephony.release(&call)).await {
+                        tracing::debug!(error = %e, %call, "the call was already released");
+                    }
+                }
+                None
+            }
+        }
+    }
+}
 
 fn failed(e: sqlx::Error) -> ErrorFrame {
     tracing::error!(error = %e, "database failure in a voice consultation change");
@@ -200,6 +408,11 @@ fn failed(e: sqlx::Error) -> ErrorFrame {
 
 fn wrong_state(message: impl Into<String>) -> ErrorFrame {
     refusal(ErrorCode::WrongState, message)
+}
+
+/// Another call operation on this consultation has not come back from the switch yet.
+fn switch_busy() -> ErrorFrame {
+    wrong_state("the switch is still working on this voice consultation; try again in a moment")
 }
 
 /// A refusal from the switch, for the agent: refused transitions are the state's fault,
@@ -220,7 +433,8 @@ fn new_id() -> String {
     format!("vc-{}", URL_SAFE_NO_PAD.encode(bytes))
 }
 
-/// Starts a voice consultation from a consultation IM.
+/// Starts a voice consultation from a consultation IM: stores it as being placed, and asks
+/// the switch, after the commit, to hold the customer and ring the colleague.
 pub async fn start(
     db: &mut SqliteConnection,
     ctx: &Ctx<'_>,
@@ -261,12 +475,13 @@ pub async fn start(
         .await
         .map_err(failed)?
     {
-        return Ok((
-            Reply::VoiceConsultation {
-                consultation: open.wire(),
-            },
-            Vec::new(),
-        ));
+        if open.switching.is_some() {
+            return Err(switch_busy());
+        }
+        let reply = Reply::VoiceConsultation {
+            consultation: open.wire(),
+        };
+        return Ok(Changed::now(reply, Vec::new()));
     }
     if session.state != SessionState::Connected {
         return Err(wrong_state(
@@ -311,40 +526,24 @@ pub async fn start(
     }
     // The simulated switch knows the customer's call by the interaction's id; an adapter to
     // a real switch maps it to the switch's call.
-    let customer_call = interaction.id.clone();
-    ctx.telephony
-        .hold(&customer_call)
-        .await
-        .map_err(switch_refused)?;
-    let consulted = match ctx
-        .telephony
-        .consult(&customer_call, &session.target.login)
-        .await
-    {
-        Ok(consulted) => consulted,
-        Err(e) => {
-            // Undo the hold, so that a refusal leaves the call as it was.
-            if let Err(undo) = ctx.telephony.retrieve(&customer_call).await {
-                tracing::warn!(error = %undo, "cannot take the customer off hold after a failed consult");
-            }
-            return Err(switch_refused(e));
-        }
-    };
     let row = Row {
         id: new_id(),
         session_id: session_id.to_string(),
         interaction_id: interaction.id.clone(),
         inviter: session.inviter.id,
         target: session.target.id,
-        customer_call,
-        consult_call: consulted.consult,
+        customer_call: interaction.id.clone(),
+        // Known once the switch has dialled.
+        consult_call: String::new(),
         state: state_name(VoiceConsultationState::Ringing).to_string(),
+        // Until the switch answers, the customer may be on hold.
         customer_held: true,
+        switching: Some(PLACING.to_string()),
     };
     sqlx::query(
         "INSERT INTO voice_consultations (id, session_id, interaction_id, inviter, target,
-             customer_call, consult_call, state, customer_held, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             customer_call, consult_call, state, customer_held, switching, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&row.id)
     .bind(&row.session_id)
@@ -355,29 +554,20 @@ pub async fn start(
     .bind(&row.consult_call)
     .bind(&row.state)
     .bind(row.customer_held)
+    .bind(&row.switching)
     .bind(ctx.now)
     .execute(&mut *db)
     .await
     .map_err(failed)?;
-    interactions::set_state(&mut *db, &interaction.id, InteractionState::Held, ctx.now)
-        .await
-        .map_err(failed)?;
-    let (_, held) = interactions::announce(&mut *db, ctx.config, &interaction.id, ctx.now)
-        .await
-        .map_err(failed)?;
-    let mut events = vec![held];
-    events.extend(announce(db, &row, ctx.now).await.map_err(failed)?);
-    tracing::info!(consultation = %row.id, interaction = %row.interaction_id, "voice consultation ringing");
-    Ok((
-        Reply::VoiceConsultation {
-            consultation: row.wire(),
-        },
-        events,
-    ))
+    Ok(Changed::then(SwitchWork::Place {
+        id: row.id,
+        customer_call: row.customer_call,
+        target_login: session.target.login.clone(),
+    }))
 }
 
 /// The voice consultation, if the agent takes part in it; otherwise the same refusal as for
-/// one that does not exist.
+/// one that does not exist. One being placed is not shown to anyone yet.
 async fn participant(
     db: &mut SqliteConnection,
     agent_id: i64,
@@ -393,10 +583,21 @@ async fn participant(
         return Err(unknown());
     }
     let row = load(db, id).await.map_err(failed)?.ok_or_else(unknown)?;
-    if row.inviter != agent_id && row.target != agent_id {
+    if row.inviter != agent_id && row.target != agent_id || row.placing() {
         return Err(unknown());
     }
     Ok(row)
+}
+
+/// Marks the consultation as waiting for the switch.
+async fn mark_switching(
+    db: &mut SqliteConnection,
+    row: &mut Row,
+    what: &str,
+    now: i64,
+) -> Result<(), ErrorFrame> {
+    row.switching = Some(what.to_string());
+    store_state(db, row, now).await.map_err(failed)
 }
 
 /// The consulted agent answers a ringing voice consultation.
@@ -419,20 +620,17 @@ pub async fn answer(
             row.state
         )));
     }
-    if !accept {
-        let events = finish(db, ctx, &mut row).await?;
-        tracing::info!(consultation = %row.id, "voice consultation declined");
-        return Ok((Reply::Ok, events));
+    if row.switching.is_some() {
+        return Err(switch_busy());
     }
-    ctx.telephony
-        .connect(&row.consult_call)
-        .await
-        .map_err(switch_refused)?;
-    row.state = state_name(VoiceConsultationState::Connected).to_string();
-    store_state(&mut *db, &row, ctx.now).await.map_err(failed)?;
-    let events = announce(db, &row, ctx.now).await.map_err(failed)?;
-    tracing::info!(consultation = %row.id, "voice consultation connected");
-    Ok((Reply::Ok, events))
+    if !accept {
+        return finish(db, ctx, row).await;
+    }
+    mark_switching(db, &mut row, CONNECTING, ctx.now).await?;
+    Ok(Changed::then(SwitchWork::Connect {
+        id: row.id,
+        consult_call: row.consult_call,
+    }))
 }
 
 /// Either agent ends a voice consultation that has not ended.
@@ -442,81 +640,191 @@ pub async fn end(
     agent_id: i64,
     id: &str,
 ) -> Result<Changed, ErrorFrame> {
-    let mut row = participant(&mut *db, agent_id, id).await?;
+    let row = participant(&mut *db, agent_id, id).await?;
     if row.state() == VoiceConsultationState::Ended {
         return Err(wrong_state("the voice consultation has already ended"));
     }
-    let events = finish(db, ctx, &mut row).await?;
-    tracing::info!(consultation = %row.id, "voice consultation ended");
-    Ok((Reply::Ok, events))
+    if row.switching.is_some() {
+        return Err(switch_busy());
+    }
+    finish(db, ctx, row).await
 }
 
-/// Releases the consult call and takes the customer off hold; the consultation ends.
+/// Asks the switch to release the consult call and take the customer off hold.
 async fn finish(
     db: &mut SqliteConnection,
     ctx: &Ctx<'_>,
-    row: &mut Row,
-) -> Result<Vec<(i64, Outgoing)>, ErrorFrame> {
-    ctx.telephony
-        .release(&row.consult_call)
-        .await
-        .map_err(switch_refused)?;
-    // The consult call is gone whatever happens next: if the customer cannot be retrieved,
-    // the consultation still ends, and says that the customer is still on hold.
-    let retrieved = match ctx.telephony.retrieve(&row.customer_call).await {
-        Ok(_) => true,
-        Err(e) => {
-            tracing::warn!(error = %e, consultation = %row.id, "cannot take the customer off hold");
-            false
-        }
-    };
-    row.state = state_name(VoiceConsultationState::Ended).to_string();
-    row.customer_held = !retrieved;
-    store_state(&mut *db, row, ctx.now).await.map_err(failed)?;
-    let mut events = Vec::with_capacity(3);
-    if retrieved {
-        let still_held = interactions::load(&mut *db, &row.interaction_id)
-            .await
-            .map_err(failed)?
-            .is_some_and(|i| i.state == InteractionState::Held);
-        if still_held {
+    mut row: Row,
+) -> Result<Changed, ErrorFrame> {
+    mark_switching(db, &mut row, ENDING, ctx.now).await?;
+    Ok(Changed::then(SwitchWork::Finish {
+        id: row.id,
+        consult_call: row.consult_call,
+        customer_call: row.customer_call,
+    }))
+}
+
+/// Records what the switch did for a consultation, with the events both agents are owed,
+/// and answers the request that asked for it.
+pub async fn record(
+    db: &mut SqliteConnection,
+    ctx: &Ctx<'_>,
+    id: &str,
+    switched: Switched,
+) -> Result<Changed, ErrorFrame> {
+    let mut row = load(&mut *db, id).await.map_err(failed)?.ok_or_else(|| {
+        refusal(
+            ErrorCode::UnknownConsultation,
+            "you have no voice consultation with this id",
+        )
+    })?;
+    // The interaction ended meanwhile, and the consultation with it.
+    let ended_meanwhile = || wrong_state("the interaction ended while the switch was working");
+    if row.state() == VoiceConsultationState::Ended {
+        return match switched {
+            // The new consult call is hung up after this commit; the agent is told why.
+            Switched::Placed(Ok(consulted)) => Ok(Changed {
+                reply: Reply::Error(ended_meanwhile()),
+                events: Vec::new(),
+                then: Some(SwitchWork::Release(vec![consulted.consult])),
+            }),
+            Switched::Finished { .. } => Ok(Changed::now(Reply::Ok, Vec::new())),
+            Switched::Placed(Err(_)) | Switched::Connected(_) => Err(ended_meanwhile()),
+        };
+    }
+    row.switching = None;
+    match switched {
+        Switched::Placed(Ok(consulted)) => {
+            row.consult_call = consulted.consult;
+            store_state(&mut *db, &row, ctx.now).await.map_err(failed)?;
             interactions::set_state(
                 &mut *db,
                 &row.interaction_id,
-                InteractionState::Active,
+                InteractionState::Held,
                 ctx.now,
             )
             .await
             .map_err(failed)?;
-            let (_, back) =
+            let (_, held) =
                 interactions::announce(&mut *db, ctx.config, &row.interaction_id, ctx.now)
                     .await
                     .map_err(failed)?;
-            events.push(back);
+            let mut events = vec![held];
+            events.extend(announce(db, &row, ctx.now).await.map_err(failed)?);
+            tracing::info!(consultation = %row.id, interaction = %row.interaction_id, "voice consultation ringing");
+            let reply = Reply::VoiceConsultation {
+                consultation: row.wire(),
+            };
+            Ok(Changed::now(reply, events))
+        }
+        Switched::Placed(Err((e, still_held))) => {
+            // The failure is recorded: when the customer could not be taken off hold, both
+            // the consultation and the interaction say so.
+            row.state = state_name(VoiceConsultationState::Ended).to_string();
+            row.customer_held = still_held;
+            store_state(&mut *db, &row, ctx.now).await.map_err(failed)?;
+            let mut events = Vec::new();
+            if still_held {
+                interactions::set_state(
+                    &mut *db,
+                    &row.interaction_id,
+                    InteractionState::Held,
+                    ctx.now,
+                )
+                .await
+                .map_err(failed)?;
+                let (_, held) =
+                    interactions::announce(&mut *db, ctx.config, &row.interaction_id, ctx.now)
+                        .await
+                        .map_err(failed)?;
+                events.push(held);
+                events.extend(announce(db, &row, ctx.now).await.map_err(failed)?);
+            }
+            Ok(Changed::now(Reply::Error(switch_refused(e)), events))
+        }
+        Switched::Connected(Err(e)) => {
+            store_state(&mut *db, &row, ctx.now).await.map_err(failed)?;
+            Ok(Changed::now(Reply::Error(switch_refused(e)), Vec::new()))
+        }
+        Switched::Connected(Ok(())) => {
+            row.state = state_name(VoiceConsultationState::Connected).to_string();
+            store_state(&mut *db, &row, ctx.now).await.map_err(failed)?;
+            let events = announce(db, &row, ctx.now).await.map_err(failed)?;
+            tracing::info!(consultation = %row.id, "voice consultation connected");
+            Ok(Changed::now(Reply::Ok, events))
+        }
+        Switched::Finished {
+            released: Err(e), ..
+        } => {
+            store_state(&mut *db, &row, ctx.now).await.map_err(failed)?;
+            Ok(Changed::now(Reply::Error(switch_refused(e)), Vec::new()))
+        }
+        Switched::Finished {
+            released: Ok(()),
+            retrieved,
+        } => {
+            row.state = state_name(VoiceConsultationState::Ended).to_string();
+            row.customer_held = !retrieved;
+            store_state(&mut *db, &row, ctx.now).await.map_err(failed)?;
+            let mut events = Vec::with_capacity(3);
+            if retrieved {
+                let still_held = interactions::load(&mut *db, &row.interaction_id)
+                    .await
+                    .map_err(failed)?
+                    .is_some_and(|i| i.state == InteractionState::Held);
+                if still_held {
+                    interactions::set_state(
+                        &mut *db,
+                        &row.interaction_id,
+                        InteractionState::Active,
+                        ctx.now,
+                    )
+                    .await
+                    .map_err(failed)?;
+                    let (_, back) =
+                        interactions::announce(&mut *db, ctx.config, &row.interaction_id, ctx.now)
+                            .await
+                            .map_err(failed)?;
+                    events.push(back);
+                }
+            }
+            events.extend(announce(db, &row, ctx.now).await.map_err(failed)?);
+            tracing::info!(consultation = %row.id, "voice consultation ended");
+            Ok(Changed::now(Reply::Ok, events))
         }
     }
-    events.extend(announce(db, row, ctx.now).await.map_err(failed)?);
-    Ok(events)
+}
+
+/// Whether a consultation about this interaction holds the customer's call (being placed
+/// or not ended).
+pub async fn holds_customer(db: &mut SqliteConnection, interaction_id: &str) -> sqlx::Result<bool> {
+    Ok(open_row_for_interaction(db, interaction_id)
+        .await?
+        .is_some())
 }
 
 /// The interaction is ending (the integration says so): its voice consultation, if one is
-/// open, ends too, and the switch forgets the calls. The switch's failures are logged, not
-/// refused: the customer is gone whatever it says.
+/// open, ends too. Returns the events, and the calls the switch should forget once this is
+/// committed (its failures are logged, not refused: the customer is gone whatever it says).
 pub async fn end_with_interaction(
     db: &mut SqliteConnection,
-    telephony: &dyn Telephony,
     interaction: &Interaction,
     now: i64,
-) -> sqlx::Result<Vec<(i64, Outgoing)>> {
+) -> sqlx::Result<(Vec<(i64, Outgoing)>, Vec<String>)> {
     let mut events = Vec::new();
+    let mut release = Vec::new();
     if let Some(mut row) = open_row_for_interaction(&mut *db, &interaction.id).await? {
-        if let Err(e) = telephony.release(&row.consult_call).await {
-            tracing::warn!(error = %e, consultation = %row.id, "cannot release the consult call");
+        let announced = !row.placing();
+        if !row.consult_call.is_empty() {
+            release.push(row.consult_call.clone());
         }
         row.state = state_name(VoiceConsultationState::Ended).to_string();
         row.customer_held = false;
+        row.switching = None;
         store_state(&mut *db, &row, now).await?;
-        events.extend(announce(&mut *db, &row, now).await?);
+        if announced {
+            events.extend(announce(&mut *db, &row, now).await?);
+        }
     }
     let consulted: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM voice_consultations WHERE interaction_id = ?)",
@@ -526,9 +834,7 @@ pub async fn end_with_interaction(
     .await?;
     // Only calls the switch was asked about are known to it.
     if consulted {
-        if let Err(e) = telephony.release(&interaction.id).await {
-            tracing::debug!(error = %e, "the customer's call was already released");
-        }
+        release.push(interaction.id.clone());
     }
-    Ok(events)
+    Ok((events, release))
 }

@@ -15,7 +15,6 @@ use crate::contacts;
 use crate::integration::{unknown_agent, ApiError, Change, Delivery, Done};
 use crate::registry::Outgoing;
 use crate::sessions::{self, refusal, valid_id};
-use crate::telephony::Telephony;
 
 /// How many history entries `interaction_details` carries.
 pub const DETAILS_HISTORY: u32 = 50;
@@ -387,12 +386,15 @@ pub struct Applied {
     pub done: Done,
     /// Events for agents.
     pub events: Vec<(i64, Outgoing)>,
+    /// Calls the switch should hang up once this is committed.
+    pub release: Vec<String>,
 }
 
 fn answer(status: StatusCode, body: serde_json::Value) -> Applied {
     Applied {
         done: Done { status, body },
         events: Vec::new(),
+        release: Vec::new(),
     }
 }
 
@@ -444,7 +446,6 @@ fn merge(case_data: &mut Vec<CaseDatum>, changes: Vec<CaseDatum>) -> bool {
 pub async fn apply(
     db: &mut SqliteConnection,
     config: &Config,
-    telephony: &dyn Telephony,
     now: i64,
     change: Change,
 ) -> Result<Applied, ApiError> {
@@ -514,8 +515,8 @@ pub async fn apply(
             id,
             state,
             case_data,
-        } => update(db, config, telephony, now, &id, state, case_data).await,
-        Change::End { id } => end(db, config, telephony, now, &id).await,
+        } => update(db, config, now, &id, state, case_data).await,
+        Change::End { id } => end(db, config, now, &id).await,
     }
 }
 
@@ -609,13 +610,13 @@ async fn deliver(
             body: serde_json::json!({"interaction": interaction.view()}),
         },
         events: vec![event],
+        release: Vec::new(),
     })
 }
 
 async fn update(
     db: &mut SqliteConnection,
     config: &Config,
-    telephony: &dyn Telephony,
     now: i64,
     id: &str,
     state: Option<InteractionState>,
@@ -639,10 +640,10 @@ async fn update(
                 to.as_str()
             )));
         }
-        let consulting = crate::consultations::open_for_interaction(&mut *db, id)
+        let consulting = crate::consultations::holds_customer(&mut *db, id)
             .await
             .map_err(ApiError::internal)?;
-        if consulting.is_some() && to != InteractionState::Ended {
+        if consulting && to != InteractionState::Ended {
             return Err(wrong_state(
                 "a voice consultation holds the customer's call; it must end first",
             ));
@@ -656,7 +657,7 @@ async fn update(
             .map_err(ApiError::internal)?;
     }
     if new_state == Some(InteractionState::Ended) {
-        return end(db, config, telephony, now, id).await;
+        return end(db, config, now, id).await;
     }
     if let Some(to) = new_state {
         set_state(&mut *db, id, to, now)
@@ -679,13 +680,13 @@ async fn update(
             body: serde_json::json!({"interaction": interaction.view()}),
         },
         events: vec![event],
+        release: Vec::new(),
     })
 }
 
 async fn end(
     db: &mut SqliteConnection,
     config: &Config,
-    telephony: &dyn Telephony,
     now: i64,
     id: &str,
 ) -> Result<Applied, ApiError> {
@@ -699,8 +700,8 @@ async fn end(
             serde_json::json!({"interaction": interaction.view()}),
         ));
     }
-    let mut events =
-        crate::consultations::end_with_interaction(&mut *db, telephony, &interaction, now)
+    let (mut events, release) =
+        crate::consultations::end_with_interaction(&mut *db, &interaction, now)
             .await
             .map_err(ApiError::internal)?;
     set_state(&mut *db, id, InteractionState::Ended, now)
@@ -717,6 +718,7 @@ async fn end(
             body: serde_json::json!({"interaction": interaction.view()}),
         },
         events,
+        release,
     })
 }
 

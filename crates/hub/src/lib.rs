@@ -33,7 +33,7 @@ pub mod tokens;
 mod writer;
 
 pub use config::Config;
-pub use server::{start, RunningHub, Stopper, READ_BUFFER_BYTES};
+pub use server::{start, start_with_switch, RunningHub, Stopper, READ_BUFFER_BYTES};
 
 /// The hub software's name and version, as reported to clients.
 pub const HUB_VERSION: &str = concat!("huddle-hub/", env!("CARGO_PKG_VERSION"));

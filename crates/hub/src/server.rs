@@ -23,7 +23,7 @@ use crate::listener::{self, Deadlines, Place, Places};
 use crate::metrics::Metrics;
 use crate::registry::{Registry, ACCOUNT_CHANGED};
 use crate::store_health::StoreHealth;
-use crate::telephony::SimulatedSwitch;
+use crate::telephony::{SimulatedSwitch, Telephony};
 use crate::throttle::{AgentBudgets, InviteWindow, LoginThrottle};
 use crate::tls::TlsCertificate;
 use crate::writer::Writer;
@@ -112,8 +112,17 @@ impl RunningHub {
     }
 }
 
-/// Opens the database, binds the listen address and serves until stopped.
+/// Opens the database, binds the listen address and serves until stopped, with the built-in
+/// simulated switch for voice consultations.
 pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
+    start_with_switch(config, Arc::new(SimulatedSwitch::new())).await
+}
+
+/// [`start`] with another telephony switch.
+pub async fn start_with_switch(
+    config: Config,
+    switch: Arc<dyn Telephony>,
+) -> anyhow::Result<RunningHub> {
     config.check()?;
     let tls = match config.tls_files() {
         Some((certificate, key)) => Some(Arc::new(TlsCertificate::load(certificate, key)?)),
@@ -127,10 +136,16 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
     let (stopping_tx, stopping) = watch::channel(false);
     let (alive, mut all_gone) = mpsc::channel::<()>(1);
     let registry = Arc::new(Registry::default());
+    let settled = consultations::recover(&db, crate::store::now_millis()).await?;
+    if settled > 0 {
+        tracing::info!(
+            settled,
+            "voice consultations left waiting for the switch settled"
+        );
+    }
     // The built-in switch keeps its calls in memory; those of unfinished consultations come
     // back from the database.
-    let switch = Arc::new(SimulatedSwitch::new());
-    let restored = consultations::restore(&db, &switch).await?;
+    let restored = consultations::restore(&db, switch.as_ref()).await?;
     if restored > 0 {
         tracing::info!(
             restored,
@@ -274,14 +289,12 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
                 axum::http::header::CONTENT_TYPE,
                 "text/plain; version=0.0.4",
             )],
-            shared
-                .metrics
-                .render(
-                    shared.places.held(),
-                    shared.registry.device_count(),
-                    open,
-                    shared.health.failure().is_some(),
-                ),
+            shared.metrics.render(
+                shared.places.held(),
+                shared.registry.device_count(),
+                open,
+                shared.health.failure().is_some(),
+            ),
         )
             .into_response(),
         Err(e) => {

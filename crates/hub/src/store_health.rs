@@ -13,7 +13,10 @@ pub const ROOM_TO_RECOVER: u64 = 1 << 20;
 #[cfg(unix)]
 pub fn free_bytes(file: &Path) -> Option<u64> {
     use std::os::unix::ffi::OsStrExt;
-    let dir = file.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = file
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let path = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
     let mut stat = std::mem::MaybeUninit::<libc::statvfs>::uninit();
     // SAFETY: `path` is a NUL-terminated string and `stat` is written by statvfs before it
@@ -24,7 +27,10 @@ pub fn free_bytes(file: &Path) -> Option<u64> {
         }
         stat.assume_init()
     };
-    Some(u64::from(stat.f_bavail).saturating_mul(u64::from(stat.f_frsize)))
+    // The fields' widths differ between systems (32 bits on some).
+    #[allow(clippy::useless_conversion)]
+    let (blocks, size) = (u64::from(stat.f_bavail), u64::from(stat.f_frsize));
+    Some(blocks.saturating_mul(size))
 }
 
 /// The bytes free on the disk that holds `file`: not known on this system.
@@ -49,7 +55,10 @@ impl StoreHealth {
     pub fn failed(&self, why: &str) {
         let mut failing = self.lock();
         if failing.is_none() {
-            tracing::error!(error = why, "the hub cannot store changes; it refuses them until it can");
+            tracing::error!(
+                error = why,
+                "the hub cannot store changes; it refuses them until it can"
+            );
         }
         *failing = Some(why.to_string());
     }

@@ -105,6 +105,12 @@ pub trait Telephony: Send + Sync {
     fn connect<'a>(&'a self, consult: &'a str) -> BoxFuture<'a, CallResult<Vec<CallStatus>>>;
     /// Hangs up a call.
     fn release<'a>(&'a self, call: &'a str) -> BoxFuture<'a, CallResult<Vec<CallStatus>>>;
+    /// Told at start, for each consultation that had not ended when the hub stopped: its
+    /// customer's call is held and its consult call is in `consult_state`. A real switch
+    /// keeps its calls itself and ignores this.
+    fn restore(&self, customer_call: &str, consult_call: &str, consult_state: CallState) {
+        let _ = (customer_call, consult_call, consult_state);
+    }
 }
 
 /// An operation on a call, for the table of transitions.
@@ -348,6 +354,10 @@ impl Telephony for SimulatedSwitch {
 
     fn release<'a>(&'a self, call: &'a str) -> BoxFuture<'a, CallResult<Vec<CallStatus>>> {
         Box::pin(std::future::ready(self.step(call, Op::Release)))
+    }
+
+    fn restore(&self, customer_call: &str, consult_call: &str, consult_state: CallState) {
+        SimulatedSwitch::restore(self, customer_call, consult_call, consult_state);
     }
 }
 

@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::accounts::{self, Account};
 use crate::config::Config;
-use crate::consultations::{self, Ctx};
+use crate::consultations::{self, Changed, Ctx, SwitchWork, Switched};
 use crate::integration::{self, ApiError, Done};
 use crate::interactions;
 use crate::registry::{Outgoing, Registry};
@@ -59,6 +59,11 @@ pub enum Change {
     EndVoice {
         agent_id: i64,
         consultation_id: String,
+    },
+    /// What the switch did for a voice consultation, after one of the changes above.
+    VoiceSwitched {
+        consultation_id: String,
+        switched: Switched,
     },
 }
 
@@ -215,6 +220,19 @@ struct Outcome<T = Reply> {
     events: Vec<(i64, Outgoing)>,
     /// An invitation whose clock must start.
     expires: Option<(String, i64)>,
+    /// Call operations for the switch, once committed.
+    then: Option<SwitchWork>,
+}
+
+impl From<Changed> for Outcome {
+    fn from(changed: Changed) -> Self {
+        Self {
+            reply: changed.reply,
+            events: changed.events,
+            expires: None,
+            then: changed.then,
+        }
+    }
 }
 
 impl Outcome {
@@ -223,6 +241,7 @@ impl Outcome {
             reply,
             events: Vec::new(),
             expires: None,
+            then: None,
         }
     }
 }
@@ -258,7 +277,9 @@ fn refuse_run(
 /// A job that comes after the database failed in its batch: refused without being run.
 fn unrun(job: Job) -> Decided {
     match job {
-        Job::Send { answer, .. } | Job::Agent { answer, .. } => Decided::Agent(answer, Err(unstored())),
+        Job::Send { answer, .. } | Job::Agent { answer, .. } => {
+            Decided::Agent(answer, Err(unstored()))
+        }
         Job::Integration { answer, .. } => Decided::Integration(answer, Err(ApiError::unstored())),
     }
 }
@@ -394,9 +415,7 @@ impl Task {
                         }
                     };
                     let result = result.and_then(|result| match result {
-                        Err(refused) if refused.code == ErrorCode::Internal => {
-                            Err(refused.message)
-                        }
+                        Err(refused) if refused.code == ErrorCode::Internal => Err(refused.message),
                         result => Ok(result),
                     });
                     match result {
@@ -413,19 +432,15 @@ impl Task {
                         Err(e) => Err(e.to_string()),
                         Ok(_) => {
                             let now = now_millis();
-                            let result = interactions::apply(
-                                &mut tx,
-                                &self.config,
-                                self.telephony.as_ref(),
-                                now,
-                                change,
-                            )
-                            .await
-                            .map(|applied| Outcome {
-                                reply: applied.done,
-                                events: applied.events,
-                                expires: None,
-                            });
+                            let result = interactions::apply(&mut tx, &self.config, now, change)
+                                .await
+                                .map(|applied| Outcome {
+                                    reply: applied.done,
+                                    events: applied.events,
+                                    expires: None,
+                                    then: (!applied.release.is_empty())
+                                        .then_some(SwitchWork::Release(applied.release)),
+                                });
                             match close_savepoint(&mut tx, result.is_ok()).await {
                                 Err(e) => Err(e.to_string()),
                                 Ok(()) => Ok(result),
@@ -463,19 +478,34 @@ impl Task {
         }
         for decided in decided {
             match decided {
-                Decided::Agent(answer, result) => {
-                    let result = match (&committed, result) {
-                        (Err(_), Ok(_)) => Err(unstored()),
-                        (_, Err(refused)) => Err(refused),
-                        (Ok(()), Ok(outcome)) => Ok(self.deliver(outcome)),
-                    };
-                    let _ = answer.send(result);
-                }
+                Decided::Agent(answer, result) => match (&committed, result) {
+                    (Err(_), Ok(_)) => {
+                        let _ = answer.send(Err(unstored()));
+                    }
+                    (_, Err(refused)) => {
+                        let _ = answer.send(Err(refused));
+                    }
+                    (Ok(()), Ok(mut outcome)) => {
+                        let then = outcome.then.take();
+                        let reply = self.deliver(outcome);
+                        match then {
+                            None => {
+                                let _ = answer.send(Ok(reply));
+                            }
+                            Some(work) => self.ask_switch(work, Some((reply, answer))),
+                        }
+                    }
+                },
                 Decided::Integration(answer, result) => {
                     let result = match (&committed, result) {
                         (Err(_), Ok(_)) => Err(ApiError::unstored()),
                         (_, Err(refused)) => Err(refused),
-                        (Ok(()), Ok(outcome)) => Ok(self.deliver(outcome)),
+                        (Ok(()), Ok(mut outcome)) => {
+                            if let Some(work) = outcome.then.take() {
+                                self.ask_switch(work, None);
+                            }
+                            Ok(self.deliver(outcome))
+                        }
                     };
                     let _ = answer.send(result);
                 }
@@ -492,7 +522,8 @@ impl Task {
         }
         let room = store_health::free_bytes(&self.config.database);
         if room.is_some_and(|room| room < store_health::ROOM_TO_RECOVER) {
-            self.health.failed("the database's disk is still almost full");
+            self.health
+                .failed("the database's disk is still almost full");
         } else {
             self.health.stored();
         }
@@ -571,6 +602,7 @@ impl Task {
                         reply,
                         events,
                         expires: None,
+                        then: None,
                     }),
                     Err(e) => {
                         broken = Err(e.to_string());
@@ -594,10 +626,38 @@ impl Task {
         outcome.reply
     }
 
+    /// After a commit, asks the switch for `work` on a task of its own, so that the writer
+    /// goes on meanwhile; what the switch did comes back through the writer as a change of
+    /// its own, whose answer goes to the request that asked (`waiting`, with the answer to
+    /// give if the switch has nothing to report).
+    fn ask_switch(
+        &self,
+        work: SwitchWork,
+        waiting: Option<(Reply, oneshot::Sender<Result<Reply, ErrorFrame>>)>,
+    ) {
+        let (telephony, writer) = (self.telephony.clone(), self.writer.clone());
+        tokio::spawn(async move {
+            let switched = work.run(telephony.as_ref()).await;
+            let answered = match switched {
+                Some((consultation_id, switched)) => {
+                    writer
+                        .change(Change::VoiceSwitched {
+                            consultation_id,
+                            switched,
+                        })
+                        .await
+                }
+                None => return,
+            };
+            if let Some((_, answer)) = waiting {
+                let _ = answer.send(answered);
+            }
+        });
+    }
+
     fn ctx(&self, now: i64) -> Ctx<'_> {
         Ctx {
             config: &self.config,
-            telephony: self.telephony.as_ref(),
             now,
         }
     }
@@ -683,41 +743,28 @@ impl Task {
             Change::StartVoice {
                 agent_id,
                 session_id,
-            } => {
-                let (reply, events) =
-                    consultations::start(db, &self.ctx(now), agent_id, &session_id).await?;
-                Ok(Outcome {
-                    reply,
-                    events,
-                    expires: None,
-                })
-            }
+            } => consultations::start(db, &self.ctx(now), agent_id, &session_id)
+                .await
+                .map(Outcome::from),
             Change::AnswerVoice {
                 agent_id,
                 consultation_id,
                 accept,
-            } => {
-                let (reply, events) =
-                    consultations::answer(db, &self.ctx(now), agent_id, &consultation_id, accept)
-                        .await?;
-                Ok(Outcome {
-                    reply,
-                    events,
-                    expires: None,
-                })
-            }
+            } => consultations::answer(db, &self.ctx(now), agent_id, &consultation_id, accept)
+                .await
+                .map(Outcome::from),
             Change::EndVoice {
                 agent_id,
                 consultation_id,
-            } => {
-                let (reply, events) =
-                    consultations::end(db, &self.ctx(now), agent_id, &consultation_id).await?;
-                Ok(Outcome {
-                    reply,
-                    events,
-                    expires: None,
-                })
-            }
+            } => consultations::end(db, &self.ctx(now), agent_id, &consultation_id)
+                .await
+                .map(Outcome::from),
+            Change::VoiceSwitched {
+                consultation_id,
+                switched,
+            } => consultations::record(db, &self.ctx(now), &consultation_id, switched)
+                .await
+                .map(Outcome::from),
         }
     }
 
@@ -921,6 +968,7 @@ impl Task {
             },
             events,
             expires: None,
+            then: None,
         })
     }
 }

@@ -132,7 +132,9 @@ async fn a_full_disk_fails_whole_batches_and_the_hub_stores_again_when_space_ret
     }
     let body = health_becomes(&hub, 503).await;
     assert_eq!(body["status"], "cannot store changes", "{body}");
-    assert!(metrics(&hub.url).await.contains("huddle_hub_store_failing 1"));
+    assert!(metrics(&hub.url)
+        .await
+        .contains("huddle_hub_store_failing 1"));
 
     // Still full: whatever is sent is answered, and nothing of what is refused is kept
     // (checked below).
@@ -159,7 +161,9 @@ async fn a_full_disk_fails_whole_batches_and_the_hub_stores_again_when_space_ret
     std::fs::remove_file(&filler).unwrap();
     let body = health_becomes(&hub, 200).await;
     assert_eq!(body["status"], "ok", "{body}");
-    assert!(metrics(&hub.url).await.contains("huddle_hub_store_failing 0"));
+    assert!(metrics(&hub.url)
+        .await
+        .contains("huddle_hub_store_failing 0"));
     for i in 0..5 {
         req += 1;
         let answer = ana.request(message(&format!("after-{i}"), req)).await;
@@ -171,9 +175,7 @@ async fn a_full_disk_fails_whole_batches_and_the_hub_stores_again_when_space_ret
     // numbers come without a gap or a repeat), and a fresh snapshot holds the same.
     let mut heard = Vec::new();
     while heard.len() < acked.len() {
-        let event = ben
-            .wait_for("a message", |v| v["event"] == "message")
-            .await;
+        let event = ben.wait_for("a message", |v| v["event"] == "message").await;
         heard.push(event["message"]["id"].as_str().unwrap().to_string());
     }
     assert_eq!(heard, acked);

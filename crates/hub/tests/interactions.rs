@@ -4,11 +4,19 @@
 
 mod common;
 
-use common::{connected, hub_with, Client, TestHub};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use common::{connected, hub_with, hub_with_switch, Client, TestHub};
+use futures_util::future::BoxFuture;
 use huddle_hub::config::Secret;
 use huddle_hub::http_client::HttpClient;
+use huddle_hub::telephony::{
+    CallResult, CallStatus, Consulted, SimulatedSwitch, Telephony, TelephonyError,
+};
 use huddle_hub::Config;
 use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::Message;
 
 const TOKEN: &str = "test-integration-token-0123";
 /// The value of the hidden case-data item: it must never reach an agent.
@@ -949,4 +957,209 @@ async fn a_restart_of_the_hub_loses_nothing_acknowledged() {
     assert_eq!(ended["type"], "ok", "{ended}");
     ben.voice_event(&id, "ended").await;
     ana.interaction_event("i-1", "active").await;
+}
+
+/// The simulated switch behind a gate: putting a customer on hold waits until the test
+/// lets it through, and consulting or retrieving can be made to fail, as a real switch
+/// that is slow or broken does.
+struct TroubledSwitch {
+    inner: SimulatedSwitch,
+    /// Holds pass one per permit, once `gated`.
+    holds: tokio::sync::Semaphore,
+    gated: AtomicBool,
+    consult_fails: AtomicBool,
+    retrieve_fails: AtomicBool,
+}
+
+fn broken() -> TelephonyError {
+    TelephonyError::Failed("the switch does not answer".into())
+}
+
+impl Telephony for TroubledSwitch {
+    fn hold<'a>(&'a self, call: &'a str) -> BoxFuture<'a, CallResult<Vec<CallStatus>>> {
+        Box::pin(async move {
+            if self.gated.load(Ordering::SeqCst) {
+                self.holds.acquire().await.unwrap().forget();
+            }
+            self.inner.hold(call).await
+        })
+    }
+
+    fn retrieve<'a>(&'a self, call: &'a str) -> BoxFuture<'a, CallResult<Vec<CallStatus>>> {
+        if self.retrieve_fails.load(Ordering::SeqCst) {
+            return Box::pin(std::future::ready(Err(broken())));
+        }
+        self.inner.retrieve(call)
+    }
+
+    fn consult<'a>(
+        &'a self,
+        call: &'a str,
+        target_agent: &'a str,
+    ) -> BoxFuture<'a, CallResult<Consulted>> {
+        if self.consult_fails.load(Ordering::SeqCst) {
+            return Box::pin(std::future::ready(Err(broken())));
+        }
+        self.inner.consult(call, target_agent)
+    }
+
+    fn connect<'a>(&'a self, consult: &'a str) -> BoxFuture<'a, CallResult<Vec<CallStatus>>> {
+        self.inner.connect(consult)
+    }
+
+    fn release<'a>(&'a self, call: &'a str) -> BoxFuture<'a, CallResult<Vec<CallStatus>>> {
+        self.inner.release(call)
+    }
+}
+
+async fn hub_with_troubled_switch() -> (TestHub, Arc<TroubledSwitch>) {
+    let switch = Arc::new(TroubledSwitch {
+        inner: SimulatedSwitch::new(),
+        holds: tokio::sync::Semaphore::new(0),
+        gated: AtomicBool::new(false),
+        consult_fails: AtomicBool::new(false),
+        retrieve_fails: AtomicBool::new(false),
+    });
+    (hub_with_switch(integration, switch.clone()).await, switch)
+}
+
+#[tokio::test]
+async fn a_slow_switch_holds_up_nobody_else() {
+    let (hub, switch) = hub_with_troubled_switch().await;
+    switch.gated.store(true, Ordering::SeqCst);
+    let api = Api::of(&hub);
+    api.put_contact().await;
+    let mut ana = Client::login(&hub, "ana").await;
+    let mut ben = Client::login(&hub, "ben").await;
+    let mut cho = Client::login(&hub, "cho").await;
+    api.deliver("i-1", "ana", "voice").await;
+    assert_eq!(api.set_state("i-1", "active").await.0, 200);
+    connected_about(&mut ana, &mut ben, "s-1", "i-1").await;
+    connected(&mut cho, &mut ben, "s-2").await;
+
+    // Ana's voice consultation waits for the switch, which does not answer yet.
+    ana.send_raw(Message::Text(
+        json!({"type": "start_voice_consultation", "session_id": "s-1", "req": 900})
+            .to_string()
+            .into(),
+    ))
+    .await;
+    // Meanwhile everyone else goes on: Chloé's message is stored and reaches Ben, and the
+    // integration delivers an interaction. (Ana's own connection answers in order: what she
+    // asks next is answered after the consultation.)
+    let sent = cho
+        .request(json!({"type": "send", "session_id": "s-2", "message_id": "m-1", "text": "still there?"}))
+        .await;
+    assert_eq!(sent["type"], "sent", "{sent}");
+    ben.message_event("m-1").await;
+    api.deliver("i-2", "cho", "chat").await;
+    // The consultation cannot be started twice while the switch works, from another device.
+    let mut ana_elsewhere = Client::login(&hub, "ana").await;
+    let busy = ana_elsewhere
+        .request(json!({"type": "start_voice_consultation", "session_id": "s-1"}))
+        .await;
+    assert_eq!(busy["code"], "wrong_state", "{busy}");
+
+    // The switch answers: the consultation rings and Ana's request is answered.
+    switch.holds.add_permits(1);
+    let started = ana
+        .wait_for("the answer to the voice consultation", |v| v["re"] == 900)
+        .await;
+    assert_eq!(started["type"], "voice_consultation", "{started}");
+    let id = started["consultation"]["id"].as_str().unwrap().to_string();
+    ben.voice_event(&id, "ringing").await;
+    ana.interaction_event("i-1", "held").await;
+}
+
+#[tokio::test]
+async fn a_failing_switch_leaves_the_customer_on_hold_on_record() {
+    let (hub, switch) = hub_with_troubled_switch().await;
+    let api = Api::of(&hub);
+    api.put_contact().await;
+    let mut ana = Client::login(&hub, "ana").await;
+    let mut ben = Client::login(&hub, "ben").await;
+    api.deliver("i-1", "ana", "voice").await;
+    assert_eq!(api.set_state("i-1", "active").await.0, 200);
+    ana.interaction_event("i-1", "active").await;
+    connected_about(&mut ana, &mut ben, "s-1", "i-1").await;
+
+    // The colleague cannot be dialled, and the customer cannot be taken off hold again.
+    switch.consult_fails.store(true, Ordering::SeqCst);
+    switch.retrieve_fails.store(true, Ordering::SeqCst);
+    let refused = ana
+        .request(json!({"type": "start_voice_consultation", "session_id": "s-1"}))
+        .await;
+    assert_eq!(refused["code"], "telephony_failed", "{refused}");
+    // Both agents are told that the customer is on hold, and the interaction says so.
+    ana.interaction_event("i-1", "held").await;
+    for agent in [&mut ana, &mut ben] {
+        let event = agent
+            .wait_for("the ended consultation", |v| {
+                v["event"] == "voice_consultation"
+            })
+            .await;
+        assert_eq!(event["consultation"]["state"], "ended", "{event}");
+        assert_eq!(event["consultation"]["customer_held"], true, "{event}");
+    }
+
+    // The agent takes the customer back on the phone itself, and the system says so; a
+    // failed consult that can take the customer back leaves nothing behind.
+    switch.retrieve_fails.store(false, Ordering::SeqCst);
+    switch.inner.retrieve("i-1").await.unwrap();
+    assert_eq!(api.set_state("i-1", "active").await.0, 200);
+    ana.interaction_event("i-1", "active").await;
+    let refused = ana
+        .request(json!({"type": "start_voice_consultation", "session_id": "s-1"}))
+        .await;
+    assert_eq!(refused["code"], "telephony_failed", "{refused}");
+    let details = ana
+        .request(json!({"type": "interaction_details", "interaction_id": "i-1"}))
+        .await;
+    assert_eq!(
+        details["details"]["interaction"]["state"], "active",
+        "{details}"
+    );
+
+    // Once the switch works again, so do consultations.
+    switch.consult_fails.store(false, Ordering::SeqCst);
+    let started = ana
+        .request(json!({"type": "start_voice_consultation", "session_id": "s-1"}))
+        .await;
+    assert_eq!(started["type"], "voice_consultation", "{started}");
+}
+
+#[tokio::test]
+async fn a_hub_stopped_while_the_switch_works_settles_the_consultation_when_it_starts() {
+    let (hub, switch) = hub_with_troubled_switch().await;
+    switch.gated.store(true, Ordering::SeqCst);
+    let api = Api::of(&hub);
+    api.put_contact().await;
+    let mut ana = Client::login(&hub, "ana").await;
+    let mut ben = Client::login(&hub, "ben").await;
+    api.deliver("i-1", "ana", "voice").await;
+    assert_eq!(api.set_state("i-1", "active").await.0, 200);
+    connected_about(&mut ana, &mut ben, "s-1", "i-1").await;
+    ana.send_raw(Message::Text(
+        json!({"type": "start_voice_consultation", "session_id": "s-1", "req": 900})
+            .to_string()
+            .into(),
+    ))
+    .await;
+    // Once the consultation is stored as being placed, another start is told to wait.
+    let mut ana_elsewhere = Client::login(&hub, "ana").await;
+    let busy = ana_elsewhere
+        .request(json!({"type": "start_voice_consultation", "session_id": "s-1"}))
+        .await;
+    assert_eq!(busy["code"], "wrong_state", "{busy}");
+
+    // The hub stops before the switch answers; started again, it does not wait for an
+    // answer that will never come: the agent can start the consultation again.
+    drop((ana, ana_elsewhere, ben));
+    let hub = restart(hub).await;
+    let mut ana = Client::login(&hub, "ana").await;
+    let started = ana
+        .request(json!({"type": "start_voice_consultation", "session_id": "s-1"}))
+        .await;
+    assert_eq!(started["type"], "voice_consultation", "{started}");
+    assert_eq!(started["consultation"]["state"], "ringing", "{started}");
 }

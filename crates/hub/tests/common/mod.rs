@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use huddle_hub::telephony::{SimulatedSwitch, Telephony};
 use huddle_hub::{accounts, Config, RunningHub};
 use serde_json::{json, Value};
 use tokio::net::TcpStream;
@@ -30,6 +31,14 @@ pub const AGENTS: [(&str, &str); 3] = [
 ];
 
 pub async fn hub_with(tune: impl FnOnce(&mut Config)) -> TestHub {
+    hub_with_switch(tune, std::sync::Arc::new(SimulatedSwitch::new())).await
+}
+
+/// A hub whose voice consultations go through `switch`.
+pub async fn hub_with_switch(
+    tune: impl FnOnce(&mut Config),
+    switch: std::sync::Arc<dyn Telephony>,
+) -> TestHub {
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("hub.db");
     let db = huddle_hub::store::open(&database).await.unwrap();
@@ -46,7 +55,7 @@ pub async fn hub_with(tune: impl FnOnce(&mut Config)) -> TestHub {
     };
     tune(&mut config);
     TestHub {
-        hub: huddle_hub::start(config).await.unwrap(),
+        hub: huddle_hub::start_with_switch(config, switch).await.unwrap(),
         dir,
     }
 }

@@ -117,4 +117,3 @@ pub fn spawn_serving(mut command: Command) -> HubProcess {
     hub.url = format!("ws://{addr}/v1/ws");
     hub
 }
-
