@@ -189,6 +189,11 @@ pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket, place: Arc<P
             Some(Ok(m)) => m,
             Some(Err(e)) => {
                 tracing::debug!(error = %e, "connection read failed");
+                // A frame refused for what it is gets a close frame that says why, so that
+                // the client does not take it for a network failure and send it again.
+                if let Some((code, reason)) = unreadable(e) {
+                    let _ = tokio::time::timeout(CLOSE_WAIT, socket.send(close(code, reason))).await;
+                }
                 break;
             }
         };
@@ -267,6 +272,19 @@ pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket, place: Arc<P
     }
     conn.leave();
     shared.metrics.connection_closed();
+}
+
+/// The close code and reason for a frame the WebSocket library refused to read, when it was
+/// the frame's fault (not the network's).
+fn unreadable(e: axum::Error) -> Option<(u16, &'static str)> {
+    match *e.into_inner().downcast::<tungstenite::Error>().ok()? {
+        tungstenite::Error::Capacity(_) => Some((
+            close_code::SIZE,
+            "the frame is far larger than the hub accepts",
+        )),
+        tungstenite::Error::Utf8(_) => Some((close_code::INVALID, "a text frame must be UTF-8")),
+        _ => None,
+    }
 }
 
 fn close(code: u16, reason: &str) -> Message {

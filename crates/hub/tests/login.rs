@@ -72,20 +72,6 @@ async fn recv(ws: &mut Ws) -> Value {
     }
 }
 
-/// Whether the hub ends the connection within the deadline.
-async fn ends(ws: &mut Ws) -> bool {
-    tokio::time::timeout(DEADLINE, async {
-        loop {
-            match ws.next().await {
-                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
-                Some(Ok(_)) => {}
-            }
-        }
-    })
-    .await
-    .is_ok()
-}
-
 async fn exchange(ws: &mut Ws, frame: Value) -> Value {
     ws.send(Message::Text(frame.to_string().into()))
         .await
@@ -240,14 +226,31 @@ async fn bad_frames_get_their_own_codes_and_the_hub_carries_on() {
 }
 
 #[tokio::test]
-async fn a_frame_far_over_the_limit_ends_only_that_connection() {
+async fn a_frame_far_over_the_limit_ends_only_that_connection_and_says_why() {
     let hub = hub_with_agents().await;
-    let mut ws = connect(&hub).await;
-    hello(&mut ws).await;
-    let _ = ws.send(Message::Text("x".repeat(1 << 20).into())).await;
-    assert!(ends(&mut ws).await, "the connection should have ended");
+    for size in [70_000, 1 << 20] {
+        let mut ws = connect(&hub).await;
+        hello(&mut ws).await;
+        let _ = ws.send(Message::Text("x".repeat(size).into())).await;
+        assert_eq!(closed_with(&mut ws).await, Some(1009), "{size} bytes");
+    }
     let mut other = connect(&hub).await;
     hello(&mut other).await;
+}
+
+/// The close code the hub ended the connection with.
+async fn closed_with(ws: &mut Ws) -> Option<u16> {
+    tokio::time::timeout(DEADLINE, async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => {}
+                None | Some(Err(_)) => return None,
+            }
+        }
+    })
+    .await
+    .expect("the hub kept the connection open")
 }
 
 async fn http_get(hub: &TestHub, path: &str) -> String {
@@ -288,7 +291,7 @@ async fn healthz_and_metrics_answer() {
 }
 
 #[tokio::test]
-async fn invalid_utf8_ends_only_that_connection() {
+async fn invalid_utf8_ends_only_that_connection_and_says_why() {
     use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
     use tokio_tungstenite::tungstenite::protocol::frame::Frame;
     let hub = hub_with_agents().await;
@@ -296,7 +299,7 @@ async fn invalid_utf8_ends_only_that_connection() {
     hello(&mut ws).await;
     let frame = Frame::message(vec![0xff, 0xfe, 0x7b], OpCode::Data(Data::Text), true);
     let _ = ws.send(Message::Frame(frame)).await;
-    assert!(ends(&mut ws).await, "the connection should have ended");
+    assert_eq!(closed_with(&mut ws).await, Some(1007));
     let mut other = connect(&hub).await;
     hello(&mut other).await;
     assert_eq!(
