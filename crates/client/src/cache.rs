@@ -553,6 +553,19 @@ impl Cache {
         Ok(())
     }
 
+    /// Whether the cache holds every message of the session numbered below `seq` (a
+    /// session's messages are numbered from 1 without gaps).
+    pub async fn holds_all_before(&self, session_id: &str, seq: i64) -> Result<bool, CacheError> {
+        let held: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM messages WHERE session_id = ? AND seq > 0 AND seq < ?",
+        )
+        .bind(session_id)
+        .bind(seq)
+        .fetch_one(&self.db)
+        .await?;
+        Ok(held >= seq - 1)
+    }
+
     /// Searches every cached text: each word of `query` must start a word of the message,
     /// ignoring case and accents. Newest first: FTS5 walks its index in that order and stops
     /// at `limit`, where ranking by relevance would score every match first.
@@ -879,6 +892,7 @@ mod tests {
                 message("s-1", "m-1", 1, "have it"),
                 message("s-1", "m-2", 2, "missed"),
             ],
+            earlier: false,
         }];
         cache.reconcile(&snapshot, 9).await.unwrap();
         cache.reconcile(&snapshot, 9).await.unwrap();

@@ -179,6 +179,20 @@ impl SessionUpdate {
     }
 }
 
+/// What typed text is sent as: line breaks as `\n`, and no other control characters (the
+/// hub refuses them; pasted text brings them along).
+fn as_sent(typed: &str) -> String {
+    typed
+        .replace("\r\n", "\n")
+        .chars()
+        .map(|c| if c == '\r' { '\n' } else { c })
+        .filter(|c| !c.is_control() || *c == '\n' || *c == '\t')
+        .collect()
+}
+
+/// How long to wait before asking again when the hub says reads come too fast.
+const READS_PACED: Duration = Duration::from_secs(1);
+
 /// How long whose presence to follow may keep changing before the hub is told.
 const FOLLOW_SETTLES: Duration = Duration::from_millis(300);
 
@@ -619,7 +633,8 @@ impl Engine {
     /// message invites its target; in a connected session the message goes to the outbox
     /// (it shows as pending at once) and to the hub when connected. Returns the message as
     /// the transcript shows it.
-    pub async fn send(&self, session_id: &str, text: &str) -> Result<CachedMessage, ClientError> {
+    pub async fn send(&self, session_id: &str, typed: &str) -> Result<CachedMessage, ClientError> {
+        let text = &as_sent(typed);
         if text.trim().is_empty() {
             return Err(ClientError::EmptyMessage);
         }
@@ -1277,6 +1292,11 @@ impl Engine {
         }
         let cache = &self.shared.cache;
         cache.reconcile(&sessions, now_millis()).await?;
+        for t in sessions.iter().filter(|t| t.earlier) {
+            if let Some(first) = t.messages.first() {
+                self.fill_transcript(link, &t.session.id, first.seq).await?;
+            }
+        }
         cache.set_held(seq, history).await?;
         self.shared.last_seq.store(seq, Ordering::SeqCst);
         // The snapshot is the hub's truth: statuses are taken from it as they are, even where
@@ -1286,6 +1306,42 @@ impl Engine {
             match SessionStatus::from_hub(&t.session, me) {
                 Ok(status) => self.record(t.session, status),
                 Err(e) => tracing::warn!(error = %e, "the hub sent an unusable session"),
+            }
+        }
+        Ok(())
+    }
+
+    /// Pages back through a session's transcript from `before` until the cache holds all of
+    /// it: a snapshot carries only each session's latest messages.
+    async fn fill_transcript(
+        &self,
+        link: &Link,
+        session_id: &str,
+        mut before: i64,
+    ) -> Result<(), ClientError> {
+        let cache = &self.shared.cache;
+        while !cache.holds_all_before(session_id, before).await? {
+            let asked = Request::Transcript {
+                session_id: session_id.to_string(),
+                before_seq: Some(before),
+                limit: None,
+            };
+            let (messages, earlier) = match link.request(asked).await {
+                Ok(Reply::Transcript {
+                    messages, earlier, ..
+                }) => (messages, earlier),
+                Ok(other) => return Err(unexpected("transcript", &other)),
+                // The hub paces reads: the next page comes when it allows.
+                Err(ClientError::Refused(e)) if e.code == ErrorCode::RateLimited => {
+                    tokio::time::sleep(READS_PACED).await;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            cache.put_messages(&messages).await?;
+            match messages.first() {
+                Some(first) if earlier && first.seq < before => before = first.seq,
+                _ => break,
             }
         }
         Ok(())
@@ -1603,4 +1659,22 @@ fn now_millis() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::as_sent;
+
+    #[test]
+    fn typed_text_is_sent_with_plain_line_breaks_and_no_control_characters() {
+        assert_eq!(
+            as_sent("one\r\ntwo\rthree\n\tfour"),
+            "one\ntwo\nthree\n\tfour"
+        );
+        assert_eq!(
+            as_sent("bell\u{7} and\u{1b}[31m escape"),
+            "bell and[31m escape"
+        );
+        assert_eq!(as_sent("Zoë – ok"), "Zoë – ok");
+    }
 }

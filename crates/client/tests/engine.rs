@@ -25,11 +25,20 @@ async fn provision(db: &Path) {
 }
 
 async fn start_hub(db: &Path, listen: SocketAddr) -> RunningHub {
-    let config = Config {
+    start_tuned_hub(db, listen, |_| {}).await
+}
+
+async fn start_tuned_hub(
+    db: &Path,
+    listen: SocketAddr,
+    tune: impl FnOnce(&mut Config),
+) -> RunningHub {
+    let mut config = Config {
         listen,
         database: db.to_path_buf(),
         ..Config::default()
     };
+    tune(&mut config);
     huddle_hub::start(config).await.unwrap()
 }
 
@@ -337,4 +346,47 @@ async fn dropping_the_last_handle_stops_the_engine_and_closes_its_link() {
         _ => None,
     })
     .await;
+}
+
+#[tokio::test]
+async fn a_new_device_gets_the_whole_of_a_long_conversation_page_by_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hub.db");
+    provision(&db).await;
+    let hub = start_tuned_hub(&db, "127.0.0.1:0".parse().unwrap(), |c| {
+        c.limits.messages_per_second = 1000;
+        c.limits.message_burst = 1000;
+    })
+    .await;
+    let address = hub.addr.to_string();
+    let ana = sign_in(&address, "ana", &dir.path().join("ana")).await;
+    let ben = sign_in(&address, "ben", &dir.path().join("ben")).await;
+    let (mut ana_events, mut ben_events) = (ana.subscribe(), ben.subscribe());
+    let session = ana.invite(ben.agent().id, None, None).await.unwrap();
+    wait_for(&mut ben_events, "the invitation", |e| match e {
+        EngineEvent::Session(s) if s.info.id == session.id => Some(()),
+        _ => None,
+    })
+    .await;
+    ben.accept(&session.id).await.unwrap();
+    wait_for(&mut ana_events, "connected", |e| match e {
+        EngineEvent::Session(s) if s.status == SessionStatus::Connected => Some(()),
+        _ => None,
+    })
+    .await;
+    // More than a snapshot carries (the hub sends the latest 200 of a session).
+    for i in 1..=450 {
+        ana.send_message(&session.id, &format!("line {i}"))
+            .await
+            .unwrap();
+    }
+    assert_eq!(message_text(&mut ben_events, "line 450").await, 450);
+
+    // Ben signs in on another machine: its cache is empty, the hub sends a snapshot, and the
+    // engine pages back through the rest.
+    let elsewhere = sign_in(&address, "ben", &dir.path().join("ben-elsewhere")).await;
+    let transcript = elsewhere.cache().transcript(&session.id).await.unwrap();
+    let seqs: Vec<i64> = transcript.iter().filter_map(|m| m.seq).collect();
+    assert_eq!(seqs, (1..=450).collect::<Vec<_>>());
+    assert_eq!(transcript[0].text, "line 1");
 }

@@ -11,7 +11,7 @@ use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket};
 use futures_util::stream::{FuturesOrdered, StreamExt};
 use huddle_protocol::{
     decode_client_frame, AgentProfile, ErrorCode, ErrorFrame, HubLimits, Presence, Reply, Request,
-    ServerFrame, PROTOCOL_VERSION,
+    ServerFrame, PROTOCOL_VERSION, TRANSCRIPT_PAGE,
 };
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -192,7 +192,8 @@ pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket, place: Arc<P
                 // A frame refused for what it is gets a close frame that says why, so that
                 // the client does not take it for a network failure and send it again.
                 if let Some((code, reason)) = unreadable(e) {
-                    let _ = tokio::time::timeout(CLOSE_WAIT, socket.send(close(code, reason))).await;
+                    let _ =
+                        tokio::time::timeout(CLOSE_WAIT, socket.send(close(code, reason))).await;
                 }
                 break;
             }
@@ -703,6 +704,7 @@ impl Conn {
             Request::Search { .. }
                 | Request::Follow { .. }
                 | Request::Snapshot
+                | Request::Transcript { .. }
                 | Request::Interactions
                 | Request::InteractionDetails { .. }
                 | Request::ContactHistory { .. }
@@ -845,6 +847,35 @@ impl Conn {
                     Ok(open) => answer(Reply::Interactions {
                         interactions: open.iter().map(|i| i.summary(&shared.config)).collect(),
                     }),
+                    Err(e) => internal(e),
+                };
+            }
+            Request::Transcript {
+                session_id,
+                before_seq,
+                limit,
+            } => {
+                let limit = limit.unwrap_or(TRANSCRIPT_PAGE).clamp(1, TRANSCRIPT_PAGE) as usize;
+                let page = async {
+                    let mut db = shared.db.acquire().await?;
+                    let session = match sessions::load(&mut db, &session_id).await? {
+                        Some(s) if s.inviter.id == agent_id || s.target.id == agent_id => s,
+                        _ => return Ok(None),
+                    };
+                    sessions::page(&mut db, &session.id, before_seq, limit)
+                        .await
+                        .map(Some)
+                };
+                return match page.await {
+                    Ok(Some((messages, earlier))) => answer(Reply::Transcript {
+                        session_id,
+                        messages,
+                        earlier,
+                    }),
+                    Ok(None) => refuse(
+                        ErrorCode::UnknownSession,
+                        "you have no session with this id",
+                    ),
                     Err(e) => internal(e),
                 };
             }

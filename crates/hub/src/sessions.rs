@@ -3,7 +3,7 @@
 
 use huddle_protocol::{
     AgentProfile, ConsultContext, EndReason, ErrorCode, ErrorFrame, Event, Message, Reply,
-    ServerFrame, SessionEnd, SessionInfo, SessionState, SessionTranscript,
+    ServerFrame, SessionEnd, SessionInfo, SessionState, SessionTranscript, SNAPSHOT_MESSAGES,
 };
 use sqlx::{Sqlite, SqliteConnection};
 
@@ -170,20 +170,34 @@ async fn to_info(db: &mut SqliteConnection, row: SessionRow) -> sqlx::Result<Ses
     })
 }
 
-/// The transcript of a session, in order.
-pub async fn messages(db: &mut SqliteConnection, session_id: &str) -> sqlx::Result<Vec<Message>> {
-    Ok(sqlx::query_as::<_, MessageRow>(
-        "SELECT session_id, seq, id, sender, text, at FROM messages WHERE session_id = ? ORDER BY seq",
+/// A page of a session's messages, oldest first: the latest `limit` numbered below
+/// `before` (below none: the latest), and whether older ones exist.
+pub async fn page(
+    db: &mut SqliteConnection,
+    session_id: &str,
+    before: Option<i64>,
+    limit: usize,
+) -> sqlx::Result<(Vec<Message>, bool)> {
+    let mut rows: Vec<MessageRow> = sqlx::query_as(
+        "SELECT session_id, seq, id, sender, text, at FROM messages
+          WHERE session_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
     )
     .bind(session_id)
+    .bind(before.unwrap_or(i64::MAX))
+    .bind(i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1))
     .fetch_all(&mut *db)
-    .await?
-    .into_iter()
-    .map(Message::from)
-    .collect())
+    .await?;
+    let earlier = rows.len() > limit;
+    rows.truncate(limit);
+    rows.reverse();
+    Ok((rows.into_iter().map(Message::from).collect(), earlier))
 }
 
-/// The agent's open sessions and those ended since `ended_since`, with transcripts.
+/// The most ended sessions a snapshot lists (the most recently ended).
+const SNAPSHOT_ENDED_SESSIONS: i64 = 100;
+
+/// The agent's open sessions and the latest of those ended since `ended_since`, each with
+/// its latest messages: a snapshot's size is bounded whatever the agent's history.
 pub async fn snapshot(
     db: &mut SqliteConnection,
     agent_id: i64,
@@ -192,18 +206,26 @@ pub async fn snapshot(
     let rows: Vec<SessionRow> = sqlx::query_as(concat!(
         session_select!(),
         " WHERE (s.inviter = ?1 OR s.target = ?1)
-           AND (s.state <> 'ended' OR s.ended_at >= ?2)
+           AND (s.state <> 'ended' OR s.id IN
+                 (SELECT id FROM im_sessions
+                   WHERE (inviter = ?1 OR target = ?1) AND state = 'ended' AND ended_at >= ?2
+                   ORDER BY ended_at DESC LIMIT ?3))
          ORDER BY s.created_at"
     ))
     .bind(agent_id)
     .bind(ended_since)
+    .bind(SNAPSHOT_ENDED_SESSIONS)
     .fetch_all(&mut *db)
     .await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let session = to_info(db, row).await?;
-        let messages = messages(db, &session.id).await?;
-        out.push(SessionTranscript { session, messages });
+        let (messages, earlier) = page(db, &session.id, None, SNAPSHOT_MESSAGES).await?;
+        out.push(SessionTranscript {
+            session,
+            messages,
+            earlier,
+        });
     }
     Ok(out)
 }

@@ -1040,5 +1040,15 @@ pub(crate) fn check_text(text: &str, max: usize) -> Result<(), Refusal> {
             format!("a message may have at most {max} characters"),
         ));
     }
+    // Control characters would reach the other agent's screen and notifications unseen.
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(refusal(
+            ErrorCode::InvalidMessage,
+            "a message must not contain control characters (line breaks and tabs are fine)",
+        ));
+    }
     Ok(())
 }

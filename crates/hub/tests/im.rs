@@ -866,3 +866,95 @@ async fn a_device_that_stops_reading_is_dropped_at_once_and_resumes_missing_noth
     }
     assert_eq!(again.seq, held + COUNT as i64);
 }
+
+#[tokio::test]
+async fn a_snapshot_carries_each_sessions_latest_messages_and_older_ones_come_by_pages() {
+    let hub = unthrottled_hub().await;
+    let mut ana = Client::login(&hub, "ana").await;
+    let mut ben = Client::login(&hub, "ben").await;
+    let mut cho = Client::login(&hub, "cho").await;
+    connected(&mut ana, &mut ben, "s-1").await;
+    for chunk in 0..7 {
+        let frames: Vec<_> = (0..100)
+            .map(|i| {
+                let n = chunk * 100 + i + 1;
+                json!({"type": "send", "req": 10_000 + n, "session_id": "s-1",
+                       "message_id": format!("m-{n}"), "text": format!("message {n}")})
+            })
+            .collect();
+        for answer in ana.send_together(&frames).await.values() {
+            assert_eq!(answer["type"], "sent", "{answer}");
+        }
+    }
+    let seqs = |messages: &serde_json::Value| -> Vec<i64> {
+        messages
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["seq"].as_i64().unwrap())
+            .collect()
+    };
+
+    // The snapshot: the latest 200, and word that there are more.
+    let snapshot = ben.request(json!({"type": "snapshot"})).await;
+    let session = &snapshot["sessions"][0];
+    assert_eq!(seqs(&session["messages"]), (501..=700).collect::<Vec<_>>());
+    assert_eq!(session["earlier"], true);
+
+    // Pages back: at most 500 each, oldest first, until there are no more.
+    let page = ben
+        .request(json!({"type": "transcript", "session_id": "s-1", "before_seq": 501}))
+        .await;
+    assert_eq!(page["type"], "transcript", "{page}");
+    assert_eq!(seqs(&page["messages"]), (1..=500).collect::<Vec<_>>());
+    assert_eq!(page["earlier"], false);
+    let page = ben
+        .request(
+            json!({"type": "transcript", "session_id": "s-1", "before_seq": 501, "limit": 100}),
+        )
+        .await;
+    assert_eq!(seqs(&page["messages"]), (401..=500).collect::<Vec<_>>());
+    assert_eq!(page["earlier"], true);
+    let page = ben
+        .request(json!({"type": "transcript", "session_id": "s-1", "limit": 1_000_000}))
+        .await;
+    assert_eq!(
+        seqs(&page["messages"]),
+        (201..=700).collect::<Vec<_>>(),
+        "capped at 500"
+    );
+
+    // Only the session's agents read it.
+    let refused = cho
+        .request(json!({"type": "transcript", "session_id": "s-1"}))
+        .await;
+    assert_eq!(refused["code"], "unknown_session", "{refused}");
+}
+
+#[tokio::test]
+async fn message_text_may_break_lines_but_holds_no_other_control_characters() {
+    let hub = hub().await;
+    let mut ana = Client::login(&hub, "ana").await;
+    let mut ben = Client::login(&hub, "ben").await;
+    connected(&mut ana, &mut ben, "s-1").await;
+    let sent = ana
+        .request(
+            json!({"type": "send", "session_id": "s-1", "message_id": "m-1",
+                        "text": "two lines\n\tand a tab"}),
+        )
+        .await;
+    assert_eq!(sent["type"], "sent", "{sent}");
+    for text in [
+        "bell\u{7}",
+        "escape \u{1b}[2J",
+        "nul\u{0}",
+        "carriage\rreturn",
+    ] {
+        let refused = ana
+            .request(
+                json!({"type": "send", "session_id": "s-1", "message_id": "m-2", "text": text}),
+            )
+            .await;
+        assert_eq!(refused["code"], "invalid_message", "{text:?}: {refused}");
+    }
+}

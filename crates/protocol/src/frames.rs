@@ -126,8 +126,20 @@ pub enum Request {
         /// The text.
         text: String,
     },
-    /// Get the agent's open sessions (and recently ended ones) with their transcripts.
+    /// Get the agent's open sessions (and recently ended ones) with their latest messages.
     Snapshot,
+    /// Page back through a session's transcript: the messages before `before_seq` (before
+    /// none: the latest), oldest first.
+    Transcript {
+        /// The session.
+        session_id: String,
+        /// Only messages numbered below this one.
+        #[serde(default)]
+        before_seq: Option<i64>,
+        /// At most this many messages (the hub caps it at [`crate::TRANSCRIPT_PAGE`]).
+        #[serde(default)]
+        limit: Option<u32>,
+    },
     /// List the customer interactions assigned to the agent that have not ended.
     Interactions,
     /// Read an interaction's case data, contact and latest contact history.
@@ -184,6 +196,7 @@ impl Request {
             Self::End { .. } => "end",
             Self::Send { .. } => "send",
             Self::Snapshot => "snapshot",
+            Self::Transcript { .. } => "transcript",
             Self::Interactions => "interactions",
             Self::InteractionDetails { .. } => "interaction_details",
             Self::ContactHistory { .. } => "contact_history",
@@ -325,6 +338,15 @@ pub enum Reply {
         /// The matching entries, newest first.
         entries: Vec<HistoryEntry>,
     },
+    /// The answer to `transcript`: a page of a session's messages.
+    Transcript {
+        /// The session.
+        session_id: String,
+        /// The messages, oldest first.
+        messages: Vec<Message>,
+        /// Whether messages older than these exist.
+        earlier: bool,
+    },
     /// The answer to `start_voice_consultation`: the voice consultation as it now stands.
     VoiceConsultation {
         /// The voice consultation.
@@ -371,6 +393,7 @@ impl Reply {
             Self::Interactions { .. } => "interactions",
             Self::InteractionDetails { .. } => "interaction_details",
             Self::ContactHistory { .. } => "contact_history",
+            Self::Transcript { .. } => "transcript",
             Self::VoiceConsultation { .. } => "voice_consultation",
             Self::Event { .. } => "event",
             Self::Presence { .. } => "presence",
@@ -423,7 +446,7 @@ impl Event {
 }
 
 /// Every `type` a client may send, for telling an unknown type from a malformed known one.
-const REQUEST_KINDS: [&str; 21] = [
+const REQUEST_KINDS: [&str; 22] = [
     "hello",
     "login",
     "resume",
@@ -442,6 +465,7 @@ const REQUEST_KINDS: [&str; 21] = [
     "interactions",
     "interaction_details",
     "contact_history",
+    "transcript",
     "start_voice_consultation",
     "answer_voice_consultation",
     "end_voice_consultation",
@@ -663,6 +687,11 @@ pub(crate) mod samples {
                 query: "address".into(),
                 limit: Some(20),
             },
+            Request::Transcript {
+                session_id: "s-1".into(),
+                before_seq: Some(1200),
+                limit: Some(500),
+            },
             Request::StartVoiceConsultation {
                 session_id: "s-1".into(),
             },
@@ -723,6 +752,7 @@ pub(crate) mod samples {
                 sessions: vec![SessionTranscript {
                     session: session(SessionState::Connected, None),
                     messages: vec![message()],
+                    earlier: true,
                 }],
                 interactions: vec![interaction(InteractionState::Active)],
                 voice_consultations: Vec::new(),
@@ -745,6 +775,11 @@ pub(crate) mod samples {
             },
             Reply::ContactHistory {
                 entries: vec![history()],
+            },
+            Reply::Transcript {
+                session_id: "s-1".into(),
+                messages: vec![message()],
+                earlier: false,
             },
             Reply::VoiceConsultation {
                 consultation: voice_consultation(VoiceConsultationState::Ringing),

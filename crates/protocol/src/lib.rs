@@ -21,7 +21,7 @@ pub use interaction::{
 pub use model::{
     AgentPresence, AgentProfile, ConsultContext, DirectoryEntry, DirectoryFilter, EndReason,
     EntryKind, FirstMessage, HubLimits, Message, Presence, SessionEnd, SessionInfo, SessionState,
-    SessionTranscript, UnixMillis,
+    SessionTranscript, UnixMillis, SNAPSHOT_MESSAGES, TRANSCRIPT_PAGE,
 };
 
 /// The protocol version this build speaks.

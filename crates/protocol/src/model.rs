@@ -201,15 +201,24 @@ pub struct Message {
     pub at: UnixMillis,
 }
 
-/// A session with its whole transcript.
+/// A session with the latest part of its transcript.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SessionTranscript {
     /// The session.
     pub session: SessionInfo,
-    /// Its messages in order.
+    /// Its latest messages in order (at most [`SNAPSHOT_MESSAGES`]).
     pub messages: Vec<Message>,
+    /// Whether older messages exist; `transcript` pages through them.
+    #[serde(default)]
+    pub earlier: bool,
 }
+
+/// The most messages of one session a snapshot carries; older ones come by `transcript`.
+pub const SNAPSHOT_MESSAGES: usize = 200;
+
+/// The most messages one `transcript` page carries.
+pub const TRANSCRIPT_PAGE: u32 = 500;
 
 /// A message the inviter sends with an invitation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
