@@ -321,8 +321,8 @@ impl Config {
                         .map(String::from)
                         .collect()
                 }
-                // Read by the command line itself.
-                "config" | "log" | "log_format" => {}
+                // Read by the command line itself (`url`: the hub `simulate` talks to).
+                "config" | "log" | "log_format" | "url" => {}
                 _ => anyhow::bail!("unknown setting {name}"),
             }
         }

@@ -59,16 +59,21 @@ enum Command {
 
 #[derive(Args)]
 struct SimulateArgs {
-    /// The running hub's base URL (http:// or https://).
-    #[arg(long, default_value = "http://127.0.0.1:7878")]
+    /// The running hub's base URL (http:// or https://). Before or after what to simulate.
+    #[arg(
+        long,
+        global = true,
+        env = "HUDDLE_HUB_URL",
+        default_value = "http://127.0.0.1:7878"
+    )]
     hub: String,
     /// The certificate authority (PEM) of an https:// hub's certificate, if the system does
     /// not already trust it.
-    #[arg(long)]
+    #[arg(long, global = true)]
     ca_file: Option<PathBuf>,
     /// The hub's integration token [default: HUDDLE_HUB_INTEGRATION_TOKEN, or
     /// integration_token in the config file].
-    #[arg(long)]
+    #[arg(long, global = true)]
     token: Option<String>,
     #[command(subcommand)]
     what: SimulateCommand,

@@ -7,7 +7,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::process::{add_agent, hub_command, serve, serve_args, serve_with};
+use common::process::{add_agent, hub_command, self_signed, serve, serve_args, serve_with};
 use common::{connected, Client};
 use huddle_hub::http_client::HttpClient;
 use serde_json::json;
@@ -242,19 +242,6 @@ async fn a_backup_taken_while_serving_restores_to_a_working_hub() {
             "restored 2"
         ]
     );
-}
-
-/// A self-signed certificate for `localhost` written to `hub.crt` and `hub.key` in `dir`;
-/// returns it in PEM, to be trusted as its own authority.
-fn self_signed(dir: &Path) -> String {
-    let key = rcgen::KeyPair::generate().unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
-        .unwrap()
-        .self_signed(&key)
-        .unwrap();
-    std::fs::write(dir.join("hub.crt"), cert.pem()).unwrap();
-    std::fs::write(dir.join("hub.key"), key.serialize_pem()).unwrap();
-    cert.pem()
 }
 
 /// Whether `https://localhost:<port>/healthz` answers when only `ca` is trusted.

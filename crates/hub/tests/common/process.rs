@@ -117,3 +117,16 @@ pub fn spawn_serving(mut command: Command) -> HubProcess {
     hub.url = format!("ws://{addr}/v1/ws");
     hub
 }
+
+/// Writes a self-signed certificate for `localhost` (`hub.crt`) and its key (`hub.key`)
+/// into `dir`; returns the certificate.
+pub fn self_signed(dir: &Path) -> String {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    std::fs::write(dir.join("hub.crt"), cert.pem()).unwrap();
+    std::fs::write(dir.join("hub.key"), key.serialize_pem()).unwrap();
+    cert.pem()
+}
