@@ -35,6 +35,9 @@ pub struct Config {
     pub tls_certificate: Option<PathBuf>,
     /// The PEM private key of `tls_certificate`.
     pub tls_private_key: Option<PathBuf>,
+    /// Serve plain HTTP on an address other machines reach (the network between the agents
+    /// and the hub is trusted, or a TLS proxy on another machine stands in front).
+    pub allow_plaintext: bool,
 }
 
 /// The shortest integration token accepted: a short one could be guessed.
@@ -150,6 +153,7 @@ impl Default for Config {
             hidden_case_data_keys: Vec::new(),
             tls_certificate: None,
             tls_private_key: None,
+            allow_plaintext: false,
         }
     }
 }
@@ -194,6 +198,14 @@ impl Config {
             } else {
                 "tls_private_key"
             }
+        );
+        anyhow::ensure!(
+            self.tls_certificate.is_some() || self.listen.ip().is_loopback() || self.allow_plaintext,
+            "the hub would carry passwords, tokens and messages unencrypted on {}, which other \
+             machines reach: give it a TLS certificate (tls_certificate and tls_private_key), or \
+             listen on 127.0.0.1 behind a TLS proxy, or set allow_plaintext = true \
+             (--allow-plaintext) if the network between the agents and the hub is trusted",
+            self.listen
         );
         let l = &self.limits;
         anyhow::ensure!(
@@ -313,6 +325,9 @@ impl Config {
                 "integration_token" => self.integration_token = Some(Secret::new(value)),
                 "tls_certificate" => self.tls_certificate = Some(PathBuf::from(&value)),
                 "tls_private_key" => self.tls_private_key = Some(PathBuf::from(&value)),
+                "allow_plaintext" => {
+                    self.allow_plaintext = value.parse().with_context(|| parsed("true or false"))?
+                }
                 "hidden_case_data_keys" => {
                     self.hidden_case_data_keys = value
                         .split(',')
@@ -332,6 +347,34 @@ impl Config {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn plain_http_where_other_machines_reach_the_hub_must_be_asked_for() {
+        let on = |listen: &str, tls: bool, allow: bool| {
+            let mut config = Config {
+                listen: listen.parse().unwrap(),
+                allow_plaintext: allow,
+                ..Config::default()
+            };
+            if tls {
+                config.tls_certificate = Some("cert.pem".into());
+                config.tls_private_key = Some("key.pem".into());
+            }
+            config.check()
+        };
+        let refused = on("0.0.0.0:7878", false, false).unwrap_err().to_string();
+        assert!(refused.contains("unencrypted on 0.0.0.0:7878"), "{refused}");
+        assert!(on("10.1.2.3:7878", false, false).is_err());
+        assert!(on("127.0.0.1:7878", false, false).is_ok());
+        assert!(on("[::1]:7878", false, false).is_ok());
+        assert!(on("0.0.0.0:7878", true, false).is_ok());
+        assert!(on("0.0.0.0:7878", false, true).is_ok());
+        let mut config = Config::default();
+        config
+            .apply_env([("HUDDLE_HUB_ALLOW_PLAINTEXT".to_string(), "true".to_string())])
+            .unwrap();
+        assert!(config.allow_plaintext);
+    }
+
     #[test]
     fn the_packaged_sample_config_is_valid_and_says_what_it_means() {
         let sample = concat!(

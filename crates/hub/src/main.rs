@@ -41,6 +41,10 @@ enum Command {
         /// The PEM private key of --tls-certificate.
         #[arg(long, requires = "tls_certificate")]
         tls_private_key: Option<PathBuf>,
+        /// Serve plain HTTP on an address other machines reach (a trusted network, or a TLS
+        /// proxy in front on another machine).
+        #[arg(long)]
+        allow_plaintext: bool,
     },
     /// Provision agents.
     #[command(subcommand)]
@@ -210,10 +214,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             listen,
             tls_certificate,
             tls_private_key,
+            allow_plaintext,
         } => {
             if let Some(listen) = listen {
                 config.listen = listen;
             }
+            config.allow_plaintext |= allow_plaintext;
             if let (Some(certificate), Some(key)) = (tls_certificate, tls_private_key) {
                 config.tls_certificate = Some(certificate);
                 config.tls_private_key = Some(key);

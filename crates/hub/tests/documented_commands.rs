@@ -104,7 +104,8 @@ impl Scratch {
             .replace("/etc/huddle-hub/tls/privkey.pem", &at("etc/tls/hub.key"))
             .replace("/var/lib/huddle-hub/", &(at("var-lib") + "/"))
             .replace("/var/backups/huddle/", &(at("backups") + "/"))
-            .replace("0.0.0.0:7878", "127.0.0.1:0")
+            // Every address, on a free port.
+            .replace("0.0.0.0:7878", "0.0.0.0:0")
             // A hub elsewhere on the network: the one serving this place.
             .replace("http://10.0.0.5:7878", "\"$HUDDLE_HUB_URL\"");
         // `serve` without an address listens on 127.0.0.1:7878, which may be taken here.
