@@ -8,6 +8,8 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use huddle_protocol::{AgentProfile, Message, SessionInfo, SessionState, SessionTranscript};
+
+use crate::private_files;
 use serde::Serialize;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
@@ -24,10 +26,10 @@ pub enum CacheError {
     /// A stored session could not be read back.
     #[error("the local cache holds an unreadable session: {0}")]
     Corrupt(#[from] serde_json::Error),
-    /// The cache's folder could not be created.
-    #[error("cannot create the cache folder {path}: {source}")]
+    /// The cache's folder or file could not be created or kept private.
+    #[error("cannot prepare the cache at {path}: {source}")]
     Folder {
-        /// The folder.
+        /// The folder or file.
         path: PathBuf,
         /// Why.
         source: std::io::Error,
@@ -177,11 +179,18 @@ pub struct Held {
     pub history: Option<String>,
 }
 
+/// The path of one of SQLite's files beside the database (`-wal`, `-shm`).
+fn sidecar(path: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_os_string();
+    name.push(suffix);
+    name.into()
+}
+
 impl Cache {
     /// Opens (creating if needed) the cache at `path`.
     pub async fn open(path: &Path) -> Result<Self, CacheError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|source| CacheError::Folder {
+            private_files::private_dir(dir).map_err(|source| CacheError::Folder {
                 path: dir.to_path_buf(),
                 source,
             })?;
@@ -199,6 +208,25 @@ impl Cache {
     }
 
     async fn open_file(path: &Path, create: bool) -> Result<Self, CacheError> {
+        // The agent's conversations: the user's alone. SQLite gives its log files the
+        // database file's permissions; files an older version left are tightened too.
+        let private = || -> std::io::Result<()> {
+            if create {
+                private_files::private_file(path)?;
+            }
+            for file in [
+                path.to_path_buf(),
+                sidecar(path, "-wal"),
+                sidecar(path, "-shm"),
+            ] {
+                private_files::restrict_if_present(&file)?;
+            }
+            Ok(())
+        };
+        private().map_err(|source| CacheError::Folder {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let options = SqliteConnectOptions::from_str("sqlite:")?
             .filename(path)
             .create_if_missing(create)
@@ -661,6 +689,32 @@ mod tests {
             .await
             .unwrap();
         (dir, cache)
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_cache_and_its_log_files_are_readable_by_their_user_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let dir = tempfile::tempdir().unwrap();
+        let path = cache_path(dir.path(), "ws://hub:7878/v1/ws", "ana");
+        let cache = Cache::open(&path).await.unwrap();
+        cache
+            .put_message(&message("s-1", "m-1", 1, "the customer's card number"))
+            .await
+            .unwrap();
+        assert_eq!(mode(path.parent().unwrap()), 0o700);
+        for file in [path.clone(), sidecar(&path, "-wal"), sidecar(&path, "-shm")] {
+            assert_eq!(mode(&file), 0o600, "{}", file.display());
+        }
+        drop(cache);
+
+        // A cache an older version left readable by all is tightened when opened.
+        for file in [path.clone(), sidecar(&path, "-wal")] {
+            let _ = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644));
+        }
+        Cache::open(&path).await.unwrap();
+        assert_eq!(mode(&path), 0o600);
     }
 
     fn message(session: &str, id: &str, seq: i64, text: &str) -> Message {

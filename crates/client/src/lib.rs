@@ -11,6 +11,7 @@ mod error;
 mod following;
 mod keychain;
 mod link;
+pub mod private_files;
 mod session_state;
 mod tls;
 

@@ -200,7 +200,9 @@ impl Config {
             }
         );
         anyhow::ensure!(
-            self.tls_certificate.is_some() || self.listen.ip().is_loopback() || self.allow_plaintext,
+            self.tls_certificate.is_some()
+                || self.listen.ip().is_loopback()
+                || self.allow_plaintext,
             "the hub would carry passwords, tokens and messages unencrypted on {}, which other \
              machines reach: give it a TLS certificate (tls_certificate and tls_private_key), or \
              listen on 127.0.0.1 behind a TLS proxy, or set allow_plaintext = true \

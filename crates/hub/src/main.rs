@@ -165,11 +165,15 @@ enum AgentCommand {
 }
 
 fn main() -> ExitCode {
+    let mut filter = tracing_subscriber::EnvFilter::try_from_env("HUDDLE_HUB_LOG")
+        .unwrap_or_else(|_| "info".into());
+    for target in huddle_protocol::WIRE_LOGGERS {
+        if let Ok(cap) = format!("{target}=info").parse() {
+            filter = filter.add_directive(cap);
+        }
+    }
     let logs = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("HUDDLE_HUB_LOG")
-                .unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal());
     // One JSON object per line for log collectors; readable text otherwise.

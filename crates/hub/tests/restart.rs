@@ -99,13 +99,25 @@ async fn a_killed_hub_loses_no_acknowledged_message_and_replays_each_once() {
 }
 
 #[tokio::test]
-async fn the_log_holds_no_password_token_or_message_text() {
+async fn the_log_holds_no_password_token_or_message_text_at_any_level() {
+    for level in ["info", "trace"] {
+        log_holds_no_secret(level).await;
+    }
+}
+
+async fn log_holds_no_secret(level: &str) {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("hub.db");
     add_agent(&db, "ana");
     add_agent(&db, "ben");
     let integration_token = "the-integration-token-7g2k";
-    let hub = serve_with(&db, &[("HUDDLE_HUB_INTEGRATION_TOKEN", integration_token)]);
+    let hub = serve_with(
+        &db,
+        &[
+            ("HUDDLE_HUB_INTEGRATION_TOKEN", integration_token),
+            ("HUDDLE_HUB_LOG", level),
+        ],
+    );
     let mut ana = login(&hub.url, "ana").await;
     let mut ben = login(&hub.url, "ben").await;
     let base = hub.url.replace("ws://", "http://").replace("/v1/ws", "");
@@ -137,8 +149,12 @@ async fn the_log_holds_no_password_token_or_message_text() {
         "4242",
         integration_token,
         "a-guessed-integration-token",
+        "quokka",
     ] {
-        assert!(!log.contains(secret), "the log contains {secret:?}:\n{log}");
+        assert!(
+            !log.contains(secret),
+            "at {level}, the log contains {secret:?}:\n{log}"
+        );
     }
 }
 

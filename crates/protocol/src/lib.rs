@@ -24,6 +24,22 @@ pub use model::{
     SessionTranscript, UnixMillis, SNAPSHOT_MESSAGES, TRANSCRIPT_PAGE,
 };
 
+/// Libraries that log what crosses the wire (frames, headers, statements) at their most
+/// detailed levels. Huddle's programs never let them log below `info`, whatever level is
+/// asked for, so that no log holds a password, a token or a message.
+pub const WIRE_LOGGERS: [&str; 10] = [
+    "tungstenite",
+    "tokio_tungstenite",
+    "hyper",
+    "hyper_util",
+    "h2",
+    "rustls",
+    "tokio_rustls",
+    "axum",
+    "tower",
+    "sqlx",
+];
+
 /// The protocol version this build speaks.
 pub const PROTOCOL_VERSION: u32 = 1;
 
