@@ -48,11 +48,13 @@ pub async fn login(
         ),
     ] {
         if value.is_empty() {
-            return Err(LoginFailure {
-                message: format!("Enter {what}."),
-                field: Some(field),
-            });
+            return Err(LoginFailure::new(format!("Enter {what}."), Some(field)));
         }
+    }
+    let exposed = huddle_client::hub_ws_url(&hub)
+        .is_ok_and(|url| huddle_client::unencrypted_to_another_machine(&url));
+    if exposed && !form.unencrypted_ok {
+        return Err(LoginFailure::unencrypted(&hub));
     }
     session
         .sign_in(&app, hub, login, form.password, form.remember)

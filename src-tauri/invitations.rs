@@ -17,9 +17,11 @@ use crate::{tray, windows};
 /// Showing it again changes nothing.
 pub fn arrived(app: &AppHandle, session: &SessionView) {
     windows::open_im(app, session, windows::Open::Waiting);
-    if !app.state::<Settings>().get().preferences.do_not_disturb {
+    let preferences = app.state::<Settings>().get().preferences;
+    if !preferences.do_not_disturb {
         app.state::<Toasts>().offer(app, session);
-        app.state::<Notifications>().invitation(app, session);
+        app.state::<Notifications>()
+            .invitation(app, session, preferences.text_in_notifications);
     }
     tray::refresh(app);
 }

@@ -45,8 +45,9 @@ pub fn init(app: &AppHandle) {
 }
 
 impl Notifications {
-    /// Shows the notification of an invitation, unless it shows already.
-    pub fn invitation(&self, app: &AppHandle, session: &SessionView) {
+    /// Shows the notification of an invitation, unless it shows already; with the first
+    /// message's text only when `with_text`.
+    pub fn invitation(&self, app: &AppHandle, session: &SessionView, with_text: bool) {
         if self.lock().values().any(|s| *s == session.id) {
             return;
         }
@@ -55,17 +56,7 @@ impl Notifications {
             *next = next.wrapping_add(1).max(1);
             *next
         };
-        let name = &session.other.display_name;
-        let (title, body) = match &session.first_message {
-            Some(text) if session.consultation => {
-                (format!("{name} asks to consult you"), text.clone())
-            }
-            Some(text) => (format!("Instant message from {name}"), text.clone()),
-            None => (
-                format!("Instant message from {name}"),
-                format!("{name} wants to start an instant message session."),
-            ),
-        };
+        let (title, body) = content(session, with_text);
         self.lock().insert(id, session.id.clone());
         let shown = app
             .notification()
@@ -121,6 +112,26 @@ impl Notifications {
     }
 }
 
+/// The title and body of an invitation's notification. Without the text, it says who and
+/// that they wrote, not what: the notification may show on a lock screen.
+fn content(session: &SessionView, with_text: bool) -> (String, String) {
+    let name = &session.other.display_name;
+    let title = if session.consultation {
+        format!("{name} asks to consult you")
+    } else {
+        format!("Instant message from {name}")
+    };
+    let body = match &session.first_message {
+        Some(text) if with_text => text.clone(),
+        Some(_) if session.consultation => {
+            format!("{name} wrote about a customer. Open Huddle to read it.")
+        }
+        Some(_) => format!("{name} sent you a message. Open Huddle to read it."),
+        None => format!("{name} wants to start an instant message session."),
+    };
+    (title, body)
+}
+
 fn on_action(app: &AppHandle, performed: &ActionPerformed) {
     let Some(id) = performed.notification().map(|n| n.id()) else {
         tracing::debug!(
@@ -148,4 +159,60 @@ fn on_action(app: &AppHandle, performed: &ActionPerformed) {
             tracing::warn!(error = %e.message, "cannot answer an invitation from its notification");
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session_view::StatusView;
+    use huddle_protocol::AgentProfile;
+
+    fn invitation(first_message: Option<&str>, consultation: bool) -> SessionView {
+        let agent = |id: i64, login: &str, name: &str| AgentProfile {
+            id,
+            login: login.into(),
+            display_name: name.into(),
+        };
+        SessionView {
+            id: "s-1".into(),
+            me: agent(1, "ana", "Ana Lima"),
+            other: agent(2, "ben", "Ben Okafor"),
+            i_invited: false,
+            status: StatusView::Invited,
+            created_at: 0,
+            invite_expires_at: 60_000,
+            first_message: first_message.map(String::from),
+            consultation,
+            interaction_id: consultation.then(|| "i-1".into()),
+            missed: false,
+        }
+    }
+
+    #[test]
+    fn the_text_shows_only_when_the_agent_wants_it() {
+        let im = invitation(Some("Card ends 4242"), false);
+        assert_eq!(
+            content(&im, true),
+            (
+                "Instant message from Ben Okafor".into(),
+                "Card ends 4242".into()
+            )
+        );
+        assert_eq!(
+            content(&im, false),
+            (
+                "Instant message from Ben Okafor".into(),
+                "Ben Okafor sent you a message. Open Huddle to read it.".into()
+            )
+        );
+        let consult = invitation(Some("Card ends 4242"), true);
+        let (title, body) = content(&consult, false);
+        assert_eq!(title, "Ben Okafor asks to consult you");
+        assert!(!body.contains("4242"), "{body}");
+        let silent = invitation(None, false);
+        assert_eq!(
+            content(&silent, false).1,
+            "Ben Okafor wants to start an instant message session."
+        );
+    }
 }

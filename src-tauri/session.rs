@@ -79,10 +79,7 @@ impl Session {
         password: String,
         remember: bool,
     ) -> Result<ConnectionView, LoginFailure> {
-        let data_dir = data_dir(app).map_err(|message| LoginFailure {
-            message,
-            field: None,
-        })?;
+        let data_dir = data_dir(app).map_err(|message| LoginFailure::new(message, None))?;
         let keychain = Keychain::open().await;
         let signed_in = match &keychain {
             Ok(keychain) => {

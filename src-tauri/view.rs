@@ -26,6 +26,9 @@ pub struct LoginForm {
     /// Whether to keep the password in the keychain, so that Huddle signs in by itself even
     /// once the session token has expired.
     pub remember: bool,
+    /// The agent was warned that this hub's address is not encrypted and signs in anyway.
+    #[serde(default)]
+    pub unencrypted_ok: bool,
 }
 
 /// The hub and login of the last sign-in, to fill the form with.
@@ -99,6 +102,9 @@ pub struct Preferences {
     pub toast_seconds: u16,
     /// Closing the main window keeps Huddle running in the tray, so invitations still arrive.
     pub keep_in_tray: bool,
+    /// The OS's notifications show what colleagues wrote; off, they say only who wrote (for
+    /// lock screens and screens others can see).
+    pub text_in_notifications: bool,
 }
 
 impl Default for Preferences {
@@ -108,6 +114,7 @@ impl Default for Preferences {
             sound: true,
             toast_seconds: 10,
             keep_in_tray: true,
+            text_in_notifications: true,
         }
     }
 }
@@ -210,13 +217,31 @@ pub struct LoginFailure {
     pub message: String,
     /// The field to point at, if the failure is about one.
     pub field: Option<LoginField>,
+    /// Nothing was sent: the address is not encrypted and leads to another machine, and the
+    /// agent may sign in anyway once warned (`LoginForm::unencrypted_ok`).
+    pub unencrypted: bool,
 }
 
 impl LoginFailure {
-    fn new(message: impl Into<String>, field: Option<LoginField>) -> Self {
+    /// A failure with this message, about this field.
+    pub fn new(message: impl Into<String>, field: Option<LoginField>) -> Self {
         Self {
             message: message.into(),
             field,
+            unencrypted: false,
+        }
+    }
+
+    /// The warning before a password would cross the network unencrypted to `hub`.
+    pub fn unencrypted(hub: &str) -> Self {
+        Self {
+            message: format!(
+                "{hub} is not an encrypted address: your password and your messages would \
+                 cross the network where others could read them. Ask your administrator for \
+                 the hub's wss:// address, or sign in anyway if this network is trusted."
+            ),
+            field: Some(LoginField::Hub),
+            unencrypted: true,
         }
     }
 

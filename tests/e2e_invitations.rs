@@ -205,17 +205,24 @@ async fn rejected_from_the_notification_and_opened_from_the_tray() -> anyhow::Re
     let notifications = Service::notifications(services.path()).await?;
     let watcher = Service::watcher(services.path()).await?;
     let desktop = Desktop::start().await?;
-    let app = App::start("invitation-notification").await?;
+    // Ana keeps what colleagues write off her notifications (her screen faces the floor).
+    let profile = Profile::new()?;
+    write_preferences(&profile, json!({ "text_in_notifications": false }))?;
+    let app = App::start_in(&profile, "invitation-notification").await?;
     let tray = TrayItem::of(&watcher).await?;
     sign_in_ana(&app, &desktop).await?;
 
-    // Reject on the notification: Ben is told, and the waiting window goes.
-    let first = desktop.invite("First question").await?;
+    // The notification says who wrote, not what; reject on it: Ben is told, and the waiting
+    // window goes.
+    let first = desktop.invite("First question about a card number").await?;
     let shown = notifications
-        .record("the first notification", |r| {
-            r["event"] == "notify" && r["body"] == "First question"
-        })
+        .record("the first notification", |r| r["event"] == "notify")
         .await?;
+    assert_eq!(
+        shown["body"], "Ben Okafor sent you a message. Open Huddle to read it.",
+        "{shown}"
+    );
+    assert!(!shown.to_string().contains("card number"), "{shown}");
     bus::invoke(shown["id"].as_u64().context("no id")?, "reject")?;
     desktop
         .ben_sees(

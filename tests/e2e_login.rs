@@ -39,6 +39,26 @@ async fn a_wrong_password_is_explained_in_the_form() -> anyhow::Result<()> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_password_is_not_sent_unencrypted_to_another_machine_without_a_warning(
+) -> anyhow::Result<()> {
+    let _turn = ONE_APP_AT_A_TIME.lock().await;
+    let app = App::start("login-unencrypted").await?;
+    // An address on the network, in plain ws://: nothing is sent before the agent agrees.
+    app.sign_in("ws://192.0.2.10:7878", "ana", "ana-password")
+        .await?;
+    let warning = app.text_when("login-error", |t| !t.is_empty()).await?;
+    assert!(
+        warning.contains("ws://192.0.2.10:7878 is not an encrypted address"),
+        "{warning}"
+    );
+    let agree = app.by_test_id("login-unencrypted-ok").await?;
+    assert_eq!(agree.text().await?, "Sign in without encryption");
+    let hub = app.by_test_id("login-hub").await?;
+    assert_eq!(hub.attr("aria-invalid").await?.as_deref(), Some("true"));
+    app.finish().await
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_preset_hub_and_login_sign_in_by_themselves_when_the_keychain_has_them(
 ) -> anyhow::Result<()> {
     let _turn = ONE_APP_AT_A_TIME.lock().await;

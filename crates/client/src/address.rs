@@ -48,9 +48,54 @@ pub fn hub_ws_url(typed: &str) -> Result<String, AddressError> {
     Ok(format!("{scheme}://{authority}{path}"))
 }
 
+/// Whether signing in at this hub URL would send the password unencrypted (`ws://`) to
+/// another machine: only this machine's own addresses (loopback, `localhost`) are spared.
+pub fn unencrypted_to_another_machine(ws_url: &str) -> bool {
+    let Some(rest) = ws_url.strip_prefix("ws://") else {
+        return false;
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    // The host without the port: `[::1]:7878`, `host:7878`, `host`.
+    let host = match authority.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or_default(),
+        None => authority
+            .rsplit_once(':')
+            .map_or(authority, |(host, _)| host),
+    };
+    let host = host.to_ascii_lowercase();
+    let local = host == "localhost"
+        || host.ends_with(".localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    !local
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_plain_connections_to_other_machines_expose_the_password() {
+        for url in [
+            "ws://hub.example.com:7878/v1/ws",
+            "ws://10.0.0.5:7878/v1/ws",
+            "ws://[2001:db8::1]:7878/v1/ws",
+            "ws://127.0.0.1.evil.example/v1/ws",
+        ] {
+            assert!(unencrypted_to_another_machine(url), "{url}");
+        }
+        for url in [
+            "wss://hub.example.com:7878/v1/ws",
+            "ws://127.0.0.1:7878/v1/ws",
+            "ws://127.8.9.10:7878/v1/ws",
+            "ws://localhost:7878/v1/ws",
+            "ws://LOCALHOST/v1/ws",
+            "ws://[::1]:7878/v1/ws",
+        ] {
+            assert!(!unencrypted_to_another_machine(url), "{url}");
+        }
+    }
 
     #[test]
     fn typed_addresses_become_ws_urls() {

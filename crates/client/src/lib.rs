@@ -15,7 +15,7 @@ pub mod private_files;
 mod session_state;
 mod tls;
 
-pub use address::{hub_ws_url, AddressError};
+pub use address::{hub_ws_url, unencrypted_to_another_machine, AddressError};
 pub use engine::{
     ConnectionState, Credential, Engine, EngineEvent, Hub, SavedSignInError, SessionUpdate,
 };

@@ -291,11 +291,11 @@ export function asFailure(error: unknown): Failure {
 /** The shell rejects with a `LoginFailure`; anything else (an IPC error string) becomes one. */
 function asLoginFailure(error: unknown): LoginFailure {
   if (typeof error === 'object' && error !== null && 'message' in error) {
-    const { message, field } = error as { message: unknown; field?: unknown };
+    const { message, field, unencrypted } = error as { message: unknown; field?: unknown; unencrypted?: unknown };
     if (typeof message === 'string') {
       const known = field === 'hub' || field === 'login' || field === 'password';
-      return { message, field: known ? field : null };
+      return { message, field: known ? field : null, unencrypted: unencrypted === true };
     }
   }
-  return { message: `Signing in failed: ${String(error)}`, field: null };
+  return { message: `Signing in failed: ${String(error)}`, field: null, unencrypted: false };
 }

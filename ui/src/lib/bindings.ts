@@ -67,7 +67,11 @@ password: string,
  * Whether to keep the password in the keychain, so that Huddle signs in by itself even
  * once the session token has expired.
  */
-remember: boolean, };
+remember: boolean, 
+/**
+ * The agent was warned that this hub's address is not encrypted and signs in anyway.
+ */
+unencrypted_ok: boolean, };
 
 export type LoginField = "hub" | "login" | "password";
 
@@ -79,7 +83,12 @@ message: string,
 /**
  * The field to point at, if the failure is about one.
  */
-field: LoginField | null, };
+field: LoginField | null, 
+/**
+ * Nothing was sent: the address is not encrypted and leads to another machine, and the
+ * agent may sign in anyway once warned (`LoginForm::unencrypted_ok`).
+ */
+unencrypted: boolean, };
 
 export type LastSignIn = { 
 /**
@@ -340,7 +349,12 @@ toast_seconds: number,
 /**
  * Closing the main window keeps Huddle running in the tray, so invitations still arrive.
  */
-keep_in_tray: boolean, };
+keep_in_tray: boolean, 
+/**
+ * The OS's notifications show what colleagues wrote; off, they say only who wrote (for
+ * lock screens and screens others can see).
+ */
+text_in_notifications: boolean, };
 
 export type ConsultTarget = { 
 /**

@@ -49,6 +49,7 @@ export const DEFAULT_PREFERENCES: Preferences = {
   sound: true,
   toast_seconds: 10,
   keep_in_tray: true,
+  text_in_notifications: true,
 };
 
 /**

@@ -87,8 +87,30 @@ describe('Login', () => {
       login: 'alice',
       password: 'secret',
       remember: false,
+      unencrypted_ok: false,
     });
     await waitFor(() => expect(onSignedIn).toHaveBeenCalledWith(view));
+  });
+
+  it('warns before a password would cross the network unencrypted, and signs in once the agent says so', async () => {
+    const warning: LoginFailure = {
+      message: 'ws://10.0.0.5:7878 is not an encrypted address: your password and your messages would cross the network where others could read them.',
+      field: 'hub',
+      unencrypted: true,
+    };
+    vi.mocked(api.login).mockRejectedValueOnce(warning).mockResolvedValueOnce(online());
+    const { user, submit, hub, login, password, onSignedIn } = setup();
+    await user.type(hub, 'ws://10.0.0.5:7878');
+    await user.type(login, 'alice');
+    await user.type(password, 'secret');
+    await user.click(submit);
+
+    expect(await screen.findByRole('alert')).toHaveTextContent('is not an encrypted address');
+    expect(hub).toHaveAttribute('aria-invalid', 'true');
+    expect(onSignedIn).not.toHaveBeenCalled();
+    await user.click(screen.getByRole('button', { name: 'Sign in without encryption' }));
+    expect(api.login).toHaveBeenLastCalledWith(expect.objectContaining({ hub: 'ws://10.0.0.5:7878', unencrypted_ok: true }));
+    await waitFor(() => expect(onSignedIn).toHaveBeenCalledTimes(1));
   });
 
   it('asks to be remembered when the box is ticked', async () => {
@@ -128,6 +150,7 @@ describe('Login', () => {
     const failure: LoginFailure = {
       message: 'Wrong password for alice. Check it and try again.',
       field: 'password',
+      unencrypted: false,
     };
     vi.mocked(api.login).mockRejectedValue(failure);
     const { user, submit, hub, login, password, onSignedIn } = setup();
@@ -150,7 +173,7 @@ describe('Login', () => {
   });
 
   it('shows a failure that names no field', async () => {
-    vi.mocked(api.login).mockRejectedValue({ message: 'The hub refused to sign you in.', field: null });
+    vi.mocked(api.login).mockRejectedValue({ message: 'The hub refused to sign you in.', field: null, unencrypted: false });
     const { user, submit, hub, login, password } = setup();
 
     await user.type(hub, 'hub.example.com:7878');
@@ -194,7 +217,7 @@ describe('Login', () => {
   });
 
   it('shows server text as text', async () => {
-    vi.mocked(api.login).mockRejectedValue({ message: '<img src=x onerror=alert(1)>', field: 'hub' });
+    vi.mocked(api.login).mockRejectedValue({ message: '<img src=x onerror=alert(1)>', field: 'hub', unencrypted: false });
     const { user, submit, hub, login, password } = setup();
     await user.type(hub, 'h:1');
     await user.type(login, 'a');

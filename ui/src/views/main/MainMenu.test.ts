@@ -99,7 +99,7 @@ describe('MainMenu', () => {
     expect(screen.getByTestId('zoom-in')).toHaveFocus();
     await user.keyboard('{ArrowDown}');
     expect(screen.getByTestId('zoom-reset')).toHaveFocus();
-    for (const testid of ['pref-dnd', 'pref-sound', 'pref-toast-seconds', 'pref-keep-in-tray', 'show-logs', 'sign-out']) {
+    for (const testid of ['pref-dnd', 'pref-sound', 'pref-toast-seconds', 'pref-text-in-notifications', 'pref-keep-in-tray', 'show-logs', 'sign-out']) {
       await user.keyboard('{ArrowDown}');
       expect(screen.getByTestId(testid)).toHaveFocus();
     }
@@ -142,10 +142,22 @@ describe('MainMenu', () => {
 });
 
 describe('MainMenu: notifications', () => {
-  const ALL_ON: Preferences = { do_not_disturb: true, sound: true, toast_seconds: 30, keep_in_tray: true };
+  const ALL_ON: Preferences = {
+    do_not_disturb: true,
+    sound: true,
+    toast_seconds: 30,
+    keep_in_tray: true,
+    text_in_notifications: true,
+  };
 
   it('shows how invitations reach the agent, as the shell has it', async () => {
-    await setup(100, { do_not_disturb: false, sound: true, toast_seconds: 20, keep_in_tray: false });
+    await setup(100, {
+      do_not_disturb: false,
+      sound: true,
+      toast_seconds: 20,
+      keep_in_tray: false,
+      text_in_notifications: true,
+    });
     const section = screen.getByRole('group', { name: 'Notifications' });
     expect(section).toBeInTheDocument();
 
@@ -172,6 +184,22 @@ describe('MainMenu: notifications', () => {
     const tray = screen.getByTestId('pref-keep-in-tray');
     expect(tray).toHaveAccessibleName('Keep running in the tray when the window is closed');
     expect(tray).toHaveAttribute('aria-checked', 'false');
+
+    const text = screen.getByTestId('pref-text-in-notifications');
+    expect(text).toHaveAccessibleName('Show messages in notifications');
+    expect(text).toHaveAccessibleDescription(
+      'Off: notifications say who wrote, not what (lock screens, shared screens)',
+    );
+    expect(text).toHaveAttribute('aria-checked', 'true');
+  });
+
+  it('keeps what colleagues write off the notifications', async () => {
+    const { user } = await setup();
+    await user.click(screen.getByTestId('pref-text-in-notifications'));
+    expect(api.setPreferences).toHaveBeenLastCalledWith({ ...DEFAULT_PREFERENCES, text_in_notifications: false });
+    await waitFor(() =>
+      expect(screen.getByTestId('pref-text-in-notifications')).toHaveAttribute('aria-checked', 'false'),
+    );
   });
 
   it('turns Do not disturb on and off, sending all the preferences', async () => {
@@ -182,6 +210,7 @@ describe('MainMenu: notifications', () => {
       sound: true,
       toast_seconds: 20,
       keep_in_tray: true,
+      text_in_notifications: true,
     });
     expect(screen.getByTestId('pref-dnd')).toHaveAttribute('aria-checked', 'true');
     expect(screen.getByRole('menu')).toBeInTheDocument();
