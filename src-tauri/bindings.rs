@@ -12,6 +12,7 @@ use crate::view::{
     ConnectionView, Failure, LastSignIn, LoginFailure, LoginField, LoginForm, Preferences,
     PresenceChange,
 };
+use crate::window_events::WindowEvent;
 use huddle_client::cache::{CachedMessage, Delivery};
 use huddle_protocol::{
     AgentProfile, CaseDatum, ContactInfo, ContactRef, DirectoryEntry, DirectoryFilter, EntryKind,
@@ -59,6 +60,7 @@ fn generate() -> String {
         VoiceConsultationState::decl(&cfg),
         VoiceConsultation::decl(&cfg),
         ReadyMarks::decl(&cfg),
+        WindowEvent::decl(&cfg),
     ];
     let mut out = String::from(HEADER);
     for decl in decls {

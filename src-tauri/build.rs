@@ -1,6 +1,7 @@
 // The app's own commands are declared here so that they fall under the capability ACL:
 // a window may call only the commands its capability grants.
 const COMMANDS: &[&str] = &[
+    "window_events",
     "login",
     "current_connection",
     "sign_out",

@@ -8,7 +8,7 @@ use huddle_protocol::{
     AgentProfile, ConsultContext, DirectoryEntry, DirectoryFilter, HistoryEntry,
     InteractionDetails, InteractionSummary, Presence, VoiceConsultation,
 };
-use tauri::{AppHandle, Emitter, Manager, State, WebviewWindow};
+use tauri::{AppHandle, Manager, State, WebviewWindow};
 
 use crate::invitations;
 use crate::session::Session;
@@ -21,6 +21,7 @@ use crate::view::{
     ConnectionView, Failure, LoginFailure, LoginField, LoginForm, Preferences, PREFERENCES_EVENT,
     ZOOM_EVENT,
 };
+use crate::window_events::WindowEvents;
 use crate::windows;
 
 /// How many of its last messages an IM window opens with: a screenful and more, whatever the
@@ -176,9 +177,7 @@ pub fn zoom(settings: State<'_, Settings>) -> u16 {
 pub fn set_zoom(app: AppHandle, settings: State<'_, Settings>, percent: u16) -> u16 {
     let percent = clamp_zoom(percent);
     settings.update(|v| v.zoom = percent);
-    if let Err(e) = app.emit(ZOOM_EVENT, percent) {
-        tracing::warn!(error = %e, "cannot tell the windows the new text size");
-    }
+    app.state::<WindowEvents>().send_all(ZOOM_EVENT, &percent);
     percent
 }
 
@@ -438,9 +437,8 @@ pub fn set_preferences(
     if applied.do_not_disturb && !before.do_not_disturb {
         invitations::hold_back(&app);
     }
-    if let Err(e) = app.emit_to("main", PREFERENCES_EVENT, applied) {
-        tracing::warn!(error = %e, "cannot tell the main window the preferences");
-    }
+    app.state::<WindowEvents>()
+        .send("main", PREFERENCES_EVENT, &applied);
     applied
 }
 

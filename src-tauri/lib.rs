@@ -13,6 +13,7 @@ mod settings;
 mod toast;
 mod tray;
 pub mod view;
+mod window_events;
 mod windows;
 
 #[cfg(test)]
@@ -29,6 +30,7 @@ pub fn run() {
         .manage(session::Session::default())
         .manage(toast::Toasts::default())
         .manage(notify::Notifications::default())
+        .manage(window_events::WindowEvents::default())
         .setup(|app| {
             // Only without a home folder is there no log folder; the temporary one will do.
             let log_dir = logs::dir(app.handle())
@@ -56,6 +58,7 @@ pub fn run() {
         })
         .on_window_event(on_window_event)
         .invoke_handler(tauri::generate_handler![
+            window_events::window_events,
             commands::login,
             commands::current_connection,
             commands::sign_out,
@@ -169,6 +172,9 @@ fn on_window_event(window: &tauri::Window, event: &WindowEvent) {
             }
         }
         WindowEvent::Destroyed => {
+            window
+                .state::<window_events::WindowEvents>()
+                .closed(window.label());
             window.state::<settings::Settings>().flush();
             if window.label() == "main" {
                 window.app_handle().exit(0);

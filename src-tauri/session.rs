@@ -10,7 +10,7 @@ use huddle_client::{
 };
 use huddle_protocol::VoiceConsultationState;
 use tauri::async_runtime::JoinHandle;
-use tauri::{AppHandle, Emitter, Manager};
+use tauri::{AppHandle, Manager};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::session_view::{
@@ -332,14 +332,8 @@ fn emit_connection(app: &AppHandle, view: &ConnectionView) {
     send(app, "main", CONNECTION_EVENT, view);
 }
 
-fn send<T: serde::Serialize + Clone>(app: &AppHandle, label: &str, event: &str, payload: &T) {
-    // A window that is not open simply misses the news; it asks for the state when it opens.
-    if app.get_webview_window(label).is_none() {
-        return;
-    }
-    if let Err(e) = app.emit_to(label, event, payload) {
-        tracing::warn!(window = label, event, error = %e, "cannot tell a window");
-    }
+fn send<T: serde::Serialize>(app: &AppHandle, label: &str, event: &str, payload: &T) {
+    crate::window_events::send(app, label, event, payload);
 }
 
 /// Where the engine keeps the agent's cache.

@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-use tauri::{AppHandle, Emitter, Manager, PhysicalPosition, PhysicalSize, WebviewWindow};
+use tauri::{AppHandle, Manager, PhysicalPosition, PhysicalSize, WebviewWindow};
 
 use crate::session::Session;
 use crate::session_view::{InvitationView, SessionView, ToastView, TOAST_EVENT};
@@ -105,9 +105,7 @@ impl Toasts {
                 return;
             }
         };
-        if let Err(e) = window.emit_to(TOAST_LABEL, TOAST_EVENT, &view) {
-            tracing::warn!(error = %e, "cannot update the toast");
-        }
+        crate::window_events::send(app, TOAST_LABEL, TOAST_EVENT, &view);
         let result = if count == 0 {
             window.hide()
         } else {

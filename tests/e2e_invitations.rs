@@ -138,6 +138,21 @@ async fn an_invitation_shows_everywhere_and_is_accepted_from_the_toast() -> anyh
         .await?;
     app.text_when("toast-message", |t| t.contains("billing question"))
         .await?;
+    // A window hears only its own news: the toast's script may not listen to what the
+    // shell tells the other windows (messages, sessions).
+    let refused = app
+        .eval_promise(
+            "return window.__TAURI_INTERNALS__.invoke('plugin:event|listen', {
+                 event: 'message', target: {kind: 'Any'},
+                 handler: window.__TAURI_INTERNALS__.transformCallback(() => {})})",
+        )
+        .await?;
+    assert!(
+        refused["rejected"]
+            .as_str()
+            .is_some_and(|e| e.contains("not allowed")),
+        "{refused}"
+    );
     // The OS notification says the same, with Accept and Reject.
     let shown = notifications
         .record("the notification", |r| r["event"] == "notify")

@@ -324,6 +324,26 @@ impl App {
         Ok(self.client.execute(script, args).await?)
     }
 
+    /// Runs `script`, which returns a promise, in the current window and waits for it to
+    /// settle: `{"resolved": value}` or `{"rejected": "the error"}`.
+    pub async fn eval_promise(&self, script: &str) -> anyhow::Result<serde_json::Value> {
+        let start = format!(
+            "window.__settled = null;
+             Promise.resolve((() => {{ {script} }})()).then(
+                 (value) => {{ window.__settled = {{ resolved: value ?? null }}; }},
+                 (error) => {{ window.__settled = {{ rejected: String(error) }}; }});
+             return null;"
+        );
+        self.eval(&start, vec![]).await?;
+        self.eval_when(
+            "the promise to settle",
+            "return window.__settled;",
+            vec![],
+            |v| !v.is_null(),
+        )
+        .await
+    }
+
     /// Waits until `script` (run in the current window) returns a value that `accept` takes,
     /// and returns it.
     pub async fn eval_when(

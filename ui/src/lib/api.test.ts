@@ -1,15 +1,11 @@
 // The API module against Tauri's own IPC mock: command names, arguments and payloads.
-import { emit } from '@tauri-apps/api/event';
+import type { Channel } from '@tauri-apps/api/core';
 import { clearMocks, mockIPC, mockWindows } from '@tauri-apps/api/mocks';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   currentConnection,
   listSessions,
   login,
-  onConnection,
-  onPresence,
-  onSession,
-  onZoom,
   searchDirectory,
   setFavorite,
   setPresence,
@@ -19,7 +15,7 @@ import {
   startIm,
   zoom,
 } from './api';
-import type { ConnectionView, LoginFailure, PresenceChange } from './bindings';
+import type { ConnectionView, LoginFailure, PresenceChange, WindowEvent } from './bindings';
 import { currentWindowKind } from './window';
 
 const view: ConnectionView = {
@@ -103,35 +99,61 @@ describe('api', () => {
     });
   });
 
-  it('delivers presence, session and zoom events', async () => {
+  /** A fresh copy of the module, as a newly loaded window has (its channel not opened yet). */
+  async function freshApi(): Promise<typeof import('./api')> {
+    vi.resetModules();
+    return import('./api');
+  }
+
+  /** Mocks the shell's side of the window's channel; returns how to send on it. */
+  function mockChannel(): { send: (event: string, payload: unknown) => void; opened: () => number } {
+    let channel: Channel<WindowEvent> | null = null;
+    let opened = 0;
     mockWindows('main');
-    mockIPC(() => null, { shouldMockEvents: true });
+    mockIPC((cmd, args) => {
+      if (cmd === 'window_events') {
+        channel = (args as { channel: Channel<WindowEvent> }).channel;
+        opened += 1;
+      }
+      return null;
+    });
+    return {
+      send: (event, payload) => channel?.onmessage({ event, payload }),
+      opened: () => opened,
+    };
+  }
+
+  it("delivers presence, session and zoom events on the window's own channel, opened once", async () => {
+    const shell = mockChannel();
+    const { onPresence, onSession, onZoom } = await freshApi();
     const seen: unknown[] = [];
     const stops = await Promise.all([
       onPresence((change) => seen.push(change)),
       onSession((session) => seen.push(session.id)),
       onZoom((percent) => seen.push(percent)),
     ]);
+    expect(shell.opened()).toBe(1);
 
     const change: PresenceChange = { agent_id: 11, presence: 'away' };
-    await emit('presence', change);
-    await emit('session', { id: 's-1' });
-    await emit('zoom', 120);
+    shell.send('presence', change);
+    shell.send('session', { id: 's-1' });
+    shell.send('zoom', 120);
+    shell.send('message', { id: 'not listened to' });
     for (const stop of stops) stop();
-    await emit('zoom', 130);
+    shell.send('zoom', 130);
 
     expect(seen).toEqual([change, 's-1', 120]);
   });
 
   it('delivers connection events until unsubscribed', async () => {
-    mockWindows('main');
-    mockIPC(() => null, { shouldMockEvents: true });
+    const shell = mockChannel();
+    const { onConnection } = await freshApi();
     const seen: ConnectionView[] = [];
     const stop = await onConnection((next) => seen.push(next));
 
-    await emit('connection', view);
+    shell.send('connection', view);
     stop();
-    await emit('connection', { state: 'signed_out', last: null, notice: null });
+    shell.send('connection', { state: 'signed_out', last: null, notice: null });
 
     expect(seen).toEqual([view]);
   });

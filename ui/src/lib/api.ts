@@ -1,7 +1,6 @@
 // The only module that talks to the Tauri shell. Views import from here, and tests mock it.
 
-import { invoke } from '@tauri-apps/api/core';
-import { getCurrentWebviewWindow } from '@tauri-apps/api/webviewWindow';
+import { Channel, invoke } from '@tauri-apps/api/core';
 import type {
   ConnectionView,
   DirectoryEntry,
@@ -23,6 +22,7 @@ import type {
   ToastView,
   TranscriptPageView,
   VoiceConsultation,
+  WindowEvent,
 } from './bindings';
 
 /** Signs in. Resolves with the new connection; rejects with a {@link LoginFailure}. */
@@ -262,12 +262,45 @@ export function onZoom(cb: (percent: number) => void): Promise<() => void> {
   return listenHere<number>('zoom', cb);
 }
 
-/**
- * Listens for an event sent to this window. Without the window as target, a listener would
- * also hear what the shell sends to the other windows.
- */
+/** What this window listens for, by event name. */
+const handlers = new Map<string, Set<(payload: unknown) => void>>();
+/** This window's channel from the shell, opened at the first listener. */
+let opened: Promise<void> | null = null;
+
+/** Opens this window's channel: the shell sends a window only its own news on it. */
+function openChannel(): Promise<void> {
+  if (opened === null) {
+    const channel = new Channel<WindowEvent>();
+    channel.onmessage = (news) => {
+      for (const handler of handlers.get(news.event) ?? []) handler(news.payload);
+    };
+    opened = invoke<void>('window_events', { channel }).catch((error: unknown) => {
+      opened = null;
+      throw asFailure(error);
+    });
+  }
+  return opened;
+}
+
+/** Listens for an event the shell sends this window. Resolves with a function that stops. */
 function listenHere<T>(event: string, cb: (payload: T) => void): Promise<() => void> {
-  return getCurrentWebviewWindow().listen<T>(event, (e) => cb(e.payload));
+  const handler = (payload: unknown): void => cb(payload as T);
+  let set = handlers.get(event);
+  if (set === undefined) {
+    set = new Set();
+    handlers.set(event, set);
+  }
+  set.add(handler);
+  const registered = set;
+  return openChannel().then(
+    () => () => {
+      registered.delete(handler);
+    },
+    (error: unknown) => {
+      registered.delete(handler);
+      throw error;
+    },
+  );
 }
 
 /** Invokes a command whose failures are {@link Failure}s. */

@@ -539,3 +539,13 @@ first_paint: number,
  * The view shows its content and takes input.
  */
 interactive: number, };
+
+export type WindowEvent = { 
+/**
+ * What happened.
+ */
+event: string, 
+/**
+ * Its payload, as the event's own type.
+ */
+payload: unknown, };
