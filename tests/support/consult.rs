@@ -44,7 +44,8 @@ pub async fn call(address: &str, token: &str, agent: &str) -> anyhow::Result<(St
 /// Connected, and its label.
 pub async fn consult(app: &App, name: &str) -> anyhow::Result<String> {
     app.click("start-consultation").await?;
-    app.type_into("tc-search", name).await?;
+    // The search may still hold what was looked for before (a colleague's presence).
+    app.fill("tc-search", name).await?;
     app.eval_when(
         name,
         "return document.querySelectorAll('[data-testid=tc-entry]').length;",
@@ -52,7 +53,13 @@ pub async fn consult(app: &App, name: &str) -> anyhow::Result<String> {
         |n| n == 1,
     )
     .await?;
-    app.click("tc-entry").await?;
+    if let Err(e) = app.click("tc-entry").await {
+        let shown = app.eval("return document.body.innerText;", vec![]).await?;
+        bail!(
+            "cannot pick {name} ({e:#}); the window shows:\n{}",
+            shown.as_str().unwrap_or_default()
+        );
+    }
     let action = app
         .text_when("tc-action-consult", |t| !t.is_empty())
         .await?;

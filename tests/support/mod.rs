@@ -269,8 +269,18 @@ impl App {
 
     /// Clicks the element with this `data-testid`.
     pub async fn click(&self, test_id: &str) -> anyhow::Result<()> {
-        self.by_test_id(test_id).await?.click().await?;
-        Ok(())
+        let start = Instant::now();
+        loop {
+            // A list that re-renders between finding the element and clicking it replaces
+            // the node: the click goes to the element that now has the test id.
+            match self.by_test_id(test_id).await?.click().await {
+                Ok(_) => return Ok(()),
+                Err(e)
+                    if (e.is_stale_element_reference() || e.is_no_such_element())
+                        && start.elapsed() < DEADLINE => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     /// Clicks a button that closes the current window (Done): the WebDriver may lose the
@@ -399,7 +409,8 @@ impl App {
         Ok(())
     }
 
-    async fn fill(&self, test_id: &str, text: &str) -> anyhow::Result<()> {
+    /// Replaces the text of the field with this `data-testid`.
+    pub async fn fill(&self, test_id: &str, text: &str) -> anyhow::Result<()> {
         let field = self.by_test_id(test_id).await?;
         field.clear().await?;
         field.send_keys(text).await?;
