@@ -41,6 +41,9 @@ step "The hub load benchmark: a smoke run, so that it cannot rot"
 cargo build --locked -p huddle-hub -p huddle-bench --bins
 "$CARGO_TARGET_DIR/debug/huddle-load" --smoke
 
+step "The hostile-clients benchmark: a smoke run"
+"$CARGO_TARGET_DIR/debug/huddle-hostile" --smoke
+
 step "Installers: built, installed, started from the installed path, removed"
 scripts/package.sh deb,rpm
 scripts/with-desktop.sh scripts/test-install.sh

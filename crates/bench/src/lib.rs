@@ -2,6 +2,8 @@
 //! medians and ratios they print. The benchmarks themselves are binaries run on demand
 //! (`scripts/bench-load.sh`, `scripts/bench-footprint.sh`), never in the timed test path.
 
+pub mod hub_process;
+
 use std::fmt::Write as _;
 use std::path::Path;
 

@@ -32,6 +32,9 @@ const PING_EVERY: Duration = Duration::from_secs(20);
 const CLOSE_WAIT: Duration = Duration::from_secs(1);
 /// How many answers to changes one connection may wait for at once.
 const MAX_PENDING: usize = 256;
+/// How long a connection is not read after a request refused for its pace or a frame that
+/// is not a request.
+const REFUSED_PAUSE: Duration = Duration::from_millis(250);
 /// How far back a snapshot lists ended sessions.
 const SNAPSHOT_ENDED_MS: i64 = 24 * 3600 * 1000;
 
@@ -143,9 +146,15 @@ pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket, place: Arc<P
     // Changes are answered once committed; meanwhile further requests are read, so a
     // client may send without waiting (answers keep the order of the requests).
     let mut pending = FuturesOrdered::new();
+    // After a request refused for coming too fast, or a frame that is not a request, the
+    // connection is not read for a moment: a client that floods is held to the pace of its
+    // budget by its own socket, at no cost to the hub, instead of being answered at its pace.
+    let mut read_again = Instant::now();
     loop {
+        let paused = Instant::now() < read_again;
         let message = tokio::select! {
-            message = socket.recv(), if pending.len() < MAX_PENDING => message,
+            message = socket.recv(), if pending.len() < MAX_PENDING && !paused => message,
+            () = tokio::time::sleep_until(read_again), if paused => continue,
             Some((req, reply)) = pending.next(), if !pending.is_empty() => {
                 if send(&mut socket, &kick, &ServerFrame::answer(req, reply)).await.is_err() {
                     break;
@@ -227,6 +236,11 @@ pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket, place: Arc<P
                             continue;
                         }
                     };
+                    if let Reply::Error(e) = &reply {
+                        if matches!(e.code, ErrorCode::RateLimited | ErrorCode::Busy) {
+                            read_again = Instant::now() + REFUSED_PAUSE;
+                        }
+                    }
                     let answer = ServerFrame::answer(frame.req, reply);
                     if send(&mut socket, &kick, &answer).await.is_err() {
                         break;
@@ -264,6 +278,8 @@ pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket, place: Arc<P
             Message::Close(_) => break,
             Message::Ping(_) | Message::Pong(_) => continue,
         };
+        // Only frames that are not requests get here.
+        read_again = Instant::now() + REFUSED_PAUSE;
         if send(&mut socket, &kick, &answer).await.is_err() {
             break;
         }

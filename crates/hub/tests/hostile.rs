@@ -461,3 +461,46 @@ async fn a_device_far_behind_takes_a_snapshot_rather_than_a_replay() {
     assert_eq!(resumed["resync_required"], true, "{resumed}");
     assert_eq!(again.snapshot_texts().await.len(), 10);
 }
+
+/// Sends `frames` back to back and returns how long the hub took to answer them all.
+async fn answered_in(client: &mut Client, frames: Vec<serde_json::Value>) -> Duration {
+    let start = Instant::now();
+    let answers = client.send_together(&frames).await;
+    assert_eq!(answers.len(), frames.len());
+    start.elapsed()
+}
+
+#[tokio::test]
+async fn a_flooding_client_is_held_to_its_pace_by_its_own_socket() {
+    let hub = hub_with(|_| {}).await;
+    // Without an account: frames that are not requests are answered a quarter of a second
+    // apart, however fast they come.
+    let mut stranger = Client::connect_from(&hub.hub.ws_url(), Ipv4Addr::new(127, 0, 0, 1)).await;
+    for _ in 0..8 {
+        stranger.send_raw(Message::Text("{not json".into())).await;
+    }
+    let start = Instant::now();
+    for _ in 0..8 {
+        let error = stranger.next_frame().await.expect("an answer");
+        assert_eq!(error["code"], "malformed_frame", "{error}");
+    }
+    assert!(
+        start.elapsed() >= Duration::from_millis(7 * 250),
+        "{:?}",
+        start.elapsed()
+    );
+
+    // A signed-in agent past their budget of reads (a burst of 40, then 10 a second): each
+    // refusal holds the next frame back, so twenty more take over a second, not an instant.
+    let mut agent = Client::login_from(&hub, "ana", Ipv4Addr::new(127, 0, 0, 2)).await;
+    let burst = 40 + 20;
+    let searches: Vec<_> = (0..burst)
+        .map(|i| json!({"type": "search", "req": 1000 + i, "query": "b"}))
+        .collect();
+    let took = answered_in(&mut agent, searches).await;
+    assert!(took >= Duration::from_secs(1), "{took:?}");
+    // Others are not held back meanwhile.
+    let mut ben = Client::login_from(&hub, "ben", Ipv4Addr::new(127, 0, 0, 2)).await;
+    let found = ben.request(json!({"type": "search", "query": "ana"})).await;
+    assert_eq!(found["type"], "directory", "{found}");
+}

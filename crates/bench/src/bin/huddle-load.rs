@@ -10,23 +10,24 @@
 //! command.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write as _};
+use std::io::Write as _;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
-use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
+use huddle_bench::hub_process::{frame, next_json, prepare, read_address, Server};
 use huddle_bench::{
     budget, budget_at_least, latency_histogram, percentiles_ms, tree_pss_kib, Table,
 };
-use huddle_protocol::{ClientFrame, Event, Reply, Request, ServerFrame, PROTOCOL_VERSION};
+use huddle_protocol::{Event, Reply, Request, ServerFrame, PROTOCOL_VERSION};
 use serde_json::{json, Value};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::{mpsc, Semaphore};
@@ -515,20 +516,6 @@ async fn connect(
     })
 }
 
-/// The next text frame, as JSON.
-async fn next_json(stream: &mut SplitStream<WebSocketStream<TcpStream>>) -> anyhow::Result<Value> {
-    loop {
-        match stream.next().await {
-            Some(Ok(Message::Text(t))) => {
-                return serde_json::from_str(t.as_str()).context("not JSON")
-            }
-            Some(Ok(_)) => continue,
-            Some(Err(e)) => bail!("the connection failed: {e}"),
-            None => bail!("the server closed the connection"),
-        }
-    }
-}
-
 /// Sorts what a reader of agent `me` receives: the latency of a message from another agent
 /// is recorded (the hub also tells the sender of its own message), an acknowledgement frees a
 /// place in the window, and the rest goes to the set-up steps.
@@ -582,11 +569,6 @@ fn received(text: &str, shared: &Shared) {
     DELIVERED[phase as usize].fetch_add(1, Ordering::Relaxed);
     let micros = nanos().saturating_sub(sent) / 1000;
     let _ = shared.latencies.send((phase, micros));
-}
-
-fn frame(req: u64, request: Request) -> Message {
-    let text = serde_json::to_string(&ClientFrame { req, request }).unwrap_or_default();
-    Message::Text(text.into())
 }
 
 /// `a` invites `b`, `b` accepts, and both see the session connected.
@@ -687,22 +669,6 @@ async fn paced(cli: &Cli, target: &Target, conns: &[Arc<Conn>]) -> anyhow::Resul
     Ok(sent)
 }
 
-/// A server process, stopped when dropped.
-struct Server(Child);
-
-impl Server {
-    fn pid(&self) -> u32 {
-        self.0.id()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// The hub as a process of its own, on a copy of a prepared database.
 struct HubServer {
     process: Server,
@@ -772,98 +738,6 @@ impl FloorServer {
             addr,
         })
     }
-}
-
-/// Reads a server's output until a line holds `marker` followed by its address; the rest of
-/// the output is drained so that the server never blocks on it.
-fn read_address(
-    output: impl std::io::Read + Send + 'static,
-    marker: &'static str,
-) -> anyhow::Result<SocketAddr> {
-    let (found, addr) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(output).lines().map_while(Result::ok) {
-            if let Some(rest) = line.split(marker).nth(1) {
-                let word = rest
-                    .split([' ', '"'])
-                    .next()
-                    .unwrap_or_default()
-                    .to_string();
-                let _ = found.send(word);
-            }
-        }
-    });
-    let word = addr
-        .recv_timeout(Duration::from_secs(30))
-        .context("the server did not say where it listens")?;
-    word.parse()
-        .with_context(|| format!("{word:?} is not an address"))
-}
-
-/// A database with `n` agents and a session token for each, made once and kept.
-struct Prepared {
-    database: PathBuf,
-    tokens: Arc<Vec<(i64, String)>>,
-}
-
-async fn prepare(n: usize) -> anyhow::Result<Prepared> {
-    let dir = huddle_bench::cache_dir(&format!("agents-{n}"));
-    let database = dir.join("hub.db");
-    let tokens_file = dir.join("tokens");
-    if !(huddle_bench::is_file(&database) && huddle_bench::is_file(&tokens_file)) {
-        println!(
-            "   preparing {n} agents with their session tokens in {} (once)",
-            dir.display()
-        );
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir)?;
-        make_agents(&database, &tokens_file, n).await?;
-    }
-    let tokens = std::fs::read_to_string(&tokens_file)?
-        .lines()
-        .map(|l| {
-            let (id, token) = l.split_once(' ').context("a bad line in the tokens file")?;
-            Ok((id.parse()?, token.to_string()))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    anyhow::ensure!(
-        tokens.len() == n,
-        "{} holds {} tokens, not {n}",
-        tokens_file.display(),
-        tokens.len()
-    );
-    Ok(Prepared {
-        database,
-        tokens: Arc::new(tokens),
-    })
-}
-
-async fn make_agents(database: &Path, tokens_file: &Path, n: usize) -> anyhow::Result<()> {
-    let db = huddle_hub::store::open(database).await?;
-    // One hash for all: hashing each would only measure argon2, which logins by token skip.
-    let hash = huddle_hub::password::hash("load-bench-password")?;
-    let mut tx = db.begin().await?;
-    let mut ids = Vec::with_capacity(n);
-    for i in 0..n {
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO agents (login, display_name, password_hash, created_at) VALUES (?, ?, ?, 0) RETURNING id",
-        )
-        .bind(format!("load{i:05}"))
-        .bind(format!("Load Agent {i}"))
-        .bind(&hash)
-        .fetch_one(&mut *tx)
-        .await?;
-        ids.push(id);
-    }
-    tx.commit().await?;
-    let mut out = std::io::BufWriter::new(std::fs::File::create(tokens_file)?);
-    for id in ids {
-        let issued = huddle_hub::tokens::issue(&db, id, 365).await?;
-        writeln!(out, "{id} {}", issued.token)?;
-    }
-    out.flush()?;
-    db.close().await;
-    Ok(())
 }
 
 /// The physical floor: a relay that knows each connection by the id it says in its first

@@ -1,0 +1,155 @@
+//! The hub as a process of its own for the benchmarks, with agents prepared once, and the
+//! few frames every generator speaks.
+
+use std::io::{BufRead, BufReader, Write as _};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Child;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use futures_util::stream::SplitStream;
+use futures_util::StreamExt;
+use huddle_protocol::{ClientFrame, Request};
+use serde_json::Value;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+
+/// A server process, stopped when dropped.
+pub struct Server(pub Child);
+
+impl Server {
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Reads a server's output until a line holds `marker` followed by its address; the rest of
+/// the output is drained so that the server never blocks on it.
+pub fn read_address(
+    output: impl std::io::Read + Send + 'static,
+    marker: &'static str,
+) -> anyhow::Result<SocketAddr> {
+    let (found, addr) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(output).lines().map_while(Result::ok) {
+            if let Some(rest) = line.split(marker).nth(1) {
+                let word = rest
+                    .split([' ', '"'])
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                let _ = found.send(word);
+            }
+        }
+    });
+    let word = addr
+        .recv_timeout(Duration::from_secs(30))
+        .context("the server did not say where it listens")?;
+    word.parse()
+        .with_context(|| format!("{word:?} is not an address"))
+}
+
+/// A database with `n` agents and a session token for each, made once and kept.
+pub struct Prepared {
+    /// The database, to be copied before use.
+    pub database: PathBuf,
+    /// Each agent's id and session token, in login order (`load00000`, …).
+    pub tokens: Arc<Vec<(i64, String)>>,
+}
+
+pub async fn prepare(n: usize) -> anyhow::Result<Prepared> {
+    let dir = crate::cache_dir(&format!("agents-{n}"));
+    let database = dir.join("hub.db");
+    let tokens_file = dir.join("tokens");
+    if !(crate::is_file(&database) && crate::is_file(&tokens_file)) {
+        println!(
+            "   preparing {n} agents with their session tokens in {} (once)",
+            dir.display()
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        make_agents(&database, &tokens_file, n).await?;
+    }
+    let tokens = std::fs::read_to_string(&tokens_file)?
+        .lines()
+        .map(|l| {
+            let (id, token) = l.split_once(' ').context("a bad line in the tokens file")?;
+            Ok((id.parse()?, token.to_string()))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    anyhow::ensure!(
+        tokens.len() == n,
+        "{} holds {} tokens, not {n}",
+        tokens_file.display(),
+        tokens.len()
+    );
+    Ok(Prepared {
+        database,
+        tokens: Arc::new(tokens),
+    })
+}
+
+/// Writes `n` agents (one password for all, [`PASSWORD`]) and a token for each.
+async fn make_agents(database: &Path, tokens_file: &Path, n: usize) -> anyhow::Result<()> {
+    let db = huddle_hub::store::open(database).await?;
+    // One hash for all: hashing each would only measure argon2, which logins by token skip.
+    let hash = huddle_hub::password::hash(PASSWORD)?;
+    let mut tx = db.begin().await?;
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO agents (login, display_name, password_hash, created_at) VALUES (?, ?, ?, 0) RETURNING id",
+        )
+        .bind(format!("load{i:05}"))
+        .bind(format!("Load Agent {i}"))
+        .bind(&hash)
+        .fetch_one(&mut *tx)
+        .await?;
+        ids.push(id);
+    }
+    tx.commit().await?;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(tokens_file)?);
+    for id in ids {
+        let issued = huddle_hub::tokens::issue(&db, id, 365).await?;
+        writeln!(out, "{id} {}", issued.token)?;
+    }
+    out.flush()?;
+    db.close().await;
+    Ok(())
+}
+
+/// The next text frame, as JSON.
+pub async fn next_json(
+    stream: &mut SplitStream<WebSocketStream<TcpStream>>,
+) -> anyhow::Result<Value> {
+    loop {
+        match stream.next().await {
+            Some(Ok(Message::Text(t))) => {
+                return serde_json::from_str(t.as_str()).context("not JSON")
+            }
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => bail!("the connection failed: {e}"),
+            None => bail!("the server closed the connection"),
+        }
+    }
+}
+
+/// A client frame, ready to send.
+pub fn frame(req: u64, request: Request) -> Message {
+    let text = serde_json::to_string(&ClientFrame { req, request }).unwrap_or_default();
+    Message::Text(text.into())
+}
+
+/// The password of every prepared agent.
+pub const PASSWORD: &str = "load-bench-password";
