@@ -32,9 +32,11 @@ const PING_EVERY: Duration = Duration::from_secs(20);
 const CLOSE_WAIT: Duration = Duration::from_secs(1);
 /// How many answers to changes one connection may wait for at once.
 const MAX_PENDING: usize = 256;
-/// How long a connection is not read after a request refused for its pace or a frame that
-/// is not a request.
+/// How long a connection is not read after a request refused for its pace, a refused
+/// sign-in, or a frame that is not a request.
 const REFUSED_PAUSE: Duration = Duration::from_millis(250);
+/// The longest a connection is not read after a refusal.
+const MAX_HOLD: Duration = Duration::from_secs(5);
 /// How far back a snapshot lists ended sessions.
 const SNAPSHOT_ENDED_MS: i64 = 24 * 3600 * 1000;
 
@@ -112,6 +114,9 @@ struct Conn {
     address: IpAddr,
     /// The number of the last event written to this connection.
     delivered: i64,
+    /// How long not to read this connection after the answer just given, when longer than
+    /// after any refusal (a login throttled for its failures waits out the throttle).
+    hold_reading: Option<Duration>,
 }
 
 /// What to do with the connection after a frame.
@@ -133,6 +138,7 @@ pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket, place: Arc<P
         kick: kick.clone(),
         address: place.address(),
         delivered: 0,
+        hold_reading: None,
     };
     let idle_timeout = Duration::from_secs(limits.idle_timeout_secs.max(1));
     let mut stopping = shared.stopping.clone();
@@ -237,8 +243,15 @@ pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket, place: Arc<P
                         }
                     };
                     if let Reply::Error(e) = &reply {
-                        if matches!(e.code, ErrorCode::RateLimited | ErrorCode::Busy) {
-                            read_again = Instant::now() + REFUSED_PAUSE;
+                        if matches!(
+                            e.code,
+                            ErrorCode::RateLimited
+                                | ErrorCode::Busy
+                                | ErrorCode::WrongPassword
+                                | ErrorCode::TokenInvalid
+                        ) {
+                            let hold = conn.hold_reading.take().unwrap_or_default();
+                            read_again = Instant::now() + hold.clamp(REFUSED_PAUSE, MAX_HOLD);
                         }
                     }
                     let answer = ServerFrame::answer(frame.req, reply);
@@ -462,13 +475,15 @@ impl Conn {
         const NOT_RIGHT: &str = "the login or the password is not right";
         let shared = self.shared.clone();
         let Ok(key) = accounts::normalize_login(login) else {
-            tracing::info!("login refused: not a login");
+            tracing::debug!("login refused: not a login");
             return refuse(ErrorCode::WrongPassword, NOT_RIGHT);
         };
         let attempt = match shared.login_throttle.begin(&key, self.address) {
             Ok(attempt) => attempt,
             Err(wait) => {
-                tracing::info!(login = %key, "login slowed down after failures from one address");
+                // Once per attempt refused: at debug, or a guesser would fill the log.
+                tracing::debug!(login = %key, "login slowed down after failures from one address");
+                self.hold_reading = Some(wait);
                 return refuse(
                     ErrorCode::RateLimited,
                     format!(
