@@ -35,6 +35,8 @@ use tokio_tungstenite::WebSocketStream;
 #[derive(Parser)]
 #[command(name = "huddle-hostile", about = "The hub against hostile clients")]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Sub>,
     /// Ordinary agents (an even number: they pair up).
     #[arg(long, default_value_t = 1_000)]
     agents: usize,
@@ -59,6 +61,49 @@ struct Cli {
     /// A few agents and short runs: checks that the benchmark runs, measures nothing.
     #[arg(long)]
     smoke: bool,
+}
+
+#[derive(clap::Subcommand)]
+enum Sub {
+    /// The attacker, as a process of its own (the benchmark runs this itself).
+    Attack(AttackArgs),
+}
+
+#[derive(clap::Args)]
+struct AttackArgs {
+    #[arg(long)]
+    hub: SocketAddr,
+    #[arg(long)]
+    seconds: u64,
+    #[arg(long)]
+    idle_sockets: usize,
+    #[arg(long)]
+    guessers: usize,
+    /// The login whose password is guessed.
+    #[arg(long)]
+    login: String,
+    /// The flooding agent: its place among the prepared agents, id and session token.
+    #[arg(long)]
+    flood_index: usize,
+    #[arg(long)]
+    flood_id: i64,
+    #[arg(long)]
+    flood_token: String,
+}
+
+/// What the attacker did, as the attacking process reports it.
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+struct AttackCounts {
+    idle_opened: u64,
+    idle_closed: u64,
+    idle_held: u64,
+    refused: u64,
+    guesses: u64,
+    wrong_password: u64,
+    rate_limited: u64,
+    busy: u64,
+    flood_taken: u64,
+    flood_refused: u64,
 }
 
 /// Ordinary agents connect from these addresses (127.0.0.2…), a hundred or so on each, as
@@ -101,7 +146,11 @@ fn main() -> anyhow::Result<()> {
         cli.agents >= 2 && cli.agents % 2 == 0,
         "--agents must be an even number of at least 2"
     );
-    tokio::runtime::Runtime::new()?.block_on(run(&cli))
+    let runtime = tokio::runtime::Runtime::new()?;
+    match &cli.command {
+        Some(Sub::Attack(args)) => runtime.block_on(attack_process(args)),
+        None => runtime.block_on(run(&cli)),
+    }
 }
 
 /// The hub, started on a copy of the prepared agents with its default limits.
@@ -527,6 +576,55 @@ async fn flooder(flood: Arc<Agent>, attack: Arc<Attack>) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Runs the attack for its seconds, then prints what it did as one JSON line.
+async fn attack_process(args: &AttackArgs) -> anyhow::Result<()> {
+    EPOCH.get_or_init(Instant::now);
+    let attack = Arc::new(Attack::default());
+    let mut attackers = Vec::new();
+    for i in 0..args.idle_sockets {
+        attackers.push(tokio::spawn(idle_socket(i, args.hub, attack.clone())));
+    }
+    for i in 0..args.guessers {
+        attackers.push(tokio::spawn(guesser(
+            i,
+            args.hub,
+            args.login.clone(),
+            attack.clone(),
+        )));
+    }
+    let readers = Arc::new(Readers {
+        run: std::sync::Mutex::new(None),
+        dropped: AtomicUsize::new(0),
+    });
+    let token = (args.flood_id, args.flood_token.clone());
+    let flood = Arc::new(agent(args.flood_index, &token, args.hub, readers, false).await?);
+    let flooding = tokio::spawn(flooder(flood, attack.clone()));
+    tokio::time::sleep(Duration::from_secs(args.seconds)).await;
+    let idle_held = attack.idle_held.load(Ordering::Relaxed);
+    attack.stop.store(true, Ordering::Relaxed);
+    for a in attackers {
+        let _ = a.await;
+    }
+    // Its socket is full of frames the hub reads at its budget's pace: it may stay blocked
+    // for hours, as a flooding client should.
+    flooding.abort();
+    let count = |c: &AtomicU64| c.load(Ordering::Relaxed);
+    let counts = AttackCounts {
+        idle_opened: count(&attack.idle_opened),
+        idle_closed: count(&attack.idle_closed),
+        idle_held,
+        refused: count(&attack.refused),
+        guesses: count(&attack.guesses),
+        wrong_password: count(&attack.wrong_password),
+        rate_limited: count(&attack.rate_limited),
+        busy: count(&attack.busy),
+        flood_taken: count(&attack.flood_taken),
+        flood_refused: count(&attack.flood_refused),
+    };
+    println!("{}", serde_json::to_string(&counts)?);
+    Ok(())
+}
+
 /// Signs an agent in with the password, as at the start of a shift, asking again while the
 /// hub answers `busy`. Returns the open connection.
 async fn password_sign_in(
@@ -672,21 +770,28 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
     let alone_peak = peak.await?;
     println!("   alone: {} messages relayed", alone.len());
 
-    // Under attack.
-    let attack = Arc::new(Attack::default());
-    let mut attackers = Vec::new();
-    for i in 0..cli.idle_sockets {
-        attackers.push(tokio::spawn(idle_socket(i, hub.addr, attack.clone())));
-    }
-    for i in 0..cli.guessers {
-        attackers.push(tokio::spawn(guesser(
-            i,
-            hub.addr,
-            "load00000".to_string(),
-            attack.clone(),
-        )));
-    }
-    let flooding = tokio::spawn(flooder(flood, attack.clone()));
+    // Under attack. The attacker is a process of its own at the lowest CPU priority: it
+    // stands in for machines elsewhere on the network, whose CPU is not the hub's.
+    let flood_index = cli.agents;
+    let (flood_id, flood_token) = hub.tokens[flood_index].clone();
+    drop(flood);
+    let attack_seconds = cli.seconds + 4;
+    let attacker = Command::new("nice")
+        .args(["-n", "19"])
+        .arg(std::env::current_exe()?)
+        .arg("attack")
+        .args(["--hub", &hub.addr.to_string()])
+        .args(["--seconds", &attack_seconds.to_string()])
+        .args(["--idle-sockets", &cli.idle_sockets.to_string()])
+        .args(["--guessers", &cli.guessers.to_string()])
+        .args(["--login", "load00000"])
+        .args(["--flood-index", &flood_index.to_string()])
+        .args(["--flood-id", &flood_id.to_string()])
+        .args(["--flood-token", &flood_token])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("cannot start the attacker")?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let stop = Arc::new(AtomicBool::new(false));
     let peak = watch_memory(&hub, stop.clone());
@@ -697,14 +802,13 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
     let attacked = measured_run(cli, &agents, &readers).await?;
     stop.store(true, Ordering::Relaxed);
     let attacked_peak = peak.await?;
-    let held_by_attacker = attack.idle_held.load(Ordering::Relaxed);
-    attack.stop.store(true, Ordering::Relaxed);
-    for a in attackers {
-        let _ = a.await;
-    }
-    // Its socket is full of frames the hub reads at its budget's pace: it may stay blocked
-    // for hours, as a flooding client should.
-    flooding.abort();
+    let output = tokio::task::spawn_blocking(move || attacker.wait_with_output()).await??;
+    anyhow::ensure!(output.status.success(), "the attacker failed");
+    let counts: AttackCounts = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .last()
+        .map(serde_json::from_str)
+        .context("the attacker said nothing")??;
     println!("   under attack: {} messages relayed", attacked.len());
     tokio::time::sleep(Duration::from_secs(3)).await;
     let after_attack_mib = hub.pss_mib();
@@ -729,8 +833,7 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
             after_attack_mib,
             dropped,
             victim_ms,
-            held_by_attacker,
-            attack: &attack,
+            attack: &counts,
             shift: &shift,
         },
     );
@@ -746,8 +849,7 @@ struct Report<'a> {
     after_attack_mib: f64,
     dropped: usize,
     victim_ms: f64,
-    held_by_attacker: u64,
-    attack: &'a Attack,
+    attack: &'a AttackCounts,
     shift: &'a Shift,
 }
 
@@ -776,29 +878,22 @@ fn report(cli: &Cli, r: Report<'_>) {
         "MiB",
     );
     println!("\n{}", t.render("under attack", "alone"));
-    let count = |c: &AtomicU64| c.load(Ordering::Relaxed);
+    let c = r.attack;
     println!(
         "hub memory: {:.1} MiB with the agents connected, {:.1} MiB after the attack",
         r.idle_mib, r.after_attack_mib
     );
     println!(
         "the attack: {} sockets that never signed in opened, {} closed by the hub after their deadline, {} held at the end, {} connections refused or closed at once",
-        count(&r.attack.idle_opened),
-        count(&r.attack.idle_closed),
-        r.held_by_attacker,
-        count(&r.attack.refused)
+        c.idle_opened, c.idle_closed, c.idle_held, c.refused
     );
     println!(
         "  {} password guesses: {} wrong_password, {} rate_limited, {} busy",
-        count(&r.attack.guesses),
-        count(&r.attack.wrong_password),
-        count(&r.attack.rate_limited),
-        count(&r.attack.busy)
+        c.guesses, c.wrong_password, c.rate_limited, c.busy
     );
     println!(
         "  the flooding agent: {} requests taken, {} refused as too fast",
-        count(&r.attack.flood_taken),
-        count(&r.attack.flood_refused)
+        c.flood_taken, c.flood_refused
     );
     println!(
         "  the guessed agent's own sign-in with the right password took {:.0} ms",
