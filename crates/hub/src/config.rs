@@ -107,7 +107,7 @@ pub struct Limits {
     pub request_head_secs: u64,
     /// Seconds a WebSocket has to say hello and sign in.
     pub sign_in_secs: u64,
-    /// Passwords checked at once (0: one per core).
+    /// Passwords checked at once (0: one fewer than the cores, at least one).
     pub password_hashers: u32,
     /// Password checks that may wait for a hasher; more are refused with `busy`.
     pub password_queue: u32,

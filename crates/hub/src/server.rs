@@ -169,8 +169,13 @@ pub async fn start_with_switch(
     let history = crate::store::history(&db).await?;
     let limits = config.limits.clone();
     let counters = Arc::new(Metrics::default());
+    // By default one core stays free of hashing, so that messages keep moving while a shift
+    // change or a password guesser keeps the hashers busy.
     let hashers = match limits.password_hashers {
-        0 => std::thread::available_parallelism().map_or(1, usize::from),
+        0 => std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .saturating_sub(1)
+            .max(1),
         n => n as usize,
     };
     let hashing = Hashing::start(hashers, limits.password_queue as usize)?;
