@@ -151,5 +151,32 @@ pub fn frame(req: u64, request: Request) -> Message {
     Message::Text(text.into())
 }
 
+/// Waits until a connection's frames (those neither messages nor acknowledgements) show the
+/// session `session_id` in `state`; a refusal on the way fails.
+pub async fn session_reaches(
+    control: &tokio::sync::Mutex<tokio::sync::mpsc::UnboundedReceiver<Value>>,
+    session_id: &str,
+    state: &str,
+) -> anyhow::Result<()> {
+    let mut control = control.lock().await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let v = tokio::time::timeout(left, control.recv())
+            .await
+            .with_context(|| format!("session {session_id} never became {state}"))?
+            .context("the connection ended")?;
+        if v["type"] == "error" {
+            bail!("the hub refused a step of session {session_id}: {v}");
+        }
+        if v["event"] == "session"
+            && v["session"]["id"] == session_id
+            && v["session"]["state"] == state
+        {
+            return Ok(());
+        }
+    }
+}
+
 /// The password of every prepared agent.
 pub const PASSWORD: &str = "load-bench-password";

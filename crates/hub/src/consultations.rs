@@ -697,18 +697,7 @@ pub async fn record(
         Switched::Placed(Ok(consulted)) => {
             row.consult_call = consulted.consult;
             store_state(&mut *db, &row, ctx.now).await.map_err(failed)?;
-            interactions::set_state(
-                &mut *db,
-                &row.interaction_id,
-                InteractionState::Held,
-                ctx.now,
-            )
-            .await
-            .map_err(failed)?;
-            let (_, held) =
-                interactions::announce(&mut *db, ctx.config, &row.interaction_id, ctx.now)
-                    .await
-                    .map_err(failed)?;
+            let held = move_interaction(&mut *db, ctx, &row, InteractionState::Held).await?;
             let mut events = vec![held];
             events.extend(announce(db, &row, ctx.now).await.map_err(failed)?);
             tracing::info!(consultation = %row.id, interaction = %row.interaction_id, "voice consultation ringing");
@@ -725,18 +714,7 @@ pub async fn record(
             store_state(&mut *db, &row, ctx.now).await.map_err(failed)?;
             let mut events = Vec::new();
             if still_held {
-                interactions::set_state(
-                    &mut *db,
-                    &row.interaction_id,
-                    InteractionState::Held,
-                    ctx.now,
-                )
-                .await
-                .map_err(failed)?;
-                let (_, held) =
-                    interactions::announce(&mut *db, ctx.config, &row.interaction_id, ctx.now)
-                        .await
-                        .map_err(failed)?;
+                let held = move_interaction(&mut *db, ctx, &row, InteractionState::Held).await?;
                 events.push(held);
                 events.extend(announce(db, &row, ctx.now).await.map_err(failed)?);
             }
@@ -773,18 +751,8 @@ pub async fn record(
                     .map_err(failed)?
                     .is_some_and(|i| i.state == InteractionState::Held);
                 if still_held {
-                    interactions::set_state(
-                        &mut *db,
-                        &row.interaction_id,
-                        InteractionState::Active,
-                        ctx.now,
-                    )
-                    .await
-                    .map_err(failed)?;
-                    let (_, back) =
-                        interactions::announce(&mut *db, ctx.config, &row.interaction_id, ctx.now)
-                            .await
-                            .map_err(failed)?;
+                    let back =
+                        move_interaction(&mut *db, ctx, &row, InteractionState::Active).await?;
                     events.push(back);
                 }
             }
@@ -793,6 +761,22 @@ pub async fn record(
             Ok(Changed::now(Reply::Ok, events))
         }
     }
+}
+
+/// Moves the consultation's interaction to `state`, with the event its agent is owed.
+async fn move_interaction(
+    db: &mut SqliteConnection,
+    ctx: &Ctx<'_>,
+    row: &Row,
+    state: InteractionState,
+) -> Result<(i64, Outgoing), ErrorFrame> {
+    interactions::set_state(&mut *db, &row.interaction_id, state, ctx.now)
+        .await
+        .map_err(failed)?;
+    let (_, event) = interactions::announce(&mut *db, ctx.config, &row.interaction_id, ctx.now)
+        .await
+        .map_err(failed)?;
+    Ok(event)
 }
 
 /// Whether a consultation about this interaction holds the customer's call (being placed

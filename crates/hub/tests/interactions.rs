@@ -1023,18 +1023,25 @@ async fn hub_with_troubled_switch() -> (TestHub, Arc<TroubledSwitch>) {
     (hub_with_switch(integration, switch.clone()).await, switch)
 }
 
+/// Ana on a customer's call (`i-1`, active), in a consultation IM with Ben about it (`s-1`).
+async fn consulting_on_a_call(hub: &TestHub) -> (Api, Client, Client) {
+    let api = Api::of(hub);
+    api.put_contact().await;
+    let mut ana = Client::login(hub, "ana").await;
+    let mut ben = Client::login(hub, "ben").await;
+    api.deliver("i-1", "ana", "voice").await;
+    assert_eq!(api.set_state("i-1", "active").await.0, 200);
+    ana.interaction_event("i-1", "active").await;
+    connected_about(&mut ana, &mut ben, "s-1", "i-1").await;
+    (api, ana, ben)
+}
+
 #[tokio::test]
 async fn a_slow_switch_holds_up_nobody_else() {
     let (hub, switch) = hub_with_troubled_switch().await;
     switch.gated.store(true, Ordering::SeqCst);
-    let api = Api::of(&hub);
-    api.put_contact().await;
-    let mut ana = Client::login(&hub, "ana").await;
-    let mut ben = Client::login(&hub, "ben").await;
+    let (api, mut ana, mut ben) = consulting_on_a_call(&hub).await;
     let mut cho = Client::login(&hub, "cho").await;
-    api.deliver("i-1", "ana", "voice").await;
-    assert_eq!(api.set_state("i-1", "active").await.0, 200);
-    connected_about(&mut ana, &mut ben, "s-1", "i-1").await;
     connected(&mut cho, &mut ben, "s-2").await;
 
     // Ana's voice consultation waits for the switch, which does not answer yet.
@@ -1074,14 +1081,7 @@ async fn a_slow_switch_holds_up_nobody_else() {
 #[tokio::test]
 async fn a_failing_switch_leaves_the_customer_on_hold_on_record() {
     let (hub, switch) = hub_with_troubled_switch().await;
-    let api = Api::of(&hub);
-    api.put_contact().await;
-    let mut ana = Client::login(&hub, "ana").await;
-    let mut ben = Client::login(&hub, "ben").await;
-    api.deliver("i-1", "ana", "voice").await;
-    assert_eq!(api.set_state("i-1", "active").await.0, 200);
-    ana.interaction_event("i-1", "active").await;
-    connected_about(&mut ana, &mut ben, "s-1", "i-1").await;
+    let (api, mut ana, mut ben) = consulting_on_a_call(&hub).await;
 
     // The colleague cannot be dialled, and the customer cannot be taken off hold again.
     switch.consult_fails.store(true, Ordering::SeqCst);
@@ -1132,13 +1132,7 @@ async fn a_failing_switch_leaves_the_customer_on_hold_on_record() {
 async fn a_hub_stopped_while_the_switch_works_settles_the_consultation_when_it_starts() {
     let (hub, switch) = hub_with_troubled_switch().await;
     switch.gated.store(true, Ordering::SeqCst);
-    let api = Api::of(&hub);
-    api.put_contact().await;
-    let mut ana = Client::login(&hub, "ana").await;
-    let mut ben = Client::login(&hub, "ben").await;
-    api.deliver("i-1", "ana", "voice").await;
-    assert_eq!(api.set_state("i-1", "active").await.0, 200);
-    connected_about(&mut ana, &mut ben, "s-1", "i-1").await;
+    let (_api, mut ana, ben) = consulting_on_a_call(&hub).await;
     ana.send_raw(Message::Text(
         json!({"type": "start_voice_consultation", "session_id": "s-1", "req": 900})
             .to_string()

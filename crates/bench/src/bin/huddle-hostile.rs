@@ -22,7 +22,9 @@ use clap::Parser;
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
-use huddle_bench::hub_process::{frame, next_json, prepare, read_address, Server, PASSWORD};
+use huddle_bench::hub_process::{
+    frame, next_json, prepare, read_address, session_reaches, Server, PASSWORD,
+};
 use huddle_bench::{budget, latency_histogram, percentiles_ms, tree_pss_kib, Table};
 use huddle_protocol::{DirectoryFilter, Event, Reply, Request, ServerFrame, PROTOCOL_VERSION};
 use serde_json::Value;
@@ -338,24 +340,7 @@ fn session_of(a: &Agent) -> String {
 }
 
 async fn await_session(c: &Agent, session_id: &str, state: &str) -> anyhow::Result<()> {
-    let mut control = c.control.lock().await;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let v = tokio::time::timeout(left, control.recv())
-            .await
-            .with_context(|| format!("session {session_id} never became {state}"))?
-            .context("the connection ended")?;
-        if v["type"] == "error" {
-            bail!("the hub refused a step of session {session_id}: {v}");
-        }
-        if v["event"] == "session"
-            && v["session"]["id"] == session_id
-            && v["session"]["state"] == state
-        {
-            return Ok(());
-        }
-    }
+    session_reaches(&c.control, session_id, state).await
 }
 
 /// `a` invites `b`, `b` accepts, both see the session connected.

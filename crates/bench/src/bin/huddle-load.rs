@@ -18,12 +18,12 @@ use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
-use huddle_bench::hub_process::{frame, next_json, prepare, read_address, Server};
+use huddle_bench::hub_process::{frame, next_json, prepare, read_address, session_reaches, Server};
 use huddle_bench::{
     budget, budget_at_least, latency_histogram, percentiles_ms, tree_pss_kib, Table,
 };
@@ -602,24 +602,7 @@ async fn open_session(a: &Conn, b: &Conn) -> anyhow::Result<()> {
 }
 
 async fn wait_session(c: &Conn, session_id: &str, state: &str) -> anyhow::Result<()> {
-    let mut control = c.control.lock().await;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        let v = tokio::time::timeout(left, control.recv())
-            .await
-            .with_context(|| format!("session {session_id} never became {state}"))?
-            .context("the connection ended")?;
-        if v["type"] == "error" {
-            bail!("the hub refused a step of session {session_id}: {v}");
-        }
-        if v["event"] == "session"
-            && v["session"]["id"] == session_id
-            && v["session"]["state"] == state
-        {
-            return Ok(());
-        }
-    }
+    session_reaches(&c.control, session_id, state).await
 }
 
 static MESSAGE: AtomicU64 = AtomicU64::new(0);
