@@ -178,5 +178,64 @@ pub async fn session_reaches(
     }
 }
 
+/// The hub serving a copy of `n` prepared agents, as a process of its own with `env` added
+/// to its environment; stopped when dropped.
+pub struct PreparedHub {
+    /// The hub's process.
+    pub process: Server,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Each agent's id and session token.
+    pub tokens: Arc<Vec<(i64, String)>>,
+    _dir: tempfile::TempDir,
+}
+
+impl PreparedHub {
+    /// Starts `bin` (the `huddle-hub` beside the running benchmark when `None`).
+    pub async fn start(bin: Option<&Path>, n: usize, env: &[(&str, &str)]) -> anyhow::Result<Self> {
+        let prepared = prepare(n).await?;
+        let dir = tempfile::tempdir()?;
+        let database = dir.path().join("hub.db");
+        std::fs::copy(&prepared.database, &database)?;
+        let bin = match bin {
+            Some(b) => b.to_path_buf(),
+            None => std::env::current_exe()?.with_file_name("huddle-hub"),
+        };
+        let mut child = std::process::Command::new(&bin)
+            .arg("--database")
+            .arg(&database)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .env("HUDDLE_HUB_LOG", "warn,huddle_hub::server=info")
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .with_context(|| {
+                format!(
+                    "cannot start {} (build it: cargo build --release -p huddle-hub)",
+                    bin.display()
+                )
+            })?;
+        let stderr = child.stderr.take().context("no stderr")?;
+        let addr = read_address(stderr, "addr=")?;
+        Ok(Self {
+            process: Server(child),
+            addr,
+            tokens: prepared.tokens,
+            _dir: dir,
+        })
+    }
+}
+
+/// The generator's clock, in nanoseconds since its first reading: message texts carry the
+/// time they were sent on it.
+pub fn nanos() -> u64 {
+    static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    EPOCH
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_nanos() as u64
+}
+
 /// The password of every prepared agent.
 pub const PASSWORD: &str = "load-bench-password";

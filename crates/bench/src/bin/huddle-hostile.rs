@@ -14,7 +14,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
@@ -22,9 +22,7 @@ use clap::Parser;
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
-use huddle_bench::hub_process::{
-    frame, next_json, prepare, read_address, session_reaches, Server, PASSWORD,
-};
+use huddle_bench::hub_process::{frame, nanos, next_json, session_reaches, PreparedHub, PASSWORD};
 use huddle_bench::{budget, latency_histogram, percentiles_ms, tree_pss_kib, Table};
 use huddle_protocol::{DirectoryFilter, Event, Reply, Request, ServerFrame, PROTOCOL_VERSION};
 use serde_json::Value;
@@ -121,13 +119,6 @@ fn attack_source(i: usize) -> Ipv4Addr {
     Ipv4Addr::new(127, 0, 1, 1 + (i % usize::from(ATTACK_SOURCES)) as u8)
 }
 
-/// The generator's clock: message texts carry the time they were sent on it.
-static EPOCH: OnceLock<Instant> = OnceLock::new();
-
-fn nanos() -> u64 {
-    EPOCH.get_or_init(Instant::now).elapsed().as_nanos() as u64
-}
-
 static REQ: AtomicU64 = AtomicU64::new(10);
 
 fn next_req() -> u64 {
@@ -155,50 +146,13 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-/// The hub, started on a copy of the prepared agents with its default limits.
-struct Hub {
-    process: Server,
-    addr: SocketAddr,
-    tokens: Arc<Vec<(i64, String)>>,
-    _dir: tempfile::TempDir,
-}
-
-impl Hub {
-    async fn start(cli: &Cli, agents: usize) -> anyhow::Result<Self> {
-        let prepared = prepare(agents).await?;
-        let dir = tempfile::tempdir()?;
-        let database = dir.path().join("hub.db");
-        std::fs::copy(&prepared.database, &database)?;
-        let bin = match &cli.hub_bin {
-            Some(b) => b.clone(),
-            None => std::env::current_exe()?.with_file_name("huddle-hub"),
-        };
-        let mut child = Command::new(&bin)
-            .arg("--database")
-            .arg(&database)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .env("HUDDLE_HUB_LOG", "warn,huddle_hub::server=info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .with_context(|| format!("cannot start {}", bin.display()))?;
-        let stderr = child.stderr.take().context("no stderr")?;
-        let addr = read_address(stderr, "addr=")?;
-        Ok(Self {
-            process: Server(child),
-            addr,
-            tokens: prepared.tokens,
-            _dir: dir,
-        })
-    }
-
-    fn pss_mib(&self) -> f64 {
-        tree_pss_kib(self.process.pid()).unwrap_or(0) as f64 / 1024.0
-    }
+/// The hub's memory (PSS), in MiB.
+fn pss_mib(hub: &PreparedHub) -> f64 {
+    tree_pss_kib(hub.process.pid()).unwrap_or(0) as f64 / 1024.0
 }
 
 /// Samples the hub's memory until stopped; returns the highest, in MiB.
-fn watch_memory(hub: &Hub, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<f64> {
+fn watch_memory(hub: &PreparedHub, stop: Arc<AtomicBool>) -> tokio::task::JoinHandle<f64> {
     let pid = hub.process.pid();
     tokio::spawn(async move {
         let mut peak = 0.0_f64;
@@ -563,7 +517,8 @@ async fn flooder(flood: Arc<Agent>, attack: Arc<Attack>) -> anyhow::Result<()> {
 
 /// Runs the attack for its seconds, then prints what it did as one JSON line.
 async fn attack_process(args: &AttackArgs) -> anyhow::Result<()> {
-    EPOCH.get_or_init(Instant::now);
+    // The clock starts now.
+    nanos();
     let attack = Arc::new(Attack::default());
     let mut attackers = Vec::new();
     for i in 0..args.idle_sockets {
@@ -660,8 +615,8 @@ struct Shift {
     after_mib: f64,
 }
 
-async fn shift_change(cli: &Cli, hub: &Hub, agents: usize) -> anyhow::Result<Shift> {
-    let before_mib = hub.pss_mib();
+async fn shift_change(cli: &Cli, hub: &PreparedHub, agents: usize) -> anyhow::Result<Shift> {
+    let before_mib = pss_mib(hub);
     let stop = Arc::new(AtomicBool::new(false));
     let peak = watch_memory(hub, stop.clone());
     let gate = Arc::new(Semaphore::new(cli.shift_at_once));
@@ -694,12 +649,13 @@ async fn shift_change(cli: &Cli, hub: &Hub, agents: usize) -> anyhow::Result<Shi
         busy,
         before_mib,
         peak_mib: peak_mib.max(before_mib),
-        after_mib: hub.pss_mib(),
+        after_mib: pss_mib(hub),
     })
 }
 
 async fn run(cli: &Cli) -> anyhow::Result<()> {
-    EPOCH.get_or_init(Instant::now);
+    // The clock starts now.
+    nanos();
     println!(
         "huddle-hostile: {} agents in {} sessions, {} messages/s for {} s alone, then against {} idle sockets, {} password guessers and one flooding agent; then a shift change {} at a time",
         cli.agents,
@@ -711,7 +667,8 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         cli.shift_at_once
     );
     // The ordinary agents, then the flooding agent and its partner.
-    let hub = Hub::start(cli, cli.agents + 2).await?;
+    // With its default limits: the defences are what is measured.
+    let hub = PreparedHub::start(cli.hub_bin.as_deref(), cli.agents + 2, &[]).await?;
     println!("\n== hub at {}", hub.addr);
     let readers = Arc::new(Readers {
         run: std::sync::Mutex::new(None),
@@ -745,7 +702,7 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
     let agents = all;
     println!("   {} agents connected and paired", agents.len());
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let idle_mib = hub.pss_mib();
+    let idle_mib = pss_mib(&hub);
 
     // Alone.
     let stop = Arc::new(AtomicBool::new(false));
@@ -796,7 +753,7 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         .context("the attacker said nothing")??;
     println!("   under attack: {} messages relayed", attacked.len());
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let after_attack_mib = hub.pss_mib();
+    let after_attack_mib = pss_mib(&hub);
     let dropped = readers.dropped.load(Ordering::SeqCst);
     for a in &agents {
         let _ = a.sink.lock().await.close().await;

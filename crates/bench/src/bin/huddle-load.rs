@@ -15,7 +15,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -23,7 +23,9 @@ use clap::{Parser, Subcommand};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
-use huddle_bench::hub_process::{frame, next_json, prepare, read_address, session_reaches, Server};
+use huddle_bench::hub_process::{
+    frame, nanos, next_json, read_address, session_reaches, PreparedHub, Server,
+};
 use huddle_bench::{
     budget, budget_at_least, latency_histogram, percentiles_ms, tree_pss_kib, Table,
 };
@@ -81,13 +83,6 @@ enum Sub {
     },
 }
 
-/// The generator's clock: message texts carry the time they were sent on it.
-static EPOCH: OnceLock<Instant> = OnceLock::new();
-
-fn nanos() -> u64 {
-    EPOCH.get_or_init(Instant::now).elapsed().as_nanos() as u64
-}
-
 /// What the run is doing, as the readers see it.
 const SETUP: u8 = 0;
 const PACED: u8 = 1;
@@ -116,7 +111,8 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run(cli: &Cli) -> anyhow::Result<()> {
-    EPOCH.get_or_init(Instant::now);
+    // The clock starts now.
+    nanos();
     println!(
         "huddle-load: {} agents in {} sessions over {} source addresses; {} messages/s for {} s, then {} senders with {} in flight for {} s",
         cli.agents,
@@ -129,7 +125,7 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         cli.seconds
     );
     let hub = {
-        let server = HubServer::start(cli).await?;
+        let server = start_hub(cli).await?;
         let figures = measure(
             cli,
             Target::Hub(server.tokens.clone()),
@@ -652,53 +648,21 @@ async fn paced(cli: &Cli, target: &Target, conns: &[Arc<Conn>]) -> anyhow::Resul
     Ok(sent)
 }
 
-/// The hub as a process of its own, on a copy of a prepared database.
-struct HubServer {
-    process: Server,
-    addr: SocketAddr,
-    tokens: Arc<Vec<(i64, String)>>,
-    _dir: tempfile::TempDir,
-}
-
-impl HubServer {
-    async fn start(cli: &Cli) -> anyhow::Result<Self> {
-        let prepared = prepare(cli.agents).await?;
-        let dir = tempfile::tempdir()?;
-        let database = dir.path().join("hub.db");
-        std::fs::copy(&prepared.database, &database)?;
-        let bin = match &cli.hub_bin {
-            Some(b) => b.clone(),
-            None => std::env::current_exe()?.with_file_name("huddle-hub"),
-        };
-        let mut child = Command::new(&bin)
-            .arg("--database")
-            .arg(&database)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .env("HUDDLE_HUB_LOG", "warn,huddle_hub::server=info")
+/// The hub, with limits a generator faster than agents needs.
+async fn start_hub(cli: &Cli) -> anyhow::Result<PreparedHub> {
+    PreparedHub::start(
+        cli.hub_bin.as_deref(),
+        cli.agents,
+        &[
             // The generator sends faster than an agent types.
-            .env("HUDDLE_HUB_LIMITS_MESSAGES_PER_SECOND", "1000000")
-            .env("HUDDLE_HUB_LIMITS_MESSAGE_BURST", "1000000")
+            ("HUDDLE_HUB_LIMITS_MESSAGES_PER_SECOND", "1000000"),
+            ("HUDDLE_HUB_LIMITS_MESSAGE_BURST", "1000000"),
             // Tens of thousands of agents on a handful of loopback addresses.
-            .env("HUDDLE_HUB_LIMITS_MAX_CONNECTIONS", "100000")
-            .env("HUDDLE_HUB_LIMITS_MAX_CONNECTIONS_PER_ADDRESS", "100000")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .with_context(|| {
-                format!(
-                    "cannot start {} (build it: cargo build --release -p huddle-hub)",
-                    bin.display()
-                )
-            })?;
-        let stderr = child.stderr.take().context("no stderr")?;
-        let addr = read_address(stderr, "addr=")?;
-        Ok(Self {
-            process: Server(child),
-            addr,
-            tokens: prepared.tokens,
-            _dir: dir,
-        })
-    }
+            ("HUDDLE_HUB_LIMITS_MAX_CONNECTIONS", "100000"),
+            ("HUDDLE_HUB_LIMITS_MAX_CONNECTIONS_PER_ADDRESS", "100000"),
+        ],
+    )
+    .await
 }
 
 /// The bare relay, as a process of its own (this binary's `floor` command).
