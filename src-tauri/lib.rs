@@ -39,6 +39,16 @@ pub fn run() {
             #[cfg(windows)]
             set_app_user_model_id(&app.config().identifier);
             let config_dir = app.path().app_config_dir()?;
+            // The app's folders hold the cache, the webview's storage and the settings: the
+            // agent's user alone may read them.
+            for dir in [app.path().app_local_data_dir().ok(), Some(config_dir.clone())]
+                .into_iter()
+                .flatten()
+            {
+                if let Err(e) = huddle_client::private_files::private_dir(&dir) {
+                    tracing::warn!(folder = %dir.display(), error = %e, "cannot keep a folder private");
+                }
+            }
             let settings = settings::Settings::load(&config_dir);
             if let Some(preset) = preset::Preset::from_args(std::env::args().skip(1)) {
                 settings.update(|v| v.last = Some(preset.as_last(v.last.as_ref())));

@@ -11,13 +11,24 @@ static ONE_APP_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new
 async fn signing_in_shows_the_agents_name_and_connection() -> anyhow::Result<()> {
     let _turn = ONE_APP_AT_A_TIME.lock().await;
     let hub = Hub::start(&[("ana", "Ana Lima", "ana-password")]).await?;
-    let app = App::start("login-success").await?;
+    let profile = Profile::new()?;
+    let app = App::start_in(&profile, "login-success").await?;
     app.sign_in(&hub.address(), "ana", "ana-password").await?;
     app.text_when("agent-name", |t| t == "Ana Lima").await?;
     let state = app
         .text_when("connection-state", |t| t.starts_with("Connected"))
         .await?;
     assert!(state.contains(&hub.address()), "{state}");
+    // What Ana wrote stays hers on a shared computer: the app's folders are hers alone.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for folder in ["data/app.huddle.desktop", "config/app.huddle.desktop"] {
+            let mode = std::fs::metadata(profile.path().join(folder))?
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o700, "{folder}");
+        }
+    }
     app.finish().await
 }
 
