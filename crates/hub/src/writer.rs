@@ -420,10 +420,10 @@ impl Task {
                     });
                     match result {
                         Ok(result) => Decided::Agent(answer, result),
+                        // Logged where it happened, and once more when the batch fails.
                         Err(e) => {
-                            let refused = internal(&e);
                             broken = Some(e);
-                            Decided::Agent(answer, Err(refused))
+                            Decided::Agent(answer, Err(unstored()))
                         }
                     }
                 }
@@ -454,9 +454,8 @@ impl Task {
                     match result {
                         Ok(result) => Decided::Integration(answer, result),
                         Err(e) => {
-                            let refused = ApiError::internal(&e);
                             broken = Some(e);
-                            Decided::Integration(answer, Err(refused))
+                            Decided::Integration(answer, Err(ApiError::unstored()))
                         }
                     }
                 }
