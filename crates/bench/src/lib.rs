@@ -22,6 +22,22 @@ pub fn tree_pss_kib(root: u32) -> std::io::Result<u64> {
     Ok(total)
 }
 
+/// The CPU time a process has used so far (user and system, all its threads), in seconds.
+pub fn cpu_seconds(pid: u32) -> std::io::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields are counted after the command name, which may hold spaces and ends at the last ')'.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let field = |n: usize| -> std::io::Result<f64> {
+        after
+            .split_whitespace()
+            .nth(n)
+            .and_then(|v| v.parse::<f64>().ok())
+            .ok_or_else(|| std::io::Error::other("unexpected /proc/PID/stat"))
+    };
+    // utime and stime (fields 14 and 15), in clock ticks: USER_HZ, 100 in Linux's ABI.
+    Ok((field(11)? + field(12)?) / 100.0)
+}
+
 /// A process and its descendants, from the kernel's `children` lists.
 pub fn tree(root: u32) -> Vec<u32> {
     let mut found = vec![root];

@@ -4,6 +4,11 @@
 //! queue waits for them, and what is over the queue is refused at once, so signing everyone
 //! in goes at the rate the cores allow and costs at most a worker's memory each. The memory
 //! of each hash is given back to the system as soon as it is done.
+//!
+//! The workers run at a lower scheduling priority than the rest of the hub: a sign-in waits
+//! a few milliseconds more when the cores are busy, while conversations already going on
+//! (whose latency agents feel on every message) are not slowed by a flood of password
+//! guesses.
 
 use std::sync::mpsc as std_mpsc;
 use std::sync::{Arc, Mutex};
@@ -46,7 +51,10 @@ impl Hashing {
             let jobs = jobs.clone();
             std::thread::Builder::new()
                 .name(format!("hashing-{n}"))
-                .spawn(move || work(&jobs))?;
+                .spawn(move || {
+                    yield_to_the_rest_of_the_hub();
+                    work(&jobs)
+                })?;
         }
         let decoy = password::hash("a password nobody has")?;
         Ok(Self {
@@ -95,6 +103,24 @@ fn work(jobs: &Mutex<std_mpsc::Receiver<Job>>) {
     }
 }
 
+/// Lowers the calling thread's priority (nice 10) where the system allows a thread its own;
+/// elsewhere hashing keeps the process's priority.
+fn yield_to_the_rest_of_the_hub() {
+    #[cfg(target_os = "linux")]
+    {
+        const NICE: libc::c_int = 10;
+        // SAFETY: gettid has no preconditions; on Linux a thread id names that thread alone
+        // for setpriority, which only changes its scheduling weight.
+        let changed = unsafe {
+            let thread = libc::gettid();
+            libc::setpriority(libc::PRIO_PROCESS, thread as libc::id_t, NICE)
+        };
+        if changed != 0 {
+            tracing::debug!("cannot lower the priority of password hashing");
+        }
+    }
+}
+
 /// glibc serves a large allocation with a mapping of its own and unmaps it when freed, until
 /// a freed one raises the threshold for that (up to 32 MiB): from then on argon2's 19 MiB
 /// blocks come from the heap and stay with the process after a burst. A fixed threshold
@@ -135,5 +161,40 @@ mod tests {
         let answers = futures_util::future::join_all(burst).await;
         assert!(answers.contains(&Err(Busy)), "{answers:?}");
         assert!(answers.contains(&Ok(false)), "{answers:?}");
+    }
+
+    /// The workers' niceness as the kernel sees it (field 19 of /proc/self/task/N/stat).
+    #[cfg(target_os = "linux")]
+    fn hashing_niceness() -> Vec<i32> {
+        let mut found = Vec::new();
+        for task in std::fs::read_dir("/proc/self/task").unwrap() {
+            let dir = task.unwrap().path();
+            let name = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
+            if !name.starts_with("hashing-") {
+                continue;
+            }
+            let stat = std::fs::read_to_string(dir.join("stat")).unwrap();
+            // The command name may hold spaces; fields are counted after its ')'.
+            let after = &stat[stat.rfind(')').unwrap() + 2..];
+            let nice = after.split(' ').nth(16).unwrap().parse().unwrap();
+            found.push(nice);
+        }
+        found
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn workers_run_below_the_rest_of_the_hub() {
+        let _hashing = Hashing::start(2, 1).unwrap();
+        // A thread lowers itself as it starts: wait for every one to have started.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let niceness = hashing_niceness();
+            if niceness.len() >= 2 && niceness.iter().all(|n| *n == 10) {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{niceness:?}");
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
     }
 }

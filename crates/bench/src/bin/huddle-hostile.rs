@@ -1,9 +1,10 @@
 //! The hub against hostile clients, with its default limits. Ordinary agents, paired in IM
-//! sessions, exchange messages at a steady rate twice: once alone, once while an attacker
+//! sessions, exchange messages at a steady rate in rounds: alone, then while an attacker
 //! holds thousands of sockets that never sign in (half HTTP heads and silent WebSockets),
 //! guesses one agent's password from hundreds of connections, and one signed-in agent floods
-//! messages and searches. It prints the ordinary agents' relay latency and the hub's memory
-//! in both runs, side by side, and how many ordinary agents were disconnected. Then a shift
+//! messages and searches. It prints the ordinary agents' relay latency (the median over the
+//! rounds, so that one slow moment of a shared machine does not decide) and the hub's memory
+//! in both conditions, side by side, and how many ordinary agents were disconnected. Then a shift
 //! change: every agent signs in with a password at once, a few dozen at a time, and the
 //! hub's memory before, at its peak and once they have gone.
 //!
@@ -23,7 +24,9 @@ use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
 use huddle_bench::hub_process::{frame, nanos, next_json, session_reaches, PreparedHub, PASSWORD};
-use huddle_bench::{budget, latency_histogram, percentiles_ms, tree_pss_kib, Table};
+use huddle_bench::{
+    budget, cpu_seconds, latency_histogram, median, percentiles_ms, tree_pss_kib, Table,
+};
 use huddle_protocol::{DirectoryFilter, Event, Reply, Request, ServerFrame, PROTOCOL_VERSION};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -46,6 +49,9 @@ struct Cli {
     /// Seconds of each measured run.
     #[arg(long, default_value_t = 15)]
     seconds: u64,
+    /// Rounds of a run alone then a run under attack; latencies are their medians.
+    #[arg(long, default_value_t = 5)]
+    rounds: usize,
     /// Sockets the attacker holds without signing in.
     #[arg(long, default_value_t = 2_000)]
     idle_sockets: usize,
@@ -92,7 +98,7 @@ struct AttackArgs {
 }
 
 /// What the attacker did, as the attacking process reports it.
-#[derive(serde::Serialize, serde::Deserialize, Default)]
+#[derive(serde::Serialize, serde::Deserialize, Default, Clone, Copy)]
 struct AttackCounts {
     idle_opened: u64,
     idle_closed: u64,
@@ -104,6 +110,24 @@ struct AttackCounts {
     busy: u64,
     flood_taken: u64,
     flood_refused: u64,
+}
+
+impl AttackCounts {
+    /// Both rounds' counts together (of sockets held at the end: the most).
+    fn and(self, o: Self) -> Self {
+        Self {
+            idle_opened: self.idle_opened + o.idle_opened,
+            idle_closed: self.idle_closed + o.idle_closed,
+            idle_held: self.idle_held.max(o.idle_held),
+            refused: self.refused + o.refused,
+            guesses: self.guesses + o.guesses,
+            wrong_password: self.wrong_password + o.wrong_password,
+            rate_limited: self.rate_limited + o.rate_limited,
+            busy: self.busy + o.busy,
+            flood_taken: self.flood_taken + o.flood_taken,
+            flood_refused: self.flood_refused + o.flood_refused,
+        }
+    }
 }
 
 /// Ordinary agents connect from these addresses (127.0.0.2…), a hundred or so on each, as
@@ -131,6 +155,7 @@ fn main() -> anyhow::Result<()> {
         cli.agents = 20;
         cli.rate = 50;
         cli.seconds = 1;
+        cli.rounds = 1;
         cli.idle_sockets = 20;
         cli.guessers = 4;
         cli.shift_at_once = 4;
@@ -139,6 +164,7 @@ fn main() -> anyhow::Result<()> {
         cli.agents >= 2 && cli.agents % 2 == 0,
         "--agents must be an even number of at least 2"
     );
+    anyhow::ensure!(cli.rounds >= 1, "--rounds must be at least 1");
     let runtime = tokio::runtime::Runtime::new()?;
     match &cli.command {
         Some(Sub::Attack(args)) => runtime.block_on(attack_process(args)),
@@ -704,54 +730,21 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let idle_mib = pss_mib(&hub);
 
-    // Alone.
-    let stop = Arc::new(AtomicBool::new(false));
-    let peak = watch_memory(&hub, stop.clone());
-    let alone = measured_run(cli, &agents, &readers).await?;
-    stop.store(true, Ordering::Relaxed);
-    let alone_peak = peak.await?;
-    println!("   alone: {} messages relayed", alone.len());
-
-    // Under attack. The attacker is a process of its own at the lowest CPU priority: it
-    // stands in for machines elsewhere on the network, whose CPU is not the hub's.
-    let flood_index = cli.agents;
-    let (flood_id, flood_token) = hub.tokens[flood_index].clone();
+    let (flood_id, flood_token) = hub.tokens[cli.agents].clone();
     drop(flood);
-    let attack_seconds = cli.seconds + 4;
-    let attacker = Command::new("nice")
-        .args(["-n", "19"])
-        .arg(std::env::current_exe()?)
-        .arg("attack")
-        .args(["--hub", &hub.addr.to_string()])
-        .args(["--seconds", &attack_seconds.to_string()])
-        .args(["--idle-sockets", &cli.idle_sockets.to_string()])
-        .args(["--guessers", &cli.guessers.to_string()])
-        .args(["--login", "load00000"])
-        .args(["--flood-index", &flood_index.to_string()])
-        .args(["--flood-id", &flood_id.to_string()])
-        .args(["--flood-token", &flood_token])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .context("cannot start the attacker")?;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let stop = Arc::new(AtomicBool::new(false));
-    let peak = watch_memory(&hub, stop.clone());
-    let victim = Instant::now();
-    let (victim_ws, _) = password_sign_in(agent_source(0), hub.addr, "load00000").await?;
-    let victim_ms = victim.elapsed().as_secs_f64() * 1000.0;
-    drop(victim_ws);
-    let attacked = measured_run(cli, &agents, &readers).await?;
-    stop.store(true, Ordering::Relaxed);
-    let attacked_peak = peak.await?;
-    let output = tokio::task::spawn_blocking(move || attacker.wait_with_output()).await??;
-    anyhow::ensure!(output.status.success(), "the attacker failed");
-    let counts: AttackCounts = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .last()
-        .map(serde_json::from_str)
-        .context("the attacker said nothing")??;
-    println!("   under attack: {} messages relayed", attacked.len());
+    let mut rounds = Vec::with_capacity(cli.rounds);
+    for n in 1..=cli.rounds {
+        let round = round(cli, &hub, &agents, &readers, (flood_id, &flood_token)).await?;
+        let p99 = |h: &Histogram<u64>| percentiles_ms(h)[1];
+        println!(
+            "   round {n}: {} messages relayed alone (p99 {:.2} ms), {} under attack (p99 {:.2} ms)",
+            round.alone.len(),
+            p99(&round.alone),
+            round.attacked.len(),
+            p99(&round.attacked)
+        );
+        rounds.push(round);
+    }
     tokio::time::sleep(Duration::from_secs(3)).await;
     let after_attack_mib = pss_mib(&hub);
     let dropped = readers.dropped.load(Ordering::SeqCst);
@@ -767,39 +760,144 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
     report(
         cli,
         Report {
-            alone: &alone,
-            attacked: &attacked,
+            rounds: &rounds,
             idle_mib,
-            alone_peak,
-            attacked_peak,
             after_attack_mib,
             dropped,
-            victim_ms,
-            attack: &counts,
             shift: &shift,
         },
     );
     Ok(())
 }
 
-struct Report<'a> {
-    alone: &'a Histogram<u64>,
-    attacked: &'a Histogram<u64>,
-    idle_mib: f64,
+/// One round: the ordinary agents' latencies alone, then under attack.
+struct Round {
+    alone: Histogram<u64>,
+    attacked: Histogram<u64>,
+    /// The hub's highest memory in each run, MiB.
     alone_peak: f64,
     attacked_peak: f64,
+    /// The hub's CPU in each run, as a share of one core.
+    alone_cpu: f64,
+    attacked_cpu: f64,
+    /// How long the guessed agent's own sign-in with the right password took, ms.
+    victim_ms: f64,
+    attack: AttackCounts,
+}
+
+/// A run alone, then one while the attacker runs.
+async fn round(
+    cli: &Cli,
+    hub: &PreparedHub,
+    agents: &[Arc<Agent>],
+    readers: &Readers,
+    flood: (i64, &str),
+) -> anyhow::Result<Round> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let peak = watch_memory(hub, stop.clone());
+    let cpu = Cpu::start(hub)?;
+    let alone = measured_run(cli, agents, readers).await?;
+    let alone_cpu = cpu.share()?;
+    stop.store(true, Ordering::Relaxed);
+    let alone_peak = peak.await?;
+
+    // The attacker is a process of its own at the lowest CPU priority: it stands in for
+    // machines elsewhere on the network, whose CPU is not the hub's.
+    let attack_seconds = cli.seconds + 4;
+    let attacker = Command::new("nice")
+        .args(["-n", "19"])
+        .arg(std::env::current_exe()?)
+        .arg("attack")
+        .args(["--hub", &hub.addr.to_string()])
+        .args(["--seconds", &attack_seconds.to_string()])
+        .args(["--idle-sockets", &cli.idle_sockets.to_string()])
+        .args(["--guessers", &cli.guessers.to_string()])
+        .args(["--login", "load00000"])
+        .args(["--flood-index", &cli.agents.to_string()])
+        .args(["--flood-id", &flood.0.to_string()])
+        .args(["--flood-token", flood.1])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("cannot start the attacker")?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let peak = watch_memory(hub, stop.clone());
+    let victim = Instant::now();
+    let (victim_ws, _) = password_sign_in(agent_source(0), hub.addr, "load00000").await?;
+    let victim_ms = victim.elapsed().as_secs_f64() * 1000.0;
+    drop(victim_ws);
+    let cpu = Cpu::start(hub)?;
+    let attacked = measured_run(cli, agents, readers).await?;
+    let attacked_cpu = cpu.share()?;
+    stop.store(true, Ordering::Relaxed);
+    let attacked_peak = peak.await?;
+    let output = tokio::task::spawn_blocking(move || attacker.wait_with_output()).await??;
+    anyhow::ensure!(output.status.success(), "the attacker failed");
+    let attack: AttackCounts = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .last()
+        .map(serde_json::from_str)
+        .context("the attacker said nothing")??;
+    Ok(Round {
+        alone,
+        attacked,
+        alone_peak,
+        attacked_peak,
+        alone_cpu,
+        attacked_cpu,
+        victim_ms,
+        attack,
+    })
+}
+
+/// The hub's CPU over a run.
+struct Cpu {
+    pid: u32,
+    since: Instant,
+    used: f64,
+}
+
+impl Cpu {
+    fn start(hub: &PreparedHub) -> anyhow::Result<Self> {
+        let pid = hub.process.pid();
+        Ok(Self {
+            pid,
+            since: Instant::now(),
+            used: cpu_seconds(pid)?,
+        })
+    }
+
+    /// The CPU used since the start, as a share of one core.
+    fn share(&self) -> anyhow::Result<f64> {
+        Ok((cpu_seconds(self.pid)? - self.used) / self.since.elapsed().as_secs_f64())
+    }
+}
+
+struct Report<'a> {
+    rounds: &'a [Round],
+    idle_mib: f64,
     after_attack_mib: f64,
     dropped: usize,
-    victim_ms: f64,
-    attack: &'a AttackCounts,
     shift: &'a Shift,
 }
 
 fn report(cli: &Cli, r: Report<'_>) {
     let mut t = Table::default();
-    let a = percentiles_ms(r.alone);
-    let x = percentiles_ms(r.attacked);
+    let figure = |i: usize, of: fn(&Round) -> &Histogram<u64>| {
+        let each: Vec<f64> = r.rounds.iter().map(|n| percentiles_ms(of(n))[i]).collect();
+        // The highest is the highest of any round; the others are the rounds' median.
+        if i == 3 {
+            each.iter().copied().fold(0.0, f64::max)
+        } else {
+            median(&each)
+        }
+    };
+    let mut x = [0.0; 4];
+    let mut a = [0.0; 4];
     for (i, name) in ["p50", "p99", "p99.9", "max"].iter().enumerate() {
+        x[i] = figure(i, |n| &n.attacked);
+        a[i] = figure(i, |n| &n.alone);
         t.row(
             &format!("relay latency at {}/s, {name}", cli.rate),
             x[i],
@@ -807,26 +905,47 @@ fn report(cli: &Cli, r: Report<'_>) {
             "ms",
         );
     }
+    let relayed = |of: fn(&Round) -> &Histogram<u64>| {
+        r.rounds.iter().map(|n| of(n).len()).sum::<u64>() as f64
+    };
     t.row(
         "messages relayed",
-        r.attacked.len() as f64,
-        Some(r.alone.len() as f64),
+        relayed(|n| &n.attacked),
+        Some(relayed(|n| &n.alone)),
         "",
     );
+    let cpu = |of: fn(&Round) -> f64| median(&r.rounds.iter().map(of).collect::<Vec<_>>());
+    t.row(
+        "hub CPU, % of a core",
+        cpu(|n| n.attacked_cpu) * 100.0,
+        Some(cpu(|n| n.alone_cpu) * 100.0),
+        "%",
+    );
+    let highest = |of: fn(&Round) -> f64| r.rounds.iter().map(of).fold(0.0, f64::max);
     t.row(
         "hub memory (PSS), highest",
-        r.attacked_peak,
-        Some(r.alone_peak),
+        highest(|n| n.attacked_peak),
+        Some(highest(|n| n.alone_peak)),
         "MiB",
     );
-    println!("\n{}", t.render("under attack", "alone"));
-    let c = r.attack;
+    println!(
+        "\n{} round(s) of {} s alone and {} s under attack; latencies are the rounds' medians",
+        r.rounds.len(),
+        cli.seconds,
+        cli.seconds
+    );
+    println!("{}", t.render("under attack", "alone"));
+    let c = r
+        .rounds
+        .iter()
+        .fold(AttackCounts::default(), |all, n| all.and(n.attack));
+    let victim_ms = median(&r.rounds.iter().map(|n| n.victim_ms).collect::<Vec<_>>());
     println!(
         "hub memory: {:.1} MiB with the agents connected, {:.1} MiB after the attack",
         r.idle_mib, r.after_attack_mib
     );
     println!(
-        "the attack: {} sockets that never signed in opened, {} closed by the hub after their deadline, {} held at the end, {} connections refused or closed at once",
+        "the attacks: {} sockets that never signed in opened, {} closed by the hub after their deadline, {} held at the end, {} connections refused or closed at once",
         c.idle_opened, c.idle_closed, c.idle_held, c.refused
     );
     println!(
@@ -838,8 +957,7 @@ fn report(cli: &Cli, r: Report<'_>) {
         c.flood_taken, c.flood_refused
     );
     println!(
-        "  the guessed agent's own sign-in with the right password took {:.0} ms",
-        r.victim_ms
+        "  the guessed agent's own sign-in with the right password took {victim_ms:.0} ms (median of the rounds)"
     );
     println!("ordinary agents disconnected: {}", r.dropped);
     let s = r.shift;
@@ -876,7 +994,7 @@ fn report(cli: &Cli, r: Report<'_>) {
         "{}",
         budget(
             "hub memory under attack above its memory alone",
-            r.attacked_peak - r.alone_peak,
+            highest(|n| n.attacked_peak) - highest(|n| n.alone_peak),
             256.0,
             "MiB"
         )
