@@ -74,7 +74,7 @@ mod tests {
         let db = crate::store::open(&dir.path().join("hub.db"))
             .await
             .unwrap();
-        let ana = crate::accounts::add(&db, "ana", "Ana", "password-1")
+        let ana = crate::services::accounts::add(&db, "ana", "Ana", "password-1")
             .await
             .unwrap();
         let issued = issue(&db, ana.id, 30).await.unwrap();

@@ -7,8 +7,8 @@ use argon2::password_hash::rand_core::{OsRng, RngCore};
 use huddle_protocol::Media;
 use serde_json::{json, Value};
 
-use crate::http_client::HttpClient;
 use crate::store::now_millis;
+use crate::tools::http_client::HttpClient;
 
 /// The case-data key the simulator adds for the hub to hide (list it in
 /// `hidden_case_data_keys`).

@@ -15,17 +15,21 @@ use huddle_protocol::{
 use sqlx::{Connection, SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::accounts::{self, Account};
 use crate::config::Config;
-use crate::consultations::{self, Changed, Ctx, SwitchWork, Switched};
-use crate::integration::{self, ApiError, Done};
-use crate::interactions;
-use crate::registry::{Outgoing, Registry};
-use crate::send_path::{self, NewMessage};
-use crate::sessions::{self, refusal, valid_id};
+use crate::services::accounts::{self, Account};
+use crate::services::consultations::{self, Changed, Ctx, SwitchWork, Switched};
+use crate::services::error::{Kind, Refusal as ServiceRefusal};
+use crate::services::integration::{self, Done};
+use crate::services::interactions;
+use crate::services::messages::{self, NewMessage};
+use crate::services::registry::{Outgoing, Registry};
+use crate::services::sessions::{
+    self, check_text, internal, invalid_id, refusal, unknown_session, unstored, valid_id,
+    wrong_state, Refusal,
+};
+use crate::services::telephony::Telephony;
+use crate::store::health::{self, StoreHealth};
 use crate::store::now_millis;
-use crate::store_health::{self, StoreHealth};
-use crate::telephony::Telephony;
 
 /// A change to IM sessions, asked for by an agent (or by the invitation clock).
 pub enum Change {
@@ -96,7 +100,7 @@ enum Job {
     /// Asked through the integration API.
     Integration {
         change: integration::Change,
-        answer: oneshot::Sender<Result<Done, ApiError>>,
+        answer: oneshot::Sender<Result<Done, ServiceRefusal>>,
     },
 }
 
@@ -162,15 +166,9 @@ impl Writer {
     }
 
     /// Applies a change asked through the integration API and waits for its answer.
-    pub async fn integrate(&self, change: integration::Change) -> Result<Done, ApiError> {
+    pub async fn integrate(&self, change: integration::Change) -> Result<Done, ServiceRefusal> {
         let (answer, answered) = oneshot::channel();
-        let stopped = || {
-            ApiError::new(
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "stopping",
-                "the hub is stopping; try again",
-            )
-        };
+        let stopped = ServiceRefusal::stopping;
         self.jobs
             .send(Job::Integration { change, answer })
             .await
@@ -253,12 +251,10 @@ enum Decided {
         Result<Outcome, Refusal>,
     ),
     Integration(
-        oneshot::Sender<Result<Done, ApiError>>,
-        Result<Outcome<Done>, ApiError>,
+        oneshot::Sender<Result<Done, ServiceRefusal>>,
+        Result<Outcome<Done>, ServiceRefusal>,
     ),
 }
-
-pub(crate) type Refusal = ErrorFrame;
 
 /// A run of messages refused as a whole, before any of it was written (the writer's
 /// connection could not be reached); the batch fails with it.
@@ -280,22 +276,10 @@ fn unrun(job: Job) -> Decided {
         Job::Send { answer, .. } | Job::Agent { answer, .. } => {
             Decided::Agent(answer, Err(unstored()))
         }
-        Job::Integration { answer, .. } => Decided::Integration(answer, Err(ApiError::unstored())),
+        Job::Integration { answer, .. } => {
+            Decided::Integration(answer, Err(ServiceRefusal::unstored()))
+        }
     }
-}
-
-pub(crate) fn internal(e: impl std::fmt::Display) -> Refusal {
-    tracing::error!(error = %e, "database failure in a session change");
-    unstored()
-}
-
-/// The answer to a change the hub could not store (the failure is logged once, where it
-/// happened).
-fn unstored() -> Refusal {
-    refusal(
-        ErrorCode::Internal,
-        "the hub could not store the change; try again",
-    )
 }
 
 impl Task {
@@ -432,7 +416,7 @@ impl Task {
                         Err(e) => Err(e.to_string()),
                         Ok(_) => {
                             let now = now_millis();
-                            let result = interactions::apply(&mut tx, &self.config, now, change)
+                            let result = integration::apply(&mut tx, &self.config, now, change)
                                 .await
                                 .map(|applied| Outcome {
                                     reply: applied.done,
@@ -448,14 +432,14 @@ impl Task {
                         }
                     };
                     let result = result.and_then(|result| match result {
-                        Err(refused) if refused.status.is_server_error() => Err(refused.message),
+                        Err(refused) if refused.kind == Kind::Internal => Err(refused.message),
                         result => Ok(result),
                     });
                     match result {
                         Ok(result) => Decided::Integration(answer, result),
                         Err(e) => {
                             broken = Some(e);
-                            Decided::Integration(answer, Err(ApiError::unstored()))
+                            Decided::Integration(answer, Err(ServiceRefusal::unstored()))
                         }
                     }
                 }
@@ -497,7 +481,7 @@ impl Task {
                 },
                 Decided::Integration(answer, result) => {
                     let result = match (&committed, result) {
-                        (Err(_), Ok(_)) => Err(ApiError::unstored()),
+                        (Err(_), Ok(_)) => Err(ServiceRefusal::unstored()),
                         (_, Err(refused)) => Err(refused),
                         (Ok(()), Ok(mut outcome)) => {
                             if let Some(work) = outcome.then.take() {
@@ -519,8 +503,8 @@ impl Task {
         if self.health.failure().is_none() {
             return;
         }
-        let room = store_health::free_bytes(&self.config.database);
-        if room.is_some_and(|room| room < store_health::ROOM_TO_RECOVER) {
+        let room = health::free_bytes(&self.config.database);
+        if room.is_some_and(|room| room < health::ROOM_TO_RECOVER) {
             self.health
                 .failed("the database's disk is still almost full");
         } else {
@@ -538,7 +522,7 @@ impl Task {
                     let _ = answer.send(Err(refused.clone()));
                 }
                 Job::Integration { answer, .. } => {
-                    let _ = answer.send(Err(ApiError::unstored()));
+                    let _ = answer.send(Err(ServiceRefusal::unstored()));
                 }
             }
         }
@@ -596,7 +580,7 @@ impl Task {
             let result = match &broken {
                 // What follows a failure would go with the rolled-back transaction.
                 Err(_) => Err(unstored()),
-                Ok(()) => match send_path::apply(&conn, max, now_millis(), &message) {
+                Ok(()) => match messages::apply(&conn, max, now_millis(), &message) {
                     Ok(result) => result.map(|(reply, events)| Outcome {
                         reply,
                         events,
@@ -983,13 +967,6 @@ async fn close_savepoint(db: &mut SqliteConnection, keep: bool) -> sqlx::Result<
     Ok(())
 }
 
-pub(crate) fn invalid_id(field: &str) -> Refusal {
-    refusal(
-        ErrorCode::InvalidId,
-        format!("{field} must be 1 to 64 characters among A-Z, a-z, 0-9, '-' and '_'"),
-    )
-}
-
 /// Checks the session's state and who asks, with the refusal a client can act on.
 fn require(
     session: &SessionInfo,
@@ -1002,52 +979,6 @@ fn require(
     }
     if !allowed {
         return Err(refusal(ErrorCode::WrongState, who.to_string()));
-    }
-    Ok(())
-}
-
-/// The refusal of a change the session's state does not allow.
-pub(crate) fn wrong_state(state: SessionState) -> Refusal {
-    let now = match state {
-        SessionState::Inviting => "still an invitation",
-        SessionState::Connected => "connected",
-        SessionState::Ended => "ended",
-    };
-    refusal(ErrorCode::WrongState, format!("the session is {now}"))
-}
-
-/// The refusal of a session that does not exist, or that the agent is not part of: the two
-/// look alike, so that nobody learns of others' sessions.
-pub(crate) fn unknown_session() -> Refusal {
-    refusal(
-        ErrorCode::UnknownSession,
-        "you have no session with this id",
-    )
-}
-
-/// Checks a message's text against the limits.
-pub(crate) fn check_text(text: &str, max: usize) -> Result<(), Refusal> {
-    if text.trim().is_empty() {
-        return Err(refusal(
-            ErrorCode::InvalidMessage,
-            "a message needs some text",
-        ));
-    }
-    if text.chars().count() > max {
-        return Err(refusal(
-            ErrorCode::MessageTooLong,
-            format!("a message may have at most {max} characters"),
-        ));
-    }
-    // Control characters would reach the other agent's screen and notifications unseen.
-    if text
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        return Err(refusal(
-            ErrorCode::InvalidMessage,
-            "a message must not contain control characters (line breaks and tabs are fine)",
-        ));
     }
     Ok(())
 }

@@ -16,15 +16,15 @@ use huddle_protocol::{
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::accounts::{self, Account, LoginCheck};
-use crate::listener::Place;
-use crate::registry::{Departure, Kick, Outgoing, DEVICE_QUEUE};
-use crate::send_path::NewMessage;
-use crate::server::Shared;
-use crate::sessions::refusal;
-use crate::throttle::Spend;
-use crate::writer::{Asked, Change};
-use crate::{consultations, directory, interactions, sessions, tokens};
+use crate::services::accounts::{self, Account, LoginCheck};
+use crate::services::messages::NewMessage;
+use crate::services::registry::{Departure, Kick, Outgoing, DEVICE_QUEUE};
+use crate::services::sessions::refusal;
+use crate::services::throttle::Spend;
+use crate::services::writer::{Asked, Change};
+use crate::services::{consultations, directory, interactions, sessions, tokens};
+use crate::transport::listener::Place;
+use crate::transport::shared::Shared;
 
 /// How often the hub pings a connection (more often when the idle timeout is shorter).
 const PING_EVERY: Duration = Duration::from_secs(20);

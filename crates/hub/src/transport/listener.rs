@@ -23,7 +23,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
-use crate::metrics::Metrics;
+use crate::transport::metrics::Metrics;
 
 /// How long open HTTP requests may take to finish once the hub stops.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);

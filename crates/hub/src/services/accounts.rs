@@ -3,8 +3,9 @@
 use huddle_protocol::AgentProfile;
 use sqlx::SqlitePool;
 
-use crate::hashing::{Busy, Hashing};
-use crate::{password, store};
+use crate::services::hashing::{Busy, Hashing};
+use crate::services::password;
+use crate::store;
 
 /// Longest login, in characters.
 pub const MAX_LOGIN_CHARS: usize = 64;

@@ -7,9 +7,11 @@
 use huddle_protocol::{Event, Message, Reply, ServerFrame, SessionState};
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::registry::Outgoing;
-use crate::sessions::{parse_state, valid_id};
-use crate::writer::{check_text, internal, invalid_id, unknown_session, wrong_state, Refusal};
+use crate::services::registry::Outgoing;
+use crate::services::sessions::{
+    check_text, internal, invalid_id, unknown_session, wrong_state, Refusal,
+};
+use crate::services::sessions::{parse_state, valid_id};
 
 /// A message an agent sends into a session.
 pub struct NewMessage {
@@ -82,7 +84,7 @@ fn check(conn: &Connection, max_chars: usize, m: &NewMessage) -> Result<Checked,
         if existing.text == m.text && existing.from == m.agent_id {
             return Ok(Checked::Stored(existing));
         }
-        return Err(crate::sessions::refusal(
+        return Err(crate::services::sessions::refusal(
             huddle_protocol::ErrorCode::IdConflict,
             "this message id is already used for another message",
         ));

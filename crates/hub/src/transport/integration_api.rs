@@ -17,13 +17,15 @@ use axum::routing::{any, patch, post, put};
 use axum::{Json, Router};
 use huddle_protocol::{CaseDatum, ContactInfo, HistoryEntry, InteractionState, Media};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::accounts::normalize_login;
-use crate::server::Shared;
-use crate::sessions::valid_id;
+use crate::services::accounts::normalize_login;
+use crate::services::error::{Kind, Refusal};
+use crate::services::integration::{Change, Delivery};
+use crate::services::sessions::valid_id;
+use crate::transport::shared::Shared;
 
 /// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -38,39 +40,47 @@ pub struct ApiError {
     /// The HTTP status.
     pub status: StatusCode,
     /// What went wrong, for programs.
-    pub code: &'static str,
+    pub code: String,
     /// What went wrong, for people.
     pub message: String,
 }
 
 impl ApiError {
     /// A refusal with this status, code and message.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
         Self {
             status,
-            code,
+            code: code.to_string(),
             message: message.into(),
         }
     }
 
     /// A field that is not acceptable (422).
     pub fn invalid(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message)
+        Refusal::invalid(message).into()
     }
+}
 
-    /// A failure of the hub, logged here.
-    pub fn internal(e: impl std::fmt::Display) -> Self {
-        tracing::error!(error = %e, "integration request failed");
-        Self::unstored()
-    }
-
-    /// The change could not be stored (the failure is logged once, where it happened).
-    pub fn unstored() -> Self {
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "the hub could not store the change; try again",
-        )
+impl From<Refusal> for ApiError {
+    fn from(refused: Refusal) -> Self {
+        let (status, code) = match refused.kind {
+            Kind::InvalidField => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field".into()),
+            Kind::NotFound(what) => (StatusCode::NOT_FOUND, format!("unknown_{}", what.name())),
+            Kind::Dangling(what) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("unknown_{}", what.name()),
+            ),
+            Kind::WrongState => (StatusCode::CONFLICT, "wrong_state".into()),
+            Kind::IdConflict => (StatusCode::CONFLICT, "id_conflict".into()),
+            Kind::AgentDisabled => (StatusCode::UNPROCESSABLE_ENTITY, "agent_disabled".into()),
+            Kind::Stopping => (StatusCode::SERVICE_UNAVAILABLE, "stopping".into()),
+            Kind::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal".into()),
+        };
+        Self {
+            status,
+            code,
+            message: refused.message,
+        }
     }
 }
 
@@ -84,69 +94,6 @@ impl IntoResponse for ApiError {
         }
         (self.status, body).into_response()
     }
-}
-
-/// A successful answer: its status and JSON body.
-#[derive(Debug, Clone)]
-pub struct Done {
-    /// 200, or 201 when something was created.
-    pub status: StatusCode,
-    /// The JSON body.
-    pub body: serde_json::Value,
-}
-
-/// A checked delivery of an interaction; its JSON form tells a retry from another delivery.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Delivery {
-    /// The interaction's id.
-    pub id: String,
-    /// The assigned agent's login, lowercase.
-    pub agent: String,
-    /// Call, email or chat.
-    pub media: Media,
-    /// The contact.
-    pub contact_id: String,
-    /// What it is about.
-    pub subject: String,
-    /// The state it starts in.
-    pub state: InteractionState,
-    /// Its case data, in order.
-    pub case_data: Vec<CaseDatum>,
-}
-
-/// A checked change the integration asks for, applied by the writer.
-#[derive(Debug)]
-pub enum Change {
-    /// Create or replace a contact, and replace its history when one is given.
-    PutContact {
-        /// The contact.
-        contact: ContactInfo,
-        /// The whole history, if given.
-        history: Option<Vec<HistoryEntry>>,
-    },
-    /// Add one entry to a contact's history.
-    AddHistory {
-        /// The contact.
-        contact_id: String,
-        /// The entry.
-        entry: HistoryEntry,
-    },
-    /// Deliver an interaction to an agent.
-    Deliver(Delivery),
-    /// Change an interaction's state and/or case data.
-    Update {
-        /// The interaction.
-        id: String,
-        /// The new state, if any.
-        state: Option<InteractionState>,
-        /// Case data merged by key, if any.
-        case_data: Option<Vec<CaseDatum>>,
-    },
-    /// End an interaction.
-    End {
-        /// The interaction.
-        id: String,
-    },
 }
 
 /// The integration API's routes, behind the bearer token.
@@ -237,8 +184,15 @@ async fn read_json<T: DeserializeOwned>(body: Body) -> Result<T, ApiError> {
 
 async fn apply(shared: &Shared, change: Change) -> Response {
     match shared.writer.integrate(change).await {
-        Ok(done) => (done.status, Json(done.body)).into_response(),
-        Err(refused) => refused.into_response(),
+        Ok(done) => {
+            let status = if done.created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            (status, Json(done.body)).into_response()
+        }
+        Err(refused) => ApiError::from(refused).into_response(),
     }
 }
 
@@ -373,7 +327,8 @@ async fn deliver(State(shared): State<Arc<Shared>>, body: Body) -> Response {
         let body: DeliveryBody = read_json(body).await?;
         check_id("id", &body.id)?;
         check_id("contact_id", &body.contact_id)?;
-        let agent = normalize_login(&body.agent).map_err(|_| unknown_agent(&body.agent))?;
+        let agent = normalize_login(&body.agent)
+            .map_err(|_| ApiError::from(Refusal::unknown_agent(&body.agent)))?;
         let state = body.state.unwrap_or(match body.media {
             Media::Voice => InteractionState::Ringing,
             Media::Email | Media::Chat => InteractionState::Active,
@@ -423,15 +378,6 @@ async fn end(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Respo
         return refused.into_response();
     }
     apply(&shared, Change::End { id }).await
-}
-
-/// The refusal for a login that names no agent.
-pub fn unknown_agent(login: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "unknown_agent",
-        format!("no agent has the login {login:?}"),
-    )
 }
 
 fn check_id(what: &str, id: &str) -> Result<(), ApiError> {

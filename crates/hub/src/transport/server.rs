@@ -16,44 +16,20 @@ use sqlx::SqlitePool;
 use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::JoinHandle;
 
-use crate::accounts;
 use crate::config::Config;
-use crate::hashing::Hashing;
-use crate::listener::{self, Deadlines, Place, Places};
-use crate::metrics::Metrics;
-use crate::registry::{Registry, ACCOUNT_CHANGED};
-use crate::store_health::StoreHealth;
-use crate::telephony::{SimulatedSwitch, Telephony};
-use crate::throttle::{AgentBudgets, InviteWindow, LoginThrottle};
-use crate::tls::TlsCertificate;
-use crate::writer::Writer;
-use crate::{connection, consultations, integration};
-
-/// What every connection shares.
-pub(crate) struct Shared {
-    pub db: SqlitePool,
-    /// The name of the history that the agents' event numbers belong to.
-    pub history: String,
-    pub config: Config,
-    pub registry: Arc<Registry>,
-    pub writer: Writer,
-    /// Whether the writer can store changes.
-    pub health: Arc<StoreHealth>,
-    pub login_throttle: Arc<LoginThrottle>,
-    /// Checks passwords, a few at a time.
-    pub hashing: Hashing,
-    pub invites: InviteWindow,
-    /// Each agent's budgets of messages and costly reads, across their connections.
-    pub budgets: AgentBudgets,
-    pub metrics: Arc<Metrics>,
-    /// The connections held, signed in or not.
-    pub places: Arc<Places>,
-    /// Turns true when the hub stops; connections then close with a reason.
-    pub stopping: watch::Receiver<bool>,
-    /// Dropped with the last `Shared`, which tells the stopping hub that every connection
-    /// has finished.
-    _alive: mpsc::Sender<()>,
-}
+use crate::services::accounts;
+use crate::services::consultations;
+use crate::services::hashing::Hashing;
+use crate::services::registry::{Registry, ACCOUNT_CHANGED};
+use crate::services::telephony::{SimulatedSwitch, Telephony};
+use crate::services::throttle::{AgentBudgets, InviteWindow, LoginThrottle};
+use crate::services::writer::Writer;
+use crate::store::health::StoreHealth;
+use crate::transport::listener::{self, Deadlines, Place, Places};
+use crate::transport::metrics::Metrics;
+use crate::transport::shared::Shared;
+use crate::transport::tls::TlsCertificate;
+use crate::transport::{connection, integration_api};
 
 /// Each connection's WebSocket read buffer.
 pub const READ_BUFFER_BYTES: usize = 512;
@@ -200,7 +176,7 @@ pub async fn start_with_switch(
         .route(huddle_protocol::WS_PATH, get(ws_upgrade))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
-        .merge(integration::routes(shared.clone()))
+        .merge(integration_api::routes(shared.clone()))
         .with_state(shared);
     let stop = Arc::new(Notify::new());
     let stopped = stop.clone();
@@ -208,7 +184,7 @@ pub async fn start_with_switch(
         stopped.notified().await;
         let _ = stopping_tx.send(true);
     };
-    let tls_config = tls.clone().map(crate::tls::server_config);
+    let tls_config = tls.clone().map(crate::transport::tls::server_config);
     let deadlines = Deadlines {
         handshake: Duration::from_secs(limits.tls_handshake_secs.max(1)),
         request_head: Duration::from_secs(limits.request_head_secs.max(1)),
@@ -383,7 +359,7 @@ fn spawn_housekeeping(db: SqlitePool, retention_days: u32) {
             {
                 tracing::warn!(error = %e, "cannot forget old account changes");
             }
-            let tokens = crate::tokens::prune(&db).await;
+            let tokens = crate::services::tokens::prune(&db).await;
             match (events, tokens) {
                 (Ok(e), Ok(t)) => tracing::debug!(events = e, tokens = t, "housekeeping done"),
                 (Err(e), _) | (_, Err(e)) => tracing::warn!(error = %e, "housekeeping failed"),

@@ -16,10 +16,10 @@ use huddle_protocol::{
 use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::config::Config;
-use crate::interactions::{self, Interaction};
-use crate::registry::Outgoing;
-use crate::sessions::{self, refusal, valid_id};
-use crate::telephony::{CallResult, CallState, Consulted, Telephony, TelephonyError};
+use crate::services::interactions::{self, Interaction};
+use crate::services::registry::Outgoing;
+use crate::services::sessions::{self, refusal, valid_id};
+use crate::services::telephony::{CallResult, CallState, Consulted, Telephony, TelephonyError};
 use futures_util::future::BoxFuture;
 
 /// A voice consultation as stored.

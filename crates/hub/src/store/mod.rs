@@ -1,4 +1,7 @@
-//! The hub's SQLite database: opening it and bringing its schema up to date.
+//! The hub's SQLite database: opening it and bringing its schema up to date, and watching
+//! whether it can still store changes.
+
+pub mod health;
 
 use std::path::Path;
 use std::str::FromStr;

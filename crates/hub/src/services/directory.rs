@@ -3,8 +3,8 @@
 use huddle_protocol::{DirectoryEntry, DirectoryFilter, EntryKind};
 use sqlx::SqlitePool;
 
-use crate::fold::fold;
-use crate::registry::Registry;
+use crate::services::fold::fold;
+use crate::services::registry::Registry;
 use crate::store::now_millis;
 
 /// Entries a search returns when the client names no limit.

@@ -7,7 +7,7 @@ use huddle_protocol::{
 };
 use sqlx::{Sqlite, SqliteConnection};
 
-use crate::registry::Outgoing;
+use crate::services::registry::Outgoing;
 
 /// Longest client-chosen id.
 pub const MAX_ID_CHARS: usize = 64;
@@ -24,6 +24,78 @@ pub fn valid_id(id: &str) -> bool {
 /// A refusal: its code and message.
 pub fn refusal(code: ErrorCode, message: impl Into<String>) -> ErrorFrame {
     ErrorFrame::new(code, message)
+}
+
+/// A refusal of an agent's request, as the agent's connection answers it.
+pub type Refusal = ErrorFrame;
+
+/// A failure of the hub in a session change, logged here.
+pub fn internal(e: impl std::fmt::Display) -> Refusal {
+    tracing::error!(error = %e, "database failure in a session change");
+    unstored()
+}
+
+/// The answer to a change the hub could not store (the failure is logged once, where it
+/// happened).
+pub fn unstored() -> Refusal {
+    refusal(
+        ErrorCode::Internal,
+        "the hub could not store the change; try again",
+    )
+}
+
+/// The refusal of a client-chosen id of the wrong form.
+pub fn invalid_id(field: &str) -> Refusal {
+    refusal(
+        ErrorCode::InvalidId,
+        format!("{field} must be 1 to 64 characters among A-Z, a-z, 0-9, '-' and '_'"),
+    )
+}
+
+/// The refusal of a change the session's state does not allow.
+pub fn wrong_state(state: SessionState) -> Refusal {
+    let now = match state {
+        SessionState::Inviting => "still an invitation",
+        SessionState::Connected => "connected",
+        SessionState::Ended => "ended",
+    };
+    refusal(ErrorCode::WrongState, format!("the session is {now}"))
+}
+
+/// The refusal of a session that does not exist, or that the agent is not part of: the two
+/// look alike, so that nobody learns of others' sessions.
+pub fn unknown_session() -> Refusal {
+    refusal(
+        ErrorCode::UnknownSession,
+        "you have no session with this id",
+    )
+}
+
+/// Checks a message's text against the limits.
+pub fn check_text(text: &str, max: usize) -> Result<(), Refusal> {
+    if text.trim().is_empty() {
+        return Err(refusal(
+            ErrorCode::InvalidMessage,
+            "a message needs some text",
+        ));
+    }
+    if text.chars().count() > max {
+        return Err(refusal(
+            ErrorCode::MessageTooLong,
+            format!("a message may have at most {max} characters"),
+        ));
+    }
+    // Control characters would reach the other agent's screen and notifications unseen.
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(refusal(
+            ErrorCode::InvalidMessage,
+            "a message must not contain control characters (line breaks and tabs are fine)",
+        ));
+    }
+    Ok(())
 }
 
 #[derive(sqlx::FromRow)]

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::oneshot;
 
-use crate::password;
+use crate::services::password;
 
 /// What a worker is asked to do.
 enum Job {
