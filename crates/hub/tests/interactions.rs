@@ -967,6 +967,10 @@ struct TroubledSwitch {
     /// Holds pass one per permit, once `gated`.
     holds: tokio::sync::Semaphore,
     gated: AtomicBool,
+    /// Consult calls are placed at once but reported one per permit, once `consults_gated`
+    /// (a switch that answers late).
+    consults: tokio::sync::Semaphore,
+    consults_gated: AtomicBool,
     consult_fails: AtomicBool,
     retrieve_fails: AtomicBool,
 }
@@ -1000,7 +1004,13 @@ impl Telephony for TroubledSwitch {
         if self.consult_fails.load(Ordering::SeqCst) {
             return Box::pin(std::future::ready(Err(broken())));
         }
-        self.inner.consult(call, target_agent)
+        Box::pin(async move {
+            let placed = self.inner.consult(call, target_agent).await;
+            if self.consults_gated.load(Ordering::SeqCst) {
+                self.consults.acquire().await.unwrap().forget();
+            }
+            placed
+        })
     }
 
     fn connect<'a>(&'a self, consult: &'a str) -> BoxFuture<'a, CallResult<Vec<CallStatus>>> {
@@ -1017,6 +1027,8 @@ async fn hub_with_troubled_switch() -> (TestHub, Arc<TroubledSwitch>) {
         inner: SimulatedSwitch::new(),
         holds: tokio::sync::Semaphore::new(0),
         gated: AtomicBool::new(false),
+        consults: tokio::sync::Semaphore::new(0),
+        consults_gated: AtomicBool::new(false),
         consult_fails: AtomicBool::new(false),
         retrieve_fails: AtomicBool::new(false),
     });
@@ -1076,6 +1088,39 @@ async fn a_slow_switch_holds_up_nobody_else() {
     let id = started["consultation"]["id"].as_str().unwrap().to_string();
     ben.voice_event(&id, "ringing").await;
     ana.interaction_event("i-1", "held").await;
+}
+
+#[tokio::test]
+async fn an_interaction_ended_while_the_switch_places_the_call_is_told_to_the_agent() {
+    let (hub, switch) = hub_with_troubled_switch().await;
+    switch.consults_gated.store(true, Ordering::SeqCst);
+    let (api, mut ana, _ben) = consulting_on_a_call(&hub).await;
+    ana.send_raw(Message::Text(
+        json!({"type": "start_voice_consultation", "session_id": "s-1", "req": 901})
+            .to_string()
+            .into(),
+    ))
+    .await;
+    // The consultation is on record as being placed (another device is refused for it).
+    let mut ana_elsewhere = Client::login(&hub, "ana").await;
+    let busy = ana_elsewhere
+        .request(json!({"type": "start_voice_consultation", "session_id": "s-1"}))
+        .await;
+    assert_eq!(busy["code"], "wrong_state", "{busy}");
+    // The customer hangs up while the switch still dials the colleague, who then answers.
+    assert_eq!(api.end("i-1").await.0, 200);
+    switch.consults.add_permits(1);
+    // The consult call the switch placed meanwhile is hung up, and Ana is told why.
+    let answered = ana
+        .wait_for("the answer to the voice consultation", |v| v["re"] == 901)
+        .await;
+    assert_eq!(answered["code"], "wrong_state", "{answered}");
+    assert!(
+        answered["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("ended while the switch was working")),
+        "{answered}"
+    );
 }
 
 #[tokio::test]

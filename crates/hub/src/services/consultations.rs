@@ -10,15 +10,15 @@ use argon2::password_hash::rand_core::{OsRng, RngCore};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use huddle_protocol::{
-    ErrorCode, ErrorFrame, Event, InteractionState, Media, Reply, SessionState, VoiceConsultation,
-    VoiceConsultationState,
+    Event, InteractionState, Media, Reply, SessionState, VoiceConsultation, VoiceConsultationState,
 };
 use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::config::Config;
+use crate::services::error::{Kind, Missing, Refusal};
 use crate::services::interactions::{self, Interaction};
 use crate::services::registry::Outgoing;
-use crate::services::sessions::{self, refusal, valid_id};
+use crate::services::sessions::{self, valid_id};
 use crate::services::telephony::{CallResult, CallState, Consulted, Telephony, TelephonyError};
 use futures_util::future::BoxFuture;
 
@@ -226,8 +226,9 @@ pub struct Ctx<'a> {
 /// committed.
 pub struct Changed {
     /// The answer (or, when `then` asks the switch for something, the answer if the switch
-    /// had nothing to do).
-    pub reply: Reply,
+    /// had nothing to do): a refusal may come with events, when the switch's outcome changed
+    /// what is stored.
+    pub reply: Result<Reply, Refusal>,
     /// Events to deliver once committed.
     pub events: Vec<(i64, Outgoing)>,
     /// Call operations to make after the commit, outside the transaction.
@@ -237,7 +238,15 @@ pub struct Changed {
 impl Changed {
     fn now(reply: Reply, events: Vec<(i64, Outgoing)>) -> Self {
         Self {
-            reply,
+            reply: Ok(reply),
+            events,
+            then: None,
+        }
+    }
+
+    fn refused(refusal: Refusal, events: Vec<(i64, Outgoing)>) -> Self {
+        Self {
+            reply: Err(refusal),
             events,
             then: None,
         }
@@ -245,7 +254,7 @@ impl Changed {
 
     fn then(work: SwitchWork) -> Self {
         Self {
-            reply: Reply::Ok,
+            reply: Ok(Reply::Ok),
             events: Vec::new(),
             then: Some(work),
         }
@@ -398,31 +407,31 @@ impl SwitchWork {
     }
 }
 
-fn failed(e: sqlx::Error) -> ErrorFrame {
+fn failed(e: sqlx::Error) -> Refusal {
     tracing::error!(error = %e, "database failure in a voice consultation change");
-    refusal(
-        ErrorCode::Internal,
+    Refusal::new(
+        Kind::Internal,
         "the hub could not store the change; try again",
     )
 }
 
-fn wrong_state(message: impl Into<String>) -> ErrorFrame {
-    refusal(ErrorCode::WrongState, message)
+fn wrong_state(message: impl Into<String>) -> Refusal {
+    Refusal::new(Kind::WrongState, message)
 }
 
 /// Another call operation on this consultation has not come back from the switch yet.
-fn switch_busy() -> ErrorFrame {
+fn switch_busy() -> Refusal {
     wrong_state("the switch is still working on this voice consultation; try again in a moment")
 }
 
 /// A refusal from the switch, for the agent: refused transitions are the state's fault,
 /// anything else the switch's.
-fn switch_refused(e: TelephonyError) -> ErrorFrame {
+fn switch_refused(e: TelephonyError) -> Refusal {
     match e {
         TelephonyError::Refused { .. } => wrong_state(format!("the switch refused: {e}")),
         TelephonyError::UnknownCall(_) | TelephonyError::Failed(_) => {
             tracing::warn!(error = %e, "telephony failed");
-            refusal(ErrorCode::TelephonyFailed, e.to_string())
+            Refusal::new(Kind::SwitchFailed, e.to_string())
         }
     }
 }
@@ -440,16 +449,16 @@ pub async fn start(
     ctx: &Ctx<'_>,
     agent_id: i64,
     session_id: &str,
-) -> Result<Changed, ErrorFrame> {
+) -> Result<Changed, Refusal> {
     let unknown = || {
-        refusal(
-            ErrorCode::UnknownSession,
+        Refusal::new(
+            Kind::NotFound(Missing::Session),
             "you have no session with this id",
         )
     };
     if !valid_id(session_id) {
-        return Err(refusal(
-            ErrorCode::InvalidId,
+        return Err(Refusal::new(
+            Kind::InvalidId,
             "session_id must be 1 to 64 characters among A-Z, a-z, 0-9, '-' and '_'",
         ));
     }
@@ -492,14 +501,14 @@ pub async fn start(
         .await
         .map_err(failed)?
         .ok_or_else(|| {
-            refusal(
-                ErrorCode::UnknownInteraction,
+            Refusal::new(
+                Kind::NotFound(Missing::Interaction),
                 "the consultation's interaction is unknown",
             )
         })?;
     if interaction.agent_id != agent_id {
-        return Err(refusal(
-            ErrorCode::InteractionNotPermitted,
+        return Err(Refusal::new(
+            Kind::InteractionNotPermitted,
             "this interaction is not assigned to you",
         ));
     }
@@ -568,14 +577,10 @@ pub async fn start(
 
 /// The voice consultation, if the agent takes part in it; otherwise the same refusal as for
 /// one that does not exist. One being placed is not shown to anyone yet.
-async fn participant(
-    db: &mut SqliteConnection,
-    agent_id: i64,
-    id: &str,
-) -> Result<Row, ErrorFrame> {
+async fn participant(db: &mut SqliteConnection, agent_id: i64, id: &str) -> Result<Row, Refusal> {
     let unknown = || {
-        refusal(
-            ErrorCode::UnknownConsultation,
+        Refusal::new(
+            Kind::NotFound(Missing::Consultation),
             "you have no voice consultation with this id",
         )
     };
@@ -595,7 +600,7 @@ async fn mark_switching(
     row: &mut Row,
     what: &str,
     now: i64,
-) -> Result<(), ErrorFrame> {
+) -> Result<(), Refusal> {
     row.switching = Some(what.to_string());
     store_state(db, row, now).await.map_err(failed)
 }
@@ -607,7 +612,7 @@ pub async fn answer(
     agent_id: i64,
     id: &str,
     accept: bool,
-) -> Result<Changed, ErrorFrame> {
+) -> Result<Changed, Refusal> {
     let mut row = participant(&mut *db, agent_id, id).await?;
     if row.target != agent_id {
         return Err(wrong_state(
@@ -639,7 +644,7 @@ pub async fn end(
     ctx: &Ctx<'_>,
     agent_id: i64,
     id: &str,
-) -> Result<Changed, ErrorFrame> {
+) -> Result<Changed, Refusal> {
     let row = participant(&mut *db, agent_id, id).await?;
     if row.state() == VoiceConsultationState::Ended {
         return Err(wrong_state("the voice consultation has already ended"));
@@ -655,7 +660,7 @@ async fn finish(
     db: &mut SqliteConnection,
     ctx: &Ctx<'_>,
     mut row: Row,
-) -> Result<Changed, ErrorFrame> {
+) -> Result<Changed, Refusal> {
     mark_switching(db, &mut row, ENDING, ctx.now).await?;
     Ok(Changed::then(SwitchWork::Finish {
         id: row.id,
@@ -671,10 +676,10 @@ pub async fn record(
     ctx: &Ctx<'_>,
     id: &str,
     switched: Switched,
-) -> Result<Changed, ErrorFrame> {
+) -> Result<Changed, Refusal> {
     let mut row = load(&mut *db, id).await.map_err(failed)?.ok_or_else(|| {
-        refusal(
-            ErrorCode::UnknownConsultation,
+        Refusal::new(
+            Kind::NotFound(Missing::Consultation),
             "you have no voice consultation with this id",
         )
     })?;
@@ -684,7 +689,7 @@ pub async fn record(
         return match switched {
             // The new consult call is hung up after this commit; the agent is told why.
             Switched::Placed(Ok(consulted)) => Ok(Changed {
-                reply: Reply::Error(ended_meanwhile()),
+                reply: Err(ended_meanwhile()),
                 events: Vec::new(),
                 then: Some(SwitchWork::Release(vec![consulted.consult])),
             }),
@@ -718,11 +723,11 @@ pub async fn record(
                 events.push(held);
                 events.extend(announce(db, &row, ctx.now).await.map_err(failed)?);
             }
-            Ok(Changed::now(Reply::Error(switch_refused(e)), events))
+            Ok(Changed::refused(switch_refused(e), events))
         }
         Switched::Connected(Err(e)) => {
             store_state(&mut *db, &row, ctx.now).await.map_err(failed)?;
-            Ok(Changed::now(Reply::Error(switch_refused(e)), Vec::new()))
+            Ok(Changed::refused(switch_refused(e), Vec::new()))
         }
         Switched::Connected(Ok(())) => {
             row.state = state_name(VoiceConsultationState::Connected).to_string();
@@ -735,7 +740,7 @@ pub async fn record(
             released: Err(e), ..
         } => {
             store_state(&mut *db, &row, ctx.now).await.map_err(failed)?;
-            Ok(Changed::now(Reply::Error(switch_refused(e)), Vec::new()))
+            Ok(Changed::refused(switch_refused(e), Vec::new()))
         }
         Switched::Finished {
             released: Ok(()),
@@ -769,7 +774,7 @@ async fn move_interaction(
     ctx: &Ctx<'_>,
     row: &Row,
     state: InteractionState,
-) -> Result<(i64, Outgoing), ErrorFrame> {
+) -> Result<(i64, Outgoing), Refusal> {
     interactions::set_state(&mut *db, &row.interaction_id, state, ctx.now)
         .await
         .map_err(failed)?;

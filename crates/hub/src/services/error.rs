@@ -11,6 +11,10 @@ pub enum Missing {
     Contact,
     /// A customer interaction.
     Interaction,
+    /// An IM session the agent takes part in.
+    Session,
+    /// A voice consultation the agent takes part in.
+    Consultation,
 }
 
 impl Missing {
@@ -20,6 +24,8 @@ impl Missing {
             Missing::Agent => "agent",
             Missing::Contact => "contact",
             Missing::Interaction => "interaction",
+            Missing::Session => "session",
+            Missing::Consultation => "consultation",
         }
     }
 }
@@ -29,6 +35,22 @@ impl Missing {
 pub enum Kind {
     /// A field of the request is not acceptable.
     InvalidField,
+    /// A client-chosen id is not of the allowed form.
+    InvalidId,
+    /// A message's text is empty or holds what a message may not.
+    InvalidMessage,
+    /// A message's text is over the limit.
+    MessageTooLong,
+    /// The agent cannot be invited (for example, oneself).
+    InvalidTarget,
+    /// The agent has as many open sessions as the hub allows.
+    TooManySessions,
+    /// The agent may receive IMs but not start them.
+    StartNotPermitted,
+    /// The agent may not see or consult about this interaction.
+    InteractionNotPermitted,
+    /// The telephony switch failed to carry out a call operation.
+    SwitchFailed,
     /// What the request addresses does not exist.
     NotFound(Missing),
     /// The request refers, in what it carries, to something that does not exist.

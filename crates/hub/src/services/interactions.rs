@@ -3,16 +3,17 @@
 //! integration's changes to them are in `integration`.
 
 use huddle_protocol::{
-    CaseDatum, ContactRef, ErrorCode, ErrorFrame, Event, HistoryEntry, InteractionDetails,
-    InteractionState, InteractionSummary, Media,
+    CaseDatum, ContactRef, Event, HistoryEntry, InteractionDetails, InteractionState,
+    InteractionSummary, Media,
 };
 use serde::Serialize;
 use sqlx::SqliteConnection;
 
 use crate::config::Config;
 use crate::services::contacts;
+use crate::services::error::{Kind, Missing, Refusal};
 use crate::services::registry::Outgoing;
-use crate::services::sessions::{self, refusal, valid_id};
+use crate::services::sessions::{self, valid_id};
 
 /// How many history entries `interaction_details` carries.
 pub const DETAILS_HISTORY: u32 = 50;
@@ -257,29 +258,29 @@ pub async fn announce(
 
 // ---- What agents may read ----
 
-fn failed(e: sqlx::Error) -> ErrorFrame {
+fn failed(e: sqlx::Error) -> Refusal {
     tracing::error!(error = %e, "reading an interaction failed");
-    refusal(ErrorCode::Internal, "the hub failed to answer; try again")
+    Refusal::new(Kind::Internal, "the hub failed to answer; try again")
 }
 
-fn not_permitted() -> ErrorFrame {
-    refusal(
-        ErrorCode::InteractionNotPermitted,
+fn not_permitted() -> Refusal {
+    Refusal::new(
+        Kind::InteractionNotPermitted,
         "you may see this interaction only during an accepted consultation about it",
     )
 }
 
 /// The interaction, if the id is well formed and names one.
-async fn existing(db: &mut SqliteConnection, id: &str) -> Result<Interaction, ErrorFrame> {
+async fn existing(db: &mut SqliteConnection, id: &str) -> Result<Interaction, Refusal> {
     if !valid_id(id) {
-        return Err(refusal(
-            ErrorCode::InvalidId,
+        return Err(Refusal::new(
+            Kind::InvalidId,
             "interaction_id must be 1 to 64 characters among A-Z, a-z, 0-9, '-' and '_'",
         ));
     }
     load(db, id).await.map_err(failed)?.ok_or_else(|| {
-        refusal(
-            ErrorCode::UnknownInteraction,
+        Refusal::new(
+            Kind::NotFound(Missing::Interaction),
             format!("no interaction has the id {id:?}"),
         )
     })
@@ -291,7 +292,7 @@ pub async fn readable(
     db: &mut SqliteConnection,
     agent_id: i64,
     id: &str,
-) -> Result<Interaction, ErrorFrame> {
+) -> Result<Interaction, Refusal> {
     let interaction = existing(&mut *db, id).await?;
     if interaction.agent_id == agent_id {
         return Ok(interaction);
@@ -320,7 +321,7 @@ pub async fn details(
     config: &Config,
     agent_id: i64,
     id: &str,
-) -> Result<InteractionDetails, ErrorFrame> {
+) -> Result<InteractionDetails, Refusal> {
     let interaction = readable(&mut *db, agent_id, id).await?;
     let contact = contacts::load(&mut *db, &interaction.contact_id)
         .await
@@ -343,7 +344,7 @@ pub async fn history(
     id: &str,
     query: &str,
     limit: Option<u32>,
-) -> Result<Vec<HistoryEntry>, ErrorFrame> {
+) -> Result<Vec<HistoryEntry>, Refusal> {
     let interaction = readable(&mut *db, agent_id, id).await?;
     let limit = limit
         .unwrap_or(DEFAULT_HISTORY_LIMIT)
@@ -359,17 +360,17 @@ pub async fn check_context(
     db: &mut SqliteConnection,
     inviter: i64,
     id: &str,
-) -> Result<(), ErrorFrame> {
+) -> Result<(), Refusal> {
     let interaction = existing(db, id).await?;
     if interaction.agent_id != inviter {
-        return Err(refusal(
-            ErrorCode::InteractionNotPermitted,
+        return Err(Refusal::new(
+            Kind::InteractionNotPermitted,
             "you can start a consultation only about an interaction assigned to you",
         ));
     }
     if interaction.state == InteractionState::Ended {
-        return Err(refusal(
-            ErrorCode::InteractionNotPermitted,
+        return Err(Refusal::new(
+            Kind::InteractionNotPermitted,
             "this interaction has ended; a consultation about it can no longer start",
         ));
     }

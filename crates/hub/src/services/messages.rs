@@ -7,10 +7,9 @@
 use huddle_protocol::{Event, Message, Reply, ServerFrame, SessionState};
 use rusqlite::{params, Connection, OptionalExtension};
 
+use crate::services::error::{Kind, Refusal};
 use crate::services::registry::Outgoing;
-use crate::services::sessions::{
-    check_text, internal, invalid_id, unknown_session, wrong_state, Refusal,
-};
+use crate::services::sessions::{check_text, internal, invalid_id, unknown_session, wrong_state};
 use crate::services::sessions::{parse_state, valid_id};
 
 /// A message an agent sends into a session.
@@ -84,8 +83,8 @@ fn check(conn: &Connection, max_chars: usize, m: &NewMessage) -> Result<Checked,
         if existing.text == m.text && existing.from == m.agent_id {
             return Ok(Checked::Stored(existing));
         }
-        return Err(crate::services::sessions::refusal(
-            huddle_protocol::ErrorCode::IdConflict,
+        return Err(Refusal::new(
+            Kind::IdConflict,
             "this message id is already used for another message",
         ));
     }

@@ -2,11 +2,12 @@
 //! the events it owes to the participants.
 
 use huddle_protocol::{
-    AgentProfile, ConsultContext, EndReason, ErrorCode, ErrorFrame, Event, Message, Reply,
-    ServerFrame, SessionEnd, SessionInfo, SessionState, SessionTranscript, SNAPSHOT_MESSAGES,
+    AgentProfile, ConsultContext, EndReason, Event, Message, Reply, ServerFrame, SessionEnd,
+    SessionInfo, SessionState, SessionTranscript, SNAPSHOT_MESSAGES,
 };
 use sqlx::{Sqlite, SqliteConnection};
 
+use crate::services::error::{Kind, Missing, Refusal};
 use crate::services::registry::Outgoing;
 
 /// Longest client-chosen id.
@@ -21,14 +22,6 @@ pub fn valid_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// A refusal: its code and message.
-pub fn refusal(code: ErrorCode, message: impl Into<String>) -> ErrorFrame {
-    ErrorFrame::new(code, message)
-}
-
-/// A refusal of an agent's request, as the agent's connection answers it.
-pub type Refusal = ErrorFrame;
-
 /// A failure of the hub in a session change, logged here.
 pub fn internal(e: impl std::fmt::Display) -> Refusal {
     tracing::error!(error = %e, "database failure in a session change");
@@ -38,16 +31,13 @@ pub fn internal(e: impl std::fmt::Display) -> Refusal {
 /// The answer to a change the hub could not store (the failure is logged once, where it
 /// happened).
 pub fn unstored() -> Refusal {
-    refusal(
-        ErrorCode::Internal,
-        "the hub could not store the change; try again",
-    )
+    Refusal::unstored()
 }
 
 /// The refusal of a client-chosen id of the wrong form.
 pub fn invalid_id(field: &str) -> Refusal {
-    refusal(
-        ErrorCode::InvalidId,
+    Refusal::new(
+        Kind::InvalidId,
         format!("{field} must be 1 to 64 characters among A-Z, a-z, 0-9, '-' and '_'"),
     )
 }
@@ -59,14 +49,14 @@ pub fn wrong_state(state: SessionState) -> Refusal {
         SessionState::Connected => "connected",
         SessionState::Ended => "ended",
     };
-    refusal(ErrorCode::WrongState, format!("the session is {now}"))
+    Refusal::new(Kind::WrongState, format!("the session is {now}"))
 }
 
 /// The refusal of a session that does not exist, or that the agent is not part of: the two
 /// look alike, so that nobody learns of others' sessions.
 pub fn unknown_session() -> Refusal {
-    refusal(
-        ErrorCode::UnknownSession,
+    Refusal::new(
+        Kind::NotFound(Missing::Session),
         "you have no session with this id",
     )
 }
@@ -74,14 +64,14 @@ pub fn unknown_session() -> Refusal {
 /// Checks a message's text against the limits.
 pub fn check_text(text: &str, max: usize) -> Result<(), Refusal> {
     if text.trim().is_empty() {
-        return Err(refusal(
-            ErrorCode::InvalidMessage,
+        return Err(Refusal::new(
+            Kind::InvalidMessage,
             "a message needs some text",
         ));
     }
     if text.chars().count() > max {
-        return Err(refusal(
-            ErrorCode::MessageTooLong,
+        return Err(Refusal::new(
+            Kind::MessageTooLong,
             format!("a message may have at most {max} characters"),
         ));
     }
@@ -90,8 +80,8 @@ pub fn check_text(text: &str, max: usize) -> Result<(), Refusal> {
         .chars()
         .any(|c| c.is_control() && c != '\n' && c != '\t')
     {
-        return Err(refusal(
-            ErrorCode::InvalidMessage,
+        return Err(Refusal::new(
+            Kind::InvalidMessage,
             "a message must not contain control characters (line breaks and tabs are fine)",
         ));
     }

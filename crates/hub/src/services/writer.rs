@@ -9,8 +9,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use huddle_protocol::{
-    ConsultContext, EndReason, ErrorCode, ErrorFrame, Event, FirstMessage, Reply, SessionEnd,
-    SessionInfo, SessionState,
+    ConsultContext, EndReason, Event, FirstMessage, Reply, SessionEnd, SessionInfo, SessionState,
 };
 use sqlx::{Connection, SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
@@ -18,14 +17,13 @@ use tokio::sync::{mpsc, oneshot};
 use crate::config::Config;
 use crate::services::accounts::{self, Account};
 use crate::services::consultations::{self, Changed, Ctx, SwitchWork, Switched};
-use crate::services::error::{Kind, Refusal as ServiceRefusal};
+use crate::services::error::{Kind, Missing, Refusal};
 use crate::services::integration::{self, Done};
 use crate::services::interactions;
 use crate::services::messages::{self, NewMessage};
 use crate::services::registry::{Outgoing, Registry};
 use crate::services::sessions::{
-    self, check_text, internal, invalid_id, refusal, unknown_session, unstored, valid_id,
-    wrong_state, Refusal,
+    self, check_text, internal, invalid_id, unknown_session, unstored, valid_id, wrong_state,
 };
 use crate::services::telephony::Telephony;
 use crate::store::health::{self, StoreHealth};
@@ -90,17 +88,17 @@ enum Job {
     /// A message an agent sends (see `send_path`).
     Send {
         message: NewMessage,
-        answer: oneshot::Sender<Result<Reply, ErrorFrame>>,
+        answer: oneshot::Sender<Result<Reply, Refusal>>,
     },
     /// Any other change asked by an agent (or the invitation clock).
     Agent {
         change: Change,
-        answer: oneshot::Sender<Result<Reply, ErrorFrame>>,
+        answer: oneshot::Sender<Result<Reply, Refusal>>,
     },
     /// Asked through the integration API.
     Integration {
         change: integration::Change,
-        answer: oneshot::Sender<Result<Done, ServiceRefusal>>,
+        answer: oneshot::Sender<Result<Done, Refusal>>,
     },
 }
 
@@ -142,7 +140,7 @@ impl Writer {
     }
 
     /// Asks for a change and waits for its answer.
-    pub async fn change(&self, change: Change) -> Result<Reply, ErrorFrame> {
+    pub async fn change(&self, change: Change) -> Result<Reply, Refusal> {
         self.submit(change).await?.await
     }
 
@@ -151,12 +149,10 @@ impl Writer {
     pub async fn submit(
         &self,
         asked: impl Into<Asked>,
-    ) -> Result<
-        impl std::future::Future<Output = Result<Reply, ErrorFrame>> + Send + 'static,
-        ErrorFrame,
-    > {
+    ) -> Result<impl std::future::Future<Output = Result<Reply, Refusal>> + Send + 'static, Refusal>
+    {
         let (answer, answered) = oneshot::channel();
-        let stopped = || refusal(ErrorCode::Internal, "the hub is stopping");
+        let stopped = || Refusal::new(Kind::Internal, "the hub is stopping");
         let job = match asked.into() {
             Asked::Message(message) => Job::Send { message, answer },
             Asked::Change(change) => Job::Agent { change, answer },
@@ -166,9 +162,9 @@ impl Writer {
     }
 
     /// Applies a change asked through the integration API and waits for its answer.
-    pub async fn integrate(&self, change: integration::Change) -> Result<Done, ServiceRefusal> {
+    pub async fn integrate(&self, change: integration::Change) -> Result<Done, Refusal> {
         let (answer, answered) = oneshot::channel();
-        let stopped = ServiceRefusal::stopping;
+        let stopped = Refusal::stopping;
         self.jobs
             .send(Job::Integration { change, answer })
             .await
@@ -213,7 +209,7 @@ struct Task {
 }
 
 /// What a change produced: the answer, and events to deliver once committed.
-struct Outcome<T = Reply> {
+struct Outcome<T = Answer> {
     reply: T,
     events: Vec<(i64, Outgoing)>,
     /// An invitation whose clock must start.
@@ -236,7 +232,7 @@ impl From<Changed> for Outcome {
 impl Outcome {
     fn reply(reply: Reply) -> Self {
         Self {
-            reply,
+            reply: Ok(reply),
             events: Vec::new(),
             expires: None,
             then: None,
@@ -244,22 +240,25 @@ impl Outcome {
     }
 }
 
+/// What an agent's change is answered.
+type Answer = Result<Reply, Refusal>;
+
 /// A change decided inside the transaction, waiting for the commit to be answered.
 enum Decided {
     Agent(
-        oneshot::Sender<Result<Reply, ErrorFrame>>,
+        oneshot::Sender<Result<Reply, Refusal>>,
         Result<Outcome, Refusal>,
     ),
     Integration(
-        oneshot::Sender<Result<Done, ServiceRefusal>>,
-        Result<Outcome<Done>, ServiceRefusal>,
+        oneshot::Sender<Result<Done, Refusal>>,
+        Result<Outcome<Done>, Refusal>,
     ),
 }
 
 /// A run of messages refused as a whole, before any of it was written (the writer's
 /// connection could not be reached); the batch fails with it.
 fn refuse_run(
-    run: Vec<(NewMessage, oneshot::Sender<Result<Reply, ErrorFrame>>)>,
+    run: Vec<(NewMessage, oneshot::Sender<Result<Reply, Refusal>>)>,
     e: impl std::fmt::Display,
     decided: &mut Vec<Decided>,
 ) -> Result<(), String> {
@@ -276,9 +275,7 @@ fn unrun(job: Job) -> Decided {
         Job::Send { answer, .. } | Job::Agent { answer, .. } => {
             Decided::Agent(answer, Err(unstored()))
         }
-        Job::Integration { answer, .. } => {
-            Decided::Integration(answer, Err(ServiceRefusal::unstored()))
-        }
+        Job::Integration { answer, .. } => Decided::Integration(answer, Err(Refusal::unstored())),
     }
 }
 
@@ -399,7 +396,7 @@ impl Task {
                         }
                     };
                     let result = result.and_then(|result| match result {
-                        Err(refused) if refused.code == ErrorCode::Internal => Err(refused.message),
+                        Err(refused) if refused.kind == Kind::Internal => Err(refused.message),
                         result => Ok(result),
                     });
                     match result {
@@ -439,7 +436,7 @@ impl Task {
                         Ok(result) => Decided::Integration(answer, result),
                         Err(e) => {
                             broken = Some(e);
-                            Decided::Integration(answer, Err(ServiceRefusal::unstored()))
+                            Decided::Integration(answer, Err(Refusal::unstored()))
                         }
                     }
                 }
@@ -473,7 +470,7 @@ impl Task {
                         let reply = self.deliver(outcome);
                         match then {
                             None => {
-                                let _ = answer.send(Ok(reply));
+                                let _ = answer.send(reply);
                             }
                             Some(work) => self.ask_switch(work, Some((reply, answer))),
                         }
@@ -481,7 +478,7 @@ impl Task {
                 },
                 Decided::Integration(answer, result) => {
                     let result = match (&committed, result) {
-                        (Err(_), Ok(_)) => Err(ServiceRefusal::unstored()),
+                        (Err(_), Ok(_)) => Err(Refusal::unstored()),
                         (_, Err(refused)) => Err(refused),
                         (Ok(()), Ok(mut outcome)) => {
                             if let Some(work) = outcome.then.take() {
@@ -522,7 +519,7 @@ impl Task {
                     let _ = answer.send(Err(refused.clone()));
                 }
                 Job::Integration { answer, .. } => {
-                    let _ = answer.send(Err(ServiceRefusal::unstored()));
+                    let _ = answer.send(Err(Refusal::unstored()));
                 }
             }
         }
@@ -560,7 +557,7 @@ impl Task {
     async fn send_run(
         &self,
         tx: &mut SqliteConnection,
-        run: Vec<(NewMessage, oneshot::Sender<Result<Reply, ErrorFrame>>)>,
+        run: Vec<(NewMessage, oneshot::Sender<Result<Reply, Refusal>>)>,
         decided: &mut Vec<Decided>,
     ) -> Result<(), String> {
         let max = self.config.limits.max_message_chars;
@@ -582,7 +579,7 @@ impl Task {
                 Err(_) => Err(unstored()),
                 Ok(()) => match messages::apply(&conn, max, now_millis(), &message) {
                     Ok(result) => result.map(|(reply, events)| Outcome {
-                        reply,
+                        reply: Ok(reply),
                         events,
                         expires: None,
                         then: None,
@@ -613,11 +610,7 @@ impl Task {
     /// goes on meanwhile; what the switch did comes back through the writer as a change of
     /// its own, whose answer goes to the request that asked (`waiting`, with the answer to
     /// give if the switch has nothing to report).
-    fn ask_switch(
-        &self,
-        work: SwitchWork,
-        waiting: Option<(Reply, oneshot::Sender<Result<Reply, ErrorFrame>>)>,
-    ) {
+    fn ask_switch(&self, work: SwitchWork, waiting: Option<(Answer, oneshot::Sender<Answer>)>) {
         let (telephony, writer) = (self.telephony.clone(), self.writer.clone());
         tokio::spawn(async move {
             let switched = work.run(telephony.as_ref()).await;
@@ -630,7 +623,14 @@ impl Task {
                         })
                         .await
                 }
-                None => return,
+                // Nothing to record: the agent gets the answer the change had.
+                None => match waiting {
+                    Some((reply, answer)) => {
+                        let _ = answer.send(reply);
+                        return;
+                    }
+                    None => return,
+                },
             };
             if let Some((_, answer)) = waiting {
                 let _ = answer.send(answered);
@@ -719,7 +719,9 @@ impl Task {
                 let session = sessions::load(db, &session_id)
                     .await
                     .map_err(internal)?
-                    .ok_or_else(|| refusal(ErrorCode::UnknownSession, "no such session"))?;
+                    .ok_or_else(|| {
+                        Refusal::new(Kind::NotFound(Missing::Session), "no such session")
+                    })?;
                 require(&session, SessionState::Inviting, true, "")?;
                 self.end(db, now, session, EndReason::TimedOut, None).await
             }
@@ -823,20 +825,20 @@ impl Task {
                     session: Box::new(existing),
                 }));
             }
-            return Err(refusal(
-                ErrorCode::IdConflict,
+            return Err(Refusal::new(
+                Kind::IdConflict,
                 "this session id is already used for another session",
             ));
         }
         if !inviter.can_start_im {
-            return Err(refusal(
-                ErrorCode::StartNotPermitted,
+            return Err(Refusal::new(
+                Kind::StartNotPermitted,
                 "your account may receive IMs but not start them",
             ));
         }
         if target == inviter.id {
-            return Err(refusal(
-                ErrorCode::InvalidTarget,
+            return Err(Refusal::new(
+                Kind::InvalidTarget,
                 "you cannot invite yourself",
             ));
         }
@@ -844,8 +846,8 @@ impl Task {
         match target_account {
             Some(t) if !t.disabled && t.im_enabled => {}
             _ => {
-                return Err(refusal(
-                    ErrorCode::UnknownTarget,
+                return Err(Refusal::new(
+                    Kind::NotFound(Missing::Agent),
                     "no agent with this id can receive IMs",
                 ))
             }
@@ -856,8 +858,8 @@ impl Task {
         let max = i64::from(self.config.limits.max_open_sessions);
         for (who, whose) in [(inviter.id, "you have"), (target, "the invited agent has")] {
             if sessions::open_count(db, who).await.map_err(internal)? >= max {
-                return Err(refusal(
-                    ErrorCode::TooManySessions,
+                return Err(Refusal::new(
+                    Kind::TooManySessions,
                     format!("{whose} {max} open sessions already; end one first"),
                 ));
             }
@@ -923,7 +925,7 @@ impl Task {
         session.state = state;
         session.end = end;
         let mut outcome = self.announce(db, now, session).await?;
-        outcome.reply = Reply::Ok;
+        outcome.reply = Ok(Reply::Ok);
         Ok(outcome)
     }
 
@@ -946,9 +948,9 @@ impl Task {
             );
         }
         Ok(Outcome {
-            reply: Reply::Session {
+            reply: Ok(Reply::Session {
                 session: Box::new(session),
-            },
+            }),
             events,
             expires: None,
             then: None,
@@ -978,7 +980,7 @@ fn require(
         return Err(wrong_state(session.state));
     }
     if !allowed {
-        return Err(refusal(ErrorCode::WrongState, who.to_string()));
+        return Err(Refusal::new(Kind::WrongState, who.to_string()));
     }
     Ok(())
 }

@@ -19,11 +19,11 @@ use tokio::time::Instant;
 use crate::services::accounts::{self, Account, LoginCheck};
 use crate::services::messages::NewMessage;
 use crate::services::registry::{Departure, Kick, Outgoing, DEVICE_QUEUE};
-use crate::services::sessions::refusal;
 use crate::services::throttle::Spend;
 use crate::services::writer::{Asked, Change};
 use crate::services::{consultations, directory, interactions, sessions, tokens};
 use crate::transport::listener::Place;
+use crate::transport::refusals::error_frame;
 use crate::transport::shared::Shared;
 
 /// How often the hub pings a connection (more often when the idle timeout is shorter).
@@ -366,7 +366,7 @@ enum Handled {
 }
 
 fn refuse(code: ErrorCode, message: impl Into<String>) -> Handled {
-    answer(Reply::Error(refusal(code, message)))
+    answer(Reply::Error(ErrorFrame::new(code, message)))
 }
 
 fn answer(reply: Reply) -> Handled {
@@ -926,7 +926,7 @@ impl Conn {
                     Ok(details) => answer(Reply::InteractionDetails {
                         details: Box::new(details),
                     }),
-                    Err(refused) => answer(Reply::Error(refused)),
+                    Err(refused) => answer(Reply::Error(error_frame(refused))),
                 };
             }
             Request::ContactHistory {
@@ -948,7 +948,7 @@ impl Conn {
                 .await
                 {
                     Ok(entries) => answer(Reply::ContactHistory { entries }),
-                    Err(refused) => answer(Reply::Error(refused)),
+                    Err(refused) => answer(Reply::Error(error_frame(refused))),
                 };
             }
             Request::StartVoiceConsultation { session_id } => Asked::Change(Change::StartVoice {
@@ -1041,14 +1041,14 @@ impl Conn {
         let is_send = matches!(change, Asked::Message(_));
         let answered = match shared.writer.submit(change).await {
             Ok(answered) => answered,
-            Err(refused) => return answer(Reply::Error(refused)),
+            Err(refused) => return answer(Reply::Error(error_frame(refused))),
         };
         Handled::Later(Box::pin(async move {
             let result = answered.await;
             if is_send && result.is_ok() {
                 shared.metrics.message_committed(started.elapsed());
             }
-            result.unwrap_or_else(Reply::Error)
+            result.unwrap_or_else(|refused| Reply::Error(error_frame(refused)))
         }))
     }
 }

@@ -22,9 +22,10 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::services::accounts::normalize_login;
-use crate::services::error::{Kind, Refusal};
+use crate::services::error::Refusal;
 use crate::services::integration::{Change, Delivery};
 use crate::services::sessions::valid_id;
+use crate::transport::refusals;
 use crate::transport::shared::Shared;
 
 /// The largest request body accepted.
@@ -63,19 +64,7 @@ impl ApiError {
 
 impl From<Refusal> for ApiError {
     fn from(refused: Refusal) -> Self {
-        let (status, code) = match refused.kind {
-            Kind::InvalidField => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field".into()),
-            Kind::NotFound(what) => (StatusCode::NOT_FOUND, format!("unknown_{}", what.name())),
-            Kind::Dangling(what) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("unknown_{}", what.name()),
-            ),
-            Kind::WrongState => (StatusCode::CONFLICT, "wrong_state".into()),
-            Kind::IdConflict => (StatusCode::CONFLICT, "id_conflict".into()),
-            Kind::AgentDisabled => (StatusCode::UNPROCESSABLE_ENTITY, "agent_disabled".into()),
-            Kind::Stopping => (StatusCode::SERVICE_UNAVAILABLE, "stopping".into()),
-            Kind::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal".into()),
-        };
+        let (status, code) = refusals::http_status(refused.kind);
         Self {
             status,
             code,

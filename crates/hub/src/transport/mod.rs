@@ -7,6 +7,7 @@ pub mod connection;
 pub mod integration_api;
 pub mod listener;
 pub mod metrics;
+pub mod refusals;
 pub mod server;
 pub mod shared;
 pub mod tls;
