@@ -33,6 +33,10 @@ cargo fetch --locked --quiet
 cargo deny --offline --locked --workspace --all-features \
   check --hide-inclusion-graph licenses bans sources
 
+step "Monitoring: the hub's alerting rules and their unit tests (promtool)"
+promtool check rules packaging/monitoring/huddle-hub-alerts.yml
+(cd packaging/monitoring && promtool test rules huddle-hub-alerts.test.yml)
+
 step "Tests (end-to-end included) on a virtual desktop"
 export HUDDLE_ARTIFACTS="$root/artifacts"
 scripts/with-desktop.sh cargo test --workspace --locked

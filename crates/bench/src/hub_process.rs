@@ -205,7 +205,7 @@ impl PreparedHub {
             .arg("--database")
             .arg(&database)
             .args(["serve", "--listen", "127.0.0.1:0"])
-            .env("HUDDLE_HUB_LOG", "warn,huddle_hub::server=info")
+            .env("HUDDLE_HUB_LOG", "warn,huddle_hub::transport::server=info")
             .envs(env.iter().copied())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())

@@ -290,6 +290,47 @@ async fn healthz_and_metrics_answer() {
     hub.hub.stop().await.unwrap();
 }
 
+/// Every `huddle_hub_…` name in `text`.
+fn metric_names(text: &str) -> std::collections::BTreeSet<String> {
+    text.match_indices("huddle_hub_")
+        .map(|(at, _)| {
+            text[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                .collect()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_monitoring_rules_and_dashboard_name_only_what_the_hub_serves() {
+    let hub = hub_with_agents().await;
+    let metrics = http_get(&hub, "/metrics").await;
+    let served = metric_names(&metrics);
+    assert!(served.contains("huddle_hub_store_free_bytes"), "{metrics}");
+    assert!(served.contains("huddle_hub_connections_limit"), "{metrics}");
+    let monitoring =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../packaging/monitoring");
+    for file in ["huddle-hub-alerts.yml", "huddle-hub-dashboard.json"] {
+        let text = std::fs::read_to_string(monitoring.join(file)).unwrap();
+        let named = metric_names(&text);
+        assert!(!named.is_empty(), "{file} names no metric");
+        let unknown: Vec<_> = named.difference(&served).collect();
+        assert!(
+            unknown.is_empty(),
+            "{file} names metrics the hub does not serve: {unknown:?}"
+        );
+    }
+    let dashboard: Value = serde_json::from_str(
+        &std::fs::read_to_string(monitoring.join("huddle-hub-dashboard.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(dashboard["panels"]
+        .as_array()
+        .is_some_and(|p| !p.is_empty()));
+    hub.hub.stop().await.unwrap();
+}
+
 #[tokio::test]
 async fn invalid_utf8_ends_only_that_connection_and_says_why() {
     use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};

@@ -292,6 +292,13 @@ pub async fn snapshot(
     Ok(out)
 }
 
+/// How many IM sessions are open (inviting or connected) on the whole hub.
+pub async fn open_count_all(db: &sqlx::SqlitePool) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT count(*) FROM im_sessions WHERE state <> 'ended'")
+        .fetch_one(db)
+        .await
+}
+
 /// Open sessions an agent is part of.
 pub async fn open_count(db: &mut SqliteConnection, agent_id: i64) -> sqlx::Result<i64> {
     sqlx::query_scalar(

@@ -9,6 +9,22 @@ const BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 5.0,
 ];
 
+/// What `/metrics` reads at the time of the scrape, beside the counters.
+pub struct Readings {
+    /// Connections of any kind the hub holds.
+    pub held: usize,
+    /// The most it will hold.
+    pub limit: u32,
+    /// Logged-in connections.
+    pub devices: usize,
+    /// IM sessions inviting or connected.
+    pub open_sessions: i64,
+    /// Whether the hub cannot store changes.
+    pub store_failing: bool,
+    /// Bytes free on the database's disk, where the system says.
+    pub free_bytes: Option<u64>,
+}
+
 /// Counters updated by connections and read by `/metrics`.
 #[derive(Default)]
 pub struct Metrics {
@@ -51,23 +67,32 @@ impl Metrics {
             .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
     }
 
-    /// The figures as Prometheus text; `held` (connections of any kind), `devices` and
-    /// `open_sessions` are read at the time.
-    pub fn render(
-        &self,
-        held: usize,
-        devices: usize,
-        open_sessions: i64,
-        store_failing: bool,
-    ) -> String {
+    /// The figures as Prometheus text, with what was read at the time.
+    pub fn render(&self, now: &Readings) -> String {
         let mut out = String::new();
         let r = Ordering::Relaxed;
+        let _ = writeln!(
+            out,
+            "# HELP huddle_hub_build_info The hub's version, as a label; always 1."
+        );
+        let _ = writeln!(out, "# TYPE huddle_hub_build_info gauge");
+        let _ = writeln!(
+            out,
+            "huddle_hub_build_info{{version=\"{}\"}} 1",
+            env!("CARGO_PKG_VERSION")
+        );
         let _ = writeln!(
             out,
             "# HELP huddle_hub_connections_held Connections held: HTTP and WebSocket, signed in or not."
         );
         let _ = writeln!(out, "# TYPE huddle_hub_connections_held gauge");
-        let _ = writeln!(out, "huddle_hub_connections_held {held}");
+        let _ = writeln!(out, "huddle_hub_connections_held {}", now.held);
+        let _ = writeln!(
+            out,
+            "# HELP huddle_hub_connections_limit The most connections the hub holds at once."
+        );
+        let _ = writeln!(out, "# TYPE huddle_hub_connections_limit gauge");
+        let _ = writeln!(out, "huddle_hub_connections_limit {}", now.limit);
         let _ = writeln!(
             out,
             "# HELP huddle_hub_connections Open WebSocket connections."
@@ -86,19 +111,31 @@ impl Metrics {
         );
         let _ = writeln!(out, "# HELP huddle_hub_devices Logged-in connections.");
         let _ = writeln!(out, "# TYPE huddle_hub_devices gauge");
-        let _ = writeln!(out, "huddle_hub_devices {devices}");
+        let _ = writeln!(out, "huddle_hub_devices {}", now.devices);
         let _ = writeln!(
             out,
             "# HELP huddle_hub_open_sessions IM sessions inviting or connected."
         );
         let _ = writeln!(out, "# TYPE huddle_hub_open_sessions gauge");
-        let _ = writeln!(out, "huddle_hub_open_sessions {open_sessions}");
+        let _ = writeln!(out, "huddle_hub_open_sessions {}", now.open_sessions);
         let _ = writeln!(
             out,
             "# HELP huddle_hub_store_failing 1 while the hub cannot store changes (a full disk, an I/O error)."
         );
         let _ = writeln!(out, "# TYPE huddle_hub_store_failing gauge");
-        let _ = writeln!(out, "huddle_hub_store_failing {}", u8::from(store_failing));
+        let _ = writeln!(
+            out,
+            "huddle_hub_store_failing {}",
+            u8::from(now.store_failing)
+        );
+        if let Some(free) = now.free_bytes {
+            let _ = writeln!(
+                out,
+                "# HELP huddle_hub_store_free_bytes Bytes free for the hub on the database's disk."
+            );
+            let _ = writeln!(out, "# TYPE huddle_hub_store_free_bytes gauge");
+            let _ = writeln!(out, "huddle_hub_store_free_bytes {free}");
+        }
         let _ = writeln!(
             out,
             "# HELP huddle_hub_messages_total Messages committed since start."
@@ -136,7 +173,20 @@ mod tests {
         m.connection_opened();
         m.message_committed(Duration::from_micros(800));
         m.message_committed(Duration::from_millis(30));
-        let text = m.render(3, 1, 2, false);
+        let text = m.render(&Readings {
+            held: 3,
+            limit: 20,
+            devices: 1,
+            open_sessions: 2,
+            store_failing: false,
+            free_bytes: Some(1 << 30),
+        });
+        assert!(text.contains("huddle_hub_connections_limit 20\n"), "{text}");
+        assert!(
+            text.contains("huddle_hub_store_free_bytes 1073741824\n"),
+            "{text}"
+        );
+        assert!(text.contains("huddle_hub_build_info{version=\""), "{text}");
         assert!(text.contains("huddle_hub_connections 1\n"), "{text}");
         assert!(text.contains("huddle_hub_messages_total 2\n"));
         assert!(text.contains("huddle_hub_message_seconds_bucket{le=\"0.0005\"} 0\n"));

@@ -18,15 +18,15 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::services::accounts;
-use crate::services::consultations;
 use crate::services::hashing::Hashing;
 use crate::services::registry::{Registry, ACCOUNT_CHANGED};
 use crate::services::telephony::{SimulatedSwitch, Telephony};
 use crate::services::throttle::{AgentBudgets, InviteWindow, LoginThrottle};
 use crate::services::writer::Writer;
-use crate::store::health::StoreHealth;
+use crate::services::{consultations, sessions};
+use crate::store::health::{self, StoreHealth};
 use crate::transport::listener::{self, Deadlines, Place, Places};
-use crate::transport::metrics::Metrics;
+use crate::transport::metrics::{Metrics, Readings};
 use crate::transport::shared::Shared;
 use crate::transport::tls::TlsCertificate;
 use crate::transport::{connection, integration_api};
@@ -260,24 +260,25 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
-    let open: Result<i64, _> =
-        sqlx::query_scalar("SELECT count(*) FROM im_sessions WHERE state <> 'ended'")
-            .fetch_one(&shared.db)
-            .await;
-    match open {
-        Ok(open) => (
-            [(
-                axum::http::header::CONTENT_TYPE,
-                "text/plain; version=0.0.4",
-            )],
-            shared.metrics.render(
-                shared.places.held(),
-                shared.registry.device_count(),
-                open,
-                shared.health.failure().is_some(),
-            ),
-        )
-            .into_response(),
+    match sessions::open_count_all(&shared.db).await {
+        Ok(open_sessions) => {
+            let now = Readings {
+                held: shared.places.held(),
+                limit: shared.config.limits.max_connections,
+                devices: shared.registry.device_count(),
+                open_sessions,
+                store_failing: shared.health.failure().is_some(),
+                free_bytes: health::free_bytes(&shared.config.database),
+            };
+            (
+                [(
+                    axum::http::header::CONTENT_TYPE,
+                    "text/plain; version=0.0.4",
+                )],
+                shared.metrics.render(&now),
+            )
+                .into_response()
+        }
         Err(e) => {
             tracing::error!(error = %e, "metrics: database unavailable");
             StatusCode::SERVICE_UNAVAILABLE.into_response()
