@@ -3,6 +3,7 @@
 
 #![allow(dead_code)] // Each test file uses its own part.
 
+pub mod postgres;
 pub mod process;
 
 use std::collections::{BTreeMap, VecDeque};
