@@ -59,6 +59,23 @@ enum Command {
         /// The backup file to create (never overwritten).
         file: PathBuf,
     },
+    /// Move the hub's data between stores.
+    #[command(subcommand)]
+    Store(StoreCommand),
+}
+
+#[derive(Subcommand)]
+enum StoreCommand {
+    /// Copy every row of a SQLite database into an empty PostgreSQL database, creating its
+    /// tables (one transaction: a failed copy leaves it as it was).
+    Copy {
+        /// The SQLite file [default: the configured database].
+        #[arg(long)]
+        from: Option<PathBuf>,
+        /// The PostgreSQL database, as postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE.
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Args)]
@@ -242,6 +259,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 stopper.stop();
             });
             hub.wait().await
+        }
+        Command::Store(StoreCommand::Copy { from, to }) => {
+            let from = from.unwrap_or_else(|| config.database.clone());
+            let copied = huddle_hub::store::copy::copy(&from, &to).await?;
+            for (table, rows) in &copied {
+                println!("{table}: {rows} rows");
+            }
+            println!("copied {} to PostgreSQL", from.display());
+            Ok(())
         }
         Command::Backup { file } => {
             huddle_hub::store::backup(&config.database, &file).await?;

@@ -1,6 +1,7 @@
-//! The hub's SQLite database: opening it and bringing its schema up to date, and watching
-//! whether it can still store changes.
+//! The hub's SQLite database: opening it and bringing its schema up to date, backups,
+//! watching whether it can still store changes, and copying it to PostgreSQL.
 
+pub mod copy;
 pub mod health;
 
 use std::path::Path;
