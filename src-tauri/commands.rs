@@ -52,8 +52,7 @@ pub async fn login(
             return Err(LoginFailure::new(format!("Enter {what}."), Some(field)));
         }
     }
-    let exposed = huddle_client::hub_ws_url(&hub)
-        .is_ok_and(|url| huddle_client::unencrypted_to_another_machine(&url));
+    let exposed = huddle_client::unencrypted_to_another_machine_at(&hub);
     if exposed && !form.unencrypted_ok {
         return Err(LoginFailure::unencrypted(&hub));
     }

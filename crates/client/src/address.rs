@@ -1,4 +1,5 @@
-//! Turning what an agent types as the hub's address into a WebSocket URL.
+//! Turning what an agent types as the hub's address into WebSocket URLs: one, or several
+//! separated by commas (the nodes of one hub, tried in turn).
 
 use huddle_protocol::WS_PATH;
 
@@ -46,6 +47,27 @@ pub fn hub_ws_url(typed: &str) -> Result<String, AddressError> {
         path
     };
     Ok(format!("{scheme}://{authority}{path}"))
+}
+
+/// The WebSocket URLs of a hub typed as one address or several separated by commas (the
+/// nodes of a hub that runs on several machines), in the order typed.
+pub fn hub_ws_urls(typed: &str) -> Result<Vec<String>, AddressError> {
+    let urls = typed
+        .split(',')
+        .map(str::trim)
+        .filter(|one| !one.is_empty())
+        .map(hub_ws_url)
+        .collect::<Result<Vec<_>, _>>()?;
+    if urls.is_empty() {
+        return Err(AddressError::Empty);
+    }
+    Ok(urls)
+}
+
+/// Whether signing in at any of a hub's typed addresses would send the password unencrypted
+/// to another machine.
+pub fn unencrypted_to_another_machine_at(typed: &str) -> bool {
+    hub_ws_urls(typed).is_ok_and(|urls| urls.iter().any(|url| unencrypted_to_another_machine(url)))
 }
 
 /// Whether signing in at this hub URL would send the password unencrypted (`ws://`) to
@@ -121,6 +143,26 @@ mod tests {
             hub_ws_url("https://hub:443/").unwrap(),
             "wss://hub:443/v1/ws"
         );
+    }
+
+    #[test]
+    fn several_addresses_are_the_nodes_of_one_hub() {
+        assert_eq!(
+            hub_ws_urls("hub-a:7878, wss://hub-b ,").unwrap(),
+            ["ws://hub-a:7878/v1/ws", "wss://hub-b/v1/ws"]
+        );
+        assert_eq!(hub_ws_urls("hub:7878").unwrap(), ["ws://hub:7878/v1/ws"]);
+        assert_eq!(hub_ws_urls(" , "), Err(AddressError::Empty));
+        assert_eq!(
+            hub_ws_urls("hub-a, ftp://hub-b"),
+            Err(AddressError::Scheme("ftp".into()))
+        );
+        assert!(unencrypted_to_another_machine_at(
+            "wss://hub-a, ws://hub-b:7878"
+        ));
+        assert!(!unencrypted_to_another_machine_at(
+            "wss://hub-a, ws://127.0.0.1:7878"
+        ));
     }
 
     #[test]

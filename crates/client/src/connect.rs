@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use huddle_protocol::{AgentProfile, ErrorCode, HubLimits, Presence, Reply, Request};
 use tokio::sync::mpsc;
 
+use crate::address::hub_ws_urls;
 use crate::cache::Held;
 use crate::engine::Hub;
 use crate::error::ClientError;
@@ -44,6 +45,33 @@ pub(crate) struct Connection {
     pub resync_required: bool,
 }
 
+/// Opens a link to the first of the hub's addresses that answers, starting with the one that
+/// answered last: a hub whose node has gone is reached through another. Only a node that
+/// cannot be reached is passed over; one that answers and refuses is the hub's answer.
+async fn open(
+    hub: &Hub,
+    incoming: mpsc::Sender<Incoming>,
+) -> Result<(Link, HubLimits), ClientError> {
+    let urls = hub_ws_urls(&hub.address)?;
+    let first = hub.answered_last() % urls.len();
+    let mut unreachable = Vec::new();
+    for n in (first..urls.len()).chain(0..first) {
+        match Link::open(&urls[n], hub.ca_file.as_deref(), incoming.clone()).await {
+            Ok(opened) => {
+                hub.answered(n);
+                return Ok(opened);
+            }
+            Err(ClientError::Unreachable { url, reason }) => unreachable.push((url, reason)),
+            Err(refused) => return Err(refused),
+        }
+    }
+    let (urls, reasons): (Vec<String>, Vec<String>) = unreachable.into_iter().unzip();
+    Err(ClientError::Unreachable {
+        url: urls.join(" or "),
+        reason: reasons.join("; "),
+    })
+}
+
 /// Connects to `hub` and signs in as `login` with `proof`, resuming from `held`.
 pub(crate) async fn connect(
     hub: &Hub,
@@ -52,7 +80,7 @@ pub(crate) async fn connect(
     held: &Held,
 ) -> Result<Connection, ClientError> {
     let (incoming_tx, incoming) = mpsc::channel(INCOMING);
-    let (link, limits) = Link::open(&hub.address, hub.ca_file.as_deref(), incoming_tx).await?;
+    let (link, limits) = open(hub, incoming_tx).await?;
     // Numbers are only worth naming with the history they belong to.
     let history = held.history.clone();
     let last_seq = history.as_ref().map(|_| held.last_seq);

@@ -9,7 +9,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -29,24 +29,53 @@ use crate::link::{Incoming, Link};
 use crate::session_state::{Action, EndCause, SessionStatus, UpdateRefused};
 
 /// A hub to sign in to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Hub {
-    /// The address as typed (`host:port`, `ws://…`, `wss://…`).
+    /// The address as typed (`host:port`, `ws://…`, `wss://…`), or several separated by
+    /// commas: the nodes of one hub, tried in turn.
     pub address: String,
     /// The certificate authority of an on-premise hub's TLS certificate, in PEM, trusted
     /// beside the system's own.
     pub ca_file: Option<PathBuf>,
+    /// Which of the addresses answered last: connections try it first.
+    answered_last: Arc<AtomicUsize>,
 }
 
 impl Hub {
-    /// A hub at this address, trusted through the system's certificates.
+    /// A hub at this address (or these), trusted through the system's certificates.
     pub fn new(address: impl Into<String>) -> Self {
         Self {
             address: address.into(),
             ca_file: None,
+            answered_last: Arc::default(),
         }
     }
+
+    /// The same hub, whose TLS certificate is also trusted through the certificate
+    /// authority in `ca_file` (PEM).
+    pub fn trusting(self, ca_file: Option<PathBuf>) -> Self {
+        Self { ca_file, ..self }
+    }
+
+    /// Which of its addresses answered last (an index into them).
+    pub(crate) fn answered_last(&self) -> usize {
+        self.answered_last.load(Ordering::Relaxed)
+    }
+
+    /// The address at `index` answered.
+    pub(crate) fn answered(&self, index: usize) {
+        self.answered_last.store(index, Ordering::Relaxed);
+    }
 }
+
+/// The same hub: the same addresses and trust (which node answered last is not part of it).
+impl PartialEq for Hub {
+    fn eq(&self, other: &Self) -> bool {
+        self.address == other.address && self.ca_file == other.ca_file
+    }
+}
+
+impl Eq for Hub {}
 
 /// How the engine proves who the agent is.
 #[derive(Clone)]

@@ -15,7 +15,10 @@ pub mod private_files;
 mod session_state;
 mod tls;
 
-pub use address::{hub_ws_url, unencrypted_to_another_machine, AddressError};
+pub use address::{
+    hub_ws_url, hub_ws_urls, unencrypted_to_another_machine, unencrypted_to_another_machine_at,
+    AddressError,
+};
 pub use engine::{
     ConnectionState, Credential, Engine, EngineEvent, Hub, SavedSignInError, SessionUpdate,
 };

@@ -144,6 +144,80 @@ async fn two_engines_converse_and_an_offline_message_arrives_once_after_the_hub_
     hub.stop().await.unwrap();
 }
 
+/// A loopback port nothing listens on (for now).
+fn free_port() -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap()
+}
+
+#[tokio::test]
+async fn an_engine_given_several_addresses_follows_the_hub_to_the_node_that_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hub.db");
+    provision(&db).await;
+    let (node_a, node_b) = (free_port(), free_port());
+    let hub = start_hub(&db, node_a).await;
+    // Ana's app knows both nodes; Ben's only the first.
+    let both = format!("{node_a}, {node_b}");
+    let ana = sign_in(&both, "ana", &dir.path().join("ana")).await;
+    let ben = sign_in(&node_a.to_string(), "ben", &dir.path().join("ben")).await;
+    let (mut ana_events, mut ben_events) = (ana.subscribe(), ben.subscribe());
+    let session = ana.invite(ben.agent().id, None, None).await.unwrap();
+    wait_for(&mut ben_events, "the invitation", |e| match e {
+        EngineEvent::Session(s) if s.info.id == session.id => Some(()),
+        _ => None,
+    })
+    .await;
+    ben.accept(&session.id).await.unwrap();
+    ana.send_message(&session.id, "before the node went")
+        .await
+        .unwrap();
+    assert_eq!(
+        message_text(&mut ben_events, "before the node went").await,
+        1
+    );
+
+    // The first node goes; the hub's data is served by the second.
+    hub.stop().await.unwrap();
+    state(
+        &mut ana_events,
+        |s| matches!(s, ConnectionState::Offline { .. }),
+        "offline",
+    )
+    .await;
+    ana.send_message(&session.id, "while no node answered")
+        .await
+        .unwrap();
+    let hub = start_hub(&db, node_b).await;
+    state(
+        &mut ana_events,
+        |s| *s == ConnectionState::Online,
+        "online through the second node",
+    )
+    .await;
+    // Ben, who knows the second node too now, sees what Ana sent, once and in order.
+    drop(ben);
+    let ben = sign_in(&node_b.to_string(), "ben", &dir.path().join("ben")).await;
+    let mut events = ben.subscribe();
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    let transcript = loop {
+        let transcript = ben.cache().transcript(&session.id).await.unwrap();
+        if transcript.len() >= 2 {
+            break transcript;
+        }
+        assert!(
+            tokio::time::timeout_at(deadline, events.recv())
+                .await
+                .is_ok(),
+            "Ben never got the message sent while no node answered: {transcript:?}"
+        );
+    };
+    let texts: Vec<_> = transcript.iter().map(|m| m.text.as_str()).collect();
+    assert_eq!(texts, ["before the node went", "while no node answered"]);
+    assert!(ana.cache().pending().await.unwrap().is_empty());
+    hub.stop().await.unwrap();
+}
+
 #[tokio::test]
 async fn an_engine_restarted_with_a_full_outbox_sends_it_all() {
     let dir = tempfile::tempdir().unwrap();

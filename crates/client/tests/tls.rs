@@ -52,10 +52,7 @@ async fn sign_in(
     ca_file: Option<&Path>,
     data: &Path,
 ) -> Result<Engine, ClientError> {
-    let hub = Hub {
-        address: address.to_string(),
-        ca_file: ca_file.map(Path::to_path_buf),
-    };
+    let hub = Hub::new(address).trusting(ca_file.map(Path::to_path_buf));
     let password = Credential::Password("ana-password".into());
     Engine::sign_in_to(&hub, "ana", password, data)
         .await

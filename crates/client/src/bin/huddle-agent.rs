@@ -23,7 +23,8 @@ use huddle_protocol::DirectoryFilter;
     about = "A Huddle agent without a window"
 )]
 struct Cli {
-    /// The hub's address, for example 127.0.0.1:7878.
+    /// The hub's address, for example 127.0.0.1:7878; several separated by commas are the
+    /// nodes of one hub, tried in turn.
     #[arg(long, env = "HUDDLE_HUB")]
     hub: String,
     /// The agent's login.
@@ -155,10 +156,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .unwrap_or_else(|| PathBuf::from("."))
             .join("huddle-agent")
     });
-    let hub = Hub {
-        address: cli.hub.clone(),
-        ca_file: cli.ca_file.clone(),
-    };
+    let hub = Hub::new(cli.hub.clone()).trusting(cli.ca_file.clone());
     let password = password()?;
     let (engine, token) = Engine::sign_in_to(
         &hub,
