@@ -1048,6 +1048,22 @@ async fn consulting_on_a_call(hub: &TestHub) -> (Api, Client, Client) {
     (api, ana, ben)
 }
 
+/// Ana asks for a voice consultation about `s-1` (answered to `req` later, once the switch
+/// lets it through), and it is on record as being placed: her other device is told to wait.
+async fn start_voice_while_the_switch_waits(hub: &TestHub, ana: &mut Client, req: u64) {
+    ana.send_raw(Message::Text(
+        json!({"type": "start_voice_consultation", "session_id": "s-1", "req": req})
+            .to_string()
+            .into(),
+    ))
+    .await;
+    let mut ana_elsewhere = Client::login(hub, "ana").await;
+    let busy = ana_elsewhere
+        .request(json!({"type": "start_voice_consultation", "session_id": "s-1"}))
+        .await;
+    assert_eq!(busy["code"], "wrong_state", "{busy}");
+}
+
 #[tokio::test]
 async fn a_slow_switch_holds_up_nobody_else() {
     let (hub, switch) = hub_with_troubled_switch().await;
@@ -1095,18 +1111,7 @@ async fn an_interaction_ended_while_the_switch_places_the_call_is_told_to_the_ag
     let (hub, switch) = hub_with_troubled_switch().await;
     switch.consults_gated.store(true, Ordering::SeqCst);
     let (api, mut ana, _ben) = consulting_on_a_call(&hub).await;
-    ana.send_raw(Message::Text(
-        json!({"type": "start_voice_consultation", "session_id": "s-1", "req": 901})
-            .to_string()
-            .into(),
-    ))
-    .await;
-    // The consultation is on record as being placed (another device is refused for it).
-    let mut ana_elsewhere = Client::login(&hub, "ana").await;
-    let busy = ana_elsewhere
-        .request(json!({"type": "start_voice_consultation", "session_id": "s-1"}))
-        .await;
-    assert_eq!(busy["code"], "wrong_state", "{busy}");
+    start_voice_while_the_switch_waits(&hub, &mut ana, 901).await;
     // The customer hangs up while the switch still dials the colleague, who then answers.
     assert_eq!(api.end("i-1").await.0, 200);
     switch.consults.add_permits(1);
@@ -1178,22 +1183,11 @@ async fn a_hub_stopped_while_the_switch_works_settles_the_consultation_when_it_s
     let (hub, switch) = hub_with_troubled_switch().await;
     switch.gated.store(true, Ordering::SeqCst);
     let (_api, mut ana, ben) = consulting_on_a_call(&hub).await;
-    ana.send_raw(Message::Text(
-        json!({"type": "start_voice_consultation", "session_id": "s-1", "req": 900})
-            .to_string()
-            .into(),
-    ))
-    .await;
-    // Once the consultation is stored as being placed, another start is told to wait.
-    let mut ana_elsewhere = Client::login(&hub, "ana").await;
-    let busy = ana_elsewhere
-        .request(json!({"type": "start_voice_consultation", "session_id": "s-1"}))
-        .await;
-    assert_eq!(busy["code"], "wrong_state", "{busy}");
+    start_voice_while_the_switch_waits(&hub, &mut ana, 900).await;
 
     // The hub stops before the switch answers; started again, it does not wait for an
     // answer that will never come: the agent can start the consultation again.
-    drop((ana, ana_elsewhere, ben));
+    drop((ana, ben));
     let hub = restart(hub).await;
     let mut ana = Client::login(&hub, "ana").await;
     let started = ana

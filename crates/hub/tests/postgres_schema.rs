@@ -8,7 +8,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 
 use common::postgres::Postgres;
-use sqlx::{Connection, PgConnection, Row};
+use sqlx::{Connection, PgConnection};
 
 type Columns = BTreeMap<String, BTreeSet<String>>;
 
@@ -17,40 +17,35 @@ async fn sqlite_columns() -> Columns {
     let db = huddle_hub::store::open(&dir.path().join("hub.db"))
         .await
         .unwrap();
-    let rows = sqlx::query(
-        "SELECT m.name AS t, p.name AS c FROM sqlite_master m, pragma_table_info(m.name) p
+    let pairs = sqlx::query_as(
+        "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p
           WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'
             AND m.name NOT LIKE '_sqlx_%' AND m.name NOT LIKE '%_fts%'",
     )
     .fetch_all(&db)
     .await
     .unwrap();
+    by_table(pairs)
+}
+
+/// Each table's columns, from (table, column) pairs.
+fn by_table(pairs: Vec<(String, String)>) -> Columns {
     let mut columns = Columns::new();
-    for row in rows {
-        columns
-            .entry(row.get("t"))
-            .or_default()
-            .insert(row.get("c"));
+    for (table, column) in pairs {
+        columns.entry(table).or_default().insert(column);
     }
     columns
 }
 
 async fn postgres_columns(db: &mut PgConnection) -> Columns {
-    let rows = sqlx::query(
-        "SELECT table_name::text AS t, column_name::text AS c FROM information_schema.columns
+    let pairs = sqlx::query_as(
+        "SELECT table_name::text, column_name::text FROM information_schema.columns
           WHERE table_schema = 'public' AND table_name NOT LIKE '_sqlx_%'",
     )
     .fetch_all(&mut *db)
     .await
     .unwrap();
-    let mut columns = Columns::new();
-    for row in rows {
-        columns
-            .entry(row.get("t"))
-            .or_default()
-            .insert(row.get("c"));
-    }
-    columns
+    by_table(pairs)
 }
 
 #[tokio::test]

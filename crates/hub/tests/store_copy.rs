@@ -113,6 +113,25 @@ fn huddle_hub_command(database: &Path, args: &[&str]) -> std::process::Output {
 /// Every row of every copied table, each value as text (blobs in hex), in a stable order.
 type Rows = Vec<(String, Vec<Vec<Option<String>>>)>;
 
+/// A `SELECT` of every row of `table`, each column (named with its type) as `as_text` says,
+/// ordered by all of them.
+fn every_row_as_text(
+    table: &str,
+    columns: &[(String, String)],
+    as_text: impl Fn(&str, &str) -> String,
+) -> String {
+    let select: Vec<String> = columns
+        .iter()
+        .map(|(name, kind)| as_text(name, kind))
+        .collect();
+    let order: Vec<String> = (1..=columns.len()).map(|n| n.to_string()).collect();
+    format!(
+        "SELECT {} FROM {table} ORDER BY {}",
+        select.join(", "),
+        order.join(", ")
+    )
+}
+
 async fn sqlite_rows(database: &Path) -> Rows {
     let mut db = SqliteConnection::connect(&format!("sqlite:{}", database.display()))
         .await
@@ -132,19 +151,10 @@ async fn sqlite_rows(database: &Path) -> Rows {
                 .fetch_all(&mut db)
                 .await
                 .unwrap();
-        let select: Vec<String> = columns
-            .iter()
-            .map(|(name, kind)| match kind.as_str() {
-                "BLOB" => format!("lower(hex({name}))"),
-                _ => format!("CAST({name} AS TEXT)"),
-            })
-            .collect();
-        let order: Vec<String> = (1..=columns.len()).map(|n| n.to_string()).collect();
-        let sql = format!(
-            "SELECT {} FROM {table} ORDER BY {}",
-            select.join(", "),
-            order.join(", ")
-        );
+        let sql = every_row_as_text(&table, &columns, |name, kind| match kind {
+            "BLOB" => format!("lower(hex({name}))"),
+            _ => format!("CAST({name} AS TEXT)"),
+        });
         let rows = sqlx::query(AssertSqlSafe(sql))
             .fetch_all(&mut db)
             .await
@@ -176,19 +186,10 @@ async fn postgres_rows(db: &mut PgConnection) -> Rows {
         .fetch_all(&mut *db)
         .await
         .unwrap();
-        let select: Vec<String> = columns
-            .iter()
-            .map(|(name, kind)| match kind.as_str() {
-                "bytea" => format!("encode({name}, 'hex')"),
-                _ => format!("{name}::text"),
-            })
-            .collect();
-        let order: Vec<String> = (1..=columns.len()).map(|n| n.to_string()).collect();
-        let sql = format!(
-            "SELECT {} FROM {table} ORDER BY {}",
-            select.join(", "),
-            order.join(", ")
-        );
+        let sql = every_row_as_text(&table, &columns, |name, kind| match kind {
+            "bytea" => format!("encode({name}, 'hex')"),
+            _ => format!("{name}::text"),
+        });
         let rows = sqlx::query(AssertSqlSafe(sql))
             .fetch_all(&mut *db)
             .await
