@@ -74,6 +74,22 @@ pub fn serve_args(db: &Path, args: &[&str], env: &[(&str, &str)]) -> HubProcess 
 
 /// Starts a command that ends in `huddle-hub serve` and reads the address it logs.
 pub fn spawn_serving(mut command: Command) -> HubProcess {
+    // A test that ends without dropping its hub (a panic elsewhere, a killed test run) must
+    // not leave the hub serving: it dies with the thread that started it.
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: prctl is async-signal-safe and only sets this child's death signal.
+        unsafe {
+            command.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == 0 {
+                    Ok(())
+                } else {
+                    Err(std::io::Error::last_os_error())
+                }
+            });
+        }
+    }
     let mut child = command
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
