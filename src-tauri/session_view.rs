@@ -59,6 +59,8 @@ pub enum EndCauseView {
     Rejected,
     /// Nobody answered the invitation in time.
     TimedOut,
+    /// The hub no longer has the session.
+    Lost,
     /// This agent withdrew the invitation.
     CancelledByMe,
     /// The other agent withdrew the invitation.
@@ -79,6 +81,7 @@ impl From<SessionStatus> for StatusView {
                     EndCause::Rejected { by_me: true } => EndCauseView::RejectedByMe,
                     EndCause::Rejected { by_me: false } => EndCauseView::Rejected,
                     EndCause::TimedOut => EndCauseView::TimedOut,
+                    EndCause::Lost => EndCauseView::Lost,
                     EndCause::Cancelled { by_me: true } => EndCauseView::CancelledByMe,
                     EndCause::Cancelled { by_me: false } => EndCauseView::Cancelled,
                 },

@@ -14,9 +14,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use huddle_protocol::{
-    AgentProfile, ConsultContext, DirectoryEntry, DirectoryFilter, EntryKind, ErrorCode, Event,
-    FirstMessage, HistoryEntry, HubLimits, InteractionDetails, InteractionSummary, Presence, Reply,
-    Request, SessionInfo, VoiceConsultation,
+    AgentProfile, ConsultContext, DirectoryEntry, DirectoryFilter, EndReason, EntryKind, ErrorCode,
+    Event, FirstMessage, HistoryEntry, HubLimits, InteractionDetails, InteractionSummary, Presence,
+    Reply, Request, SessionEnd, SessionInfo, SessionState, VoiceConsultation,
 };
 use tokio::sync::{broadcast, mpsc, watch, Notify};
 
@@ -1331,10 +1331,36 @@ impl Engine {
         // The snapshot is the hub's truth: statuses are taken from it as they are, even where
         // the cache had guessed further.
         let me = self.shared.agent.id;
+        let known: HashSet<String> = sessions.iter().map(|t| t.session.id.clone()).collect();
         for t in sessions {
             match SessionStatus::from_hub(&t.session, me) {
                 Ok(status) => self.record(t.session, status),
                 Err(e) => tracing::warn!(error = %e, "the hub sent an unusable session"),
+            }
+        }
+        // A snapshot holds every open session of the agent: one the hub no longer has (a hub
+        // restored from a backup older than it, or another hub at this address) is over.
+        // Drafts never reached the hub and stay.
+        let gone: Vec<SessionInfo> = lock(&self.shared.sessions)
+            .values()
+            .filter(|s| {
+                !s.ended() && s.status != SessionStatus::Draft && !known.contains(&s.info.id)
+            })
+            .map(|s| s.info.clone())
+            .collect();
+        let now = now_millis();
+        for mut info in gone {
+            tracing::info!(session = %info.id, "the hub no longer has this session; it is over");
+            info.state = SessionState::Ended;
+            info.end = Some(SessionEnd {
+                reason: EndReason::Ended,
+                by: None,
+                at: now,
+            });
+            cache.put_session(&info, now).await?;
+            match SessionStatus::from_hub(&info, me) {
+                Ok(status) => self.record(info, status),
+                Err(e) => tracing::warn!(error = %e, "cannot end a session the hub lost"),
             }
         }
         Ok(())

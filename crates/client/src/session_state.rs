@@ -40,6 +40,9 @@ pub enum EndCause {
     },
     /// Nobody answered the invitation in time.
     TimedOut,
+    /// The hub no longer has the session (it was restored from a backup older than the
+    /// session, or another hub answers at its address); kept ended by nobody.
+    Lost,
     /// The inviter withdrew the invitation, or discarded a draft that was never sent.
     Cancelled {
         /// Whether this agent was the inviter who cancelled.
@@ -154,9 +157,11 @@ impl SessionStatus {
                     EndReason::Rejected => EndCause::Rejected { by_me: !inviter },
                     EndReason::Cancelled => EndCause::Cancelled { by_me: inviter },
                     EndReason::TimedOut => EndCause::TimedOut,
-                    EndReason::Ended => match end.by.ok_or_else(malformed)? {
-                        by if by == me => EndCause::EndedByMe,
-                        by => EndCause::EndedByOther { by },
+                    EndReason::Ended => match end.by {
+                        Some(by) if by == me => EndCause::EndedByMe,
+                        Some(by) => EndCause::EndedByOther { by },
+                        // Ended by nobody: the hub no longer has it (see `EndCause::Lost`).
+                        None => EndCause::Lost,
                     },
                 })
             }
@@ -469,7 +474,7 @@ mod tests {
     }
 
     #[test]
-    fn an_outsider_or_a_malformed_end_is_refused() {
+    fn an_outsider_or_an_end_without_its_reason_is_refused() {
         let outsider = Connected.apply(&open(ME, SessionState::Connected), 99);
         let session = "s-1".to_string();
         assert_eq!(
@@ -480,7 +485,8 @@ mod tests {
         let malformed = Err(UpdateRefused::Malformed("s-1".into()));
         let no_end = open(ME, SessionState::Ended);
         assert_eq!(Connected.apply(&no_end, ME), malformed);
+        // Ended by nobody is how the cache keeps a session the hub no longer has.
         let by_nobody = ended(ME, EndReason::Ended, None);
-        assert_eq!(Connected.apply(&by_nobody, ME), malformed);
+        assert_eq!(Connected.apply(&by_nobody, ME), Ok(Ended(EndCause::Lost)));
     }
 }

@@ -219,6 +219,53 @@ async fn an_engine_given_several_addresses_follows_the_hub_to_the_node_that_answ
 }
 
 #[tokio::test]
+async fn a_session_the_restored_hub_never_had_ends_instead_of_staying_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("hub.db");
+    provision(&db).await;
+    let hub = start_hub(&db, "127.0.0.1:0".parse().unwrap()).await;
+    let addr = hub.addr;
+    let ana = sign_in(&addr.to_string(), "ana", &dir.path().join("ana")).await;
+    let ben = sign_in(&addr.to_string(), "ben", &dir.path().join("ben")).await;
+    // The backup knows both agents and their sign-ins, not the conversation that follows.
+    let backup = dir.path().join("backup.db");
+    huddle_hub::store::backup(&db, &backup).await.unwrap();
+    let (mut ana_events, mut ben_events) = (ana.subscribe(), ben.subscribe());
+    let session = ana.invite(ben.agent().id, None, None).await.unwrap();
+    wait_for(&mut ben_events, "the invitation", |e| match e {
+        EngineEvent::Session(s) if s.info.id == session.id => Some(()),
+        _ => None,
+    })
+    .await;
+    ben.accept(&session.id).await.unwrap();
+    wait_for(&mut ana_events, "connected", |e| match e {
+        EngineEvent::Session(s) if s.status == SessionStatus::Connected => Some(()),
+        _ => None,
+    })
+    .await;
+
+    // The hub is restored from the backup, at the same address.
+    hub.stop().await.unwrap();
+    for file in ["hub.db-wal", "hub.db-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(file));
+    }
+    std::fs::copy(&backup, &db).unwrap();
+    let hub = start_hub(&db, addr).await;
+    // Ana's conversation is over, not open forever with messages that cannot be sent.
+    wait_for(&mut ana_events, "the lost session ended", |e| match e {
+        EngineEvent::Session(s) if s.info.id == session.id && s.ended() => Some(()),
+        _ => None,
+    })
+    .await;
+    assert!(ana.session(&session.id).is_some_and(|s| s.ended()));
+    let cached = ana.cache().sessions().await.unwrap();
+    assert!(cached
+        .iter()
+        .any(|s| s.id == session.id && s.state == huddle_protocol::SessionState::Ended));
+    hub.stop().await.unwrap();
+}
+
+#[tokio::test]
 async fn an_engine_restarted_with_a_full_outbox_sends_it_all() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("hub.db");

@@ -181,7 +181,7 @@ export type StatusView = { "kind": "not_connected" } | { "kind": "inviting" } | 
  */
 cause: EndCauseView, };
 
-export type EndCauseView = "ended_by_me" | "ended_by_other" | "rejected_by_me" | "rejected" | "timed_out" | "cancelled_by_me" | "cancelled";
+export type EndCauseView = "ended_by_me" | "ended_by_other" | "rejected_by_me" | "rejected" | "timed_out" | "lost" | "cancelled_by_me" | "cancelled";
 
 export type SessionView = { 
 /**

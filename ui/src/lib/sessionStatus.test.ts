@@ -31,6 +31,7 @@ describe('statusText', () => {
       ['timed_out', 'Ended — Bob Stone did not answer in time'],
       ['cancelled', 'Ended — Bob Stone cancelled the invitation'],
       ['cancelled_by_me', 'Ended — you cancelled the invitation'],
+      ['lost', 'Ended — the hub no longer has this conversation'],
     ];
     for (const [cause, text] of cases) expect(statusText(session(ended(cause)))).toBe(text);
   });

@@ -40,6 +40,8 @@ function endReason(cause: EndCauseView, iInvited: boolean, name: string): string
       return `${name} cancelled the invitation`;
     case 'cancelled_by_me':
       return 'you cancelled the invitation';
+    case 'lost':
+      return 'the hub no longer has this conversation';
   }
 }
 
