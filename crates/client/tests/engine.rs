@@ -58,6 +58,28 @@ async fn message_text(events: &mut Receiver<EngineEvent>, text: &str) -> i64 {
     .await
 }
 
+/// Ana invites Ben, who accepts; returns the session once Ana sees it connected.
+async fn connect(
+    ana: &Engine,
+    ben: &Engine,
+    ana_events: &mut Receiver<EngineEvent>,
+    ben_events: &mut Receiver<EngineEvent>,
+) -> huddle_protocol::SessionInfo {
+    let session = ana.invite(ben.agent().id, None, None).await.unwrap();
+    wait_for(ben_events, "the invitation", |e| match e {
+        EngineEvent::Session(s) if s.info.id == session.id => Some(()),
+        _ => None,
+    })
+    .await;
+    ben.accept(&session.id).await.unwrap();
+    wait_for(ana_events, "connected", |e| match e {
+        EngineEvent::Session(s) if s.status == SessionStatus::Connected => Some(()),
+        _ => None,
+    })
+    .await;
+    session
+}
+
 #[tokio::test]
 async fn two_engines_converse_and_an_offline_message_arrives_once_after_the_hub_returns() {
     let dir = tempfile::tempdir().unwrap();
@@ -231,18 +253,7 @@ async fn a_session_the_restored_hub_never_had_ends_instead_of_staying_open() {
     let backup = dir.path().join("backup.db");
     huddle_hub::store::backup(&db, &backup).await.unwrap();
     let (mut ana_events, mut ben_events) = (ana.subscribe(), ben.subscribe());
-    let session = ana.invite(ben.agent().id, None, None).await.unwrap();
-    wait_for(&mut ben_events, "the invitation", |e| match e {
-        EngineEvent::Session(s) if s.info.id == session.id => Some(()),
-        _ => None,
-    })
-    .await;
-    ben.accept(&session.id).await.unwrap();
-    wait_for(&mut ana_events, "connected", |e| match e {
-        EngineEvent::Session(s) if s.status == SessionStatus::Connected => Some(()),
-        _ => None,
-    })
-    .await;
+    let session = connect(&ana, &ben, &mut ana_events, &mut ben_events).await;
 
     // The hub is restored from the backup, at the same address.
     hub.stop().await.unwrap();
@@ -483,18 +494,7 @@ async fn a_new_device_gets_the_whole_of_a_long_conversation_page_by_page() {
     let ana = sign_in(&address, "ana", &dir.path().join("ana")).await;
     let ben = sign_in(&address, "ben", &dir.path().join("ben")).await;
     let (mut ana_events, mut ben_events) = (ana.subscribe(), ben.subscribe());
-    let session = ana.invite(ben.agent().id, None, None).await.unwrap();
-    wait_for(&mut ben_events, "the invitation", |e| match e {
-        EngineEvent::Session(s) if s.info.id == session.id => Some(()),
-        _ => None,
-    })
-    .await;
-    ben.accept(&session.id).await.unwrap();
-    wait_for(&mut ana_events, "connected", |e| match e {
-        EngineEvent::Session(s) if s.status == SessionStatus::Connected => Some(()),
-        _ => None,
-    })
-    .await;
+    let session = connect(&ana, &ben, &mut ana_events, &mut ben_events).await;
     // More than a snapshot carries (the hub sends the latest 200 of a session).
     for i in 1..=450 {
         ana.send_message(&session.id, &format!("line {i}"))
