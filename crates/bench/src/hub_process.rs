@@ -146,7 +146,8 @@ pub async fn next_json(
 }
 
 /// A client frame, ready to send.
-pub fn frame(req: u64, request: Request) -> Message {
+pub fn frame(req: u64, request: impl Into<Request>) -> Message {
+    let request = request.into();
     let text = serde_json::to_string(&ClientFrame { req, request }).unwrap_or_default();
     Message::Text(text.into())
 }

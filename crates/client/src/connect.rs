@@ -5,7 +5,8 @@
 
 use std::time::{Duration, Instant};
 
-use huddle_protocol::{AgentProfile, ErrorCode, HubLimits, Presence, Reply, Request};
+use huddle_protocol::request::{self, Ask};
+use huddle_protocol::{AgentProfile, ErrorCode, HubLimits, Presence};
 use tokio::sync::mpsc;
 
 use crate::address::hub_ws_urls;
@@ -84,52 +85,31 @@ pub(crate) async fn connect(
     // Numbers are only worth naming with the history they belong to.
     let history = held.history.clone();
     let last_seq = history.as_ref().map(|_| held.last_seq);
-    let request = match proof {
-        Proof::Password(password) => Request::Login {
-            login: login.to_string(),
-            password: password.to_string(),
-            last_seq,
-            history,
-        },
-        Proof::Token(token) => Request::Resume {
-            token: token.to_string(),
-            last_seq: last_seq.unwrap_or(0),
-            history,
-        },
-    };
-    let answered = ask_until_not_busy(&link, request).await;
-    let (agent, token, presence, history, resync_required) = match (answered, proof) {
-        (
-            Ok(Reply::LoggedIn {
-                agent,
-                token,
-                presence,
+    let (agent, token, presence, history, resync_required) = match proof {
+        Proof::Password(password) => {
+            let request = request::Login {
+                login: login.to_string(),
+                password: password.to_string(),
+                last_seq,
                 history,
-                resync_required,
-                ..
-            }),
-            _,
-        ) => (agent, token, presence, history, resync_required),
-        (
-            Ok(Reply::Resumed {
-                agent,
-                presence,
-                history,
-                resync_required,
-                ..
-            }),
-            Proof::Token(token),
-        ) => (agent, token.to_string(), presence, history, resync_required),
-        (Ok(other), _) => {
-            link.close().await;
-            return Err(ClientError::Protocol(format!(
-                "expected a sign-in answer, got `{}`",
-                other.kind()
-            )));
+            };
+            let a = closed_unless_ok(&link, ask_until_not_busy(&link, request).await).await?;
+            (a.agent, a.token, a.presence, a.history, a.resync_required)
         }
-        (Err(e), _) => {
-            link.close().await;
-            return Err(e);
+        Proof::Token(token) => {
+            let request = request::Resume {
+                token: token.to_string(),
+                last_seq: last_seq.unwrap_or(0),
+                history,
+            };
+            let a = closed_unless_ok(&link, ask_until_not_busy(&link, request).await).await?;
+            (
+                a.agent,
+                token.to_string(),
+                a.presence,
+                a.history,
+                a.resync_required,
+            )
         }
     };
     Ok(Connection {
@@ -144,12 +124,26 @@ pub(crate) async fn connect(
     })
 }
 
+/// A link that did not sign in is of no further use.
+async fn closed_unless_ok<T>(
+    link: &Link,
+    answered: Result<T, ClientError>,
+) -> Result<T, ClientError> {
+    if answered.is_err() {
+        link.close().await;
+    }
+    answered
+}
+
 /// Asks, and asks again a little later for as long as the hub says it is busy (it checks
 /// passwords a few at a time), up to [`BUSY_PATIENCE`].
-async fn ask_until_not_busy(link: &Link, request: Request) -> Result<Reply, ClientError> {
+async fn ask_until_not_busy<R: Ask + Clone>(
+    link: &Link,
+    request: R,
+) -> Result<R::Answer, ClientError> {
     let started = Instant::now();
     loop {
-        match link.request(request.clone()).await {
+        match link.ask(request.clone()).await {
             Err(ClientError::Refused(e))
                 if e.code == ErrorCode::Busy && started.elapsed() < BUSY_PATIENCE =>
             {

@@ -13,10 +13,11 @@ use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use huddle_protocol::request::{self, Ask};
 use huddle_protocol::{
     AgentProfile, ConsultContext, DirectoryEntry, DirectoryFilter, EndReason, EntryKind, ErrorCode,
     Event, FirstMessage, HistoryEntry, HubLimits, InteractionDetails, InteractionSummary, Presence,
-    Reply, Request, SessionEnd, SessionInfo, SessionState, VoiceConsultation,
+    Pushed, SessionEnd, SessionInfo, SessionState, VoiceConsultation,
 };
 use tokio::sync::{broadcast, mpsc, watch, Notify};
 
@@ -813,7 +814,7 @@ impl Engine {
         first_message: Option<&str>,
         context: Option<ConsultContext>,
     ) -> Result<SessionInfo, ClientError> {
-        let request = Request::Invite {
+        let request = request::Invite {
             session_id,
             target,
             first_message: first_message.map(|text| FirstMessage {
@@ -822,13 +823,9 @@ impl Engine {
             }),
             context,
         };
-        match self.request(request).await? {
-            Reply::Session { session } => {
-                self.apply_session(&session).await?;
-                Ok(*session)
-            }
-            other => Err(unexpected("session", &other)),
-        }
+        let session = self.ask(request).await?.session;
+        self.apply_session(&session).await?;
+        Ok(*session)
     }
 
     /// Accepts an invitation.
@@ -836,7 +833,7 @@ impl Engine {
         self.act(
             session_id,
             Action::Accept,
-            Request::Accept {
+            request::Accept {
                 session_id: session_id.into(),
             },
         )
@@ -848,7 +845,7 @@ impl Engine {
         self.act(
             session_id,
             Action::Reject,
-            Request::Reject {
+            request::Reject {
                 session_id: session_id.into(),
             },
         )
@@ -860,7 +857,7 @@ impl Engine {
         self.act(
             session_id,
             Action::Cancel,
-            Request::Cancel {
+            request::Cancel {
                 session_id: session_id.into(),
             },
         )
@@ -872,7 +869,7 @@ impl Engine {
         self.act(
             session_id,
             Action::End,
-            Request::End {
+            request::End {
                 session_id: session_id.into(),
             },
         )
@@ -894,10 +891,7 @@ impl Engine {
 
     /// This agent's customer interactions that have not ended, oldest first.
     pub async fn interactions(&self) -> Result<Vec<InteractionSummary>, ClientError> {
-        match self.request(Request::Interactions).await? {
-            Reply::Interactions { interactions } => Ok(interactions),
-            other => Err(unexpected("interactions", &other)),
-        }
+        Ok(self.ask(request::Interactions {}).await?.interactions)
     }
 
     /// An interaction's case data, contact and contact history: this agent's own, or one a
@@ -906,13 +900,10 @@ impl Engine {
         &self,
         interaction_id: &str,
     ) -> Result<InteractionDetails, ClientError> {
-        let request = Request::InteractionDetails {
+        let request = request::InteractionDetails {
             interaction_id: interaction_id.into(),
         };
-        match self.request(request).await? {
-            Reply::InteractionDetails { details } => Ok(*details),
-            other => Err(unexpected("interaction_details", &other)),
-        }
+        Ok(*self.ask(request).await?.details)
     }
 
     /// Searches the contact history of an interaction's contact (all of it, newest first,
@@ -922,15 +913,12 @@ impl Engine {
         interaction_id: &str,
         query: &str,
     ) -> Result<Vec<HistoryEntry>, ClientError> {
-        let request = Request::ContactHistory {
+        let request = request::ContactHistory {
             interaction_id: interaction_id.into(),
             query: query.into(),
             limit: None,
         };
-        match self.request(request).await? {
-            Reply::ContactHistory { entries } => Ok(entries),
-            other => Err(unexpected("contact_history", &other)),
-        }
+        Ok(self.ask(request).await?.entries)
     }
 
     /// Turns a connected IM consultation about a voice interaction into a voice
@@ -939,16 +927,12 @@ impl Engine {
         &self,
         session_id: &str,
     ) -> Result<VoiceConsultation, ClientError> {
-        let request = Request::StartVoiceConsultation {
+        let request = request::StartVoiceConsultation {
             session_id: session_id.into(),
         };
-        match self.request(request).await? {
-            Reply::VoiceConsultation { consultation } => {
-                self.voice_changed(consultation.clone());
-                Ok(consultation)
-            }
-            other => Err(unexpected("voice_consultation", &other)),
-        }
+        let consultation = self.ask(request).await?.consultation;
+        self.voice_changed(consultation.clone());
+        Ok(consultation)
     }
 
     /// Answers a voice consultation request; the outcome arrives as a voice consultation
@@ -958,20 +942,22 @@ impl Engine {
         consultation_id: &str,
         accept: bool,
     ) -> Result<(), ClientError> {
-        self.expect_ok(Request::AnswerVoiceConsultation {
+        self.ask(request::AnswerVoiceConsultation {
             consultation_id: consultation_id.into(),
             accept,
         })
-        .await
+        .await?;
+        Ok(())
     }
 
     /// Ends a voice consultation; the customer is taken off hold. The outcome arrives as a
     /// voice consultation event.
     pub async fn end_voice_consultation(&self, consultation_id: &str) -> Result<(), ClientError> {
-        self.expect_ok(Request::EndVoiceConsultation {
+        self.ask(request::EndVoiceConsultation {
             consultation_id: consultation_id.into(),
         })
-        .await
+        .await?;
+        Ok(())
     }
 
     /// The voice consultation of a session, as last heard.
@@ -1055,7 +1041,7 @@ impl Engine {
 
     /// Sets the agent's presence.
     pub async fn set_presence(&self, presence: Presence) -> Result<(), ClientError> {
-        self.expect_ok(Request::SetPresence { presence }).await?;
+        self.ask(request::SetPresence { presence }).await?;
         self.own_presence(presence);
         Ok(())
     }
@@ -1084,8 +1070,9 @@ impl Engine {
 
     /// Marks or unmarks a favorite.
     pub async fn set_favorite(&self, agent_id: i64, favorite: bool) -> Result<(), ClientError> {
-        self.expect_ok(Request::SetFavorite { agent_id, favorite })
-            .await
+        self.ask(request::SetFavorite { agent_id, favorite })
+            .await?;
+        Ok(())
     }
 
     /// Searches the hub's directory. The agents it lists are those the agent sees: their
@@ -1095,16 +1082,14 @@ impl Engine {
         query: &str,
         filter: DirectoryFilter,
     ) -> Result<Vec<DirectoryEntry>, ClientError> {
-        let reply = self
-            .request(Request::Search {
+        let entries = self
+            .ask(request::Search {
                 query: query.to_string(),
                 filter,
                 limit: None,
             })
-            .await?;
-        let Reply::Directory { entries } = reply else {
-            return Err(unexpected("directory", &reply));
-        };
+            .await?
+            .entries;
         self.shared.following.listed(
             entries
                 .iter()
@@ -1142,13 +1127,12 @@ impl Engine {
             return;
         };
         match self
-            .request(Request::Follow {
+            .ask(request::Follow {
                 agents: set.clone(),
             })
             .await
         {
-            Ok(Reply::Ok) => following.declared(set),
-            Ok(other) => tracing::warn!(kind = other.kind(), "unexpected answer to follow"),
+            Ok(_) => following.declared(set),
             // Offline: the next connection declares it.
             Err(e) => tracing::debug!(error = %e, "cannot declare whom to follow"),
         }
@@ -1159,7 +1143,7 @@ impl Engine {
     pub async fn sign_out(&self) {
         let link = lock(&self.shared.link).take();
         if let Some(link) = link {
-            let _ = link.request(Request::Logout).await;
+            let _ = link.ask(request::Logout {}).await;
             link.close().await;
         }
         if let Some(keychain) = &self.shared.keychain {
@@ -1211,13 +1195,13 @@ impl Engine {
         &self,
         session_id: &str,
         action: Action,
-        request: Request,
+        request: impl Ask,
     ) -> Result<(), ClientError> {
         let next = match self.session_status(session_id) {
             Some(status) => Some(status.perform(action)?),
             None => None,
         };
-        self.expect_ok(request).await?;
+        self.ask(request).await?;
         if let Some(next) = next {
             let _applying = self.shared.applying.lock().await;
             let moved = {
@@ -1272,17 +1256,10 @@ impl Engine {
         }
     }
 
-    async fn expect_ok(&self, request: Request) -> Result<(), ClientError> {
-        match self.request(request).await? {
-            Reply::Ok => Ok(()),
-            other => Err(unexpected("ok", &other)),
-        }
-    }
-
-    async fn request(&self, request: Request) -> Result<Reply, ClientError> {
+    async fn ask<R: Ask>(&self, request: R) -> Result<R::Answer, ClientError> {
         let link = lock(&self.shared.link).clone();
         match link {
-            Some(link) => link.request(request).await,
+            Some(link) => link.ask(request).await,
             None => Err(ClientError::Lost("not connected to the hub".into())),
         }
     }
@@ -1306,16 +1283,12 @@ impl Engine {
 
     /// Brings the cache in line with a snapshot of the hub, of `history`.
     async fn resync(&self, link: &Link, history: &str) -> Result<(), ClientError> {
-        let reply = link.request(Request::Snapshot).await?;
-        let Reply::Snapshot {
-            seq,
-            sessions,
-            voice_consultations,
-            ..
-        } = reply
-        else {
-            return Err(unexpected("snapshot", &reply));
-        };
+        let snapshot = link.ask(request::Snapshot {}).await?;
+        let (seq, sessions, voice_consultations) = (
+            snapshot.seq,
+            snapshot.sessions,
+            snapshot.voice_consultations,
+        );
         for consultation in voice_consultations {
             self.voice_changed(consultation);
         }
@@ -1376,16 +1349,13 @@ impl Engine {
     ) -> Result<(), ClientError> {
         let cache = &self.shared.cache;
         while !cache.holds_all_before(session_id, before).await? {
-            let asked = Request::Transcript {
+            let asked = request::Transcript {
                 session_id: session_id.to_string(),
                 before_seq: Some(before),
                 limit: None,
             };
-            let (messages, earlier) = match link.request(asked).await {
-                Ok(Reply::Transcript {
-                    messages, earlier, ..
-                }) => (messages, earlier),
-                Ok(other) => return Err(unexpected("transcript", &other)),
+            let (messages, earlier) = match link.ask(asked).await {
+                Ok(page) => (page.messages, page.earlier),
                 // The hub paces reads: the next page comes when it allows.
                 Err(ClientError::Refused(e)) if e.code == ErrorCode::RateLimited => {
                     tokio::time::sleep(READS_PACED).await;
@@ -1496,7 +1466,7 @@ impl Engine {
             match next {
                 None => return Some("the connection ended".to_string()),
                 Some(Incoming::Closed(reason)) => return Some(reason),
-                Some(Incoming::Frame(Reply::Event { seq, event })) => {
+                Some(Incoming::Frame(Pushed::Event { seq, event })) => {
                     if let Err(e) = self.apply(seq, event).await {
                         // Going on would skip the event for good; reconnecting resumes from
                         // the last one applied, and the hub sends it again.
@@ -1505,7 +1475,7 @@ impl Engine {
                         return Some(format!("an event could not be stored ({e})"));
                     }
                 }
-                Some(Incoming::Frame(Reply::Presence { agent_id, presence }))
+                Some(Incoming::Frame(Pushed::Presence { agent_id, presence }))
                     if agent_id == self.shared.agent.id =>
                 {
                     // The hub tells this agent's other devices too; "offline" only means that
@@ -1514,16 +1484,16 @@ impl Engine {
                         self.own_presence(presence);
                     }
                 }
-                Some(Incoming::Frame(Reply::Presence { agent_id, presence })) => {
+                Some(Incoming::Frame(Pushed::Presence { agent_id, presence })) => {
                     self.heard_presence(agent_id, presence);
                 }
-                Some(Incoming::Frame(Reply::Presences { presences })) => {
+                Some(Incoming::Frame(Pushed::Presences { presences })) => {
                     for p in presences {
                         self.heard_presence(p.agent_id, p.presence);
                     }
                 }
-                Some(Incoming::Frame(other)) => {
-                    tracing::debug!(kind = other.kind(), "ignored a frame");
+                Some(Incoming::Frame(Pushed::Error(e))) => {
+                    tracing::warn!(code = %e.code, message = %e.message, "the hub could not read a frame of this client");
                 }
             }
         }
@@ -1638,13 +1608,14 @@ impl Engine {
                 }
             };
             for message in pending {
-                let request = Request::Send {
+                let request = request::Send {
                     session_id: message.session_id.clone(),
                     message_id: message.id.clone(),
                     text: message.text.clone(),
                 };
-                match self.request(request).await {
-                    Ok(Reply::Sent { message: sent }) => {
+                match self.ask(request).await {
+                    Ok(answered) => {
+                        let sent = answered.message;
                         if self.shared.cache.put_message(&sent).await.is_ok() {
                             if let Ok(Some(now)) =
                                 self.shared.cache.message(&sent.session_id, &sent.id).await
@@ -1675,7 +1646,7 @@ impl Engine {
                         }
                     }
                     // Offline or lost: the rest waits for the next connection.
-                    Ok(_) | Err(_) => break,
+                    Err(_) => break,
                 }
             }
         }
@@ -1699,10 +1670,6 @@ async fn forget(keychain: &Keychain, hub: &Hub, login: &str) {
     if let Err(e) = keychain.forget(&hub.address, login).await {
         tracing::info!(error = %e, "cannot forget the kept sign-in");
     }
-}
-
-fn unexpected(expected: &str, got: &Reply) -> ClientError {
-    ClientError::Protocol(format!("expected `{expected}`, got `{}`", got.kind()))
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

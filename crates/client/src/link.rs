@@ -8,7 +8,10 @@ use std::time::Duration;
 
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
-use huddle_protocol::{ClientFrame, HubLimits, Reply, Request, ServerFrame, PROTOCOL_VERSION};
+use huddle_protocol::request::{self, Ask};
+use huddle_protocol::{
+    AnswerBody, ClientFrame, ErrorFrame, HubLimits, Pushed, ServerFrame, PROTOCOL_VERSION,
+};
 use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message;
@@ -23,7 +26,7 @@ use crate::error::ClientError;
 use crate::tls;
 
 type Sink = SplitSink<WebSocketStream<MaybeTlsStream<TcpStream>>, Message>;
-type Waiting = Arc<Mutex<HashMap<u64, oneshot::Sender<Reply>>>>;
+type Waiting = Arc<Mutex<HashMap<u64, oneshot::Sender<Result<AnswerBody, ErrorFrame>>>>>;
 
 /// How long the hub may take to answer one request.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(15);
@@ -34,8 +37,8 @@ const SILENCE_LIMIT: Duration = Duration::from_secs(45);
 /// What the hub sent that answers no request, or the end of the link.
 #[derive(Debug)]
 pub enum Incoming {
-    /// An event or a presence update.
-    Frame(Reply),
+    /// An event, a presence update, or an error the hub could not tie to a request.
+    Frame(Pushed),
     /// The link is gone, and why.
     Closed(String),
 }
@@ -102,15 +105,15 @@ impl Link {
                                 Some(f) if !f.reason.is_empty() => format!("the hub closed the connection: {}", f.reason),
                                 _ => "the hub closed the connection".to_string(),
                             },
-                            Some(Ok(Message::Text(text))) => match serde_json::from_str::<ServerFrame>(text.as_str()) {
-                                Ok(ServerFrame { re: Some(re), reply }) => {
+                            Some(Ok(Message::Text(text))) => match ServerFrame::decode(text.as_str()) {
+                                Ok(ServerFrame::Answer { re, answer }) => {
                                     let waiter = waiting.lock().unwrap_or_else(|p| p.into_inner()).remove(&re);
                                     if let Some(waiter) = waiter {
-                                        let _ = waiter.send(reply);
+                                        let _ = waiter.send(answer);
                                     }
                                 }
-                                Ok(ServerFrame { re: None, reply }) => {
-                                    if incoming.send(Incoming::Frame(reply)).await.is_err() {
+                                Ok(ServerFrame::Pushed(pushed)) => {
+                                    if incoming.send(Incoming::Frame(pushed)).await.is_err() {
                                         break "the engine stopped".to_string();
                                     }
                                 }
@@ -133,22 +136,18 @@ impl Link {
             waiting.lock().unwrap_or_else(|p| p.into_inner()).clear();
             let _ = incoming.send(Incoming::Closed(reason)).await;
         });
-        let hello = Request::Hello {
+        let hello = request::Hello {
             protocol: PROTOCOL_VERSION,
             client: crate::CLIENT_VERSION.to_string(),
         };
-        match link.request(hello).await? {
-            Reply::Welcome { limits, .. } => Ok((link, limits)),
-            other => Err(ClientError::Protocol(format!(
-                "expected `welcome`, got `{}`",
-                other.kind()
-            ))),
-        }
+        let welcome = link.ask(hello).await?;
+        Ok((link, welcome.limits))
     }
 
     /// Sends a request and waits for its answer; an `error` answer is a
     /// [`ClientError::Refused`].
-    pub async fn request(&self, request: Request) -> Result<Reply, ClientError> {
+    pub async fn ask<R: Ask>(&self, request: R) -> Result<R::Answer, ClientError> {
+        let request = request.into();
         let req = self.next_req.fetch_add(1, Ordering::Relaxed);
         let (answer, answered) = oneshot::channel();
         self.waiting
@@ -171,8 +170,8 @@ impl Link {
             return Err(ClientError::Lost(e.to_string()));
         }
         match tokio::time::timeout(ANSWER_TIMEOUT, answered).await {
-            Ok(Ok(Reply::Error(e))) => Err(ClientError::Refused(e)),
-            Ok(Ok(reply)) => Ok(reply),
+            Ok(Ok(Err(e))) => Err(ClientError::Refused(e)),
+            Ok(Ok(Ok(body))) => body.read::<R::Answer>().map_err(ClientError::Protocol),
             Ok(Err(_)) => Err(ClientError::Lost(
                 "the connection ended before the answer".into(),
             )),

@@ -1,10 +1,9 @@
 use serde::{Deserialize, Serialize};
 
-use crate::interaction::{HistoryEntry, InteractionDetails, InteractionSummary, VoiceConsultation};
-use crate::model::{
-    AgentPresence, AgentProfile, ConsultContext, DirectoryEntry, DirectoryFilter, FirstMessage,
-    HubLimits, Message, Presence, SessionInfo, SessionTranscript, UnixMillis,
-};
+use crate::answer::Answer;
+use crate::interaction::{InteractionSummary, VoiceConsultation};
+use crate::model::{AgentPresence, Message, Presence, SessionInfo};
+use crate::request;
 use crate::{ErrorCode, ErrorFrame};
 
 /// A frame sent by a client.
@@ -17,341 +16,72 @@ pub struct ClientFrame {
     pub request: Request,
 }
 
-/// What a client can ask of the hub.
+/// Declares the requests: the enum of them all, and each one's `type` on the wire.
+macro_rules! requests {
+    ($($request:ident => $kind:literal;)*) => {
+        /// What a client can ask of the hub: one of the kinds in [`request`], each of which
+        /// names its answer.
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "type", rename_all = "snake_case")]
+        pub enum Request {
+            $(
+                #[doc = concat!("See [`request::", stringify!($request), "`].")]
+                $request(request::$request),
+            )*
+        }
+
+        impl Request {
+            /// The frame's `type` on the wire.
+            pub fn kind(&self) -> &'static str {
+                match self {
+                    $(Self::$request(_) => $kind,)*
+                }
+            }
+
+            /// The `type` of the answer this kind of request gets (or an `error`).
+            pub fn answer_kind(&self) -> &'static str {
+                match self {
+                    $(Self::$request(_) => <<request::$request as request::Ask>::Answer as Answer>::KIND,)*
+                }
+            }
+        }
+
+        /// Every `type` a client may send, for telling an unknown type from a malformed
+        /// known one.
+        pub const REQUEST_KINDS: &[&str] = &[$($kind),*];
+    };
+}
+
+requests! {
+    Hello => "hello";
+    Login => "login";
+    Resume => "resume";
+    Logout => "logout";
+    SetPresence => "set_presence";
+    Search => "search";
+    Follow => "follow";
+    SetFavorite => "set_favorite";
+    Invite => "invite";
+    Accept => "accept";
+    Reject => "reject";
+    Cancel => "cancel";
+    End => "end";
+    Send => "send";
+    Snapshot => "snapshot";
+    Transcript => "transcript";
+    Interactions => "interactions";
+    InteractionDetails => "interaction_details";
+    ContactHistory => "contact_history";
+    StartVoiceConsultation => "start_voice_consultation";
+    AnswerVoiceConsultation => "answer_voice_consultation";
+    EndVoiceConsultation => "end_voice_consultation";
+}
+
+/// What the hub sends without being asked: numbered events, presence, and errors it could
+/// not tie to a request. Such a frame has no `re`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub enum Request {
-    /// The first frame of every connection: the protocol version the client speaks.
-    Hello {
-        /// The client's protocol version.
-        protocol: u32,
-        /// The client software and its version, for the hub's logs.
-        client: String,
-    },
-    /// Log in as an agent with a password; the answer carries a session token. Like
-    /// `resume`, it names the last event the client holds, and the missed events follow.
-    Login {
-        /// The agent's login name.
-        login: String,
-        /// The agent's password.
-        password: String,
-        /// The sequence number of the last event the client holds (absent: none).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        last_seq: Option<i64>,
-        /// The history that number belongs to, as the hub named it (absent: none).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        history: Option<String>,
-    },
-    /// Log in again with a session token, and get the events missed since `last_seq`.
-    Resume {
-        /// The token a `logged_in` answer gave.
-        token: String,
-        /// The sequence number of the last event the client holds (0 for none).
-        last_seq: i64,
-        /// The history that number belongs to, as the hub named it (absent: none).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        history: Option<String>,
-    },
-    /// Revoke this connection's session token; the connection stays open, logged out.
-    Logout,
-    /// Set the agent's own presence.
-    SetPresence {
-        /// The new presence (not `offline`, which only the hub sets).
-        presence: Presence,
-    },
-    /// Search the directory of internal targets.
-    Search {
-        /// Any part of a name or login; empty lists everything the filter allows.
-        query: String,
-        /// Which entries to search.
-        #[serde(default)]
-        filter: DirectoryFilter,
-        /// At most this many entries (the hub caps it).
-        #[serde(default)]
-        limit: Option<u32>,
-    },
-    /// Follow these agents' presence from now on, instead of those followed before: the
-    /// colleagues the agent sees. Declared again on every connection.
-    Follow {
-        /// The agents' ids (at most the hub's `max_followed`).
-        agents: Vec<i64>,
-    },
-    /// Mark or unmark an agent as a favorite.
-    SetFavorite {
-        /// The agent's id.
-        agent_id: i64,
-        /// Whether it is a favorite from now on.
-        favorite: bool,
-    },
-    /// Invite an agent to a new IM session.
-    Invite {
-        /// The new session's id, chosen by the client; inviting again with the same id and
-        /// the same content changes nothing.
-        session_id: String,
-        /// The invited agent's id.
-        target: i64,
-        /// A message that goes with the invitation.
-        #[serde(default)]
-        first_message: Option<FirstMessage>,
-        /// The interaction a consultation is about.
-        #[serde(default)]
-        context: Option<ConsultContext>,
-    },
-    /// Accept an invitation.
-    Accept {
-        /// The session.
-        session_id: String,
-    },
-    /// Reject an invitation.
-    Reject {
-        /// The session.
-        session_id: String,
-    },
-    /// Withdraw one's own unanswered invitation.
-    Cancel {
-        /// The session.
-        session_id: String,
-    },
-    /// End a connected session, for both agents.
-    End {
-        /// The session.
-        session_id: String,
-    },
-    /// Send a message into a connected session.
-    Send {
-        /// The session.
-        session_id: String,
-        /// The message's id, chosen by the client; sending it again changes nothing.
-        message_id: String,
-        /// The text.
-        text: String,
-    },
-    /// Get the agent's open sessions (and recently ended ones) with their latest messages.
-    Snapshot,
-    /// Page back through a session's transcript: the messages before `before_seq` (before
-    /// none: the latest), oldest first.
-    Transcript {
-        /// The session.
-        session_id: String,
-        /// Only messages numbered below this one.
-        #[serde(default)]
-        before_seq: Option<i64>,
-        /// At most this many messages (the hub caps it at [`crate::TRANSCRIPT_PAGE`]).
-        #[serde(default)]
-        limit: Option<u32>,
-    },
-    /// List the customer interactions assigned to the agent that have not ended.
-    Interactions,
-    /// Read an interaction's case data, contact and latest contact history.
-    InteractionDetails {
-        /// The interaction.
-        interaction_id: String,
-    },
-    /// Search the history of an interaction's contact.
-    ContactHistory {
-        /// The interaction whose contact's history is searched.
-        interaction_id: String,
-        /// Words to find in subjects, outcomes and notes; empty lists every entry.
-        query: String,
-        /// At most this many entries (the hub caps it).
-        #[serde(default)]
-        limit: Option<u32>,
-    },
-    /// Turn a consultation IM about a voice interaction into a voice consultation: the
-    /// customer goes on hold and the consulted agent's phone rings.
-    StartVoiceConsultation {
-        /// The consultation IM session.
-        session_id: String,
-    },
-    /// The consulted agent accepts or declines a voice consultation.
-    AnswerVoiceConsultation {
-        /// The voice consultation.
-        consultation_id: String,
-        /// Whether to take the call.
-        accept: bool,
-    },
-    /// End a voice consultation: the consult call is released and the customer retrieved.
-    EndVoiceConsultation {
-        /// The voice consultation.
-        consultation_id: String,
-    },
-}
-
-impl Request {
-    /// The frame's `type` on the wire.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::Hello { .. } => "hello",
-            Self::Login { .. } => "login",
-            Self::Resume { .. } => "resume",
-            Self::Logout => "logout",
-            Self::SetPresence { .. } => "set_presence",
-            Self::Search { .. } => "search",
-            Self::Follow { .. } => "follow",
-            Self::SetFavorite { .. } => "set_favorite",
-            Self::Invite { .. } => "invite",
-            Self::Accept { .. } => "accept",
-            Self::Reject { .. } => "reject",
-            Self::Cancel { .. } => "cancel",
-            Self::End { .. } => "end",
-            Self::Send { .. } => "send",
-            Self::Snapshot => "snapshot",
-            Self::Transcript { .. } => "transcript",
-            Self::Interactions => "interactions",
-            Self::InteractionDetails { .. } => "interaction_details",
-            Self::ContactHistory { .. } => "contact_history",
-            Self::StartVoiceConsultation { .. } => "start_voice_consultation",
-            Self::AnswerVoiceConsultation { .. } => "answer_voice_consultation",
-            Self::EndVoiceConsultation { .. } => "end_voice_consultation",
-        }
-    }
-}
-
-/// A frame sent by the hub.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ServerFrame {
-    /// The `req` of the client frame this answers, when it answers one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub re: Option<u64>,
-    /// The answer or event.
-    #[serde(flatten)]
-    pub reply: Reply,
-}
-
-impl ServerFrame {
-    /// An answer to the request numbered `re`.
-    pub fn answer(re: u64, reply: Reply) -> Self {
-        Self {
-            re: Some(re),
-            reply,
-        }
-    }
-
-    /// An error; `re` is the request it answers, if the hub could tell.
-    pub fn error(re: Option<u64>, error: ErrorFrame) -> Self {
-        Self {
-            re,
-            reply: Reply::Error(error),
-        }
-    }
-}
-
-/// What the hub sends: answers to requests, and events.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Reply {
-    /// The answer to `hello`: the version both sides now speak.
-    Welcome {
-        /// The agreed protocol version.
-        protocol: u32,
-        /// The hub software's version, for the client's logs.
-        hub: String,
-        /// The hub's limits that a client should respect before asking.
-        #[serde(default)]
-        limits: HubLimits,
-    },
-    /// The answer to a successful `login`; the missed events follow it, in order, unless
-    /// `resync_required` says that the client must ask for a `snapshot` instead.
-    LoggedIn {
-        /// The agent now logged in.
-        agent: AgentProfile,
-        /// The session token for `resume`; keep it secret.
-        token: String,
-        /// When the token stops working.
-        expires_at: UnixMillis,
-        /// The agent's latest event sequence number.
-        seq: i64,
-        /// The agent's presence now.
-        presence: Presence,
-        /// The name of the history the event numbers belong to.
-        #[serde(default)]
-        history: String,
-        /// The hub cannot replay from the client's `last_seq` (none was given, it is beyond
-        /// the hub's, it belongs to another history, or the events are no longer kept).
-        #[serde(default = "resync_by_default")]
-        resync_required: bool,
-    },
-    /// The answer to a successful `resume`; the missed events follow it, in order, unless
-    /// `resync_required` says that the client must ask for a `snapshot` instead.
-    Resumed {
-        /// The agent now logged in.
-        agent: AgentProfile,
-        /// When the token stops working.
-        expires_at: UnixMillis,
-        /// The agent's latest event sequence number.
-        seq: i64,
-        /// The agent's presence now.
-        presence: Presence,
-        /// The name of the history the event numbers belong to.
-        #[serde(default)]
-        history: String,
-        /// The hub cannot replay from the client's `last_seq` (it is beyond the hub's, it
-        /// belongs to another history, or the events are no longer kept).
-        resync_required: bool,
-    },
-    /// The answer to `logout`.
-    LoggedOut,
-    /// A request that has nothing else to say succeeded.
-    Ok,
-    /// The answer to `search`.
-    Directory {
-        /// The matching entries, best first.
-        entries: Vec<DirectoryEntry>,
-    },
-    /// The answer to `invite`: the session as it now stands.
-    Session {
-        /// The session.
-        session: Box<SessionInfo>,
-    },
-    /// The answer to `send`: the message as committed.
-    Sent {
-        /// The message with its place and time.
-        message: Message,
-    },
-    /// The answer to `snapshot`.
-    Snapshot {
-        /// The agent's latest event sequence number; events after it follow.
-        seq: i64,
-        /// The agent's presence now.
-        presence: Presence,
-        /// Open and recently ended sessions, each with its transcript.
-        sessions: Vec<SessionTranscript>,
-        /// The agent's interactions that have not ended, oldest first.
-        #[serde(default)]
-        interactions: Vec<InteractionSummary>,
-        /// The voice consultations the agent takes part in that have not ended.
-        #[serde(default)]
-        voice_consultations: Vec<VoiceConsultation>,
-    },
-    /// The answer to `interactions`.
-    Interactions {
-        /// The agent's interactions that have not ended, oldest first.
-        interactions: Vec<InteractionSummary>,
-    },
-    /// The answer to `interaction_details`.
-    InteractionDetails {
-        /// The interaction, its contact and the contact's latest history.
-        details: Box<InteractionDetails>,
-    },
-    /// The answer to `contact_history`.
-    ContactHistory {
-        /// The matching entries, newest first.
-        entries: Vec<HistoryEntry>,
-    },
-    /// The answer to `transcript`: a page of a session's messages.
-    Transcript {
-        /// The session.
-        session_id: String,
-        /// The messages, oldest first.
-        messages: Vec<Message>,
-        /// Whether messages older than these exist.
-        earlier: bool,
-    },
-    /// The answer to `start_voice_consultation`: the voice consultation as it now stands.
-    VoiceConsultation {
-        /// The voice consultation.
-        consultation: VoiceConsultation,
-    },
+pub enum Pushed {
     /// Something happened that concerns the agent; `seq` counts the agent's events.
     Event {
         /// The agent's event sequence number, from 1, without gaps.
@@ -373,38 +103,29 @@ pub enum Reply {
         /// Each followed agent that exists, with its presence now.
         presences: Vec<AgentPresence>,
     },
-    /// A request was refused or could not be read.
+    /// A frame the hub could not read well enough to tell which request it was.
     Error(ErrorFrame),
 }
 
-impl Reply {
+impl Pushed {
+    /// Every `type` the hub pushes.
+    pub const KINDS: [&'static str; 4] = ["event", "presence", "presences", "error"];
+
     /// The frame's `type` on the wire.
     pub fn kind(&self) -> &'static str {
         match self {
-            Self::Welcome { .. } => "welcome",
-            Self::LoggedIn { .. } => "logged_in",
-            Self::Resumed { .. } => "resumed",
-            Self::LoggedOut => "logged_out",
-            Self::Ok => "ok",
-            Self::Directory { .. } => "directory",
-            Self::Session { .. } => "session",
-            Self::Sent { .. } => "sent",
-            Self::Snapshot { .. } => "snapshot",
-            Self::Interactions { .. } => "interactions",
-            Self::InteractionDetails { .. } => "interaction_details",
-            Self::ContactHistory { .. } => "contact_history",
-            Self::Transcript { .. } => "transcript",
-            Self::VoiceConsultation { .. } => "voice_consultation",
             Self::Event { .. } => "event",
             Self::Presence { .. } => "presence",
             Self::Presences { .. } => "presences",
             Self::Error(_) => "error",
         }
     }
-}
 
-fn resync_by_default() -> bool {
-    true
+    /// The frame's text.
+    pub fn encode(&self) -> String {
+        // Serializing these plain data types cannot fail.
+        serde_json::to_string(self).unwrap_or_default()
+    }
 }
 
 /// A numbered event for an agent.
@@ -445,31 +166,115 @@ impl Event {
     }
 }
 
-/// Every `type` a client may send, for telling an unknown type from a malformed known one.
-const REQUEST_KINDS: [&str; 22] = [
-    "hello",
-    "login",
-    "resume",
-    "logout",
-    "set_presence",
-    "search",
-    "follow",
-    "set_favorite",
-    "invite",
-    "accept",
-    "reject",
-    "cancel",
-    "end",
-    "send",
-    "snapshot",
-    "interactions",
-    "interaction_details",
-    "contact_history",
-    "transcript",
-    "start_voice_consultation",
-    "answer_voice_consultation",
-    "end_voice_consultation",
-];
+/// An answer of any kind, serialized, waiting for the number of the request it answers: the
+/// hub holds answers of different kinds in one queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encoded(String);
+
+impl Encoded {
+    /// Serializes an answer.
+    pub fn new<A: Answer>(answer: &A) -> Self {
+        #[derive(Serialize)]
+        struct Tagged<'a, A> {
+            #[serde(rename = "type")]
+            kind: &'static str,
+            #[serde(flatten)]
+            answer: &'a A,
+        }
+        let tagged = Tagged {
+            kind: A::KIND,
+            answer,
+        };
+        // Serializing these plain data types cannot fail; the fallback is still an object.
+        Self(
+            serde_json::to_string(&tagged)
+                .unwrap_or_else(|_| format!("{{\"type\":\"{}\"}}", A::KIND)),
+        )
+    }
+
+    /// The frame that answers request `re`.
+    pub fn frame(&self, re: u64) -> String {
+        // The answer is an object with at least its `type`: `re` goes first inside it.
+        format!(
+            "{{\"re\":{re},{}",
+            self.0.strip_prefix('{').unwrap_or(&self.0)
+        )
+    }
+}
+
+/// The frame that refuses request `re`, or that reports a frame the hub could not tie to a
+/// request (`re` none).
+pub fn encode_refusal(re: Option<u64>, error: &ErrorFrame) -> String {
+    match re {
+        Some(re) => Encoded(Pushed::Error(error.clone()).encode()).frame(re),
+        None => Pushed::Error(error.clone()).encode(),
+    }
+}
+
+/// A frame from the hub, told apart once, by whether it carries the `re` of a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ServerFrame {
+    /// The answer to the request numbered `re`, or its refusal.
+    Answer {
+        /// The request's number.
+        re: u64,
+        /// The answer, read as its request expects ([`AnswerBody::read`]), or the refusal.
+        answer: Result<AnswerBody, ErrorFrame>,
+    },
+    /// Something the hub sent unasked.
+    Pushed(Pushed),
+}
+
+impl ServerFrame {
+    /// Reads a frame's text.
+    pub fn decode(text: &str) -> serde_json::Result<Self> {
+        #[derive(Deserialize)]
+        struct Head {
+            #[serde(default)]
+            re: Option<u64>,
+            #[serde(rename = "type")]
+            kind: String,
+        }
+        let head: Head = serde_json::from_str(text)?;
+        let Some(re) = head.re else {
+            return Ok(Self::Pushed(serde_json::from_str(text)?));
+        };
+        let answer = if head.kind == "error" {
+            Err(serde_json::from_str(text)?)
+        } else {
+            // Read as the answer its request expects, which only the asker knows.
+            Ok(AnswerBody {
+                kind: head.kind,
+                text: text.to_string(),
+            })
+        };
+        Ok(Self::Answer { re, answer })
+    }
+}
+
+/// An answer as it came, to be read as the answer its request expects.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnswerBody {
+    kind: String,
+    text: String,
+}
+
+impl AnswerBody {
+    /// The answer's `type`.
+    pub fn kind(&self) -> &str {
+        &self.kind
+    }
+
+    /// Reads the answer as an `A`; an answer of another kind, or one that does not read,
+    /// says what came instead.
+    pub fn read<A: Answer>(self) -> Result<A, String> {
+        if self.kind != A::KIND {
+            return Err(format!("expected `{}`, got `{}`", A::KIND, self.kind));
+        }
+        serde_json::from_str(&self.text)
+            .map_err(|e| format!("the `{}` answer does not read: {e}", A::KIND))
+    }
+}
 
 /// Reads one client frame, telling apart the ways it can be wrong.
 ///
@@ -522,8 +327,14 @@ pub fn decode_client_frame(text: &str) -> Result<ClientFrame, (Option<u64>, Erro
 pub(crate) mod samples {
     //! One value of every frame, shared by the round-trip tests and the documentation test.
     use super::*;
+    use crate::answer;
     use crate::interaction::{
         CaseDatum, ContactInfo, ContactRef, InteractionState, Media, VoiceConsultationState,
+    };
+    use crate::interaction::{HistoryEntry, InteractionDetails};
+    use crate::model::{
+        AgentProfile, ConsultContext, DirectoryEntry, DirectoryFilter, FirstMessage, HubLimits,
+        SessionTranscript,
     };
     use crate::model::{EndReason, EntryKind, SessionEnd, SessionState};
 
@@ -620,36 +431,42 @@ pub(crate) mod samples {
 
     pub fn requests() -> Vec<Request> {
         vec![
-            Request::Hello {
+            request::Hello {
                 protocol: 1,
                 client: "huddle/0.1.0".into(),
-            },
-            Request::Login {
+            }
+            .into(),
+            request::Login {
                 login: "ana".into(),
                 password: "s3cret-pass".into(),
                 last_seq: Some(41),
                 history: Some("9f2c41d07ab35e18".into()),
-            },
-            Request::Resume {
+            }
+            .into(),
+            request::Resume {
                 token: "q7Zs0c2b8fV1yPp4".into(),
                 last_seq: 41,
                 history: Some("9f2c41d07ab35e18".into()),
-            },
-            Request::Logout,
-            Request::SetPresence {
+            }
+            .into(),
+            request::Logout {}.into(),
+            request::SetPresence {
                 presence: Presence::Busy,
-            },
-            Request::Search {
+            }
+            .into(),
+            request::Search {
                 query: "ben".into(),
                 filter: DirectoryFilter::All,
                 limit: Some(20),
-            },
-            Request::Follow { agents: vec![8, 9] },
-            Request::SetFavorite {
+            }
+            .into(),
+            request::Follow { agents: vec![8, 9] }.into(),
+            request::SetFavorite {
                 agent_id: 8,
                 favorite: true,
-            },
-            Request::Invite {
+            }
+            .into(),
+            request::Invite {
                 session_id: "s-1".into(),
                 target: 8,
                 first_message: Some(FirstMessage {
@@ -659,60 +476,87 @@ pub(crate) mod samples {
                 context: Some(ConsultContext {
                     interaction_id: "i-42".into(),
                 }),
-            },
-            Request::Accept {
+            }
+            .into(),
+            request::Accept {
                 session_id: "s-1".into(),
-            },
-            Request::Reject {
+            }
+            .into(),
+            request::Reject {
                 session_id: "s-1".into(),
-            },
-            Request::Cancel {
+            }
+            .into(),
+            request::Cancel {
                 session_id: "s-1".into(),
-            },
-            Request::End {
+            }
+            .into(),
+            request::End {
                 session_id: "s-1".into(),
-            },
-            Request::Send {
+            }
+            .into(),
+            request::Send {
                 session_id: "s-1".into(),
                 message_id: "m-2".into(),
                 text: "Sure, one moment.".into(),
-            },
-            Request::Snapshot,
-            Request::Interactions,
-            Request::InteractionDetails {
-                interaction_id: "i-42".into(),
-            },
-            Request::ContactHistory {
-                interaction_id: "i-42".into(),
-                query: "address".into(),
-                limit: Some(20),
-            },
-            Request::Transcript {
+            }
+            .into(),
+            request::Snapshot {}.into(),
+            request::Transcript {
                 session_id: "s-1".into(),
                 before_seq: Some(1200),
                 limit: Some(500),
-            },
-            Request::StartVoiceConsultation {
+            }
+            .into(),
+            request::Interactions {}.into(),
+            request::InteractionDetails {
+                interaction_id: "i-42".into(),
+            }
+            .into(),
+            request::ContactHistory {
+                interaction_id: "i-42".into(),
+                query: "address".into(),
+                limit: Some(20),
+            }
+            .into(),
+            request::StartVoiceConsultation {
                 session_id: "s-1".into(),
-            },
-            Request::AnswerVoiceConsultation {
+            }
+            .into(),
+            request::AnswerVoiceConsultation {
                 consultation_id: "vc-9Qm2".into(),
                 accept: true,
-            },
-            Request::EndVoiceConsultation {
+            }
+            .into(),
+            request::EndVoiceConsultation {
                 consultation_id: "vc-9Qm2".into(),
-            },
+            }
+            .into(),
         ]
     }
 
-    pub fn replies() -> Vec<Reply> {
+    /// One answer, as the hub writes it, and a check that it reads back the same.
+    pub struct AnswerSample {
+        pub kind: &'static str,
+        pub encoded: Encoded,
+        pub reads_back: Box<dyn Fn(AnswerBody) -> bool>,
+    }
+
+    fn one<A: Answer + PartialEq + Clone + 'static>(answer: A) -> AnswerSample {
+        AnswerSample {
+            kind: A::KIND,
+            encoded: Encoded::new(&answer),
+            reads_back: Box::new(move |body| body.read::<A>().ok().as_ref() == Some(&answer)),
+        }
+    }
+
+    pub fn answers() -> Vec<AnswerSample> {
         vec![
-            Reply::Welcome {
+            one(answer::Welcome {
                 protocol: 1,
                 hub: "huddle-hub/0.1.0".into(),
                 limits: HubLimits::default(),
-            },
-            Reply::LoggedIn {
+            }),
+            one(answer::LoggedIn {
                 agent: ana(),
                 token: "q7Zs0c2b8fV1yPp4".into(),
                 expires_at: 1_766_662_000_000,
@@ -720,18 +564,18 @@ pub(crate) mod samples {
                 presence: Presence::Ready,
                 history: "9f2c41d07ab35e18".into(),
                 resync_required: false,
-            },
-            Reply::Resumed {
+            }),
+            one(answer::Resumed {
                 agent: ana(),
                 expires_at: 1_766_662_000_000,
                 seq: 43,
                 presence: Presence::Ready,
                 history: "9f2c41d07ab35e18".into(),
                 resync_required: false,
-            },
-            Reply::LoggedOut,
-            Reply::Ok,
-            Reply::Directory {
+            }),
+            one(answer::LoggedOut {}),
+            one(answer::Done {}),
+            one(answer::Directory {
                 entries: vec![DirectoryEntry {
                     kind: EntryKind::Agent,
                     id: 8,
@@ -741,12 +585,12 @@ pub(crate) mod samples {
                     favorite: true,
                     recent_at: Some(1_764_069_990_000),
                 }],
-            },
-            Reply::Session {
+            }),
+            one(answer::Session {
                 session: Box::new(session(SessionState::Inviting, None)),
-            },
-            Reply::Sent { message: message() },
-            Reply::Snapshot {
+            }),
+            one(answer::Sent { message: message() }),
+            one(answer::Snapshot {
                 seq: 43,
                 presence: Presence::Ready,
                 sessions: vec![SessionTranscript {
@@ -756,11 +600,11 @@ pub(crate) mod samples {
                 }],
                 interactions: vec![interaction(InteractionState::Active)],
                 voice_consultations: Vec::new(),
-            },
-            Reply::Interactions {
+            }),
+            one(answer::Interactions {
                 interactions: vec![interaction(InteractionState::Active)],
-            },
-            Reply::InteractionDetails {
+            }),
+            one(answer::InteractionDetails {
                 details: Box::new(InteractionDetails {
                     interaction: interaction(InteractionState::Active),
                     contact: ContactInfo {
@@ -772,19 +616,24 @@ pub(crate) mod samples {
                     },
                     history: vec![history()],
                 }),
-            },
-            Reply::ContactHistory {
+            }),
+            one(answer::ContactHistory {
                 entries: vec![history()],
-            },
-            Reply::Transcript {
+            }),
+            one(answer::Transcript {
                 session_id: "s-1".into(),
                 messages: vec![message()],
                 earlier: false,
-            },
-            Reply::VoiceConsultation {
+            }),
+            one(answer::VoiceConsultation {
                 consultation: voice_consultation(VoiceConsultationState::Ringing),
-            },
-            Reply::Event {
+            }),
+        ]
+    }
+
+    pub fn pushed() -> Vec<Pushed> {
+        vec![
+            Pushed::Event {
                 seq: 42,
                 event: Event::Session {
                     session: Box::new(session(
@@ -797,27 +646,27 @@ pub(crate) mod samples {
                     )),
                 },
             },
-            Reply::Event {
+            Pushed::Event {
                 seq: 43,
                 event: Event::Message { message: message() },
             },
-            Reply::Event {
+            Pushed::Event {
                 seq: 44,
                 event: Event::Interaction {
                     interaction: interaction(InteractionState::Held),
                 },
             },
-            Reply::Event {
+            Pushed::Event {
                 seq: 45,
                 event: Event::VoiceConsultation {
                     consultation: voice_consultation(VoiceConsultationState::Connected),
                 },
             },
-            Reply::Presence {
+            Pushed::Presence {
                 agent_id: 8,
                 presence: Presence::Away,
             },
-            Reply::Presences {
+            Pushed::Presences {
                 presences: vec![
                     AgentPresence {
                         agent_id: 8,
@@ -829,9 +678,9 @@ pub(crate) mod samples {
                     },
                 ],
             },
-            Reply::Error(ErrorFrame::new(
-                ErrorCode::WrongPassword,
-                "the password is not right",
+            Pushed::Error(ErrorFrame::new(
+                ErrorCode::FrameTooLarge,
+                "frames may have at most 65536 bytes",
             )),
         ]
     }
@@ -839,8 +688,11 @@ pub(crate) mod samples {
 
 #[cfg(test)]
 mod tests {
-    use super::samples::{replies, requests};
+    use super::samples::{answers, pushed, requests};
     use super::*;
+    use crate::answer;
+    use crate::model::DirectoryFilter;
+    use crate::request::Ask;
     use serde_json::json;
 
     #[test]
@@ -858,50 +710,120 @@ mod tests {
     }
 
     #[test]
-    fn every_reply_round_trips_with_its_type() {
-        for reply in replies() {
-            for re in [None, Some(3)] {
-                let frame = ServerFrame {
-                    re,
-                    reply: reply.clone(),
-                };
-                let wire = serde_json::to_value(&frame).unwrap();
-                assert_eq!(wire["type"], reply.kind());
-                assert_eq!(wire.get("re").and_then(|v| v.as_u64()), re);
-                let back: ServerFrame = serde_json::from_value(wire).unwrap();
-                assert_eq!(back, frame);
-            }
+    fn every_answer_round_trips_with_its_type_and_number() {
+        let samples = answers();
+        assert_eq!(
+            samples.iter().map(|s| s.kind).collect::<Vec<_>>(),
+            answer::KINDS
+        );
+        for sample in samples {
+            let text = sample.encoded.frame(3);
+            let wire: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(wire["type"], sample.kind, "{text}");
+            assert_eq!(wire["re"], 3, "{text}");
+            let Ok(ServerFrame::Answer {
+                re: 3,
+                answer: Ok(body),
+            }) = ServerFrame::decode(&text)
+            else {
+                panic!("{text} is not read as an answer");
+            };
+            assert_eq!(body.kind(), sample.kind);
+            assert!((sample.reads_back)(body), "{text} does not read back");
         }
+    }
+
+    #[test]
+    fn an_answer_of_another_kind_is_not_read_as_the_one_expected() {
+        let text = Encoded::new(&answer::Done {}).frame(9);
+        let Ok(ServerFrame::Answer {
+            answer: Ok(body), ..
+        }) = ServerFrame::decode(&text)
+        else {
+            panic!("{text} is not read as an answer");
+        };
+        let read = body.read::<<request::Send as Ask>::Answer>();
+        assert_eq!(read.unwrap_err(), "expected `sent`, got `ok`");
+    }
+
+    #[test]
+    fn every_pushed_frame_round_trips_without_a_number() {
+        let frames = pushed();
+        let mut kinds: Vec<_> = frames.iter().map(Pushed::kind).collect();
+        kinds.dedup();
+        assert_eq!(kinds, Pushed::KINDS);
+        for frame in frames {
+            let text = frame.encode();
+            let wire: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(wire["type"], frame.kind());
+            assert!(wire.get("re").is_none(), "{text}");
+            assert_eq!(
+                ServerFrame::decode(&text).unwrap(),
+                ServerFrame::Pushed(frame)
+            );
+        }
+    }
+
+    #[test]
+    fn a_refusal_answers_its_request_and_an_untied_error_is_pushed() {
+        let error = ErrorFrame::new(ErrorCode::WrongPassword, "the password is not right");
+        let text = encode_refusal(Some(4), &error);
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&text).unwrap(),
+            json!({"re": 4, "type": "error", "code": "wrong_password",
+                   "message": "the password is not right"})
+        );
+        assert_eq!(
+            ServerFrame::decode(&text).unwrap(),
+            ServerFrame::Answer {
+                re: 4,
+                answer: Err(error.clone())
+            }
+        );
+        assert_eq!(
+            ServerFrame::decode(&encode_refusal(None, &error)).unwrap(),
+            ServerFrame::Pushed(Pushed::Error(error))
+        );
     }
 
     #[test]
     fn wire_shapes_are_as_documented() {
         let hello = ClientFrame {
             req: 1,
-            request: Request::Hello {
+            request: request::Hello {
                 protocol: 1,
                 client: "huddle/0.1.0".into(),
-            },
+            }
+            .into(),
         };
         assert_eq!(
             serde_json::to_value(&hello).unwrap(),
             json!({"req": 1, "type": "hello", "protocol": 1, "client": "huddle/0.1.0"})
         );
-        let event = ServerFrame {
-            re: None,
-            reply: Reply::Presence {
-                agent_id: 8,
-                presence: Presence::NotReady,
-            },
+        let logout = ClientFrame {
+            req: 2,
+            request: request::Logout {}.into(),
+        };
+        assert_eq!(
+            serde_json::to_value(&logout).unwrap(),
+            json!({"req": 2, "type": "logout"})
+        );
+        assert_eq!(
+            Encoded::new(&answer::Done {}).frame(2),
+            r#"{"re":2,"type":"ok"}"#
+        );
+        let event = Pushed::Presence {
+            agent_id: 8,
+            presence: Presence::NotReady,
         };
         assert_eq!(
             serde_json::to_value(&event).unwrap(),
             json!({"type": "presence", "agent_id": 8, "presence": "not_ready"})
         );
-        let error = ServerFrame::error(
-            None,
-            ErrorFrame::new(ErrorCode::MalformedFrame, "a frame must be a JSON object"),
-        );
+        let error = Pushed::Error(ErrorFrame::new(
+            ErrorCode::MalformedFrame,
+            "a frame must be a JSON object",
+        ));
         assert_eq!(
             serde_json::to_value(&error).unwrap(),
             json!({"type": "error", "code": "malformed_frame",
@@ -914,48 +836,46 @@ mod tests {
         let frame = decode_client_frame(r#"{"req":1,"type":"search","query":"be"}"#).unwrap();
         assert_eq!(
             frame.request,
-            Request::Search {
+            Request::Search(request::Search {
                 query: "be".into(),
                 filter: DirectoryFilter::All,
                 limit: None,
-            }
+            })
         );
         let frame = decode_client_frame(r#"{"req":2,"type":"invite","session_id":"s","target":3}"#)
             .unwrap();
         assert!(matches!(
             frame.request,
-            Request::Invite {
+            Request::Invite(request::Invite {
                 first_message: None,
                 context: None,
                 ..
-            }
+            })
         ));
     }
 
     #[test]
     fn a_snapshot_from_a_hub_without_interactions_still_reads() {
-        let frame: ServerFrame = serde_json::from_value(
-            json!({"re": 8, "type": "snapshot", "seq": 3, "presence": "ready", "sessions": []}),
-        )
-        .unwrap();
-        assert!(matches!(
-            frame.reply,
-            Reply::Snapshot { interactions, voice_consultations, .. }
-                if interactions.is_empty() && voice_consultations.is_empty()
-        ));
+        let text =
+            r#"{"re": 8, "type": "snapshot", "seq": 3, "presence": "ready", "sessions": []}"#;
+        let Ok(ServerFrame::Answer {
+            answer: Ok(body), ..
+        }) = ServerFrame::decode(text)
+        else {
+            panic!("not an answer");
+        };
+        let snapshot = body.read::<answer::Snapshot>().unwrap();
+        assert!(snapshot.interactions.is_empty() && snapshot.voice_consultations.is_empty());
     }
 
     #[test]
     fn an_interaction_event_has_the_documented_shape() {
-        let frame = ServerFrame {
-            re: None,
-            reply: Reply::Event {
-                seq: 12,
-                event: Event::Interaction {
-                    interaction: super::samples::interaction(
-                        crate::interaction::InteractionState::Ringing,
-                    ),
-                },
+        let frame = Pushed::Event {
+            seq: 12,
+            event: Event::Interaction {
+                interaction: super::samples::interaction(
+                    crate::interaction::InteractionState::Ringing,
+                ),
             },
         };
         let wire = serde_json::to_value(&frame).unwrap();
@@ -980,13 +900,16 @@ mod tests {
 
     #[test]
     fn an_error_code_from_a_newer_hub_is_unrecognized_not_a_failure() {
-        let frame: ServerFrame = serde_json::from_value(
-            json!({"re": 3, "type": "error", "code": "quota_exceeded", "message": "slow down"}),
+        let frame = ServerFrame::decode(
+            r#"{"re": 3, "type": "error", "code": "quota_exceeded", "message": "slow down"}"#,
         )
         .unwrap();
         assert_eq!(
-            frame.reply,
-            Reply::Error(ErrorFrame::new(ErrorCode::Unrecognized, "slow down"))
+            frame,
+            ServerFrame::Answer {
+                re: 3,
+                answer: Err(ErrorFrame::new(ErrorCode::Unrecognized, "slow down"))
+            }
         );
     }
 
@@ -1023,15 +946,17 @@ mod tests {
 
 #[cfg(test)]
 mod doc_tests {
-    use super::samples::{replies, requests};
+    use super::samples::pushed;
     use super::*;
 
     const DOC: &str = include_str!("../../../docs/protocol.md");
 
     #[test]
     fn the_protocol_page_describes_every_frame_and_error_code() {
-        let mut kinds: Vec<&str> = requests().iter().map(Request::kind).collect();
-        kinds.extend(replies().iter().map(Reply::kind));
+        let kinds = REQUEST_KINDS
+            .iter()
+            .chain(crate::answer::KINDS)
+            .chain(&Pushed::KINDS);
         for kind in kinds {
             assert!(
                 DOC.contains(&format!("### `{kind}`")),
@@ -1042,8 +967,15 @@ mod doc_tests {
                 "docs/protocol.md has no example of `{kind}`"
             );
         }
-        for reply in replies() {
-            if let Reply::Event { event, .. } = reply {
+        for request in super::samples::requests() {
+            let row = format!("| `{}` | `{}` |", request.kind(), request.answer_kind());
+            assert!(
+                DOC.contains(&row),
+                "docs/protocol.md's table of answers has no row {row}"
+            );
+        }
+        for frame in pushed() {
+            if let Pushed::Event { event, .. } = frame {
                 let kind = event.kind();
                 assert!(
                     DOC.contains(&format!("\"event\": \"{kind}\"")),

@@ -3,17 +3,26 @@
 //! Every frame is one JSON object in a WebSocket text message on [`WS_PATH`]. A client frame
 //! carries a request number `req` chosen by the client; the hub's answer to it carries the
 //! same number as `re`, so answers can be matched to requests. The protocol version is agreed
-//! by the first exchange, [`Request::Hello`] answered by [`Reply::Welcome`].
+//! by the first exchange, [`request::Hello`] answered by [`answer::Welcome`].
+//!
+//! Each kind of request names the answer it gets ([`request::Ask`]). A hub frame that
+//! carries `re` answers that request (or refuses it with an `error`); one without is
+//! [`Pushed`]: an event, presence, or an error the hub could not tie to a request.
 //!
 //! `docs/protocol.md` describes every frame with an example; a test keeps the two in step.
 
+pub mod answer;
 mod error;
 mod frames;
 mod interaction;
 mod model;
+pub mod request;
 
 pub use error::{ErrorCode, ErrorFrame};
-pub use frames::{decode_client_frame, ClientFrame, Event, Reply, Request, ServerFrame};
+pub use frames::{
+    decode_client_frame, encode_refusal, AnswerBody, ClientFrame, Encoded, Event, Pushed, Request,
+    ServerFrame, REQUEST_KINDS,
+};
 pub use interaction::{
     CaseDatum, ContactInfo, ContactRef, HistoryEntry, InteractionDetails, InteractionState,
     InteractionSummary, Media, VoiceConsultation, VoiceConsultationState,

@@ -27,7 +27,7 @@ use huddle_bench::hub_process::{frame, nanos, next_json, session_reaches, Prepar
 use huddle_bench::{
     budget, cpu_seconds, latency_histogram, median, percentiles_ms, tree_pss_kib, Table,
 };
-use huddle_protocol::{DirectoryFilter, Event, Reply, Request, ServerFrame, PROTOCOL_VERSION};
+use huddle_protocol::{request, DirectoryFilter, Event, Pushed, ServerFrame, PROTOCOL_VERSION};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
@@ -210,7 +210,7 @@ async fn websocket(source: Ipv4Addr, addr: SocketAddr) -> anyhow::Result<Ws> {
 async fn hello(ws: &mut Ws) -> anyhow::Result<()> {
     ws.send(frame(
         1,
-        Request::Hello {
+        request::Hello {
             protocol: PROTOCOL_VERSION,
             client: "huddle-hostile".into(),
         },
@@ -260,7 +260,7 @@ async fn agent(
     hello(&mut ws).await?;
     ws.send(frame(
         2,
-        Request::Resume {
+        request::Resume {
             token: token.1.clone(),
             last_seq: 0,
             history: None,
@@ -282,15 +282,11 @@ async fn agent(
             let Message::Text(text) = message else {
                 continue;
             };
-            match serde_json::from_str::<ServerFrame>(text.as_str()) {
-                Ok(ServerFrame {
-                    reply:
-                        Reply::Event {
-                            event: Event::Message { message },
-                            ..
-                        },
+            match ServerFrame::decode(text.as_str()) {
+                Ok(ServerFrame::Pushed(Pushed::Event {
+                    event: Event::Message { message },
                     ..
-                }) if message.from != me && measured => {
+                })) if message.from != me && measured => {
                     let sent = message.text.strip_prefix("t=").and_then(|t| t.parse().ok());
                     let mut run = readers.run.lock().unwrap_or_else(|p| p.into_inner());
                     if let (Some(h), Some(sent)) = (run.as_mut(), sent) {
@@ -326,7 +322,7 @@ async fn await_session(c: &Agent, session_id: &str, state: &str) -> anyhow::Resu
 /// `a` invites `b`, `b` accepts, both see the session connected.
 async fn pair(a: &Agent, b: &Agent) -> anyhow::Result<()> {
     let session_id = session_of(a);
-    let invite = Request::Invite {
+    let invite = request::Invite {
         session_id: session_id.clone(),
         target: b.id,
         first_message: None,
@@ -334,7 +330,7 @@ async fn pair(a: &Agent, b: &Agent) -> anyhow::Result<()> {
     };
     a.sink.lock().await.send(frame(next_req(), invite)).await?;
     await_session(b, &session_id, "inviting").await?;
-    let accept = Request::Accept {
+    let accept = request::Accept {
         session_id: session_id.clone(),
     };
     b.sink.lock().await.send(frame(next_req(), accept)).await?;
@@ -344,7 +340,7 @@ async fn pair(a: &Agent, b: &Agent) -> anyhow::Result<()> {
 static MESSAGE: AtomicU64 = AtomicU64::new(0);
 
 async fn send(from: &Agent) -> anyhow::Result<()> {
-    let request = Request::Send {
+    let request = request::Send {
         session_id: session_of(from),
         message_id: format!("m{}", MESSAGE.fetch_add(1, Ordering::Relaxed)),
         text: format!("t={}", nanos()),
@@ -467,7 +463,7 @@ async fn guesser(i: usize, addr: SocketAddr, login: String, attack: Arc<Attack>)
             hello(&mut ws).await?;
             while attack.on() {
                 n += 1;
-                let guess = Request::Login {
+                let guess = request::Login {
                     login: login.clone(),
                     password: format!("guess-{i}-{n}"),
                     last_seq: None,
@@ -519,7 +515,7 @@ async fn flooder(flood: Arc<Agent>, attack: Arc<Attack>) -> anyhow::Result<()> {
     while attack.on() {
         k += 1;
         if k.is_multiple_of(4) {
-            let search = Request::Search {
+            let search = request::Search {
                 query: format!("load{}", k % 100),
                 filter: DirectoryFilter::All,
                 limit: None,
@@ -602,7 +598,7 @@ async fn password_sign_in(
     hello(&mut ws).await?;
     let mut busy = 0;
     loop {
-        let login_request = Request::Login {
+        let login_request = request::Login {
             login: login.to_string(),
             password: PASSWORD.to_string(),
             last_seq: None,

@@ -29,7 +29,8 @@ use huddle_bench::hub_process::{
 use huddle_bench::{
     budget, budget_at_least, latency_histogram, percentiles_ms, tree_pss_kib, Table,
 };
-use huddle_protocol::{Event, Reply, Request, ServerFrame, PROTOCOL_VERSION};
+use huddle_protocol::answer::{self, Answer};
+use huddle_protocol::{request, Event, Pushed, ServerFrame, PROTOCOL_VERSION};
 use serde_json::{json, Value};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::{mpsc, Semaphore};
@@ -455,7 +456,7 @@ async fn connect(
                 .context("no token for this agent")?;
             sink.send(frame(
                 1,
-                Request::Hello {
+                request::Hello {
                     protocol: PROTOCOL_VERSION,
                     client: "huddle-load".into(),
                 },
@@ -465,7 +466,7 @@ async fn connect(
             anyhow::ensure!(welcome["type"] == "welcome", "hello: {welcome}");
             sink.send(frame(
                 2,
-                Request::Resume {
+                request::Resume {
                     token,
                     last_seq: 0,
                     history: None,
@@ -522,18 +523,20 @@ fn read(
     acks: &Semaphore,
     control: &mpsc::UnboundedSender<Value>,
 ) {
-    if let Ok(frame) = serde_json::from_str::<ServerFrame>(text) {
-        match frame.reply {
-            Reply::Event {
+    if let Ok(frame) = ServerFrame::decode(text) {
+        match frame {
+            ServerFrame::Pushed(Pushed::Event {
                 event: Event::Message { message },
                 ..
-            } => {
+            }) => {
                 if message.from != me {
                     received(&message.text, shared);
                 }
             }
-            Reply::Sent { .. } => acks.add_permits(1),
-            Reply::Presence { .. } => {}
+            ServerFrame::Answer {
+                answer: Ok(body), ..
+            } if body.kind() == answer::Sent::KIND => acks.add_permits(1),
+            ServerFrame::Pushed(Pushed::Presence { .. }) => {}
             _ => {
                 if let Ok(v) = serde_json::from_str(text) {
                     let _ = control.send(v);
@@ -575,7 +578,7 @@ async fn open_session(a: &Conn, b: &Conn) -> anyhow::Result<()> {
         .await
         .send(frame(
             REQ.fetch_add(1, Ordering::Relaxed),
-            Request::Invite {
+            request::Invite {
                 session_id: session_id.clone(),
                 target: b.id,
                 first_message: None,
@@ -589,7 +592,7 @@ async fn open_session(a: &Conn, b: &Conn) -> anyhow::Result<()> {
         .await
         .send(frame(
             REQ.fetch_add(1, Ordering::Relaxed),
-            Request::Accept {
+            request::Accept {
                 session_id: session_id.clone(),
             },
         ))
@@ -609,7 +612,7 @@ async fn send_message(target: &Target, from: &Conn, to: &Conn) -> anyhow::Result
     let message = match target {
         Target::Hub(_) => frame(
             req,
-            Request::Send {
+            request::Send {
                 session_id: format!("load-{}", from.index - from.index % 2),
                 message_id: format!("m{}", MESSAGE.fetch_add(1, Ordering::Relaxed)),
                 text,

@@ -10,11 +10,12 @@ use argon2::password_hash::rand_core::{OsRng, RngCore};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use huddle_protocol::{
-    Event, InteractionState, Media, Reply, SessionState, VoiceConsultation, VoiceConsultationState,
+    Event, InteractionState, Media, SessionState, VoiceConsultation, VoiceConsultationState,
 };
 use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::config::Config;
+use crate::services::committed::Committed;
 use crate::services::error::{Kind, Missing, Refusal};
 use crate::services::interactions::{self, Interaction};
 use crate::services::registry::Outgoing;
@@ -228,7 +229,7 @@ pub struct Changed {
     /// The answer (or, when `then` asks the switch for something, the answer if the switch
     /// had nothing to do): a refusal may come with events, when the switch's outcome changed
     /// what is stored.
-    pub reply: Result<Reply, Refusal>,
+    pub reply: Result<Committed, Refusal>,
     /// Events to deliver once committed.
     pub events: Vec<(i64, Outgoing)>,
     /// Call operations to make after the commit, outside the transaction.
@@ -236,7 +237,7 @@ pub struct Changed {
 }
 
 impl Changed {
-    fn now(reply: Reply, events: Vec<(i64, Outgoing)>) -> Self {
+    fn now(reply: Committed, events: Vec<(i64, Outgoing)>) -> Self {
         Self {
             reply: Ok(reply),
             events,
@@ -254,7 +255,7 @@ impl Changed {
 
     fn then(work: SwitchWork) -> Self {
         Self {
-            reply: Ok(Reply::Ok),
+            reply: Ok(Committed::Done),
             events: Vec::new(),
             then: Some(work),
         }
@@ -487,9 +488,7 @@ pub async fn start(
         if open.switching.is_some() {
             return Err(switch_busy());
         }
-        let reply = Reply::VoiceConsultation {
-            consultation: open.wire(),
-        };
+        let reply = Committed::VoiceConsultation(open.wire());
         return Ok(Changed::now(reply, Vec::new()));
     }
     if session.state != SessionState::Connected {
@@ -693,7 +692,7 @@ pub async fn record(
                 events: Vec::new(),
                 then: Some(SwitchWork::Release(vec![consulted.consult])),
             }),
-            Switched::Finished { .. } => Ok(Changed::now(Reply::Ok, Vec::new())),
+            Switched::Finished { .. } => Ok(Changed::now(Committed::Done, Vec::new())),
             Switched::Placed(Err(_)) | Switched::Connected(_) => Err(ended_meanwhile()),
         };
     }
@@ -706,9 +705,7 @@ pub async fn record(
             let mut events = vec![held];
             events.extend(announce(db, &row, ctx.now).await.map_err(failed)?);
             tracing::info!(consultation = %row.id, interaction = %row.interaction_id, "voice consultation ringing");
-            let reply = Reply::VoiceConsultation {
-                consultation: row.wire(),
-            };
+            let reply = Committed::VoiceConsultation(row.wire());
             Ok(Changed::now(reply, events))
         }
         Switched::Placed(Err((e, still_held))) => {
@@ -734,7 +731,7 @@ pub async fn record(
             store_state(&mut *db, &row, ctx.now).await.map_err(failed)?;
             let events = announce(db, &row, ctx.now).await.map_err(failed)?;
             tracing::info!(consultation = %row.id, "voice consultation connected");
-            Ok(Changed::now(Reply::Ok, events))
+            Ok(Changed::now(Committed::Done, events))
         }
         Switched::Finished {
             released: Err(e), ..
@@ -763,7 +760,7 @@ pub async fn record(
             }
             events.extend(announce(db, &row, ctx.now).await.map_err(failed)?);
             tracing::info!(consultation = %row.id, "voice consultation ended");
-            Ok(Changed::now(Reply::Ok, events))
+            Ok(Changed::now(Committed::Done, events))
         }
     }
 }

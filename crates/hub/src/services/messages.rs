@@ -4,9 +4,10 @@
 //! messages a second; here a run of messages takes one hand-over in all. The checks and
 //! answers are those of every other change (see `writer`).
 
-use huddle_protocol::{Event, Message, Reply, ServerFrame, SessionState};
+use huddle_protocol::{Event, Message, Pushed, SessionState};
 use rusqlite::{params, Connection, OptionalExtension};
 
+use crate::services::committed::Committed;
 use crate::services::error::{Kind, Refusal};
 use crate::services::registry::Outgoing;
 use crate::services::sessions::{check_text, internal, invalid_id, unknown_session, wrong_state};
@@ -25,7 +26,7 @@ pub struct NewMessage {
 }
 
 /// What a message produced: the answer, and the events to deliver once committed.
-pub(crate) type Written = (Reply, Vec<(i64, Outgoing)>);
+pub(crate) type Written = (Committed, Vec<(i64, Outgoing)>);
 
 /// Checks and stores one message inside the writer's open transaction. A refused one is
 /// refused before anything is written, and leaves no trace; a retry of a stored message gets
@@ -40,7 +41,7 @@ pub(crate) fn apply(
 ) -> rusqlite::Result<Result<Written, Refusal>> {
     match check(conn, max_chars, m) {
         Ok(Checked::New { participants }) => write(conn, now, m, participants).map(Ok),
-        Ok(Checked::Stored(message)) => Ok(Ok((Reply::Sent { message }, Vec::new()))),
+        Ok(Checked::Stored(message)) => Ok(Ok((Committed::Sent(message), Vec::new()))),
         Err(refused) => Ok(Err(refused)),
     }
 }
@@ -149,13 +150,10 @@ fn write(
             .query_row(params![agent_id], |r| r.get(0))?;
         let frame = Outgoing::new(
             Some(seq),
-            &ServerFrame {
-                re: None,
-                reply: Reply::Event {
-                    seq,
-                    event: Event::Message {
-                        message: message.clone(),
-                    },
+            &Pushed::Event {
+                seq,
+                event: Event::Message {
+                    message: message.clone(),
                 },
             },
         );
@@ -165,5 +163,5 @@ fn write(
         .execute(params![agent_id, seq, now, &*frame.text])?;
         events.push((agent_id, frame));
     }
-    Ok((Reply::Sent { message }, events))
+    Ok((Committed::Sent(message), events))
 }

@@ -3,6 +3,7 @@
 //! the telephony switch. Services know nothing of WebSockets or HTTP; they use the store.
 
 pub mod accounts;
+pub mod committed;
 pub mod consultations;
 pub mod contacts;
 pub mod directory;

@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use huddle_protocol::{AgentPresence, Presence, Reply, ServerFrame};
+use huddle_protocol::{AgentPresence, Presence, Pushed};
 use tokio::sync::{mpsc, Notify};
 
 /// A frame ready to be written to a connection, serialized once for all recipients.
@@ -25,12 +25,10 @@ pub struct Outgoing {
 
 impl Outgoing {
     /// Serializes a frame.
-    pub fn new(seq: Option<i64>, frame: &ServerFrame) -> Self {
-        // Serializing these plain data types cannot fail.
-        let text = serde_json::to_string(frame).unwrap_or_default();
+    pub fn new(seq: Option<i64>, frame: &Pushed) -> Self {
         Self {
             seq,
-            text: text.into(),
+            text: frame.encode().into(),
         }
     }
 }
@@ -269,13 +267,7 @@ impl Registry {
                 presence: inner.presence(id),
             })
             .collect();
-        let frame = Outgoing::new(
-            None,
-            &ServerFrame {
-                re: None,
-                reply: Reply::Presences { presences },
-            },
-        );
+        let frame = Outgoing::new(None, &Pushed::Presences { presences });
         if !me.offer(&frame) {
             if let Some(agent) = inner.agents.get_mut(&agent_id) {
                 agent.devices.retain(|d| d.id != device);
@@ -294,10 +286,7 @@ impl Registry {
 
     /// Tells an agent's presence to its own devices and to the devices that watch it.
     pub fn broadcast_presence(&self, agent_id: i64, presence: Presence) {
-        let frame = ServerFrame {
-            re: None,
-            reply: Reply::Presence { agent_id, presence },
-        };
+        let frame = Pushed::Presence { agent_id, presence };
         let frame = Outgoing::new(None, &frame);
         let mut inner = self.lock();
         let mut to: Vec<(i64, u64)> = inner

@@ -2,8 +2,8 @@
 //! the events it owes to the participants.
 
 use huddle_protocol::{
-    AgentProfile, ConsultContext, EndReason, Event, Message, Reply, ServerFrame, SessionEnd,
-    SessionInfo, SessionState, SessionTranscript, SNAPSHOT_MESSAGES,
+    AgentProfile, ConsultContext, EndReason, Event, Message, Pushed, SessionEnd, SessionInfo,
+    SessionState, SessionTranscript, SNAPSHOT_MESSAGES,
 };
 use sqlx::{Sqlite, SqliteConnection};
 
@@ -417,13 +417,7 @@ pub async fn append_event(
     .bind(agent_id)
     .fetch_one(&mut *db)
     .await?;
-    let frame = Outgoing::new(
-        Some(seq),
-        &ServerFrame {
-            re: None,
-            reply: Reply::Event { seq, event },
-        },
-    );
+    let frame = Outgoing::new(Some(seq), &Pushed::Event { seq, event });
     sqlx::query("INSERT INTO events (agent_id, seq, at, body) VALUES (?, ?, ?, ?)")
         .bind(agent_id)
         .bind(seq)

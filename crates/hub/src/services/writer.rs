@@ -9,13 +9,14 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use huddle_protocol::{
-    ConsultContext, EndReason, Event, FirstMessage, Reply, SessionEnd, SessionInfo, SessionState,
+    ConsultContext, EndReason, Event, FirstMessage, SessionEnd, SessionInfo, SessionState,
 };
 use sqlx::{Connection, SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::Config;
 use crate::services::accounts::{self, Account};
+use crate::services::committed::Committed;
 use crate::services::consultations::{self, Changed, Ctx, SwitchWork, Switched};
 use crate::services::error::{Kind, Missing, Refusal};
 use crate::services::integration::{self, Done};
@@ -88,12 +89,12 @@ enum Job {
     /// A message an agent sends (see `send_path`).
     Send {
         message: NewMessage,
-        answer: oneshot::Sender<Result<Reply, Refusal>>,
+        answer: oneshot::Sender<Result<Committed, Refusal>>,
     },
     /// Any other change asked by an agent (or the invitation clock).
     Agent {
         change: Change,
-        answer: oneshot::Sender<Result<Reply, Refusal>>,
+        answer: oneshot::Sender<Result<Committed, Refusal>>,
     },
     /// Asked through the integration API.
     Integration {
@@ -140,7 +141,7 @@ impl Writer {
     }
 
     /// Asks for a change and waits for its answer.
-    pub async fn change(&self, change: Change) -> Result<Reply, Refusal> {
+    pub async fn change(&self, change: Change) -> Result<Committed, Refusal> {
         self.submit(change).await?.await
     }
 
@@ -149,8 +150,10 @@ impl Writer {
     pub async fn submit(
         &self,
         asked: impl Into<Asked>,
-    ) -> Result<impl std::future::Future<Output = Result<Reply, Refusal>> + Send + 'static, Refusal>
-    {
+    ) -> Result<
+        impl std::future::Future<Output = Result<Committed, Refusal>> + Send + 'static,
+        Refusal,
+    > {
         let (answer, answered) = oneshot::channel();
         let stopped = || Refusal::new(Kind::Internal, "the hub is stopping");
         let job = match asked.into() {
@@ -230,7 +233,7 @@ impl From<Changed> for Outcome {
 }
 
 impl Outcome {
-    fn reply(reply: Reply) -> Self {
+    fn reply(reply: Committed) -> Self {
         Self {
             reply: Ok(reply),
             events: Vec::new(),
@@ -241,12 +244,12 @@ impl Outcome {
 }
 
 /// What an agent's change is answered.
-type Answer = Result<Reply, Refusal>;
+type Answer = Result<Committed, Refusal>;
 
 /// A change decided inside the transaction, waiting for the commit to be answered.
 enum Decided {
     Agent(
-        oneshot::Sender<Result<Reply, Refusal>>,
+        oneshot::Sender<Result<Committed, Refusal>>,
         Result<Outcome, Refusal>,
     ),
     Integration(
@@ -258,7 +261,7 @@ enum Decided {
 /// A run of messages refused as a whole, before any of it was written (the writer's
 /// connection could not be reached); the batch fails with it.
 fn refuse_run(
-    run: Vec<(NewMessage, oneshot::Sender<Result<Reply, Refusal>>)>,
+    run: Vec<(NewMessage, oneshot::Sender<Result<Committed, Refusal>>)>,
     e: impl std::fmt::Display,
     decided: &mut Vec<Decided>,
 ) -> Result<(), String> {
@@ -557,7 +560,7 @@ impl Task {
     async fn send_run(
         &self,
         tx: &mut SqliteConnection,
-        run: Vec<(NewMessage, oneshot::Sender<Result<Reply, Refusal>>)>,
+        run: Vec<(NewMessage, oneshot::Sender<Result<Committed, Refusal>>)>,
         decided: &mut Vec<Decided>,
     ) -> Result<(), String> {
         let max = self.config.limits.max_message_chars;
@@ -821,9 +824,7 @@ impl Task {
                 && existing.first_message.as_ref().map(|m| (&m.id, &m.text))
                     == first_message.as_ref().map(|m| (&m.id, &m.text));
             if same {
-                return Ok(Outcome::reply(Reply::Session {
-                    session: Box::new(existing),
-                }));
+                return Ok(Outcome::reply(Committed::Session(Box::new(existing))));
             }
             return Err(Refusal::new(
                 Kind::IdConflict,
@@ -925,7 +926,7 @@ impl Task {
         session.state = state;
         session.end = end;
         let mut outcome = self.announce(db, now, session).await?;
-        outcome.reply = Ok(Reply::Ok);
+        outcome.reply = Ok(Committed::Done);
         Ok(outcome)
     }
 
@@ -948,9 +949,7 @@ impl Task {
             );
         }
         Ok(Outcome {
-            reply: Ok(Reply::Session {
-                session: Box::new(session),
-            }),
+            reply: Ok(Committed::Session(Box::new(session))),
             events,
             expires: None,
             then: None,

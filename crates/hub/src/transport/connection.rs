@@ -9,9 +9,11 @@ use std::time::Duration;
 
 use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket};
 use futures_util::stream::{FuturesOrdered, StreamExt};
+use huddle_protocol::answer::{self, Answer};
+use huddle_protocol::request;
 use huddle_protocol::{
-    decode_client_frame, AgentProfile, ErrorCode, ErrorFrame, HubLimits, Presence, Reply, Request,
-    ServerFrame, PROTOCOL_VERSION, TRANSCRIPT_PAGE,
+    decode_client_frame, encode_refusal, AgentProfile, Encoded, ErrorCode, ErrorFrame, HubLimits,
+    Presence, Request, PROTOCOL_VERSION,
 };
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -21,7 +23,8 @@ use crate::services::messages::NewMessage;
 use crate::services::registry::{Departure, Kick, Outgoing, DEVICE_QUEUE};
 use crate::services::throttle::Spend;
 use crate::services::writer::{Asked, Change};
-use crate::services::{consultations, directory, interactions, sessions, tokens};
+use crate::services::{sessions, tokens};
+use crate::transport::asks;
 use crate::transport::listener::Place;
 use crate::transport::refusals::error_frame;
 use crate::transport::shared::Shared;
@@ -37,8 +40,6 @@ const MAX_PENDING: usize = 256;
 const REFUSED_PAUSE: Duration = Duration::from_millis(250);
 /// The longest a connection is not read after a refusal.
 const MAX_HOLD: Duration = Duration::from_secs(5);
-/// How far back a snapshot lists ended sessions.
-const SNAPSHOT_ENDED_MS: i64 = 24 * 3600 * 1000;
 
 /// Where a connection is in its life.
 enum Phase {
@@ -162,7 +163,7 @@ pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket, place: Arc<P
             message = socket.recv(), if pending.len() < MAX_PENDING && !paused => message,
             () = tokio::time::sleep_until(read_again), if paused => continue,
             Some((req, reply)) = pending.next(), if !pending.is_empty() => {
-                if send(&mut socket, &kick, &ServerFrame::answer(req, reply)).await.is_err() {
+                if send(&mut socket, &kick, req, &reply).await.is_err() {
                     break;
                 }
                 continue;
@@ -216,7 +217,7 @@ pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket, place: Arc<P
         let max = shared.config.limits.max_frame_bytes;
         let (answer, next) = match message {
             Message::Text(text) if text.len() > max => (
-                ServerFrame::error(
+                (
                     None,
                     ErrorFrame::new(
                         ErrorCode::FrameTooLarge,
@@ -234,15 +235,15 @@ pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket, place: Arc<P
                     // in place it would make every connection's task that large while it
                     // waits, which is nearly always.
                     let handled = Box::pin(conn.handle(frame.request)).await;
-                    let (reply, next, replay) = match handled {
-                        Handled::Now(reply, next, replay) => (reply, next, replay),
+                    let (answered, next, replay) = match handled {
+                        Handled::Now(answered, next, replay) => (answered, next, replay),
                         Handled::Later(answer) => {
                             let req = frame.req;
                             pending.push_back(async move { (req, answer.await) });
                             continue;
                         }
                     };
-                    if let Reply::Error(e) = &reply {
+                    if let Err(e) = &answered {
                         if matches!(
                             e.code,
                             ErrorCode::RateLimited
@@ -254,8 +255,10 @@ pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket, place: Arc<P
                             read_again = Instant::now() + hold.clamp(REFUSED_PAUSE, MAX_HOLD);
                         }
                     }
-                    let answer = ServerFrame::answer(frame.req, reply);
-                    if send(&mut socket, &kick, &answer).await.is_err() {
+                    if send(&mut socket, &kick, frame.req, &answered)
+                        .await
+                        .is_err()
+                    {
                         break;
                     }
                     // Missed events follow the `logged_in` or `resumed` answer, in order.
@@ -276,10 +279,10 @@ pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket, place: Arc<P
                     }
                     continue;
                 }
-                Err((req, error)) => (ServerFrame::error(req, error), Next::Continue),
+                Err((req, error)) => ((req, error), Next::Continue),
             },
             Message::Binary(_) => (
-                ServerFrame::error(
+                (
                     None,
                     ErrorFrame::new(
                         ErrorCode::BinaryFrame,
@@ -293,7 +296,8 @@ pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket, place: Arc<P
         };
         // Only frames that are not requests get here.
         read_again = Instant::now() + REFUSED_PAUSE;
-        if send(&mut socket, &kick, &answer).await.is_err() {
+        let (re, error) = answer;
+        if send_error(&mut socket, &kick, re, &error).await.is_err() {
             break;
         }
         if let Next::Close = next {
@@ -324,12 +328,33 @@ fn close(code: u16, reason: &str) -> Message {
     }))
 }
 
-/// Writes an answer (see [`write_message`]).
-async fn send(socket: &mut WebSocket, kick: &Kick, frame: &ServerFrame) -> Result<(), Gone> {
-    if let Reply::Error(e) = &frame.reply {
-        tracing::debug!(code = %e.code, "request refused");
-    }
-    let text = serde_json::to_string(frame).unwrap_or_default();
+/// Writes the answer to request `re` (see [`write_message`]).
+async fn send(
+    socket: &mut WebSocket,
+    kick: &Kick,
+    re: u64,
+    answered: &Answered,
+) -> Result<(), Gone> {
+    let text = match answered {
+        Ok(answer) => answer.frame(re),
+        Err(e) => {
+            tracing::debug!(code = %e.code, "request refused");
+            encode_refusal(Some(re), e)
+        }
+    };
+    write_message(socket, kick, Message::Text(text.into())).await
+}
+
+/// Writes the error about a frame that is not a request, or not one the hub could read
+/// (see [`write_message`]).
+async fn send_error(
+    socket: &mut WebSocket,
+    kick: &Kick,
+    re: Option<u64>,
+    error: &ErrorFrame,
+) -> Result<(), Gone> {
+    tracing::debug!(code = %error.code, "frame refused");
+    let text = encode_refusal(re, error);
     write_message(socket, kick, Message::Text(text.into())).await
 }
 
@@ -357,25 +382,35 @@ async fn write_message(socket: &mut WebSocket, kick: &Kick, message: Message) ->
     }
 }
 
+/// A request's answer, of whichever kind it gets, or its refusal.
+type Answered = Result<Encoded, ErrorFrame>;
+
 /// How a request is answered.
 enum Handled {
     /// Now: the answer, what to do next, and missed events to send after it.
-    Now(Reply, Next, Vec<Outgoing>),
+    Now(Answered, Next, Vec<Outgoing>),
     /// When the writer has committed the change.
-    Later(Pin<Box<dyn Future<Output = Reply> + Send>>),
+    Later(Pin<Box<dyn Future<Output = Answered> + Send>>),
 }
 
 fn refuse(code: ErrorCode, message: impl Into<String>) -> Handled {
-    answer(Reply::Error(ErrorFrame::new(code, message)))
+    Handled::Now(
+        Err(ErrorFrame::new(code, message)),
+        Next::Continue,
+        Vec::new(),
+    )
 }
 
-fn answer(reply: Reply) -> Handled {
-    Handled::Now(reply, Next::Continue, Vec::new())
+fn answer<A: Answer>(answered: Result<A, ErrorFrame>) -> Handled {
+    Handled::Now(
+        answered.map(|a| Encoded::new(&a)),
+        Next::Continue,
+        Vec::new(),
+    )
 }
 
 fn internal(e: impl std::fmt::Display) -> Handled {
-    tracing::error!(error = %e, "request failed");
-    refuse(ErrorCode::Internal, "the hub failed to answer; try again")
+    Handled::Now(Err(asks::failed(e)), Next::Continue, Vec::new())
 }
 
 impl Conn {
@@ -398,7 +433,7 @@ impl Conn {
 
     async fn handle(&mut self, request: Request) -> Handled {
         match (&self.phase, request) {
-            (Phase::AwaitingHello, Request::Hello { protocol, client }) => {
+            (Phase::AwaitingHello, Request::Hello(request::Hello { protocol, client })) => {
                 if protocol != PROTOCOL_VERSION {
                     tracing::info!(%client, protocol, "refused a client of another protocol version");
                     let message = format!(
@@ -411,14 +446,14 @@ impl Conn {
                         }
                     );
                     return Handled::Now(
-                        Reply::Error(ErrorFrame::new(ErrorCode::UnsupportedVersion, message)),
+                        Err(ErrorFrame::new(ErrorCode::UnsupportedVersion, message)),
                         Next::Close,
                         Vec::new(),
                     );
                 }
                 self.phase = Phase::AwaitingLogin;
                 let limits = &self.shared.config.limits;
-                answer(Reply::Welcome {
+                answer(Ok(answer::Welcome {
                     protocol: PROTOCOL_VERSION,
                     hub: crate::HUB_VERSION.to_string(),
                     limits: HubLimits {
@@ -426,35 +461,35 @@ impl Conn {
                             .unwrap_or(u32::MAX),
                         max_followed: limits.max_followed,
                     },
-                })
+                }))
             }
             (Phase::AwaitingHello, _) => refuse(
                 ErrorCode::HelloRequired,
                 "the first frame must be `hello` with the protocol version",
             ),
-            (_, Request::Hello { .. }) => refuse(
+            (_, Request::Hello(_)) => refuse(
                 ErrorCode::InvalidFrame,
                 "`hello` was already exchanged on this connection",
             ),
             (
                 Phase::AwaitingLogin,
-                Request::Login {
+                Request::Login(request::Login {
                     login,
                     password,
                     last_seq,
                     history,
-                },
+                }),
             ) => {
                 let held = Held { last_seq, history };
                 self.login(&login, &password, held).await
             }
             (
                 Phase::AwaitingLogin,
-                Request::Resume {
+                Request::Resume(request::Resume {
                     token,
                     last_seq,
                     history,
-                },
+                }),
             ) => {
                 let held = Held {
                     last_seq: Some(last_seq),
@@ -462,7 +497,7 @@ impl Conn {
                 };
                 self.resume(&token, held).await
             }
-            (Phase::LoggedIn(_), Request::Login { .. } | Request::Resume { .. }) => refuse(
+            (Phase::LoggedIn(_), Request::Login(_) | Request::Resume(_)) => refuse(
                 ErrorCode::AlreadyLoggedIn,
                 "this connection is already logged in",
             ),
@@ -552,7 +587,7 @@ impl Conn {
         };
         tracing::info!(login = %started.agent.login, seq = started.seq, resync_required = started.resync_required, "agent logged in");
         Handled::Now(
-            Reply::LoggedIn {
+            Ok(Encoded::new(&answer::LoggedIn {
                 agent: started.agent,
                 token: issued.token,
                 expires_at: issued.expires_at,
@@ -560,7 +595,7 @@ impl Conn {
                 presence: started.presence,
                 history: self.shared.history.clone(),
                 resync_required: started.resync_required,
-            },
+            })),
             Next::Continue,
             started.replay,
         )
@@ -604,14 +639,14 @@ impl Conn {
         };
         tracing::info!(login = %started.agent.login, seq = started.seq, resync_required = started.resync_required, "agent resumed");
         Handled::Now(
-            Reply::Resumed {
+            Ok(Encoded::new(&answer::Resumed {
                 agent: started.agent,
                 expires_at,
                 seq: started.seq,
                 presence: started.presence,
                 history: self.shared.history.clone(),
                 resync_required: started.resync_required,
-            },
+            })),
             Next::Continue,
             started.replay,
         )
@@ -732,13 +767,13 @@ impl Conn {
         let agent_id = account.id;
         let costly = matches!(
             request,
-            Request::Search { .. }
-                | Request::Follow { .. }
-                | Request::Snapshot
-                | Request::Transcript { .. }
-                | Request::Interactions
-                | Request::InteractionDetails { .. }
-                | Request::ContactHistory { .. }
+            Request::Search(_)
+                | Request::Follow(_)
+                | Request::Snapshot(_)
+                | Request::Transcript(_)
+                | Request::Interactions(_)
+                | Request::InteractionDetails(_)
+                | Request::ContactHistory(_)
         );
         let l = &shared.config.limits;
         if costly
@@ -752,227 +787,49 @@ impl Conn {
             );
         }
         let change: Asked = match request {
-            Request::Logout => {
+            Request::Logout(_) => {
                 if let Err(e) = tokens::revoke(&shared.db, &token).await {
                     return internal(e);
                 }
                 tracing::info!(login = %account.login, "agent logged out");
                 self.leave();
-                return answer(Reply::LoggedOut);
+                return answer(Ok(answer::LoggedOut {}));
             }
-            Request::SetPresence { presence } => {
-                if presence == Presence::Offline {
-                    return refuse(
-                        ErrorCode::InvalidPresence,
-                        "Offline is set by the hub when you disconnect",
-                    );
-                }
-                let stored = sqlx::query("UPDATE agents SET presence = ? WHERE id = ?")
-                    .bind(presence_name(presence))
-                    .bind(agent_id)
-                    .execute(&shared.db)
-                    .await;
-                if let Err(e) = stored {
-                    return internal(e);
-                }
-                shared.registry.choose(agent_id, presence);
-                shared.registry.broadcast_presence(agent_id, presence);
-                return answer(Reply::Ok);
+            Request::SetPresence(asked) => {
+                return answer(asks::set_presence(&shared, agent_id, asked).await)
             }
-            Request::Search {
-                query,
-                filter,
-                limit,
-            } => {
-                return match directory::search(
-                    &shared.db,
-                    &shared.registry,
-                    agent_id,
-                    &query,
-                    filter,
-                    limit,
-                )
-                .await
-                {
-                    Ok(entries) => answer(Reply::Directory { entries }),
-                    Err(e) => internal(e),
-                };
+            Request::Search(asked) => return answer(asks::search(&shared, agent_id, asked).await),
+            Request::Follow(asked) => {
+                return answer(asks::follow(&shared, agent_id, device, asked).await)
             }
-            Request::Follow { agents } => {
-                let max = shared.config.limits.max_followed;
-                if agents.len() > max as usize {
-                    return refuse(
-                        ErrorCode::LimitExceeded,
-                        format!(
-                            "a connection may follow at most {max} agents; this asks for {}",
-                            agents.len()
-                        ),
-                    );
-                }
-                return match directory::existing(&shared.db, &agents).await {
-                    Ok(known) => {
-                        shared.registry.follow(agent_id, device, known);
-                        answer(Reply::Ok)
-                    }
-                    Err(e) => internal(e),
-                };
+            Request::SetFavorite(asked) => {
+                return answer(asks::set_favorite(&shared, agent_id, asked).await)
             }
-            Request::SetFavorite {
-                agent_id: target,
-                favorite,
-            } => {
-                match directory::is_target(&shared.db, target).await {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        return refuse(
-                            ErrorCode::UnknownTarget,
-                            "no agent with this id can receive IMs",
-                        )
-                    }
-                    Err(e) => return internal(e),
-                }
-                return match directory::set_favorite(&shared.db, agent_id, target, favorite).await {
-                    Ok(()) => answer(Reply::Ok),
-                    Err(e) => internal(e),
-                };
+            Request::Snapshot(_) => return answer(asks::snapshot(&shared, agent_id).await),
+            Request::Interactions(_) => return answer(asks::interactions(&shared, agent_id).await),
+            Request::Transcript(asked) => {
+                return answer(asks::transcript(&shared, agent_id, asked).await)
             }
-            Request::Snapshot => {
-                let since = crate::store::now_millis() - SNAPSHOT_ENDED_MS;
-                // The number is read before the sessions: an event that lands in between is
-                // both in the snapshot and after `seq`, which a client tolerates; the other
-                // order could lose it.
-                let seq: Result<i64, _> =
-                    sqlx::query_scalar("SELECT last_seq FROM agents WHERE id = ?")
-                        .bind(agent_id)
-                        .fetch_one(&shared.db)
-                        .await;
-                let snapshot = async {
-                    let mut db = shared.db.acquire().await?;
-                    let sessions = sessions::snapshot(&mut db, agent_id, since).await?;
-                    let interactions = interactions::open_for(&mut db, agent_id).await?;
-                    let voice = consultations::open_for_agent(&mut db, agent_id).await?;
-                    Ok::<_, sqlx::Error>((sessions, interactions, voice))
-                };
-                return match (seq, snapshot.await) {
-                    (Ok(seq), Ok((sessions, interactions, voice_consultations))) => {
-                        answer(Reply::Snapshot {
-                            seq,
-                            presence: shared.registry.presence(agent_id),
-                            sessions,
-                            interactions: interactions
-                                .iter()
-                                .map(|i| i.summary(&shared.config))
-                                .collect(),
-                            voice_consultations,
-                        })
-                    }
-                    (Err(e), _) | (_, Err(e)) => internal(e),
-                };
+            Request::InteractionDetails(asked) => {
+                return answer(asks::interaction_details(&shared, agent_id, asked).await)
             }
-            Request::Interactions => {
-                let open = async {
-                    let mut db = shared.db.acquire().await?;
-                    interactions::open_for(&mut db, agent_id).await
-                };
-                return match open.await {
-                    Ok(open) => answer(Reply::Interactions {
-                        interactions: open.iter().map(|i| i.summary(&shared.config)).collect(),
-                    }),
-                    Err(e) => internal(e),
-                };
+            Request::ContactHistory(asked) => {
+                return answer(asks::contact_history(&shared, agent_id, asked).await)
             }
-            Request::Transcript {
-                session_id,
-                before_seq,
-                limit,
-            } => {
-                let limit = limit.unwrap_or(TRANSCRIPT_PAGE).clamp(1, TRANSCRIPT_PAGE) as usize;
-                let page = async {
-                    let mut db = shared.db.acquire().await?;
-                    let session = match sessions::load(&mut db, &session_id).await? {
-                        Some(s) if s.inviter.id == agent_id || s.target.id == agent_id => s,
-                        _ => return Ok(None),
-                    };
-                    sessions::page(&mut db, &session.id, before_seq, limit)
-                        .await
-                        .map(Some)
-                };
-                return match page.await {
-                    Ok(Some((messages, earlier))) => answer(Reply::Transcript {
-                        session_id,
-                        messages,
-                        earlier,
-                    }),
-                    Ok(None) => refuse(
-                        ErrorCode::UnknownSession,
-                        "you have no session with this id",
-                    ),
-                    Err(e) => internal(e),
-                };
-            }
-            Request::InteractionDetails { interaction_id } => {
-                let mut db = match shared.db.acquire().await {
-                    Ok(db) => db,
-                    Err(e) => return internal(e),
-                };
-                return match interactions::details(
-                    &mut db,
-                    &shared.config,
-                    agent_id,
-                    &interaction_id,
-                )
-                .await
-                {
-                    Ok(details) => answer(Reply::InteractionDetails {
-                        details: Box::new(details),
-                    }),
-                    Err(refused) => answer(Reply::Error(error_frame(refused))),
-                };
-            }
-            Request::ContactHistory {
-                interaction_id,
-                query,
-                limit,
-            } => {
-                let mut db = match shared.db.acquire().await {
-                    Ok(db) => db,
-                    Err(e) => return internal(e),
-                };
-                return match interactions::history(
-                    &mut db,
-                    agent_id,
-                    &interaction_id,
-                    &query,
-                    limit,
-                )
-                .await
-                {
-                    Ok(entries) => answer(Reply::ContactHistory { entries }),
-                    Err(refused) => answer(Reply::Error(error_frame(refused))),
-                };
-            }
-            Request::StartVoiceConsultation { session_id } => Asked::Change(Change::StartVoice {
+            Request::StartVoiceConsultation(asked) => Asked::Change(Change::StartVoice {
                 agent_id,
-                session_id,
+                session_id: asked.session_id,
             }),
-            Request::AnswerVoiceConsultation {
-                consultation_id,
-                accept,
-            } => Asked::Change(Change::AnswerVoice {
+            Request::AnswerVoiceConsultation(asked) => Asked::Change(Change::AnswerVoice {
                 agent_id,
-                consultation_id,
-                accept,
+                consultation_id: asked.consultation_id,
+                accept: asked.accept,
             }),
-            Request::EndVoiceConsultation { consultation_id } => Asked::Change(Change::EndVoice {
+            Request::EndVoiceConsultation(asked) => Asked::Change(Change::EndVoice {
                 agent_id,
-                consultation_id,
+                consultation_id: asked.consultation_id,
             }),
-            Request::Invite {
-                session_id,
-                target,
-                first_message,
-                context,
-            } => {
+            Request::Invite(asked) => {
                 if !shared
                     .invites
                     .allow(agent_id, shared.config.limits.invitations_per_minute)
@@ -984,33 +841,29 @@ impl Conn {
                 }
                 Asked::Change(Change::Invite {
                     inviter: account,
-                    session_id,
-                    target,
-                    first_message,
-                    context,
+                    session_id: asked.session_id,
+                    target: asked.target,
+                    first_message: asked.first_message,
+                    context: asked.context,
                 })
             }
-            Request::Accept { session_id } => Asked::Change(Change::Accept {
+            Request::Accept(asked) => Asked::Change(Change::Accept {
                 agent_id,
-                session_id,
+                session_id: asked.session_id,
             }),
-            Request::Reject { session_id } => Asked::Change(Change::Reject {
+            Request::Reject(asked) => Asked::Change(Change::Reject {
                 agent_id,
-                session_id,
+                session_id: asked.session_id,
             }),
-            Request::Cancel { session_id } => Asked::Change(Change::Cancel {
+            Request::Cancel(asked) => Asked::Change(Change::Cancel {
                 agent_id,
-                session_id,
+                session_id: asked.session_id,
             }),
-            Request::End { session_id } => Asked::Change(Change::End {
+            Request::End(asked) => Asked::Change(Change::End {
                 agent_id,
-                session_id,
+                session_id: asked.session_id,
             }),
-            Request::Send {
-                session_id,
-                message_id,
-                text,
-            } => {
+            Request::Send(asked) => {
                 let l = &shared.config.limits;
                 if !shared.budgets.take(
                     agent_id,
@@ -1025,12 +878,12 @@ impl Conn {
                 }
                 Asked::Message(NewMessage {
                     agent_id,
-                    session_id,
-                    message_id,
-                    text,
+                    session_id: asked.session_id,
+                    message_id: asked.message_id,
+                    text: asked.text,
                 })
             }
-            Request::Hello { .. } | Request::Login { .. } | Request::Resume { .. } => {
+            Request::Hello(_) | Request::Login(_) | Request::Resume(_) => {
                 return refuse(
                     ErrorCode::AlreadyLoggedIn,
                     "this connection is already logged in",
@@ -1041,14 +894,16 @@ impl Conn {
         let is_send = matches!(change, Asked::Message(_));
         let answered = match shared.writer.submit(change).await {
             Ok(answered) => answered,
-            Err(refused) => return answer(Reply::Error(error_frame(refused))),
+            Err(refused) => {
+                return Handled::Now(Err(error_frame(refused)), Next::Continue, Vec::new())
+            }
         };
         Handled::Later(Box::pin(async move {
             let result = answered.await;
             if is_send && result.is_ok() {
                 shared.metrics.message_committed(started.elapsed());
             }
-            result.unwrap_or_else(|refused| Reply::Error(error_frame(refused)))
+            result.map(asks::committed).map_err(error_frame)
         }))
     }
 }
@@ -1059,15 +914,5 @@ fn parse_presence(s: &str) -> Presence {
         "busy" => Presence::Busy,
         "away" => Presence::Away,
         _ => Presence::Ready,
-    }
-}
-
-fn presence_name(p: Presence) -> &'static str {
-    match p {
-        Presence::Ready => "ready",
-        Presence::NotReady => "not_ready",
-        Presence::Busy => "busy",
-        Presence::Away => "away",
-        Presence::Offline => "offline",
     }
 }

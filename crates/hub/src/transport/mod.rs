@@ -3,6 +3,7 @@
 //! /metrics, and starting and stopping it all. Transport turns requests into calls of the
 //! services and their answers into frames and HTTP responses.
 
+pub mod asks;
 pub mod connection;
 pub mod integration_api;
 pub mod listener;
