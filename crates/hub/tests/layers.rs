@@ -253,3 +253,20 @@ fn services_and_the_store_know_nothing_of_http_or_websockets() {
     }
     assert!(found.is_empty(), "{found:#?}");
 }
+
+#[test]
+fn transport_asks_the_services_and_holds_no_sql() {
+    let mut found = Vec::new();
+    for (module, source) in modules() {
+        if layer_of(&module) != "transport" {
+            continue;
+        }
+        let code = code(&source);
+        for statement in ["sqlx::query", "SELECT ", "UPDATE ", "INSERT ", "DELETE "] {
+            if code.contains(statement) {
+                found.push(format!("{module} holds `{statement}`"));
+            }
+        }
+    }
+    assert!(found.is_empty(), "{found:#?}");
+}

@@ -41,6 +41,8 @@ pub enum Kind {
     InvalidMessage,
     /// A message's text is over the limit.
     MessageTooLong,
+    /// A presence the agent may not choose (Offline).
+    InvalidPresence,
     /// The agent cannot be invited (for example, oneself).
     InvalidTarget,
     /// The agent has as many open sessions as the hub allows.

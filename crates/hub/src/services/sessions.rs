@@ -292,6 +292,14 @@ pub async fn snapshot(
     Ok(out)
 }
 
+/// The agent's latest event number.
+pub async fn last_seq(db: &sqlx::SqlitePool, agent_id: i64) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT last_seq FROM agents WHERE id = ?")
+        .bind(agent_id)
+        .fetch_one(db)
+        .await
+}
+
 /// How many IM sessions are open (inviting or connected) on the whole hub.
 pub async fn open_count_all(db: &sqlx::SqlitePool) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT count(*) FROM im_sessions WHERE state <> 'ended'")

@@ -75,3 +75,8 @@ impl StoreHealth {
         self.lock().clone()
     }
 }
+
+/// Whether the database answers a query at all.
+pub async fn reachable(db: &sqlx::SqlitePool) -> sqlx::Result<()> {
+    sqlx::query("SELECT 1").execute(db).await.map(|_| ())
+}

@@ -3,10 +3,10 @@
 //! interactions and consultations go through the writer instead (see `connection`).
 
 use huddle_protocol::request::{self, Ask};
-use huddle_protocol::{answer, ErrorCode, ErrorFrame, Presence, TRANSCRIPT_PAGE};
+use huddle_protocol::{answer, ErrorCode, ErrorFrame, TRANSCRIPT_PAGE};
 
 use crate::services::committed::Committed;
-use crate::services::{consultations, directory, interactions, sessions};
+use crate::services::{consultations, directory, interactions, presence, sessions};
 use crate::transport::refusals::error_frame;
 use crate::transport::shared::Shared;
 
@@ -40,21 +40,9 @@ pub(crate) async fn set_presence(
     agent_id: i64,
     asked: request::SetPresence,
 ) -> Answered<request::SetPresence> {
-    let presence = asked.presence;
-    if presence == Presence::Offline {
-        return Err(ErrorFrame::new(
-            ErrorCode::InvalidPresence,
-            "Offline is set by the hub when you disconnect",
-        ));
-    }
-    sqlx::query("UPDATE agents SET presence = ? WHERE id = ?")
-        .bind(presence_name(presence))
-        .bind(agent_id)
-        .execute(&shared.db)
+    presence::choose(&shared.db, &shared.registry, agent_id, asked.presence)
         .await
-        .map_err(failed)?;
-    shared.registry.choose(agent_id, presence);
-    shared.registry.broadcast_presence(agent_id, presence);
+        .map_err(error_frame)?;
     Ok(answer::Done {})
 }
 
@@ -124,9 +112,7 @@ pub(crate) async fn snapshot(shared: &Shared, agent_id: i64) -> Answered<request
     let since = crate::store::now_millis() - SNAPSHOT_ENDED_MS;
     // The number is read before the sessions: an event that lands in between is both in the
     // snapshot and after `seq`, which a client tolerates; the other order could lose it.
-    let seq: i64 = sqlx::query_scalar("SELECT last_seq FROM agents WHERE id = ?")
-        .bind(agent_id)
-        .fetch_one(&shared.db)
+    let seq = sessions::last_seq(&shared.db, agent_id)
         .await
         .map_err(failed)?;
     let read = async {
@@ -225,15 +211,4 @@ pub(crate) async fn contact_history(
     .await
     .map_err(error_frame)?;
     Ok(answer::ContactHistory { entries })
-}
-
-/// A presence as the store names it.
-fn presence_name(p: Presence) -> &'static str {
-    match p {
-        Presence::Ready => "ready",
-        Presence::NotReady => "not_ready",
-        Presence::Busy => "busy",
-        Presence::Away => "away",
-        Presence::Offline => "offline",
-    }
 }

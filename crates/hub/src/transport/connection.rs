@@ -23,7 +23,7 @@ use crate::services::messages::NewMessage;
 use crate::services::registry::{Departure, Kick, Outgoing, DEVICE_QUEUE};
 use crate::services::throttle::Spend;
 use crate::services::writer::{Asked, Change};
-use crate::services::{sessions, tokens};
+use crate::services::{presence, sessions, tokens};
 use crate::transport::asks;
 use crate::transport::listener::Place;
 use crate::transport::refusals::error_frame;
@@ -706,16 +706,13 @@ impl Conn {
     /// latest event number and presence.
     async fn enter(&mut self, account: &Account) -> Result<(u64, i64, Presence), NotStarted> {
         let (device, changed) = {
-            let chosen: String = sqlx::query_scalar("SELECT presence FROM agents WHERE id = ?")
-                .bind(account.id)
-                .fetch_one(&self.shared.db)
-                .await?;
+            let chosen = presence::chosen(&self.shared.db, account.id).await?;
             let max = self.shared.config.limits.max_devices_per_agent;
             self.shared
                 .registry
                 .connect(
                     account.id,
-                    parse_presence(&chosen),
+                    chosen,
                     self.queue_tx.clone(),
                     self.kick.clone(),
                     max,
@@ -728,10 +725,7 @@ impl Conn {
                 .broadcast_presence(account.id, presence);
         }
         // Read after registering: later events arrive through the queue.
-        let seq: i64 = sqlx::query_scalar("SELECT last_seq FROM agents WHERE id = ?")
-            .bind(account.id)
-            .fetch_one(&self.shared.db)
-            .await?;
+        let seq = sessions::last_seq(&self.shared.db, account.id).await?;
         self.delivered = seq;
         Ok((device, seq, self.shared.registry.presence(account.id)))
     }
@@ -905,14 +899,5 @@ impl Conn {
             }
             result.map(asks::committed).map_err(error_frame)
         }))
-    }
-}
-
-fn parse_presence(s: &str) -> Presence {
-    match s {
-        "not_ready" => Presence::NotReady,
-        "busy" => Presence::Busy,
-        "away" => Presence::Away,
-        _ => Presence::Ready,
     }
 }

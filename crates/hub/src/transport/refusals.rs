@@ -14,6 +14,7 @@ pub fn error_frame(refused: Refusal) -> ErrorFrame {
         Kind::InvalidId => ErrorCode::InvalidId,
         Kind::InvalidMessage => ErrorCode::InvalidMessage,
         Kind::MessageTooLong => ErrorCode::MessageTooLong,
+        Kind::InvalidPresence => ErrorCode::InvalidPresence,
         Kind::InvalidTarget => ErrorCode::InvalidTarget,
         Kind::TooManySessions => ErrorCode::TooManySessions,
         Kind::StartNotPermitted => ErrorCode::StartNotPermitted,
@@ -42,7 +43,9 @@ pub fn http_status(kind: Kind) -> (StatusCode, String) {
     match kind {
         Kind::InvalidField => unprocessable("invalid_field"),
         Kind::InvalidId => unprocessable("invalid_id"),
-        Kind::InvalidMessage | Kind::MessageTooLong => unprocessable("invalid_field"),
+        Kind::InvalidMessage | Kind::MessageTooLong | Kind::InvalidPresence => {
+            unprocessable("invalid_field")
+        }
         Kind::InvalidTarget => unprocessable("invalid_target"),
         Kind::AgentDisabled => unprocessable("agent_disabled"),
         Kind::NotFound(what) => (StatusCode::NOT_FOUND, format!("unknown_{}", what.name())),

@@ -12,18 +12,16 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use sqlx::SqlitePool;
 use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
-use crate::services::accounts;
 use crate::services::hashing::Hashing;
-use crate::services::registry::{Registry, ACCOUNT_CHANGED};
+use crate::services::registry::Registry;
 use crate::services::telephony::{SimulatedSwitch, Telephony};
 use crate::services::throttle::{AgentBudgets, InviteWindow, LoginThrottle};
 use crate::services::writer::Writer;
-use crate::services::{consultations, sessions};
+use crate::services::{consultations, housekeeping, sessions};
 use crate::store::health::{self, StoreHealth};
 use crate::transport::listener::{self, Deadlines, Place, Places};
 use crate::transport::metrics::{Metrics, Readings};
@@ -140,8 +138,8 @@ pub async fn start_with_switch(
         health.clone(),
     )
     .await?;
-    spawn_housekeeping(db.clone(), config.event_retention_days);
-    spawn_account_watch(db.clone(), registry.clone()).await?;
+    housekeeping::start(db.clone(), config.event_retention_days);
+    housekeeping::watch_accounts(db.clone(), registry.clone()).await?;
     let history = crate::store::history(&db).await?;
     let limits = config.limits.clone();
     let counters = Arc::new(Metrics::default());
@@ -244,7 +242,7 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
         )
             .into_response();
     }
-    match sqlx::query("SELECT 1").execute(&shared.db).await {
+    match health::reachable(&shared.db).await {
         Ok(_) => {
             Json(serde_json::json!({"status": "ok", "version": crate::HUB_VERSION})).into_response()
         }
@@ -284,87 +282,4 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
             StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
     }
-}
-
-/// How often the hub looks for accounts an administrator changed.
-const ACCOUNT_WATCH_EVERY: Duration = Duration::from_millis(500);
-
-/// Acts on accounts an administrator changed (from the command line, another process):
-/// the agent's devices are closed, so that they sign in again under the account as it now
-/// is, or not at all once their sessions were revoked.
-async fn spawn_account_watch(db: SqlitePool, registry: Arc<Registry>) -> sqlx::Result<()> {
-    let mut seen = accounts::last_change(&db).await?;
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(ACCOUNT_WATCH_EVERY);
-        loop {
-            every.tick().await;
-            match accounts::changes_after(&db, seen).await {
-                Ok((agents, last)) => {
-                    for agent_id in agents {
-                        tracing::info!(agent_id, "account changed: closing its connections");
-                        registry.kick_agent(agent_id, ACCOUNT_CHANGED);
-                    }
-                    seen = last;
-                }
-                Err(e) if db.is_closed() => {
-                    tracing::debug!(error = %e, "the account watch stops with the hub");
-                    return;
-                }
-                Err(e) => tracing::warn!(error = %e, "cannot read the account changes"),
-            }
-        }
-    });
-    Ok(())
-}
-
-/// Forgets expired tokens and events past their retention, at start and then hourly.
-/// How many old events one statement forgets: each statement holds the database's write
-/// lock, which the writer waits for, for about a millisecond.
-const FORGET_AT_ONCE: i64 = 500;
-
-/// Forgets the events older than `cutoff` a few at a time, so that the writer never waits
-/// behind a deletion of millions of rows.
-async fn forget_events_before(db: &SqlitePool, cutoff: i64) -> sqlx::Result<u64> {
-    let mut forgotten = 0;
-    loop {
-        let deleted = sqlx::query(
-            "DELETE FROM events WHERE (agent_id, seq) IN
-                 (SELECT agent_id, seq FROM events WHERE at < ? LIMIT ?)",
-        )
-        .bind(cutoff)
-        .bind(FORGET_AT_ONCE)
-        .execute(db)
-        .await?
-        .rows_affected();
-        forgotten += deleted;
-        if deleted < FORGET_AT_ONCE as u64 {
-            return Ok(forgotten);
-        }
-        tokio::task::yield_now().await;
-    }
-}
-
-fn spawn_housekeeping(db: SqlitePool, retention_days: u32) {
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
-        loop {
-            every.tick().await;
-            let cutoff = crate::store::now_millis() - i64::from(retention_days) * 24 * 3600 * 1000;
-            let events = forget_events_before(&db, cutoff).await;
-            // The account watch reads the changes within a second; a day is plenty.
-            let day_ago = crate::store::now_millis() - 24 * 3600 * 1000;
-            if let Err(e) = sqlx::query("DELETE FROM account_changes WHERE at < ?")
-                .bind(day_ago)
-                .execute(&db)
-                .await
-            {
-                tracing::warn!(error = %e, "cannot forget old account changes");
-            }
-            let tokens = crate::services::tokens::prune(&db).await;
-            match (events, tokens) {
-                (Ok(e), Ok(t)) => tracing::debug!(events = e, tokens = t, "housekeeping done"),
-                (Err(e), _) | (_, Err(e)) => tracing::warn!(error = %e, "housekeeping failed"),
-            }
-        }
-    });
 }
