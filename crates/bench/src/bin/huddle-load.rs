@@ -27,7 +27,7 @@ use huddle_bench::hub_process::{
     frame, nanos, next_json, read_address, session_reaches, PreparedHub, Server,
 };
 use huddle_bench::{
-    budget, budget_at_least, latency_histogram, percentiles_ms, tree_pss_kib, Table,
+    budget, budget_at_least, cpu_seconds, latency_histogram, percentiles_ms, tree_pss_kib, Table,
 };
 use huddle_protocol::answer::{self, Answer};
 use huddle_protocol::{request, Event, Pushed, ServerFrame, PROTOCOL_VERSION};
@@ -147,6 +147,11 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// CPU seconds spent over `messages` delivered, in microseconds each.
+fn per_message_us(cpu: f64, messages: u64) -> f64 {
+    cpu * 1e6 / messages.max(1) as f64
+}
+
 /// What one run against a server measured.
 struct Figures {
     connect_seconds: f64,
@@ -155,8 +160,12 @@ struct Figures {
     connected_pss_kib: u64,
     paced: Histogram<u64>,
     paced_delivered: u64,
+    /// The server's CPU time per delivered message in the paced phase, µs.
+    paced_cpu_us: f64,
     saturated: Histogram<u64>,
     saturated_per_second: f64,
+    /// The server's CPU time per delivered message at saturation, µs.
+    saturated_cpu_us: f64,
 }
 
 fn report(cli: &Cli, hub: &Figures, floor: &Figures) {
@@ -202,10 +211,22 @@ fn report(cli: &Cli, hub: &Figures, floor: &Figures) {
         "msg/s",
     );
     t.row(
+        &format!("server CPU per message at {}/s", cli.rate),
+        hub.paced_cpu_us,
+        Some(floor.paced_cpu_us),
+        "µs",
+    );
+    t.row(
         "delivered at saturation",
         hub.saturated_per_second,
         Some(floor.saturated_per_second),
         "msg/s",
+    );
+    t.row(
+        "server CPU per message at saturation",
+        hub.saturated_cpu_us,
+        Some(floor.saturated_cpu_us),
+        "µs",
     );
     let hs = percentiles_ms(&hub.saturated);
     let fs = percentiles_ms(&floor.saturated);
@@ -229,6 +250,17 @@ fn report(cli: &Cli, hub: &Figures, floor: &Figures) {
     println!(
         "{}",
         budget(&format!("relay p99 at {}/s", cli.rate), hp[1], 5.0, "ms")
+    );
+    // The peer to beat: ejabberd 23.01 (Debian's, storing nothing) spent about this much
+    // on this machine with 1,000 clients at 500 messages/s.
+    println!(
+        "{}",
+        budget(
+            &format!("hub CPU per message at {}/s (ejabberd's)", cli.rate),
+            hub.paced_cpu_us,
+            600.0,
+            "µs"
+        )
     );
     println!(
         "{}",
@@ -366,15 +398,18 @@ async fn measure(
 
     // Paced: `rate` messages a second, spread over every pair in turn.
     shared.phase.store(PACED, Ordering::SeqCst);
+    let cpu_before = cpu_seconds(server_pid)?;
     let paced_sent = paced(cli, &target, &conns).await?;
     // The last messages arrive; then the phase ends.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let paced_delivered = DELIVERED[PACED as usize].swap(0, Ordering::SeqCst);
+    let paced_cpu_us = per_message_us(cpu_seconds(server_pid)? - cpu_before, paced_delivered);
     println!("   paced: {paced_sent} sent, {paced_delivered} delivered");
 
     // Saturation: the first pairs' senders push with a window of unacknowledged messages.
     shared.phase.store(SATURATING, Ordering::SeqCst);
     let before = DELIVERED[SATURATING as usize].load(Ordering::SeqCst);
+    let cpu_before = cpu_seconds(server_pid)?;
     let t = Instant::now();
     let deadline = t + Duration::from_secs(cli.seconds);
     let mut senders = Vec::new();
@@ -394,6 +429,7 @@ async fn measure(
         s.await??;
     }
     let saturated_count = DELIVERED[SATURATING as usize].load(Ordering::SeqCst) - before;
+    let saturated_cpu_us = per_message_us(cpu_seconds(server_pid)? - cpu_before, saturated_count);
     let saturated_per_second = saturated_count as f64 / t.elapsed().as_secs_f64();
     println!(
         "   saturation: {saturated_count} delivered in {:.1} s",
@@ -415,8 +451,10 @@ async fn measure(
         connected_pss_kib,
         paced,
         paced_delivered,
+        paced_cpu_us,
         saturated,
         saturated_per_second,
+        saturated_cpu_us,
     })
 }
 
