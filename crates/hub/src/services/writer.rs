@@ -127,6 +127,7 @@ impl Writer {
         .await?;
         let task = Task {
             db,
+            conn: None,
             registry,
             config,
             telephony,
@@ -204,6 +205,10 @@ const PROBE_EVERY: Duration = Duration::from_secs(1);
 
 struct Task {
     db: SqlitePool,
+    /// The writer's own connection, kept from batch to batch: its cache holds the pages the
+    /// writer changes, which a connection taken from the pool in turn with readers would
+    /// find stale and read again after every other connection's commit.
+    conn: Option<SqliteConnection>,
     registry: Arc<Registry>,
     config: Config,
     telephony: Arc<dyn Telephony>,
@@ -283,7 +288,7 @@ fn unrun(job: Job) -> Decided {
 }
 
 impl Task {
-    async fn run(self, mut queue: mpsc::Receiver<Job>) {
+    async fn run(mut self, mut queue: mpsc::Receiver<Job>) {
         let mut jobs = Vec::with_capacity(BATCH);
         // When the first commit not yet copied into the database was made.
         let mut uncopied_since: Option<Instant> = None;
@@ -327,11 +332,20 @@ impl Task {
     /// batches: with no write under way the copy completes, and the next commit starts the
     /// log again from its beginning instead of growing it. A copy made beside the writer
     /// never catches up with it, and the log then grows without end.
-    async fn checkpoint(&self) {
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&self.db)
-            .await
-        {
+    async fn checkpoint(&mut self) {
+        let copied = match self.conn.as_mut() {
+            Some(conn) => {
+                sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                    .execute(conn)
+                    .await
+            }
+            None => {
+                sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                    .execute(&self.db)
+                    .await
+            }
+        };
+        if let Err(e) = copied {
             tracing::warn!(error = %e, "cannot copy the log into the database");
         }
     }
@@ -343,15 +357,18 @@ impl Task {
     /// A failure of the database itself (a full disk, an I/O error) fails the whole batch:
     /// SQLite may have rolled the transaction back already, so nothing after it may run, and
     /// nothing of it is kept. Every request of the batch is answered with an error.
-    async fn apply(&self, jobs: Vec<Job>) {
-        let mut conn = match self.db.acquire().await {
-            Ok(conn) => conn,
-            Err(e) => return self.fail_all(jobs, &e),
+    async fn apply(&mut self, jobs: Vec<Job>) {
+        let mut conn = match self.conn.take() {
+            Some(conn) => conn,
+            None => match SqliteConnection::connect_with(&self.db.connect_options()).await {
+                Ok(conn) => conn,
+                Err(e) => return self.fail_all(jobs, &e),
+            },
         };
-        if !self.apply_on(&mut conn, jobs).await {
-            // After a failure SQLite may have ended the transaction behind sqlx's back; a new
-            // connection starts clean.
-            conn.close_on_drop();
+        // After a failure SQLite may have ended the transaction behind sqlx's back; the next
+        // batch starts clean on a new connection.
+        if self.apply_on(&mut conn, jobs).await {
+            self.conn = Some(conn);
         }
     }
 
