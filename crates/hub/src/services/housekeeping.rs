@@ -9,6 +9,7 @@ use sqlx::SqlitePool;
 use crate::services::accounts;
 use crate::services::registry::{Registry, ACCOUNT_CHANGED};
 use crate::services::tokens;
+use crate::store::sql::{statement, Store};
 
 /// How often the hub looks for accounts an administrator changed.
 const ACCOUNT_WATCH_EVERY: Duration = Duration::from_millis(500);
@@ -47,18 +48,17 @@ const FORGET_AT_ONCE: i64 = 500;
 
 /// Forgets the events older than `cutoff` a few at a time, so that the writer never waits
 /// behind a deletion of millions of rows.
-async fn forget_events_before(db: &SqlitePool, cutoff: i64) -> sqlx::Result<u64> {
+async fn forget_events_before(db: &Store, cutoff: i64) -> sqlx::Result<u64> {
     let mut forgotten = 0;
     loop {
-        let deleted = sqlx::query(
-            "DELETE FROM events WHERE (agent_id, seq) IN
-                 (SELECT agent_id, seq FROM events WHERE at < ? LIMIT ?)",
-        )
-        .bind(cutoff)
-        .bind(FORGET_AT_ONCE)
-        .execute(db)
-        .await?
-        .rows_affected();
+        let deleted = db
+            .execute(statement!(
+                "DELETE FROM events WHERE (agent_id, seq) IN
+                     (SELECT agent_id, seq FROM events WHERE at < $1 LIMIT $2)",
+                cutoff,
+                FORGET_AT_ONCE,
+            ))
+            .await?;
         forgotten += deleted;
         if deleted < FORGET_AT_ONCE as u64 {
             return Ok(forgotten);
@@ -68,7 +68,7 @@ async fn forget_events_before(db: &SqlitePool, cutoff: i64) -> sqlx::Result<u64>
 }
 
 /// Forgets expired tokens and events past their retention, at start and then hourly.
-pub fn start(db: SqlitePool, retention_days: u32) {
+pub fn start(db: Store, retention_days: u32) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
@@ -77,11 +77,8 @@ pub fn start(db: SqlitePool, retention_days: u32) {
             let events = forget_events_before(&db, cutoff).await;
             // The account watch reads the changes within a second; a day is plenty.
             let day_ago = crate::store::now_millis() - 24 * 3600 * 1000;
-            if let Err(e) = sqlx::query("DELETE FROM account_changes WHERE at < ?")
-                .bind(day_ago)
-                .execute(&db)
-                .await
-            {
+            let changes = statement!("DELETE FROM account_changes WHERE at < $1", day_ago);
+            if let Err(e) = db.execute(changes).await {
                 tracing::warn!(error = %e, "cannot forget old account changes");
             }
             let tokens = tokens::prune(&db).await;

@@ -2,15 +2,15 @@
 //! reconnections and the hub's restarts, and told to whoever follows the agent.
 
 use huddle_protocol::Presence;
-use sqlx::SqlitePool;
 
 use crate::services::error::{Kind, Refusal};
 use crate::services::registry::Registry;
+use crate::store::sql::{statement, Store};
 
 /// Sets the presence an agent chose, and tells it to their devices and followers. Offline is
 /// the hub's to say, not the agent's.
 pub async fn choose(
-    db: &SqlitePool,
+    db: &Store,
     registry: &Registry,
     agent_id: i64,
     presence: Presence,
@@ -21,22 +21,25 @@ pub async fn choose(
             "Offline is set by the hub when you disconnect",
         ));
     }
-    sqlx::query("UPDATE agents SET presence = ? WHERE id = ?")
-        .bind(name(presence))
-        .bind(agent_id)
-        .execute(db)
-        .await
-        .map_err(Refusal::internal)?;
+    db.execute(statement!(
+        "UPDATE agents SET presence = $1 WHERE id = $2",
+        name(presence),
+        agent_id,
+    ))
+    .await
+    .map_err(Refusal::internal)?;
     registry.choose(agent_id, presence);
     registry.broadcast_presence(agent_id, presence);
     Ok(())
 }
 
 /// The presence the agent last chose.
-pub async fn chosen(db: &SqlitePool, agent_id: i64) -> sqlx::Result<Presence> {
-    let stored: String = sqlx::query_scalar("SELECT presence FROM agents WHERE id = ?")
-        .bind(agent_id)
-        .fetch_one(db)
+pub async fn chosen(db: &Store, agent_id: i64) -> sqlx::Result<Presence> {
+    let stored: String = db
+        .value(statement!(
+            "SELECT presence FROM agents WHERE id = $1",
+            agent_id
+        ))
         .await?;
     Ok(parse(&stored))
 }

@@ -9,6 +9,7 @@ use sqlx::{Sqlite, SqliteConnection};
 
 use crate::services::error::{Kind, Missing, Refusal};
 use crate::services::registry::Outgoing;
+use crate::store::sql::{statement, Store};
 
 /// Longest client-chosen id.
 pub const MAX_ID_CHARS: usize = 64;
@@ -293,11 +294,12 @@ pub async fn snapshot(
 }
 
 /// The agent's latest event number.
-pub async fn last_seq(db: &sqlx::SqlitePool, agent_id: i64) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT last_seq FROM agents WHERE id = ?")
-        .bind(agent_id)
-        .fetch_one(db)
-        .await
+pub async fn last_seq(db: &Store, agent_id: i64) -> sqlx::Result<i64> {
+    db.value(statement!(
+        "SELECT last_seq FROM agents WHERE id = $1",
+        agent_id
+    ))
+    .await
 }
 
 /// How many IM sessions are open (inviting or connected) on the whole hub.

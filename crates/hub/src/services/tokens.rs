@@ -4,7 +4,8 @@ use argon2::password_hash::rand_core::{OsRng, RngCore};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
-use sqlx::SqlitePool;
+
+use crate::store::sql::{statement, Store};
 
 use crate::store::now_millis;
 
@@ -21,47 +22,50 @@ fn hash(token: &str) -> Vec<u8> {
 }
 
 /// Issues a token for an agent, valid for `ttl_days`.
-pub async fn issue(db: &SqlitePool, agent_id: i64, ttl_days: u32) -> sqlx::Result<Issued> {
+pub async fn issue(db: &Store, agent_id: i64, ttl_days: u32) -> sqlx::Result<Issued> {
     let mut bytes = [0u8; 32];
     OsRng.fill_bytes(&mut bytes);
     let token = URL_SAFE_NO_PAD.encode(bytes);
     let now = now_millis();
     let expires_at = now + i64::from(ttl_days) * 24 * 3600 * 1000;
-    sqlx::query("INSERT INTO tokens (hash, agent_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
-        .bind(hash(&token))
-        .bind(agent_id)
-        .bind(now)
-        .bind(expires_at)
-        .execute(db)
-        .await?;
+    db.execute(statement!(
+        "INSERT INTO tokens (hash, agent_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        hash(&token),
+        agent_id,
+        now,
+        expires_at,
+    ))
+    .await?;
     Ok(Issued { token, expires_at })
 }
 
 /// The agent and expiry of a valid token, or `None` if it is unknown, expired or revoked.
-pub async fn check(db: &SqlitePool, token: &str) -> sqlx::Result<Option<(i64, i64)>> {
-    sqlx::query_as("SELECT agent_id, expires_at FROM tokens WHERE hash = ? AND expires_at > ?")
-        .bind(hash(token))
-        .bind(now_millis())
-        .fetch_optional(db)
-        .await
+pub async fn check(db: &Store, token: &str) -> sqlx::Result<Option<(i64, i64)>> {
+    db.optional(statement!(
+        "SELECT agent_id, expires_at FROM tokens WHERE hash = $1 AND expires_at > $2",
+        hash(token),
+        now_millis(),
+    ))
+    .await
 }
 
 /// Revokes a token; revoking an unknown token does nothing.
-pub async fn revoke(db: &SqlitePool, token: &str) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM tokens WHERE hash = ?")
-        .bind(hash(token))
-        .execute(db)
-        .await?;
+pub async fn revoke(db: &Store, token: &str) -> sqlx::Result<()> {
+    db.execute(statement!(
+        "DELETE FROM tokens WHERE hash = $1",
+        hash(token)
+    ))
+    .await?;
     Ok(())
 }
 
 /// Forgets expired tokens.
-pub async fn prune(db: &SqlitePool) -> sqlx::Result<u64> {
-    Ok(sqlx::query("DELETE FROM tokens WHERE expires_at <= ?")
-        .bind(now_millis())
-        .execute(db)
-        .await?
-        .rows_affected())
+pub async fn prune(db: &Store) -> sqlx::Result<u64> {
+    db.execute(statement!(
+        "DELETE FROM tokens WHERE expires_at <= $1",
+        now_millis()
+    ))
+    .await
 }
 
 #[cfg(test)]
@@ -77,14 +81,15 @@ mod tests {
         let ana = crate::services::accounts::add(&db, "ana", "Ana", "password-1")
             .await
             .unwrap();
+        let db = Store::Sqlite(db);
         let issued = issue(&db, ana.id, 30).await.unwrap();
         assert!(issued.token.len() >= 43, "256 bits in base64");
         assert_eq!(
             check(&db, &issued.token).await.unwrap().map(|t| t.0),
             Some(ana.id)
         );
-        let stored: Vec<u8> = sqlx::query_scalar("SELECT hash FROM tokens")
-            .fetch_one(&db)
+        let stored: Vec<u8> = db
+            .value(statement!("SELECT hash FROM tokens"))
             .await
             .unwrap();
         assert_ne!(stored, issued.token.as_bytes());

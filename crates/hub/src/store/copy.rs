@@ -240,7 +240,7 @@ async fn insert(
 }
 
 /// A URL as it may be shown: without its password.
-fn redacted(url: &str) -> String {
+pub(crate) fn redacted(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut parsed) if parsed.password().is_some() => {
             let _ = parsed.set_password(Some("…"));

@@ -77,6 +77,8 @@ impl StoreHealth {
 }
 
 /// Whether the database answers a query at all.
-pub async fn reachable(db: &sqlx::SqlitePool) -> sqlx::Result<()> {
-    sqlx::query("SELECT 1").execute(db).await.map(|_| ())
+pub async fn reachable(db: &crate::store::sql::Store) -> sqlx::Result<()> {
+    db.value::<i64>(crate::store::sql::statement!("SELECT 1"))
+        .await
+        .map(|_| ())
 }

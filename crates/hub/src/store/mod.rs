@@ -3,14 +3,16 @@
 
 pub mod copy;
 pub mod health;
+pub mod sql;
 
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::{PgPool, SqlitePool};
 
 /// Opens (creating if needed) the database at `path` and applies pending migrations.
 ///
@@ -46,6 +48,22 @@ pub async fn open(path: &Path) -> anyhow::Result<SqlitePool> {
         .run(&pool)
         .await
         .with_context(|| format!("cannot migrate the database {}", path.display()))?;
+    Ok(pool)
+}
+
+/// Connects to the PostgreSQL database at `url` and applies pending migrations.
+pub async fn open_postgres(url: &str) -> anyhow::Result<PgPool> {
+    let options = PgConnectOptions::from_str(url)
+        .with_context(|| format!("{} is not a PostgreSQL address", copy::redacted(url)))?;
+    let pool = PgPoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await
+        .with_context(|| format!("cannot connect to {}", copy::redacted(url)))?;
+    sqlx::migrate!("./migrations-postgres")
+        .run(&pool)
+        .await
+        .with_context(|| format!("cannot migrate the database {}", copy::redacted(url)))?;
     Ok(pool)
 }
 

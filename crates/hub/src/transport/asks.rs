@@ -40,7 +40,7 @@ pub(crate) async fn set_presence(
     agent_id: i64,
     asked: request::SetPresence,
 ) -> Answered<request::SetPresence> {
-    presence::choose(&shared.db, &shared.registry, agent_id, asked.presence)
+    presence::choose(&shared.store, &shared.registry, agent_id, asked.presence)
         .await
         .map_err(error_frame)?;
     Ok(answer::Done {})
@@ -112,7 +112,7 @@ pub(crate) async fn snapshot(shared: &Shared, agent_id: i64) -> Answered<request
     let since = crate::store::now_millis() - SNAPSHOT_ENDED_MS;
     // The number is read before the sessions: an event that lands in between is both in the
     // snapshot and after `seq`, which a client tolerates; the other order could lose it.
-    let seq = sessions::last_seq(&shared.db, agent_id)
+    let seq = sessions::last_seq(&shared.store, agent_id)
         .await
         .map_err(failed)?;
     let read = async {

@@ -570,16 +570,16 @@ impl Conn {
                 );
             }
         };
-        let issued = match tokens::issue(&shared.db, account.id, shared.config.token_ttl_days).await
-        {
-            Ok(issued) => issued,
-            Err(e) => return internal(e),
-        };
+        let issued =
+            match tokens::issue(&shared.store, account.id, shared.config.token_ttl_days).await {
+                Ok(issued) => issued,
+                Err(e) => return internal(e),
+            };
         let started = match self.start_device(account, issued.token.clone(), held).await {
             Ok(started) => started,
             Err(not) => {
                 // The session just made is of no use.
-                if let Err(e) = tokens::revoke(&shared.db, &issued.token).await {
+                if let Err(e) = tokens::revoke(&shared.store, &issued.token).await {
                     tracing::warn!(error = %e, "cannot revoke an unused session token");
                 }
                 return not.refusal();
@@ -606,7 +606,7 @@ impl Conn {
         if held.last_seq.is_some_and(|seq| seq < 0) {
             return refuse(ErrorCode::InvalidFrame, "last_seq must not be negative");
         }
-        let (agent_id, expires_at) = match tokens::check(&shared.db, token).await {
+        let (agent_id, expires_at) = match tokens::check(&shared.store, token).await {
             Ok(Some(found)) => found,
             Ok(None) => {
                 return refuse(
@@ -706,7 +706,7 @@ impl Conn {
     /// latest event number and presence.
     async fn enter(&mut self, account: &Account) -> Result<(u64, i64, Presence), NotStarted> {
         let (device, changed) = {
-            let chosen = presence::chosen(&self.shared.db, account.id).await?;
+            let chosen = presence::chosen(&self.shared.store, account.id).await?;
             let max = self.shared.config.limits.max_devices_per_agent;
             self.shared
                 .registry
@@ -725,7 +725,7 @@ impl Conn {
                 .broadcast_presence(account.id, presence);
         }
         // Read after registering: later events arrive through the queue.
-        let seq = sessions::last_seq(&self.shared.db, account.id).await?;
+        let seq = sessions::last_seq(&self.shared.store, account.id).await?;
         self.delivered = seq;
         Ok((device, seq, self.shared.registry.presence(account.id)))
     }
@@ -782,7 +782,7 @@ impl Conn {
         }
         let change: Asked = match request {
             Request::Logout(_) => {
-                if let Err(e) = tokens::revoke(&shared.db, &token).await {
+                if let Err(e) = tokens::revoke(&shared.store, &token).await {
                     return internal(e);
                 }
                 tracing::info!(login = %account.login, "agent logged out");

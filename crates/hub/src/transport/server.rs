@@ -23,6 +23,7 @@ use crate::services::throttle::{AgentBudgets, InviteWindow, LoginThrottle};
 use crate::services::writer::Writer;
 use crate::services::{consultations, housekeeping, sessions};
 use crate::store::health::{self, StoreHealth};
+use crate::store::sql::Store;
 use crate::transport::listener::{self, Deadlines, Place, Places};
 use crate::transport::metrics::{Metrics, Readings};
 use crate::transport::shared::Shared;
@@ -138,7 +139,8 @@ pub async fn start_with_switch(
         health.clone(),
     )
     .await?;
-    housekeeping::start(db.clone(), config.event_retention_days);
+    let store = Store::Sqlite(db.clone());
+    housekeeping::start(store.clone(), config.event_retention_days);
     housekeeping::watch_accounts(db.clone(), registry.clone()).await?;
     let history = crate::store::history(&db).await?;
     let limits = config.limits.clone();
@@ -156,6 +158,7 @@ pub async fn start_with_switch(
     let places = Places::new(limits.max_connections, limits.max_connections_per_address);
     let shared = Arc::new(Shared {
         db: db.clone(),
+        store,
         history,
         config,
         registry,
@@ -242,7 +245,7 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
         )
             .into_response();
     }
-    match health::reachable(&shared.db).await {
+    match health::reachable(&shared.store).await {
         Ok(_) => {
             Json(serde_json::json!({"status": "ok", "version": crate::HUB_VERSION})).into_response()
         }

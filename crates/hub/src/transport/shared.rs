@@ -12,12 +12,15 @@ use crate::services::registry::Registry;
 use crate::services::throttle::{AgentBudgets, InviteWindow, LoginThrottle};
 use crate::services::writer::Writer;
 use crate::store::health::StoreHealth;
+use crate::store::sql::Store;
 use crate::transport::listener::Places;
 use crate::transport::metrics::Metrics;
 
 /// What every connection shares.
 pub struct Shared {
     pub db: SqlitePool,
+    /// The same store, through the interface both stores offer.
+    pub store: Store,
     /// The name of the history that the agents' event numbers belong to.
     pub history: String,
     pub config: Config,
