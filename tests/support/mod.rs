@@ -34,7 +34,7 @@ pub async fn provision(
 ) -> anyhow::Result<()> {
     let db = huddle_hub::store::open(database).await?;
     for (login, name, password) in agents {
-        accounts::add(&db, login, name, password).await?;
+        accounts::add(&db.clone().into(), login, name, password).await?;
     }
     db.close().await;
     Ok(())

@@ -120,8 +120,9 @@ async fn make_agents(database: &Path, tokens_file: &Path, n: usize) -> anyhow::R
     }
     tx.commit().await?;
     let mut out = std::io::BufWriter::new(std::fs::File::create(tokens_file)?);
+    let store = huddle_hub::store::sql::Store::from(db.clone());
     for id in ids {
-        let issued = huddle_hub::tokens::issue(&db, id, 365).await?;
+        let issued = huddle_hub::tokens::issue(&store, id, 365).await?;
         writeln!(out, "{id} {}", issued.token)?;
     }
     out.flush()?;

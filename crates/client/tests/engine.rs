@@ -15,10 +15,10 @@ use tokio::sync::broadcast::Receiver;
 
 async fn provision(db: &Path) {
     let pool = huddle_hub::store::open(db).await.unwrap();
-    accounts::add(&pool, "ana", "Ana Lima", "ana-password")
+    accounts::add(&pool.clone().into(), "ana", "Ana Lima", "ana-password")
         .await
         .unwrap();
-    accounts::add(&pool, "ben", "Ben Okafor", "ben-password")
+    accounts::add(&pool.clone().into(), "ben", "Ben Okafor", "ben-password")
         .await
         .unwrap();
     pool.close().await;

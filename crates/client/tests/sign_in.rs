@@ -50,9 +50,14 @@ impl World {
             ("ben", "Ben Okafor"),
             ("cho", "Chloé Martin"),
         ] {
-            accounts::add(&pool, login, name, &format!("{login}-password"))
-                .await
-                .unwrap();
+            accounts::add(
+                &pool.clone().into(),
+                login,
+                name,
+                &format!("{login}-password"),
+            )
+            .await
+            .unwrap();
         }
         pool.close().await;
         let hub = serve(dir.path(), "127.0.0.1:0".parse().unwrap()).await;

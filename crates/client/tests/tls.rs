@@ -32,7 +32,7 @@ fn issue(dir: &Path, name: &str) -> PathBuf {
 async fn tls_hub(dir: &Path) -> RunningHub {
     let database = dir.join("hub.db");
     let db = huddle_hub::store::open(&database).await.unwrap();
-    accounts::add(&db, "ana", "Ana Lima", "ana-password")
+    accounts::add(&db.clone().into(), "ana", "Ana Lima", "ana-password")
         .await
         .unwrap();
     db.close().await;

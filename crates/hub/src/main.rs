@@ -10,6 +10,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use huddle_hub::http_client::HttpClient;
+use huddle_hub::store::sql::Store;
 use huddle_hub::tls::TlsCertificate;
 use huddle_hub::{accounts, simulate, Config};
 use huddle_protocol::Media;
@@ -279,7 +280,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Agent(command) => {
-            let db = huddle_hub::store::open(&config.database).await?;
+            let db = Store::from(huddle_hub::store::open(&config.database).await?);
             match command {
                 AgentCommand::Add { login, name } => {
                     let password = read_password(&format!("Password for {login}: "))?;
@@ -375,7 +376,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Group(command) => {
-            let db = huddle_hub::store::open(&config.database).await?;
+            let db = Store::from(huddle_hub::store::open(&config.database).await?);
             match command {
                 GroupCommand::Set { name, members } => {
                     accounts::set_group(&db, &name, &members).await?;

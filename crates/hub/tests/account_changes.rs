@@ -38,7 +38,9 @@ async fn disabling_an_agent_ends_their_devices_and_sessions_at_once() {
     let mut ben = Client::login(&hub, "ben").await;
     connected(&mut ana, &mut ben, "s-1").await;
     let db = admin(&hub).await;
-    accounts::set_disabled(&db, "ana", true).await.unwrap();
+    accounts::set_disabled(&db.clone().into(), "ana", true)
+        .await
+        .unwrap();
     for device in [&mut ana, &mut laptop] {
         let (code, reason) = device.close_frame().await.expect("a close frame");
         assert_eq!(code, 1008);
@@ -53,7 +55,9 @@ async fn disabling_an_agent_ends_their_devices_and_sessions_at_once() {
     let answer = ben.request(json!({"type": "search", "query": "ana"})).await;
     assert_eq!(answer["type"], "directory", "{answer}");
     // Enabled again, she signs in with her password.
-    accounts::set_disabled(&db, "ana", false).await.unwrap();
+    accounts::set_disabled(&db.clone().into(), "ana", false)
+        .await
+        .unwrap();
     assert_eq!(
         login(&hub, "ana", "ana-password").await["type"],
         "logged_in"
@@ -65,7 +69,7 @@ async fn a_new_password_ends_every_session_of_the_old_one() {
     let hub = hub().await;
     let mut ana = Client::login(&hub, "ana").await;
     let db = admin(&hub).await;
-    accounts::set_password(&db, "ana", "a-brand-new-password")
+    accounts::set_password(&db.clone().into(), "ana", "a-brand-new-password")
         .await
         .unwrap();
     assert_eq!(ana.close_frame().await.map(|c| c.0), Some(1008));
@@ -87,7 +91,7 @@ async fn taking_im_away_ends_the_sessions_and_taking_starting_away_restricts_the
     let ben = Client::login(&hub, "ben").await;
     let db = admin(&hub).await;
 
-    accounts::set_im_permissions(&db, "ana", None, Some(false))
+    accounts::set_im_permissions(&db.clone().into(), "ana", None, Some(false))
         .await
         .unwrap();
     assert_eq!(ana.close_frame().await.map(|c| c.0), Some(1008));
@@ -100,7 +104,7 @@ async fn taking_im_away_ends_the_sessions_and_taking_starting_away_restricts_the
     let refused = invite(&mut again, "s-1", ben.id).await;
     assert_eq!(refused["code"], "start_not_permitted", "{refused}");
 
-    accounts::set_im_permissions(&db, "ana", Some(false), None)
+    accounts::set_im_permissions(&db.clone().into(), "ana", Some(false), None)
         .await
         .unwrap();
     assert_eq!(again.close_frame().await.map(|c| c.0), Some(1008));

@@ -232,7 +232,7 @@ async fn permissions_set_by_the_administrator_are_enforced() {
     let db = huddle_hub::store::open(&hub.dir.path().join("hub.db"))
         .await
         .unwrap();
-    huddle_hub::accounts::set_im_permissions(&db, "cho", None, Some(false))
+    huddle_hub::accounts::set_im_permissions(&db.clone().into(), "cho", None, Some(false))
         .await
         .unwrap();
     let mut cho = Client::login(&hub, "cho").await;
@@ -242,7 +242,7 @@ async fn permissions_set_by_the_administrator_are_enforced() {
     // Receiving is still allowed.
     connected(&mut ana, &mut cho, "s-2").await;
 
-    huddle_hub::accounts::set_im_permissions(&db, "ben", Some(false), None)
+    huddle_hub::accounts::set_im_permissions(&db.clone().into(), "ben", Some(false), None)
         .await
         .unwrap();
     let mut ben = Client::connect(&hub.hub.ws_url()).await;
@@ -957,4 +957,28 @@ async fn message_text_may_break_lines_but_holds_no_other_control_characters() {
             .await;
         assert_eq!(refused["code"], "invalid_message", "{text:?}: {refused}");
     }
+}
+
+/// A hub stopped while an invitation still waits for its time-out gives its database up:
+/// another process (a restored backup, the next hub) can take the file over at once.
+#[tokio::test]
+async fn a_stopped_hub_gives_its_database_up_with_an_invitation_pending() {
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+    use sqlx::{ConnectOptions, Connection};
+    let test_hub = hub().await;
+    let mut ana = Client::login(&test_hub, "ana").await;
+    let ben = Client::login(&test_hub, "ben").await;
+    invite(&mut ana, "s-pending", ben.id).await;
+    drop((ana, ben));
+    let common::TestHub { hub, dir } = test_hub;
+    hub.stop().await.unwrap();
+    // Leaving WAL needs the file to itself: it fails while any connection holds it.
+    let alone = SqliteConnectOptions::new()
+        .filename(dir.path().join("hub.db"))
+        .journal_mode(SqliteJournalMode::Delete)
+        .busy_timeout(std::time::Duration::from_secs(1))
+        .connect()
+        .await;
+    let alone = alone.expect("the stopped hub still holds its database");
+    alone.close().await.unwrap();
 }

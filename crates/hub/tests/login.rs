@@ -21,16 +21,18 @@ async fn hub_with_agents() -> TestHub {
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("hub.db");
     let db = huddle_hub::store::open(&database).await.unwrap();
-    accounts::add(&db, "ana", "Ana Lima", "ana-password")
+    accounts::add(&db.clone().into(), "ana", "Ana Lima", "ana-password")
         .await
         .unwrap();
-    accounts::add(&db, "ben", "Ben Okafor", "ben-password")
+    accounts::add(&db.clone().into(), "ben", "Ben Okafor", "ben-password")
         .await
         .unwrap();
-    accounts::add(&db, "cho", "Cho Park", "cho-password")
+    accounts::add(&db.clone().into(), "cho", "Cho Park", "cho-password")
         .await
         .unwrap();
-    accounts::set_disabled(&db, "cho", true).await.unwrap();
+    accounts::set_disabled(&db.clone().into(), "cho", true)
+        .await
+        .unwrap();
     db.close().await;
     let mut config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),

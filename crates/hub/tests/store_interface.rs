@@ -111,3 +111,68 @@ async fn rows_read_alike_on_both_stores_nulls_and_bytes_included() {
         assert_eq!(logins, [("ben".to_string(),)]);
     }
 }
+
+#[tokio::test]
+async fn accounts_and_groups_work_alike_on_both_stores() {
+    use huddle_hub::accounts;
+    let (stores, _server, _dir) = both().await;
+    for store in &stores {
+        let d = store.dialect();
+        let ana = accounts::add(store, "Ana", "Ana Lima", "password-1")
+            .await
+            .unwrap();
+        let ben = accounts::add(store, "ben", "Ben Okafor", "password-2")
+            .await
+            .unwrap();
+        assert!(!ana.disabled && ana.im_enabled && ana.can_start_im, "{d:?}");
+        assert!(matches!(
+            accounts::add(store, "ANA", "Other", "password-3").await,
+            Err(accounts::AccountError::LoginTaken(_))
+        ));
+        let before = accounts::last_change(store).await.unwrap();
+        accounts::set_disabled(store, "ana", true).await.unwrap();
+        accounts::set_im_permissions(store, "ben", None, Some(false))
+            .await
+            .unwrap();
+        let listed = accounts::list(store).await.unwrap();
+        assert_eq!(
+            listed
+                .iter()
+                .map(|a| (a.login.as_str(), a.disabled, a.im_enabled, a.can_start_im))
+                .collect::<Vec<_>>(),
+            [("ana", true, true, true), ("ben", false, true, false)],
+            "{d:?}"
+        );
+        let (changed, last) = accounts::changes_after(store, before).await.unwrap();
+        assert_eq!(changed, [ana.id, ben.id], "{d:?}");
+        assert_eq!(last, accounts::last_change(store).await.unwrap());
+        accounts::set_group(store, "Billing", &["ben".into(), "ana".into()])
+            .await
+            .unwrap();
+        accounts::set_group(store, "Empty", &[]).await.unwrap();
+        let mut groups = accounts::groups(store).await.unwrap();
+        groups[0].1.sort();
+        assert_eq!(
+            groups,
+            [
+                (
+                    "Billing".to_string(),
+                    vec!["ana".to_string(), "ben".to_string()]
+                ),
+                ("Empty".to_string(), Vec::new())
+            ],
+            "{d:?}"
+        );
+        assert!(matches!(
+            accounts::set_group(store, "Ghosts", &["nobody".into()]).await,
+            Err(accounts::AccountError::NoSuchAgent(_))
+        ));
+        assert_eq!(
+            accounts::by_id(store, ben.id)
+                .await
+                .unwrap()
+                .map(|a| a.login),
+            Some("ben".to_string())
+        );
+    }
+}

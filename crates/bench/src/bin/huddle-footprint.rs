@@ -395,9 +395,15 @@ impl World {
         let dir = tempfile::tempdir()?;
         let database = dir.path().join("hub.db");
         let db = huddle_hub::store::open(&database).await?;
-        accounts::add(&db, "ana", "Ana Lima", "ana-password").await?;
+        accounts::add(&db.clone().into(), "ana", "Ana Lima", "ana-password").await?;
         for (login, name) in COLLEAGUES {
-            accounts::add(&db, login, name, &format!("{login}-password")).await?;
+            accounts::add(
+                &db.clone().into(),
+                login,
+                name,
+                &format!("{login}-password"),
+            )
+            .await?;
         }
         db.close().await;
         let mut config = Config {

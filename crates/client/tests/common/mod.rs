@@ -19,9 +19,14 @@ pub async fn hub_with(agents: &[(&str, &str)]) -> (tempfile::TempDir, RunningHub
     let database = dir.path().join("hub.db");
     let db = huddle_hub::store::open(&database).await.unwrap();
     for (login, name) in agents {
-        accounts::add(&db, login, name, &format!("{login}-password"))
-            .await
-            .unwrap();
+        accounts::add(
+            &db.clone().into(),
+            login,
+            name,
+            &format!("{login}-password"),
+        )
+        .await
+        .unwrap();
     }
     db.close().await;
     let config = Config {

@@ -1,11 +1,11 @@
 //! Agents' accounts: provisioning by an administrator and checking a login.
 
 use huddle_protocol::AgentProfile;
-use sqlx::SqlitePool;
 
 use crate::services::hashing::{Busy, Hashing};
 use crate::services::password;
 use crate::store;
+use crate::store::sql::{statement, Conn, Dialect, Store};
 
 /// Longest login, in characters.
 pub const MAX_LOGIN_CHARS: usize = 64;
@@ -110,9 +110,18 @@ fn check_name(name: &str) -> Result<String, AccountError> {
     Ok(name.to_string())
 }
 
+/// An [`Account`]'s columns of `agents`; the flags are read as comparisons, which both
+/// stores give as booleans.
+macro_rules! account_columns {
+    () => {
+        "id, login, display_name, (disabled <> 0) AS disabled, (im_enabled <> 0) AS im_enabled,
+         (can_start_im <> 0) AS can_start_im"
+    };
+}
+
 /// Creates an agent's account.
 pub async fn add(
-    db: &SqlitePool,
+    db: &Store,
     login: &str,
     display_name: &str,
     password: &str,
@@ -121,46 +130,48 @@ pub async fn add(
     let display_name = check_name(display_name)?;
     password::check_new(password).map_err(AccountError::InvalidPassword)?;
     let hash = hash_blocking(password).await?;
-    let inserted = sqlx::query_as::<_, Account>(
-        "INSERT INTO agents (login, display_name, password_hash, created_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (login) DO NOTHING
-         RETURNING id, login, display_name, disabled, im_enabled, can_start_im",
-    )
-    .bind(&login)
-    .bind(&display_name)
-    .bind(&hash)
-    .bind(store::now_unix())
-    .fetch_optional(db)
-    .await?;
+    let inserted: Option<Account> = db
+        .optional(statement!(
+            concat!(
+                "INSERT INTO agents (login, display_name, password_hash, created_at)
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (login) DO NOTHING RETURNING ",
+                account_columns!()
+            ),
+            &login,
+            display_name,
+            hash,
+            store::now_unix(),
+        ))
+        .await?;
     inserted.ok_or(AccountError::LoginTaken(login))
 }
 
 /// Every account, by login.
-pub async fn list(db: &SqlitePool) -> Result<Vec<Account>, AccountError> {
-    Ok(sqlx::query_as::<_, Account>(
-        "SELECT id, login, display_name, disabled, im_enabled, can_start_im FROM agents ORDER BY login",
-    )
-    .fetch_all(db)
-    .await?)
+pub async fn list(db: &Store) -> Result<Vec<Account>, AccountError> {
+    Ok(db
+        .all(statement!(concat!(
+            "SELECT ",
+            account_columns!(),
+            " FROM agents ORDER BY login"
+        )))
+        .await?)
 }
 
 /// Disables or re-enables an account. Disabling revokes the agent's sessions: a serving hub
 /// closes their connections within a second, and their tokens no longer resume.
-pub async fn set_disabled(
-    db: &SqlitePool,
-    login: &str,
-    disabled: bool,
-) -> Result<(), AccountError> {
+pub async fn set_disabled(db: &Store, login: &str, disabled: bool) -> Result<(), AccountError> {
     let login = normalize_login(login)?;
     let mut tx = db.begin().await?;
-    let id: Option<i64> =
-        sqlx::query_scalar("UPDATE agents SET disabled = ? WHERE login = ? RETURNING id")
-            .bind(disabled)
-            .bind(&login)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let id = id.ok_or(AccountError::NoSuchAgent(login))?;
-    changed(&mut tx, id, disabled).await?;
+    let id: Option<(i64,)> = tx
+        .conn()
+        .optional(statement!(
+            "UPDATE agents SET disabled = $1 WHERE login = $2 RETURNING id",
+            disabled,
+            &login,
+        ))
+        .await?;
+    let (id,) = id.ok_or(AccountError::NoSuchAgent(login))?;
+    changed(&mut tx.conn(), id, disabled).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -169,72 +180,72 @@ pub async fn set_disabled(
 /// closes the agent's connections within a second: taken off IM, their sessions are revoked;
 /// otherwise their apps sign in again by themselves, with the new rights.
 pub async fn set_im_permissions(
-    db: &SqlitePool,
+    db: &Store,
     login: &str,
     im_enabled: Option<bool>,
     can_start_im: Option<bool>,
 ) -> Result<(), AccountError> {
     let login = normalize_login(login)?;
     let mut tx = db.begin().await?;
-    let id: Option<i64> = sqlx::query_scalar(
-        "UPDATE agents SET im_enabled = coalesce(?, im_enabled), can_start_im = coalesce(?, can_start_im)
-         WHERE login = ? RETURNING id",
-    )
-    .bind(im_enabled)
-    .bind(can_start_im)
-    .bind(&login)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let id = id.ok_or(AccountError::NoSuchAgent(login))?;
-    changed(&mut tx, id, im_enabled == Some(false)).await?;
+    let id: Option<(i64,)> = tx
+        .conn()
+        .optional(statement!(
+            "UPDATE agents SET im_enabled = coalesce($1, im_enabled),
+                    can_start_im = coalesce($2, can_start_im)
+              WHERE login = $3 RETURNING id",
+            im_enabled.map(i64::from),
+            can_start_im.map(i64::from),
+            &login,
+        ))
+        .await?;
+    let (id,) = id.ok_or(AccountError::NoSuchAgent(login))?;
+    changed(&mut tx.conn(), id, im_enabled == Some(false)).await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Ends every session of an agent: a serving hub closes their connections within a second,
 /// and their tokens no longer resume (their password still signs them in).
-pub async fn revoke(db: &SqlitePool, login: &str) -> Result<(), AccountError> {
+pub async fn revoke(db: &Store, login: &str) -> Result<(), AccountError> {
     let login = normalize_login(login)?;
     let mut tx = db.begin().await?;
-    let id: Option<i64> = sqlx::query_scalar("SELECT id FROM agents WHERE login = ?")
-        .bind(&login)
-        .fetch_optional(&mut *tx)
+    let id: Option<(i64,)> = tx
+        .conn()
+        .optional(statement!("SELECT id FROM agents WHERE login = $1", &login))
         .await?;
-    let id = id.ok_or(AccountError::NoSuchAgent(login))?;
-    changed(&mut tx, id, true).await?;
+    let (id,) = id.ok_or(AccountError::NoSuchAgent(login))?;
+    changed(&mut tx.conn(), id, true).await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Records that an account changed, for a serving hub to act on; with `revoke_sessions`,
 /// its tokens go too.
-async fn changed(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-    agent_id: i64,
-    revoke_sessions: bool,
-) -> sqlx::Result<()> {
+async fn changed(db: &mut Conn<'_>, agent_id: i64, revoke_sessions: bool) -> sqlx::Result<()> {
     if revoke_sessions {
-        sqlx::query("DELETE FROM tokens WHERE agent_id = ?")
-            .bind(agent_id)
-            .execute(&mut **tx)
-            .await?;
-    }
-    sqlx::query("INSERT INTO account_changes (agent_id, at) VALUES (?, ?)")
-        .bind(agent_id)
-        .bind(store::now_millis())
-        .execute(&mut **tx)
+        db.execute(statement!(
+            "DELETE FROM tokens WHERE agent_id = $1",
+            agent_id
+        ))
         .await?;
+    }
+    db.execute(statement!(
+        "INSERT INTO account_changes (agent_id, at) VALUES ($1, $2)",
+        agent_id,
+        store::now_millis(),
+    ))
+    .await?;
     Ok(())
 }
 
 /// The agents whose accounts changed after change number `after`, and the last number.
-pub async fn changes_after(db: &SqlitePool, after: i64) -> sqlx::Result<(Vec<i64>, i64)> {
-    let rows: Vec<(i64, i64)> = sqlx::query_as(
-        "SELECT seq, agent_id FROM account_changes WHERE seq > ? ORDER BY seq LIMIT 1000",
-    )
-    .bind(after)
-    .fetch_all(db)
-    .await?;
+pub async fn changes_after(db: &Store, after: i64) -> sqlx::Result<(Vec<i64>, i64)> {
+    let rows: Vec<(i64, i64)> = db
+        .all(statement!(
+            "SELECT seq, agent_id FROM account_changes WHERE seq > $1 ORDER BY seq LIMIT 1000",
+            after
+        ))
+        .await?;
     let last = rows.last().map_or(after, |r| r.0);
     let mut agents: Vec<i64> = rows.into_iter().map(|r| r.1).collect();
     agents.sort_unstable();
@@ -243,38 +254,40 @@ pub async fn changes_after(db: &SqlitePool, after: i64) -> sqlx::Result<(Vec<i64
 }
 
 /// The number of the last account change.
-pub async fn last_change(db: &SqlitePool) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT coalesce(max(seq), 0) FROM account_changes")
-        .fetch_one(db)
-        .await
+pub async fn last_change(db: &Store) -> sqlx::Result<i64> {
+    db.value(statement!(
+        "SELECT coalesce(max(seq), 0) FROM account_changes"
+    ))
+    .await
 }
 
 /// Creates a group or replaces its members.
-pub async fn set_group(
-    db: &SqlitePool,
-    name: &str,
-    members: &[String],
-) -> Result<(), AccountError> {
+pub async fn set_group(db: &Store, name: &str, members: &[String]) -> Result<(), AccountError> {
     let name = check_name(name)?;
     let mut tx = db.begin().await?;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO agent_groups (name) VALUES (?) ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id",
-    )
-    .bind(&name)
-    .fetch_one(&mut *tx)
-    .await?;
-    sqlx::query("DELETE FROM group_members WHERE group_id = ?")
-        .bind(id)
-        .execute(&mut *tx)
+    let mut conn = tx.conn();
+    let id: i64 = conn
+        .value(statement!(
+            "INSERT INTO agent_groups (name) VALUES ($1)
+             ON CONFLICT (name) DO UPDATE SET name = excluded.name RETURNING id",
+            &name
+        ))
         .await?;
+    conn.execute(statement!(
+        "DELETE FROM group_members WHERE group_id = $1",
+        id
+    ))
+    .await?;
     for member in members {
         let login = normalize_login(member)?;
-        let added = sqlx::query("INSERT INTO group_members (group_id, agent_id) SELECT ?, id FROM agents WHERE login = ?")
-            .bind(id)
-            .bind(&login)
-            .execute(&mut *tx)
+        let added = conn
+            .execute(statement!(
+                "INSERT INTO group_members (group_id, agent_id) SELECT $1, id FROM agents WHERE login = $2",
+                id,
+                &login,
+            ))
             .await?;
-        if added.rows_affected() == 0 {
+        if added == 0 {
             return Err(AccountError::NoSuchAgent(login));
         }
     }
@@ -283,14 +296,20 @@ pub async fn set_group(
 }
 
 /// Every group with its members' logins.
-pub async fn groups(db: &SqlitePool) -> Result<Vec<(String, Vec<String>)>, AccountError> {
-    let rows: Vec<(String, Option<String>)> = sqlx::query_as(
-        "SELECT g.name, group_concat(a.login, ',') FROM agent_groups g
-           LEFT JOIN group_members m ON m.group_id = g.id LEFT JOIN agents a ON a.id = m.agent_id
-          GROUP BY g.id ORDER BY g.name",
-    )
-    .fetch_all(db)
-    .await?;
+pub async fn groups(db: &Store) -> Result<Vec<(String, Vec<String>)>, AccountError> {
+    let query = match db.dialect() {
+        Dialect::Sqlite => statement!(
+            "SELECT g.name, group_concat(a.login, ',') FROM agent_groups g
+               LEFT JOIN group_members m ON m.group_id = g.id LEFT JOIN agents a ON a.id = m.agent_id
+              GROUP BY g.id ORDER BY g.name"
+        ),
+        Dialect::Postgres => statement!(
+            "SELECT g.name, string_agg(a.login, ',') FROM agent_groups g
+               LEFT JOIN group_members m ON m.group_id = g.id LEFT JOIN agents a ON a.id = m.agent_id
+              GROUP BY g.id, g.name ORDER BY g.name"
+        ),
+    };
+    let rows: Vec<(String, Option<String>)> = db.all(query).await?;
     Ok(rows
         .into_iter()
         .map(|(name, logins)| {
@@ -303,34 +322,31 @@ pub async fn groups(db: &SqlitePool) -> Result<Vec<(String, Vec<String>)>, Accou
 }
 
 /// The account with this id.
-pub async fn by_id(db: &SqlitePool, id: i64) -> sqlx::Result<Option<Account>> {
-    sqlx::query_as(
-        "SELECT id, login, display_name, disabled, im_enabled, can_start_im FROM agents WHERE id = ?",
-    )
-    .bind(id)
-    .fetch_optional(db)
+pub async fn by_id(db: &Store, id: i64) -> sqlx::Result<Option<Account>> {
+    db.optional(statement!(
+        concat!("SELECT ", account_columns!(), " FROM agents WHERE id = $1"),
+        id
+    ))
     .await
 }
 
 /// Sets a new password.
-pub async fn set_password(
-    db: &SqlitePool,
-    login: &str,
-    password: &str,
-) -> Result<(), AccountError> {
+pub async fn set_password(db: &Store, login: &str, password: &str) -> Result<(), AccountError> {
     let login = normalize_login(login)?;
     password::check_new(password).map_err(AccountError::InvalidPassword)?;
     let hash = hash_blocking(password).await?;
     let mut tx = db.begin().await?;
-    let id: Option<i64> =
-        sqlx::query_scalar("UPDATE agents SET password_hash = ? WHERE login = ? RETURNING id")
-            .bind(&hash)
-            .bind(&login)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let id = id.ok_or(AccountError::NoSuchAgent(login))?;
+    let id: Option<(i64,)> = tx
+        .conn()
+        .optional(statement!(
+            "UPDATE agents SET password_hash = $1 WHERE login = $2 RETURNING id",
+            hash,
+            &login,
+        ))
+        .await?;
+    let (id,) = id.ok_or(AccountError::NoSuchAgent(login))?;
     // Whoever had the old password may hold a token from it.
-    changed(&mut tx, id, true).await?;
+    changed(&mut tx.conn(), id, true).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -361,7 +377,7 @@ struct Credentials {
 /// answer takes as long as for a real one. The disabled state is only revealed to someone
 /// who knows the password.
 pub async fn check_login(
-    db: &SqlitePool,
+    db: &Store,
     hashing: &Hashing,
     login: &str,
     password: &str,
@@ -372,13 +388,16 @@ pub async fn check_login(
     if password.len() > password::MAX_PASSWORD_BYTES {
         return Ok(Ok(LoginCheck::Refused));
     }
-    let found: Option<Credentials> = sqlx::query_as(
-        "SELECT password_hash, id, login, display_name, disabled, im_enabled, can_start_im
-           FROM agents WHERE login = ?",
-    )
-    .bind(&login)
-    .fetch_optional(db)
-    .await?;
+    let found: Option<Credentials> = db
+        .optional(statement!(
+            concat!(
+                "SELECT password_hash, ",
+                account_columns!(),
+                " FROM agents WHERE login = $1"
+            ),
+            &login
+        ))
+        .await?;
     let hash = found.as_ref().map(|c| c.password_hash.as_str());
     let matches = match hashing.verify(password, hash).await {
         Ok(matches) => matches,
@@ -406,10 +425,10 @@ async fn hash_blocking(password: &str) -> anyhow::Result<String> {
 mod tests {
     use super::*;
 
-    async fn db() -> (tempfile::TempDir, SqlitePool) {
+    async fn db() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let pool = store::open(&dir.path().join("hub.db")).await.unwrap();
-        (dir, pool)
+        (dir, Store::Sqlite(pool))
     }
 
     #[test]

@@ -4,8 +4,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sqlx::SqlitePool;
-
 use crate::services::accounts;
 use crate::services::registry::{Registry, ACCOUNT_CHANGED};
 use crate::services::tokens;
@@ -17,7 +15,7 @@ const ACCOUNT_WATCH_EVERY: Duration = Duration::from_millis(500);
 /// Acts on accounts an administrator changed (from the command line, another process):
 /// the agent's devices are closed, so that they sign in again under the account as it now
 /// is, or not at all once their sessions were revoked.
-pub async fn watch_accounts(db: SqlitePool, registry: Arc<Registry>) -> sqlx::Result<()> {
+pub async fn watch_accounts(db: Store, registry: Arc<Registry>) -> sqlx::Result<()> {
     let mut seen = accounts::last_change(&db).await?;
     tokio::spawn(async move {
         let mut every = tokio::time::interval(ACCOUNT_WATCH_EVERY);

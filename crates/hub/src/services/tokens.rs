@@ -78,10 +78,10 @@ mod tests {
         let db = crate::store::open(&dir.path().join("hub.db"))
             .await
             .unwrap();
+        let db = Store::Sqlite(db);
         let ana = crate::services::accounts::add(&db, "ana", "Ana", "password-1")
             .await
             .unwrap();
-        let db = Store::Sqlite(db);
         let issued = issue(&db, ana.id, 30).await.unwrap();
         assert!(issued.token.len() >= 43, "256 bits in base64");
         assert_eq!(

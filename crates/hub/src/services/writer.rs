@@ -29,6 +29,7 @@ use crate::services::sessions::{
 use crate::services::telephony::Telephony;
 use crate::store::health::{self, StoreHealth};
 use crate::store::now_millis;
+use crate::store::sql::Store;
 
 /// A change to IM sessions, asked for by an agent (or by the invitation clock).
 pub enum Change {
@@ -107,6 +108,8 @@ enum Job {
 #[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
+    /// Asks the writer to finish, closing its connection, and says when it has.
+    stop: mpsc::Sender<oneshot::Sender<()>>,
 }
 
 impl Writer {
@@ -119,13 +122,15 @@ impl Writer {
         health: Arc<StoreHealth>,
     ) -> anyhow::Result<Self> {
         let (jobs, queue) = mpsc::channel(4096);
-        let writer = Self { jobs };
+        let (stop, stopping) = mpsc::channel(1);
+        let writer = Self { jobs, stop };
         let pending: Vec<(String, i64)> = sqlx::query_as(
             "SELECT id, invite_expires_at FROM im_sessions WHERE state = 'inviting'",
         )
         .fetch_all(&db)
         .await?;
         let task = Task {
+            store: Store::Sqlite(db.clone()),
             db,
             conn: None,
             registry,
@@ -134,11 +139,21 @@ impl Writer {
             writer: writer.clone(),
             health,
         };
-        tokio::spawn(task.run(queue));
+        tokio::spawn(task.run(queue, stopping));
         for (id, expires_at) in pending {
             writer.expire_at(id, expires_at);
         }
         Ok(writer)
+    }
+
+    /// Finishes the writer once the hub stops: the changes queued before are applied, and
+    /// its connection to the database is closed (a later change is refused as the hub
+    /// stopping). A hub started again on the same file finds it free.
+    pub async fn stop(&self) {
+        let (done, finished) = oneshot::channel();
+        if self.stop.send(done).await.is_ok() {
+            let _ = finished.await;
+        }
     }
 
     /// Asks for a change and waits for its answer.
@@ -205,6 +220,8 @@ const PROBE_EVERY: Duration = Duration::from_secs(1);
 
 struct Task {
     db: SqlitePool,
+    /// The same store, through the interface both stores offer.
+    store: Store,
     /// The writer's own connection, kept from batch to batch: its cache holds the pages the
     /// writer changes, which a connection taken from the pool in turn with readers would
     /// find stale and read again after every other connection's commit.
@@ -288,7 +305,11 @@ fn unrun(job: Job) -> Decided {
 }
 
 impl Task {
-    async fn run(mut self, mut queue: mpsc::Receiver<Job>) {
+    async fn run(
+        mut self,
+        mut queue: mpsc::Receiver<Job>,
+        mut stop: mpsc::Receiver<oneshot::Sender<()>>,
+    ) {
         let mut jobs = Vec::with_capacity(BATCH);
         // When the first commit not yet copied into the database was made.
         let mut uncopied_since: Option<Instant> = None;
@@ -301,20 +322,37 @@ impl Task {
                 (None, None) => None,
             };
             let next = queue.recv_many(&mut jobs, BATCH);
-            let received = match until {
-                None => next.await,
-                Some(until) => match tokio::time::timeout_at(until, next).await {
-                    Ok(received) => received,
-                    Err(_) => {
-                        if self.health.failure().is_some() {
-                            self.probe().await;
-                        } else {
-                            self.checkpoint().await;
-                            uncopied_since = None;
-                        }
-                        continue;
+            let next = async {
+                match until {
+                    None => Some(next.await),
+                    Some(until) => tokio::time::timeout_at(until, next).await.ok(),
+                }
+            };
+            let received = tokio::select! {
+                Some(done) = stop.recv() => {
+                    // What was queued before the stop is applied; then nothing more.
+                    queue.close();
+                    while queue.recv_many(&mut jobs, BATCH).await > 0 {
+                        self.apply(std::mem::take(&mut jobs)).await;
                     }
-                },
+                    if let Some(conn) = self.conn.take() {
+                        if let Err(e) = conn.close().await {
+                            tracing::debug!(error = %e, "closing the writer's connection");
+                        }
+                    }
+                    let _ = done.send(());
+                    return;
+                }
+                received = next => received,
+            };
+            let Some(received) = received else {
+                if self.health.failure().is_some() {
+                    self.probe().await;
+                } else {
+                    self.checkpoint().await;
+                    uncopied_since = None;
+                }
+                continue;
             };
             if received == 0 {
                 return;
@@ -860,7 +898,9 @@ impl Task {
                 "you cannot invite yourself",
             ));
         }
-        let target_account = accounts::by_id(&self.db, target).await.map_err(internal)?;
+        let target_account = accounts::by_id(&self.store, target)
+            .await
+            .map_err(internal)?;
         match target_account {
             Some(t) if !t.disabled && t.im_enabled => {}
             _ => {

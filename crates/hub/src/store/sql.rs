@@ -231,6 +231,18 @@ pub enum Store {
     Postgres(PgPool),
 }
 
+impl From<SqlitePool> for Store {
+    fn from(pool: SqlitePool) -> Self {
+        Self::Sqlite(pool)
+    }
+}
+
+impl From<PgPool> for Store {
+    fn from(pool: PgPool) -> Self {
+        Self::Postgres(pool)
+    }
+}
+
 /// A connection taken from the store's pool, given back when dropped.
 pub enum Pooled {
     /// SQLite.
@@ -249,6 +261,32 @@ impl Pooled {
     }
 }
 
+/// A transaction on either store: rolled back when dropped unless committed.
+pub enum Tx {
+    /// SQLite.
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    /// PostgreSQL.
+    Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    /// The transaction's connection, to run statements on.
+    pub fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Self::Sqlite(t) => Conn::Sqlite(t),
+            Self::Postgres(t) => Conn::Postgres(t),
+        }
+    }
+
+    /// Commits the transaction.
+    pub async fn commit(self) -> sqlx::Result<()> {
+        match self {
+            Self::Sqlite(t) => t.commit().await,
+            Self::Postgres(t) => t.commit().await,
+        }
+    }
+}
+
 impl Store {
     /// The SQL this store speaks.
     pub fn dialect(&self) -> Dialect {
@@ -256,6 +294,14 @@ impl Store {
             Self::Sqlite(_) => Dialect::Sqlite,
             Self::Postgres(_) => Dialect::Postgres,
         }
+    }
+
+    /// Begins a transaction on a connection of the pool.
+    pub async fn begin(&self) -> sqlx::Result<Tx> {
+        Ok(match self {
+            Self::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
+            Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
     }
 
     /// Takes a connection from the pool.

@@ -528,21 +528,22 @@ impl Conn {
                 );
             }
         };
-        let check = match accounts::check_login(&shared.db, &shared.hashing, &key, password).await {
-            Ok(Ok(check)) => check,
-            Ok(Err(_busy)) => {
-                attempt.unchecked();
-                tracing::info!(login = %key, "login refused: every password hasher is taken");
-                return refuse(
-                    ErrorCode::Busy,
-                    "the hub is signing in many agents at once; try again in a moment",
-                );
-            }
-            Err(e) => {
-                attempt.unchecked();
-                return internal(e);
-            }
-        };
+        let check =
+            match accounts::check_login(&shared.store, &shared.hashing, &key, password).await {
+                Ok(Ok(check)) => check,
+                Ok(Err(_busy)) => {
+                    attempt.unchecked();
+                    tracing::info!(login = %key, "login refused: every password hasher is taken");
+                    return refuse(
+                        ErrorCode::Busy,
+                        "the hub is signing in many agents at once; try again in a moment",
+                    );
+                }
+                Err(e) => {
+                    attempt.unchecked();
+                    return internal(e);
+                }
+            };
         let account = match check {
             LoginCheck::Ok(account) => {
                 attempt.succeeded();
@@ -616,7 +617,7 @@ impl Conn {
             }
             Err(e) => return internal(e),
         };
-        let account = match accounts::by_id(&shared.db, agent_id).await {
+        let account = match accounts::by_id(&shared.store, agent_id).await {
             Ok(Some(a)) if a.disabled => {
                 return refuse(
                     ErrorCode::AgentDisabled,

@@ -139,9 +139,10 @@ pub async fn start_with_switch(
         health.clone(),
     )
     .await?;
+    let stopped_writer = writer.clone();
     let store = Store::Sqlite(db.clone());
     housekeeping::start(store.clone(), config.event_retention_days);
-    housekeeping::watch_accounts(db.clone(), registry.clone()).await?;
+    housekeeping::watch_accounts(store.clone(), registry.clone()).await?;
     let history = crate::store::history(&db).await?;
     let limits = config.limits.clone();
     let counters = Arc::new(Metrics::default());
@@ -202,6 +203,7 @@ pub async fn start_with_switch(
         {
             tracing::warn!("some connections did not close in time");
         }
+        stopped_writer.stop().await;
         db.close().await;
         tracing::info!("hub stopped");
         Ok(())

@@ -44,9 +44,14 @@ pub async fn hub_with_switch(
     let database = dir.path().join("hub.db");
     let db = huddle_hub::store::open(&database).await.unwrap();
     for (login, name) in AGENTS {
-        accounts::add(&db, login, name, &format!("{login}-password"))
-            .await
-            .unwrap();
+        accounts::add(
+            &db.clone().into(),
+            login,
+            name,
+            &format!("{login}-password"),
+        )
+        .await
+        .unwrap();
     }
     db.close().await;
     let mut config = Config {
