@@ -12,7 +12,6 @@ use base64::Engine;
 use huddle_protocol::{
     Event, InteractionState, Media, SessionState, VoiceConsultation, VoiceConsultationState,
 };
-use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::config::Config;
 use crate::services::committed::Committed;
@@ -21,6 +20,7 @@ use crate::services::interactions::{self, Interaction};
 use crate::services::registry::Outgoing;
 use crate::services::sessions::{self, valid_id};
 use crate::services::telephony::{CallResult, CallState, Consulted, Telephony, TelephonyError};
+use crate::store::sql::{statement, Conn, Store};
 use futures_util::future::BoxFuture;
 
 /// A voice consultation as stored.
@@ -50,7 +50,7 @@ const ENDING: &str = "ending";
 macro_rules! consultation_select {
     () => {
         "SELECT id, session_id, interaction_id, inviter, target, customer_call, consult_call,
-                state, customer_held, switching
+                state, (customer_held <> 0) AS customer_held, switching
            FROM voice_consultations"
     };
 }
@@ -92,52 +92,54 @@ impl Row {
     }
 }
 
-async fn load(db: &mut SqliteConnection, id: &str) -> sqlx::Result<Option<Row>> {
-    sqlx::query_as(concat!(consultation_select!(), " WHERE id = ?"))
-        .bind(id)
-        .fetch_optional(db)
-        .await
+async fn load(db: &mut Conn<'_>, id: &str) -> sqlx::Result<Option<Row>> {
+    db.optional(statement!(
+        concat!(consultation_select!(), " WHERE id = $1"),
+        id
+    ))
+    .await
 }
 
-async fn open_for_session(
-    db: &mut SqliteConnection,
-    session_id: &str,
-) -> sqlx::Result<Option<Row>> {
-    sqlx::query_as(concat!(
-        consultation_select!(),
-        " WHERE session_id = ? AND state <> 'ended'"
+async fn open_for_session(db: &mut Conn<'_>, session_id: &str) -> sqlx::Result<Option<Row>> {
+    db.optional(statement!(
+        concat!(
+            consultation_select!(),
+            " WHERE session_id = $1 AND state <> 'ended'"
+        ),
+        session_id
     ))
-    .bind(session_id)
-    .fetch_optional(db)
     .await
 }
 
 async fn open_row_for_interaction(
-    db: &mut SqliteConnection,
+    db: &mut Conn<'_>,
     interaction_id: &str,
 ) -> sqlx::Result<Option<Row>> {
-    sqlx::query_as(concat!(
-        consultation_select!(),
-        " WHERE interaction_id = ? AND state <> 'ended'"
+    db.optional(statement!(
+        concat!(
+            consultation_select!(),
+            " WHERE interaction_id = $1 AND state <> 'ended'"
+        ),
+        interaction_id
     ))
-    .bind(interaction_id)
-    .fetch_optional(db)
     .await
 }
 
 /// The voice consultations an agent takes part in that have not ended, oldest first.
 pub async fn open_for_agent(
-    db: &mut SqliteConnection,
+    db: &mut Conn<'_>,
     agent_id: i64,
 ) -> sqlx::Result<Vec<VoiceConsultation>> {
-    let rows: Vec<Row> = sqlx::query_as(concat!(
-        consultation_select!(),
-        " WHERE (inviter = ?1 OR target = ?1) AND state <> 'ended'
-            AND switching IS NOT 'placing' ORDER BY created_at"
-    ))
-    .bind(agent_id)
-    .fetch_all(db)
-    .await?;
+    let rows: Vec<Row> = db
+        .all(statement!(
+            concat!(
+                consultation_select!(),
+                " WHERE (inviter = $1 OR target = $1) AND state <> 'ended'
+                    AND switching IS DISTINCT FROM 'placing' ORDER BY created_at"
+            ),
+            agent_id
+        ))
+        .await?;
     Ok(rows.iter().map(Row::wire).collect())
 }
 
@@ -145,31 +147,34 @@ pub async fn open_for_agent(
 /// being placed is ended (whether the switch held the customer is not known, so the record
 /// says the customer may still be on hold); any other keeps its state, and the agents may
 /// ask again. Returns how many were settled.
-pub async fn recover(db: &SqlitePool, now: i64) -> sqlx::Result<u64> {
-    let placing: Vec<(String, String)> = sqlx::query_as(
-        "UPDATE voice_consultations SET state = 'ended', switching = NULL, ended_at = ?
-          WHERE switching = 'placing' RETURNING id, interaction_id",
-    )
-    .bind(now)
-    .fetch_all(db)
-    .await?;
+pub async fn recover(db: &Store, now: i64) -> sqlx::Result<u64> {
+    let placing: Vec<(String, String)> = db
+        .all(statement!(
+            "UPDATE voice_consultations SET state = 'ended', switching = NULL, ended_at = $1
+              WHERE switching = 'placing' RETURNING id, interaction_id",
+            now
+        ))
+        .await?;
     for (id, interaction) in &placing {
         tracing::warn!(consultation = %id, %interaction,
             "a consult call was being placed when the hub stopped; the customer may still be on hold");
     }
-    let rest =
-        sqlx::query("UPDATE voice_consultations SET switching = NULL WHERE switching IS NOT NULL")
-            .execute(db)
-            .await?
-            .rows_affected();
+    let rest = db
+        .execute(statement!(
+            "UPDATE voice_consultations SET switching = NULL WHERE switching IS NOT NULL"
+        ))
+        .await?;
     Ok(placing.len() as u64 + rest)
 }
 
 /// Gives the switch back the calls of the consultations that had not ended when the hub
 /// stopped (the simulated switch keeps its calls in memory). Returns how many.
-pub async fn restore(db: &SqlitePool, switch: &dyn Telephony) -> sqlx::Result<usize> {
-    let rows: Vec<Row> = sqlx::query_as(concat!(consultation_select!(), " WHERE state <> 'ended'"))
-        .fetch_all(db)
+pub async fn restore(db: &Store, switch: &dyn Telephony) -> sqlx::Result<usize> {
+    let rows: Vec<Row> = db
+        .all(statement!(concat!(
+            consultation_select!(),
+            " WHERE state <> 'ended'"
+        )))
         .await?;
     for row in &rows {
         let consult = match row.state() {
@@ -181,36 +186,31 @@ pub async fn restore(db: &SqlitePool, switch: &dyn Telephony) -> sqlx::Result<us
     Ok(rows.len())
 }
 
-async fn store_state(db: &mut SqliteConnection, row: &Row, now: i64) -> sqlx::Result<()> {
+async fn store_state(db: &mut Conn<'_>, row: &Row, now: i64) -> sqlx::Result<()> {
     let ended_at = (row.state() == VoiceConsultationState::Ended).then_some(now);
-    sqlx::query(
+    db.execute(statement!(
         "UPDATE voice_consultations
-            SET state = ?, customer_held = ?, consult_call = ?, switching = ?, ended_at = ?
-          WHERE id = ?",
-    )
-    .bind(&row.state)
-    .bind(row.customer_held)
-    .bind(&row.consult_call)
-    .bind(&row.switching)
-    .bind(ended_at)
-    .bind(&row.id)
-    .execute(db)
+            SET state = $1, customer_held = $2, consult_call = $3, switching = $4, ended_at = $5
+          WHERE id = $6",
+        &row.state,
+        row.customer_held,
+        &row.consult_call,
+        row.switching.clone(),
+        ended_at,
+        &row.id,
+    ))
     .await?;
     Ok(())
 }
 
 /// Numbers a `voice_consultation` event for both agents.
-async fn announce(
-    db: &mut SqliteConnection,
-    row: &Row,
-    now: i64,
-) -> sqlx::Result<Vec<(i64, Outgoing)>> {
+async fn announce(db: &mut Conn<'_>, row: &Row, now: i64) -> sqlx::Result<Vec<(i64, Outgoing)>> {
     let mut events = Vec::with_capacity(2);
     for who in [row.inviter, row.target] {
         let event = Event::VoiceConsultation {
             consultation: row.wire(),
         };
-        events.push(sessions::append_event(&mut *db, who, event, now).await?);
+        events.push(sessions::append_event(db, who, event, now).await?);
     }
     Ok(events)
 }
@@ -446,7 +446,7 @@ fn new_id() -> String {
 /// Starts a voice consultation from a consultation IM: stores it as being placed, and asks
 /// the switch, after the commit, to hold the customer and ring the colleague.
 pub async fn start(
-    db: &mut SqliteConnection,
+    db: &mut Conn<'_>,
     ctx: &Ctx<'_>,
     agent_id: i64,
     session_id: &str,
@@ -463,7 +463,7 @@ pub async fn start(
             "session_id must be 1 to 64 characters among A-Z, a-z, 0-9, '-' and '_'",
         ));
     }
-    let session = sessions::load(&mut *db, session_id)
+    let session = sessions::load(db, session_id)
         .await
         .map_err(failed)?
         .ok_or_else(unknown)?;
@@ -481,10 +481,7 @@ pub async fn start(
         ));
     };
     // A retry whose answer was lost: the voice consultation as it stands.
-    if let Some(open) = open_for_session(&mut *db, session_id)
-        .await
-        .map_err(failed)?
-    {
+    if let Some(open) = open_for_session(db, session_id).await.map_err(failed)? {
         if open.switching.is_some() {
             return Err(switch_busy());
         }
@@ -496,7 +493,7 @@ pub async fn start(
             "the consultation IM must be connected (accepted and not ended)",
         ));
     }
-    let interaction = interactions::load(&mut *db, &context.interaction_id)
+    let interaction = interactions::load(db, &context.interaction_id)
         .await
         .map_err(failed)?
         .ok_or_else(|| {
@@ -517,7 +514,7 @@ pub async fn start(
             interaction.media.as_str()
         )));
     }
-    if open_row_for_interaction(&mut *db, &interaction.id)
+    if open_row_for_interaction(db, &interaction.id)
         .await
         .map_err(failed)?
         .is_some()
@@ -548,23 +545,22 @@ pub async fn start(
         customer_held: true,
         switching: Some(PLACING.to_string()),
     };
-    sqlx::query(
+    db.execute(statement!(
         "INSERT INTO voice_consultations (id, session_id, interaction_id, inviter, target,
              customer_call, consult_call, state, customer_held, switching, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&row.id)
-    .bind(&row.session_id)
-    .bind(&row.interaction_id)
-    .bind(row.inviter)
-    .bind(row.target)
-    .bind(&row.customer_call)
-    .bind(&row.consult_call)
-    .bind(&row.state)
-    .bind(row.customer_held)
-    .bind(&row.switching)
-    .bind(ctx.now)
-    .execute(&mut *db)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        &row.id,
+        &row.session_id,
+        &row.interaction_id,
+        row.inviter,
+        row.target,
+        &row.customer_call,
+        &row.consult_call,
+        &row.state,
+        row.customer_held,
+        row.switching.clone(),
+        ctx.now,
+    ))
     .await
     .map_err(failed)?;
     Ok(Changed::then(SwitchWork::Place {
@@ -576,7 +572,7 @@ pub async fn start(
 
 /// The voice consultation, if the agent takes part in it; otherwise the same refusal as for
 /// one that does not exist. One being placed is not shown to anyone yet.
-async fn participant(db: &mut SqliteConnection, agent_id: i64, id: &str) -> Result<Row, Refusal> {
+async fn participant(db: &mut Conn<'_>, agent_id: i64, id: &str) -> Result<Row, Refusal> {
     let unknown = || {
         Refusal::new(
             Kind::NotFound(Missing::Consultation),
@@ -595,7 +591,7 @@ async fn participant(db: &mut SqliteConnection, agent_id: i64, id: &str) -> Resu
 
 /// Marks the consultation as waiting for the switch.
 async fn mark_switching(
-    db: &mut SqliteConnection,
+    db: &mut Conn<'_>,
     row: &mut Row,
     what: &str,
     now: i64,
@@ -606,13 +602,13 @@ async fn mark_switching(
 
 /// The consulted agent answers a ringing voice consultation.
 pub async fn answer(
-    db: &mut SqliteConnection,
+    db: &mut Conn<'_>,
     ctx: &Ctx<'_>,
     agent_id: i64,
     id: &str,
     accept: bool,
 ) -> Result<Changed, Refusal> {
-    let mut row = participant(&mut *db, agent_id, id).await?;
+    let mut row = participant(db, agent_id, id).await?;
     if row.target != agent_id {
         return Err(wrong_state(
             "only the consulted agent answers a voice consultation",
@@ -639,12 +635,12 @@ pub async fn answer(
 
 /// Either agent ends a voice consultation that has not ended.
 pub async fn end(
-    db: &mut SqliteConnection,
+    db: &mut Conn<'_>,
     ctx: &Ctx<'_>,
     agent_id: i64,
     id: &str,
 ) -> Result<Changed, Refusal> {
-    let row = participant(&mut *db, agent_id, id).await?;
+    let row = participant(db, agent_id, id).await?;
     if row.state() == VoiceConsultationState::Ended {
         return Err(wrong_state("the voice consultation has already ended"));
     }
@@ -655,11 +651,7 @@ pub async fn end(
 }
 
 /// Asks the switch to release the consult call and take the customer off hold.
-async fn finish(
-    db: &mut SqliteConnection,
-    ctx: &Ctx<'_>,
-    mut row: Row,
-) -> Result<Changed, Refusal> {
+async fn finish(db: &mut Conn<'_>, ctx: &Ctx<'_>, mut row: Row) -> Result<Changed, Refusal> {
     mark_switching(db, &mut row, ENDING, ctx.now).await?;
     Ok(Changed::then(SwitchWork::Finish {
         id: row.id,
@@ -671,12 +663,12 @@ async fn finish(
 /// Records what the switch did for a consultation, with the events both agents are owed,
 /// and answers the request that asked for it.
 pub async fn record(
-    db: &mut SqliteConnection,
+    db: &mut Conn<'_>,
     ctx: &Ctx<'_>,
     id: &str,
     switched: Switched,
 ) -> Result<Changed, Refusal> {
-    let mut row = load(&mut *db, id).await.map_err(failed)?.ok_or_else(|| {
+    let mut row = load(db, id).await.map_err(failed)?.ok_or_else(|| {
         Refusal::new(
             Kind::NotFound(Missing::Consultation),
             "you have no voice consultation with this id",
@@ -700,8 +692,8 @@ pub async fn record(
     match switched {
         Switched::Placed(Ok(consulted)) => {
             row.consult_call = consulted.consult;
-            store_state(&mut *db, &row, ctx.now).await.map_err(failed)?;
-            let held = move_interaction(&mut *db, ctx, &row, InteractionState::Held).await?;
+            store_state(db, &row, ctx.now).await.map_err(failed)?;
+            let held = move_interaction(db, ctx, &row, InteractionState::Held).await?;
             let mut events = vec![held];
             events.extend(announce(db, &row, ctx.now).await.map_err(failed)?);
             tracing::info!(consultation = %row.id, interaction = %row.interaction_id, "voice consultation ringing");
@@ -713,22 +705,22 @@ pub async fn record(
             // the consultation and the interaction say so.
             row.state = state_name(VoiceConsultationState::Ended).to_string();
             row.customer_held = still_held;
-            store_state(&mut *db, &row, ctx.now).await.map_err(failed)?;
+            store_state(db, &row, ctx.now).await.map_err(failed)?;
             let mut events = Vec::new();
             if still_held {
-                let held = move_interaction(&mut *db, ctx, &row, InteractionState::Held).await?;
+                let held = move_interaction(db, ctx, &row, InteractionState::Held).await?;
                 events.push(held);
                 events.extend(announce(db, &row, ctx.now).await.map_err(failed)?);
             }
             Ok(Changed::refused(switch_refused(e), events))
         }
         Switched::Connected(Err(e)) => {
-            store_state(&mut *db, &row, ctx.now).await.map_err(failed)?;
+            store_state(db, &row, ctx.now).await.map_err(failed)?;
             Ok(Changed::refused(switch_refused(e), Vec::new()))
         }
         Switched::Connected(Ok(())) => {
             row.state = state_name(VoiceConsultationState::Connected).to_string();
-            store_state(&mut *db, &row, ctx.now).await.map_err(failed)?;
+            store_state(db, &row, ctx.now).await.map_err(failed)?;
             let events = announce(db, &row, ctx.now).await.map_err(failed)?;
             tracing::info!(consultation = %row.id, "voice consultation connected");
             Ok(Changed::now(Committed::Done, events))
@@ -736,7 +728,7 @@ pub async fn record(
         Switched::Finished {
             released: Err(e), ..
         } => {
-            store_state(&mut *db, &row, ctx.now).await.map_err(failed)?;
+            store_state(db, &row, ctx.now).await.map_err(failed)?;
             Ok(Changed::refused(switch_refused(e), Vec::new()))
         }
         Switched::Finished {
@@ -745,16 +737,15 @@ pub async fn record(
         } => {
             row.state = state_name(VoiceConsultationState::Ended).to_string();
             row.customer_held = !retrieved;
-            store_state(&mut *db, &row, ctx.now).await.map_err(failed)?;
+            store_state(db, &row, ctx.now).await.map_err(failed)?;
             let mut events = Vec::with_capacity(3);
             if retrieved {
-                let still_held = interactions::load(&mut *db, &row.interaction_id)
+                let still_held = interactions::load(db, &row.interaction_id)
                     .await
                     .map_err(failed)?
                     .is_some_and(|i| i.state == InteractionState::Held);
                 if still_held {
-                    let back =
-                        move_interaction(&mut *db, ctx, &row, InteractionState::Active).await?;
+                    let back = move_interaction(db, ctx, &row, InteractionState::Active).await?;
                     events.push(back);
                 }
             }
@@ -767,15 +758,15 @@ pub async fn record(
 
 /// Moves the consultation's interaction to `state`, with the event its agent is owed.
 async fn move_interaction(
-    db: &mut SqliteConnection,
+    db: &mut Conn<'_>,
     ctx: &Ctx<'_>,
     row: &Row,
     state: InteractionState,
 ) -> Result<(i64, Outgoing), Refusal> {
-    interactions::set_state(&mut *db, &row.interaction_id, state, ctx.now)
+    interactions::set_state(db, &row.interaction_id, state, ctx.now)
         .await
         .map_err(failed)?;
-    let (_, event) = interactions::announce(&mut *db, ctx.config, &row.interaction_id, ctx.now)
+    let (_, event) = interactions::announce(db, ctx.config, &row.interaction_id, ctx.now)
         .await
         .map_err(failed)?;
     Ok(event)
@@ -783,7 +774,7 @@ async fn move_interaction(
 
 /// Whether a consultation about this interaction holds the customer's call (being placed
 /// or not ended).
-pub async fn holds_customer(db: &mut SqliteConnection, interaction_id: &str) -> sqlx::Result<bool> {
+pub async fn holds_customer(db: &mut Conn<'_>, interaction_id: &str) -> sqlx::Result<bool> {
     Ok(open_row_for_interaction(db, interaction_id)
         .await?
         .is_some())
@@ -793,13 +784,13 @@ pub async fn holds_customer(db: &mut SqliteConnection, interaction_id: &str) -> 
 /// open, ends too. Returns the events, and the calls the switch should forget once this is
 /// committed (its failures are logged, not refused: the customer is gone whatever it says).
 pub async fn end_with_interaction(
-    db: &mut SqliteConnection,
+    db: &mut Conn<'_>,
     interaction: &Interaction,
     now: i64,
 ) -> sqlx::Result<(Vec<(i64, Outgoing)>, Vec<String>)> {
     let mut events = Vec::new();
     let mut release = Vec::new();
-    if let Some(mut row) = open_row_for_interaction(&mut *db, &interaction.id).await? {
+    if let Some(mut row) = open_row_for_interaction(db, &interaction.id).await? {
         let announced = !row.placing();
         if !row.consult_call.is_empty() {
             release.push(row.consult_call.clone());
@@ -807,17 +798,17 @@ pub async fn end_with_interaction(
         row.state = state_name(VoiceConsultationState::Ended).to_string();
         row.customer_held = false;
         row.switching = None;
-        store_state(&mut *db, &row, now).await?;
+        store_state(db, &row, now).await?;
         if announced {
-            events.extend(announce(&mut *db, &row, now).await?);
+            events.extend(announce(db, &row, now).await?);
         }
     }
-    let consulted: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM voice_consultations WHERE interaction_id = ?)",
-    )
-    .bind(&interaction.id)
-    .fetch_one(&mut *db)
-    .await?;
+    let consulted: bool = db
+        .value(statement!(
+            "SELECT EXISTS (SELECT 1 FROM voice_consultations WHERE interaction_id = $1)",
+            &interaction.id
+        ))
+        .await?;
     // Only calls the switch was asked about are known to it.
     if consulted {
         release.push(interaction.id.clone());

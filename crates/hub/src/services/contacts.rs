@@ -2,7 +2,8 @@
 //! full-text search agents run over a contact's history.
 
 use huddle_protocol::{ContactInfo, HistoryEntry, Media};
-use sqlx::SqliteConnection;
+
+use crate::store::sql::{statement, Conn, Dialect};
 
 /// Reads a JSON array of strings stored by this module.
 fn strings(json: &str) -> sqlx::Result<Vec<String>> {
@@ -35,13 +36,13 @@ struct ContactRow {
 }
 
 /// A contact, or `None`.
-pub async fn load(db: &mut SqliteConnection, id: &str) -> sqlx::Result<Option<ContactInfo>> {
-    let row: Option<ContactRow> = sqlx::query_as(
-        "SELECT id, first_name, last_name, phones, emails FROM contacts WHERE id = ?",
-    )
-    .bind(id)
-    .fetch_optional(db)
-    .await?;
+pub async fn load(db: &mut Conn<'_>, id: &str) -> sqlx::Result<Option<ContactInfo>> {
+    let row: Option<ContactRow> = db
+        .optional(statement!(
+            "SELECT id, first_name, last_name, phones, emails FROM contacts WHERE id = $1",
+            id
+        ))
+        .await?;
     row.map(|r| {
         Ok(ContactInfo {
             phones: strings(&r.phones)?,
@@ -55,73 +56,69 @@ pub async fn load(db: &mut SqliteConnection, id: &str) -> sqlx::Result<Option<Co
 }
 
 /// Whether a contact exists.
-pub async fn exists(db: &mut SqliteConnection, id: &str) -> sqlx::Result<bool> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM contacts WHERE id = ?)")
-        .bind(id)
-        .fetch_one(db)
-        .await
+pub async fn exists(db: &mut Conn<'_>, id: &str) -> sqlx::Result<bool> {
+    db.value(statement!(
+        "SELECT EXISTS (SELECT 1 FROM contacts WHERE id = $1)",
+        id
+    ))
+    .await
 }
 
 /// Creates a contact or replaces its information (not its history). Returns whether it
 /// was created.
-pub async fn upsert(
-    db: &mut SqliteConnection,
-    contact: &ContactInfo,
-    now: i64,
-) -> sqlx::Result<bool> {
-    let existed = exists(&mut *db, &contact.id).await?;
-    sqlx::query(
+pub async fn upsert(db: &mut Conn<'_>, contact: &ContactInfo, now: i64) -> sqlx::Result<bool> {
+    let existed = exists(db, &contact.id).await?;
+    db.execute(statement!(
         "INSERT INTO contacts (id, first_name, last_name, phones, emails, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?)
+         VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (id) DO UPDATE SET first_name = excluded.first_name,
              last_name = excluded.last_name, phones = excluded.phones,
              emails = excluded.emails, updated_at = excluded.updated_at",
-    )
-    .bind(&contact.id)
-    .bind(&contact.first_name)
-    .bind(&contact.last_name)
-    .bind(json_array(&contact.phones))
-    .bind(json_array(&contact.emails))
-    .bind(now)
-    .execute(db)
+        &contact.id,
+        &contact.first_name,
+        &contact.last_name,
+        json_array(&contact.phones),
+        json_array(&contact.emails),
+        now,
+    ))
     .await?;
     Ok(!existed)
 }
 
 /// Replaces a contact's whole history.
 pub async fn replace_history(
-    db: &mut SqliteConnection,
+    db: &mut Conn<'_>,
     contact_id: &str,
     entries: &[HistoryEntry],
 ) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM contact_history WHERE contact_id = ?")
-        .bind(contact_id)
-        .execute(&mut *db)
-        .await?;
+    db.execute(statement!(
+        "DELETE FROM contact_history WHERE contact_id = $1",
+        contact_id
+    ))
+    .await?;
     for entry in entries {
-        add_history(&mut *db, contact_id, entry).await?;
+        add_history(db, contact_id, entry).await?;
     }
     Ok(())
 }
 
 /// Adds one entry to a contact's history.
 pub async fn add_history(
-    db: &mut SqliteConnection,
+    db: &mut Conn<'_>,
     contact_id: &str,
     entry: &HistoryEntry,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    db.execute(statement!(
         "INSERT INTO contact_history (contact_id, id, at, media, subject, outcome, notes)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(contact_id)
-    .bind(&entry.id)
-    .bind(entry.at)
-    .bind(entry.media.as_str())
-    .bind(&entry.subject)
-    .bind(&entry.outcome)
-    .bind(&entry.notes)
-    .execute(db)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        contact_id,
+        &entry.id,
+        entry.at,
+        entry.media.as_str(),
+        &entry.subject,
+        &entry.outcome,
+        &entry.notes,
+    ))
     .await?;
     Ok(())
 }
@@ -157,78 +154,103 @@ fn entries(rows: Vec<EntryRow>) -> sqlx::Result<Vec<HistoryEntry>> {
 
 /// One entry of a contact's history, or `None`.
 pub async fn history_entry(
-    db: &mut SqliteConnection,
+    db: &mut Conn<'_>,
     contact_id: &str,
     id: &str,
 ) -> sqlx::Result<Option<HistoryEntry>> {
-    let row: Option<EntryRow> = sqlx::query_as(
-        "SELECT id, at, media, subject, outcome, notes FROM contact_history
-          WHERE contact_id = ? AND id = ?",
-    )
-    .bind(contact_id)
-    .bind(id)
-    .fetch_optional(db)
-    .await?;
+    let row: Option<EntryRow> = db
+        .optional(statement!(
+            "SELECT id, at, media, subject, outcome, notes FROM contact_history
+              WHERE contact_id = $1 AND id = $2",
+            contact_id,
+            id,
+        ))
+        .await?;
     row.map(HistoryEntry::try_from).transpose()
 }
 
 /// How many entries a contact's history has.
-pub async fn history_count(db: &mut SqliteConnection, contact_id: &str) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT count(*) FROM contact_history WHERE contact_id = ?")
-        .bind(contact_id)
-        .fetch_one(db)
-        .await
+pub async fn history_count(db: &mut Conn<'_>, contact_id: &str) -> sqlx::Result<i64> {
+    db.value(statement!(
+        "SELECT count(*) FROM contact_history WHERE contact_id = $1",
+        contact_id
+    ))
+    .await
 }
 
 /// A contact's history entries matching `query`, newest first; an empty query (or one with
 /// no words) matches every entry.
 pub async fn search_history(
-    db: &mut SqliteConnection,
+    db: &mut Conn<'_>,
     contact_id: &str,
     query: &str,
     limit: u32,
 ) -> sqlx::Result<Vec<HistoryEntry>> {
-    let rows: Vec<EntryRow> = match match_expression(query) {
-        None => {
-            sqlx::query_as(
-                "SELECT id, at, media, subject, outcome, notes FROM contact_history
-                  WHERE contact_id = ? ORDER BY at DESC, entry DESC LIMIT ?",
-            )
-            .bind(contact_id)
-            .bind(limit)
-            .fetch_all(db)
-            .await?
-        }
-        Some(expression) => {
-            sqlx::query_as(
+    let limit = i64::from(limit);
+    let words = words(query);
+    let search = if words.is_empty() {
+        statement!(
+            "SELECT id, at, media, subject, outcome, notes FROM contact_history
+              WHERE contact_id = $1 ORDER BY at DESC, entry DESC LIMIT $2",
+            contact_id,
+            limit,
+        )
+    } else {
+        match db.dialect() {
+            Dialect::Sqlite => statement!(
                 "SELECT h.id, h.at, h.media, h.subject, h.outcome, h.notes
                    FROM contact_history h
-                  WHERE h.contact_id = ?
+                  WHERE h.contact_id = $1
                     AND h.entry IN (SELECT rowid FROM contact_history_fts
-                                     WHERE contact_history_fts MATCH ?)
-                  ORDER BY h.at DESC, h.entry DESC LIMIT ?",
-            )
-            .bind(contact_id)
-            .bind(expression)
-            .bind(limit)
-            .fetch_all(db)
-            .await?
+                                     WHERE contact_history_fts MATCH $2)
+                  ORDER BY h.at DESC, h.entry DESC LIMIT $3",
+                contact_id,
+                fts5_expression(&words),
+                limit,
+            ),
+            Dialect::Postgres => statement!(
+                "SELECT id, at, media, subject, outcome, notes FROM contact_history
+                  WHERE contact_id = $1
+                    AND huddle_search_text(subject, outcome, notes)
+                        @@ to_tsquery('simple', public.unaccent($2))
+                  ORDER BY at DESC, entry DESC LIMIT $3",
+                contact_id,
+                tsquery_expression(&words),
+                limit,
+            ),
         }
     };
-    entries(rows)
+    entries(db.all(search).await?)
 }
 
-/// Turns what an agent typed into an FTS5 expression: every word must start a word of the
-/// entry. Each word is quoted, so FTS5's own syntax (`OR`, `NEAR`, `*`, columns) typed by
-/// an agent is searched for as text rather than obeyed or failing.
-fn match_expression(query: &str) -> Option<String> {
-    let words: Vec<String> = query
+/// The words an agent typed that can match anything: each must start a word of the entry.
+fn words(query: &str) -> Vec<String> {
+    query
         .split_whitespace()
-        .map(|w| w.replace('"', ""))
+        .map(|w| w.replace(['"', '\''], ""))
         .filter(|w| w.chars().any(char::is_alphanumeric))
+        .collect()
+}
+
+/// The words as an FTS5 expression. Each word is quoted, so FTS5's own syntax (`OR`,
+/// `NEAR`, `*`, columns) typed by an agent is searched for as text rather than obeyed or
+/// failing.
+fn fts5_expression(words: &[String]) -> String {
+    words
+        .iter()
         .map(|w| format!("\"{w}\"*"))
-        .collect();
-    (!words.is_empty()).then(|| words.join(" "))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The words as a PostgreSQL text-search query, each quoted (so that `&`, `|` or `!` typed
+/// by an agent are text) and matched as a prefix.
+fn tsquery_expression(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| format!("'{w}':*"))
+        .collect::<Vec<_>>()
+        .join(" & ")
 }
 
 #[cfg(test)]
@@ -237,15 +259,18 @@ mod tests {
 
     #[test]
     fn typed_words_become_quoted_prefixes() {
-        assert_eq!(match_expression(""), None);
-        assert_eq!(match_expression("  -- * "), None);
+        assert!(words("  -- * ").is_empty());
         assert_eq!(
-            match_expression("addr Chang"),
-            Some("\"addr\"* \"Chang\"*".into())
+            fts5_expression(&words("addr Chang")),
+            "\"addr\"* \"Chang\"*"
         );
         assert_eq!(
-            match_expression("refund OR \"x\" NEAR("),
-            Some("\"refund\"* \"OR\"* \"x\"* \"NEAR(\"*".into())
+            fts5_expression(&words("refund OR \"x\" NEAR(")),
+            "\"refund\"* \"OR\"* \"x\"* \"NEAR(\"*"
+        );
+        assert_eq!(
+            tsquery_expression(&words("don't & !refund")),
+            "'dont':* & '!refund':*"
         );
     }
 
@@ -262,11 +287,15 @@ mod tests {
 
     #[tokio::test]
     async fn history_is_searched_by_word_prefix_ignoring_case_and_accents_newest_first() {
-        let dir = tempfile::tempdir().unwrap();
-        let pool = crate::store::open(&dir.path().join("hub.db"))
-            .await
-            .unwrap();
-        let mut db = pool.acquire().await.unwrap();
+        let both = crate::store::test_stores().await;
+        for store in &both.stores {
+            let mut pooled = store.acquire().await.unwrap();
+            searched_alike(&mut pooled.conn()).await;
+        }
+    }
+
+    async fn searched_alike(db: &mut Conn<'_>) {
+        let d = db.dialect();
         for id in ["c-1", "c-2"] {
             let contact = ContactInfo {
                 id: id.into(),
@@ -275,10 +304,10 @@ mod tests {
                 phones: vec!["+33 1 5555 0100".into()],
                 emails: vec![],
             };
-            assert!(upsert(&mut db, &contact, 1).await.unwrap());
+            assert!(upsert(db, &contact, 1).await.unwrap());
         }
         replace_history(
-            &mut db,
+            db,
             "c-1",
             &[
                 entry("h-1", 100, "Adresse de livraison", "Client à Besançon"),
@@ -289,7 +318,7 @@ mod tests {
         .await
         .unwrap();
         add_history(
-            &mut db,
+            db,
             "c-2",
             &entry("h-1", 400, "Delivery delay", "another contact"),
         )
@@ -297,53 +326,44 @@ mod tests {
         .unwrap();
         let ids = |found: Vec<HistoryEntry>| found.into_iter().map(|e| e.id).collect::<Vec<_>>();
         assert_eq!(
-            ids(search_history(&mut db, "c-1", "", 10).await.unwrap()),
+            ids(search_history(db, "c-1", "", 10).await.unwrap()),
             ["h-2", "h-3", "h-1"]
         );
         assert_eq!(
-            ids(search_history(&mut db, "c-1", "deliv", 10).await.unwrap()),
+            ids(search_history(db, "c-1", "deliv", 10).await.unwrap()),
             ["h-2", "h-3"],
-            "a prefix, in notes or subject, this contact only"
+            "{d:?}: a prefix, in notes or subject, this contact only"
         );
         assert_eq!(
-            ids(search_history(&mut db, "c-1", "BESANCON", 10)
-                .await
-                .unwrap()),
+            ids(search_history(db, "c-1", "BESANCON", 10).await.unwrap()),
             ["h-1"],
-            "case and accents are ignored"
+            "{d:?}: case and accents are ignored"
         );
         assert_eq!(
-            ids(search_history(&mut db, "c-1", "delivery parcel", 10)
+            ids(search_history(db, "c-1", "delivery parcel", 10)
                 .await
                 .unwrap()),
             ["h-3"],
-            "every word must match"
+            "{d:?}: every word must match"
         );
         assert_eq!(
-            ids(search_history(&mut db, "c-1", "OR NEAR(", 10)
-                .await
-                .unwrap()),
+            ids(search_history(db, "c-1", "OR NEAR(", 10).await.unwrap()),
             Vec::<String>::new()
         );
-        assert_eq!(
-            search_history(&mut db, "c-1", "", 1).await.unwrap().len(),
-            1
-        );
+        assert_eq!(search_history(db, "c-1", "", 1).await.unwrap().len(), 1);
 
         // Replacing the history keeps the index in step.
-        replace_history(&mut db, "c-1", &[entry("h-9", 50, "Password reset", "")])
+        replace_history(db, "c-1", &[entry("h-9", 50, "Password reset", "")])
             .await
             .unwrap();
         assert_eq!(
-            ids(search_history(&mut db, "c-1", "delivery", 10)
-                .await
-                .unwrap()),
+            ids(search_history(db, "c-1", "delivery", 10).await.unwrap()),
             Vec::<String>::new()
         );
         assert_eq!(
-            ids(search_history(&mut db, "c-1", "pass", 10).await.unwrap()),
+            ids(search_history(db, "c-1", "pass", 10).await.unwrap()),
             ["h-9"]
         );
-        assert_eq!(history_count(&mut db, "c-1").await.unwrap(), 1);
+        assert_eq!(history_count(db, "c-1").await.unwrap(), 1);
     }
 }

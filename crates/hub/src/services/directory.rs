@@ -1,11 +1,11 @@
 //! The Team Communicator's data: searching internal targets, favorites and recent targets.
 
 use huddle_protocol::{DirectoryEntry, DirectoryFilter, EntryKind};
-use sqlx::SqlitePool;
 
 use crate::services::fold::fold;
 use crate::services::registry::Registry;
 use crate::store::now_millis;
+use crate::store::sql::{statement, Dialect, Store};
 
 /// Entries a search returns when the client names no limit.
 pub const DEFAULT_LIMIT: u32 = 50;
@@ -45,7 +45,7 @@ fn rank(query: &str, name: &str, login: &str) -> Option<u8> {
 
 /// Searches the internal targets an agent may invite.
 pub async fn search(
-    db: &SqlitePool,
+    db: &Store,
     registry: &Registry,
     agent_id: i64,
     query: &str,
@@ -55,19 +55,19 @@ pub async fn search(
     let query = fold(query.trim());
     let limit = limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize;
     let since = now_millis() - RECENT_WINDOW_MS;
-    let mut candidates: Vec<Candidate> = sqlx::query_as(
-        "SELECT a.id, a.login, a.display_name,
-                EXISTS (SELECT 1 FROM favorites f WHERE f.agent_id = ?1 AND f.target_id = a.id) AS favorite,
-                (SELECT max(s.created_at) FROM im_sessions s
-                  WHERE s.created_at >= ?2
-                    AND ((s.inviter = ?1 AND s.target = a.id) OR (s.target = ?1 AND s.inviter = a.id))) AS recent_at
-           FROM agents a
-          WHERE a.id <> ?1 AND a.disabled = 0 AND a.im_enabled = 1",
-    )
-    .bind(agent_id)
-    .bind(since)
-    .fetch_all(db)
-    .await?;
+    let mut candidates: Vec<Candidate> = db
+        .all(statement!(
+            "SELECT a.id, a.login, a.display_name,
+                    EXISTS (SELECT 1 FROM favorites f WHERE f.agent_id = $1 AND f.target_id = a.id) AS favorite,
+                    (SELECT max(s.created_at) FROM im_sessions s
+                      WHERE s.created_at >= $2
+                        AND ((s.inviter = $1 AND s.target = a.id) OR (s.target = $1 AND s.inviter = a.id))) AS recent_at
+               FROM agents a
+              WHERE a.id <> $1 AND a.disabled = 0 AND a.im_enabled = 1",
+            agent_id,
+            since,
+        ))
+        .await?;
     // Only the latest few count as recent.
     let mut recents: Vec<(i64, i64)> = candidates
         .iter()
@@ -105,8 +105,8 @@ pub async fn search(
         })
         .collect();
     if filter == DirectoryFilter::All {
-        let groups: Vec<(i64, String)> = sqlx::query_as("SELECT id, name FROM agent_groups")
-            .fetch_all(db)
+        let groups: Vec<(i64, String)> = db
+            .all(statement!("SELECT id, name FROM agent_groups"))
             .await?;
         for (id, name) in groups {
             if let Some(r) = rank(&query, &name, "") {
@@ -130,44 +130,56 @@ pub async fn search(
 }
 
 /// Those of `ids` that are agents, each once, in the order given.
-pub async fn existing(db: &SqlitePool, ids: &[i64]) -> sqlx::Result<Vec<i64>> {
+pub async fn existing(db: &Store, ids: &[i64]) -> sqlx::Result<Vec<i64>> {
     let wanted = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
-    sqlx::query_scalar(
-        "SELECT a.id FROM json_each(?) AS j JOIN agents AS a ON a.id = j.value
-         GROUP BY a.id ORDER BY min(j.key)",
-    )
-    .bind(wanted)
-    .fetch_all(db)
-    .await
+    // The ids go as one JSON array, however many they are.
+    let query = match db.dialect() {
+        Dialect::Sqlite => statement!(
+            "SELECT a.id FROM json_each($1) AS j JOIN agents AS a ON a.id = j.value
+             GROUP BY a.id ORDER BY min(j.key)",
+            wanted
+        ),
+        Dialect::Postgres => statement!(
+            "SELECT a.id FROM json_array_elements_text(CAST($1 AS json)) WITH ORDINALITY AS j (value, n)
+               JOIN agents AS a ON a.id = CAST(j.value AS BIGINT)
+             GROUP BY a.id ORDER BY min(j.n)",
+            wanted
+        ),
+    };
+    let rows: Vec<(i64,)> = db.all(query).await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
 /// Whether an agent can be invited (and so marked as a favorite).
-pub async fn is_target(db: &SqlitePool, agent_id: i64) -> sqlx::Result<bool> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM agents WHERE id = ? AND disabled = 0 AND im_enabled = 1)",
-    )
-    .bind(agent_id)
-    .fetch_one(db)
+pub async fn is_target(db: &Store, agent_id: i64) -> sqlx::Result<bool> {
+    db.value(statement!(
+        "SELECT EXISTS (SELECT 1 FROM agents WHERE id = $1 AND disabled = 0 AND im_enabled = 1)",
+        agent_id
+    ))
     .await
 }
 
 /// Marks or unmarks a favorite.
 pub async fn set_favorite(
-    db: &SqlitePool,
+    db: &Store,
     agent_id: i64,
     target: i64,
     favorite: bool,
 ) -> sqlx::Result<()> {
-    let sql = if favorite {
-        "INSERT INTO favorites (agent_id, target_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
+    let change = if favorite {
+        statement!(
+            "INSERT INTO favorites (agent_id, target_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            agent_id,
+            target,
+        )
     } else {
-        "DELETE FROM favorites WHERE agent_id = ? AND target_id = ?"
+        statement!(
+            "DELETE FROM favorites WHERE agent_id = $1 AND target_id = $2",
+            agent_id,
+            target,
+        )
     };
-    sqlx::query(sql)
-        .bind(agent_id)
-        .bind(target)
-        .execute(db)
-        .await?;
+    db.execute(change).await?;
     Ok(())
 }
 

@@ -4,13 +4,13 @@
 
 use huddle_protocol::{CaseDatum, ContactInfo, HistoryEntry, InteractionState, Media};
 use serde::Serialize;
-use sqlx::SqliteConnection;
 
 use crate::config::Config;
 use crate::services::contacts;
 use crate::services::error::{Kind, Missing, Refusal};
 use crate::services::interactions::{announce, load, set_case_data, set_state};
 use crate::services::registry::Outgoing;
+use crate::store::sql::{statement, Conn};
 
 /// A successful answer: whether something was created, and the JSON body.
 #[derive(Debug, Clone)]
@@ -138,18 +138,18 @@ fn merge(case_data: &mut Vec<CaseDatum>, changes: Vec<CaseDatum>) -> bool {
 
 /// Applies one of the integration's changes inside the writer's transaction.
 pub async fn apply(
-    db: &mut SqliteConnection,
+    db: &mut Conn<'_>,
     config: &Config,
     now: i64,
     change: Change,
 ) -> Result<Applied, Refusal> {
     match change {
         Change::PutContact { contact, history } => {
-            let created = contacts::upsert(&mut *db, &contact, now)
+            let created = contacts::upsert(db, &contact, now)
                 .await
                 .map_err(Refusal::internal)?;
             if let Some(history) = &history {
-                contacts::replace_history(&mut *db, &contact.id, history)
+                contacts::replace_history(db, &contact.id, history)
                     .await
                     .map_err(Refusal::internal)?;
             }
@@ -163,7 +163,7 @@ pub async fn apply(
             ))
         }
         Change::AddHistory { contact_id, entry } => {
-            if !contacts::exists(&mut *db, &contact_id)
+            if !contacts::exists(db, &contact_id)
                 .await
                 .map_err(Refusal::internal)?
             {
@@ -172,7 +172,7 @@ pub async fn apply(
                     format!("no contact has the id {contact_id:?}"),
                 ));
             }
-            let existing = contacts::history_entry(&mut *db, &contact_id, &entry.id)
+            let existing = contacts::history_entry(db, &contact_id, &entry.id)
                 .await
                 .map_err(Refusal::internal)?;
             match existing {
@@ -205,16 +205,13 @@ pub async fn apply(
 }
 
 async fn deliver(
-    db: &mut SqliteConnection,
+    db: &mut Conn<'_>,
     config: &Config,
     now: i64,
     delivery: Delivery,
 ) -> Result<Applied, Refusal> {
     let canonical = serde_json::to_string(&delivery).map_err(Refusal::internal)?;
-    if let Some(existing) = load(&mut *db, &delivery.id)
-        .await
-        .map_err(Refusal::internal)?
-    {
+    if let Some(existing) = load(db, &delivery.id).await.map_err(Refusal::internal)? {
         // A retry of a delivery whose answer was lost: the interaction as it now stands.
         if existing.delivery == canonical {
             return Ok(answer(
@@ -230,12 +227,14 @@ async fn deliver(
             ),
         ));
     }
-    let agent: Option<(i64, bool, bool)> =
-        sqlx::query_as("SELECT id, disabled, im_enabled FROM agents WHERE login = ?")
-            .bind(&delivery.agent)
-            .fetch_optional(&mut *db)
-            .await
-            .map_err(Refusal::internal)?;
+    let agent: Option<(i64, bool, bool)> = db
+        .optional(statement!(
+            "SELECT id, (disabled <> 0) AS disabled, (im_enabled <> 0) AS im_enabled
+               FROM agents WHERE login = $1",
+            &delivery.agent
+        ))
+        .await
+        .map_err(Refusal::internal)?;
     let agent_id = match agent {
         None => return Err(Refusal::unknown_agent(&delivery.agent)),
         Some((id, false, true)) => id,
@@ -249,7 +248,7 @@ async fn deliver(
             ))
         }
     };
-    if !contacts::exists(&mut *db, &delivery.contact_id)
+    if !contacts::exists(db, &delivery.contact_id)
         .await
         .map_err(Refusal::internal)?
     {
@@ -262,22 +261,21 @@ async fn deliver(
         ));
     }
     let case_data = serde_json::to_string(&delivery.case_data).map_err(Refusal::internal)?;
-    sqlx::query(
+    db.execute(statement!(
         "INSERT INTO interactions (id, agent_id, media, contact_id, subject, state, case_data,
                                    delivery, started_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(&delivery.id)
-    .bind(agent_id)
-    .bind(delivery.media.as_str())
-    .bind(&delivery.contact_id)
-    .bind(&delivery.subject)
-    .bind(delivery.state.as_str())
-    .bind(case_data)
-    .bind(&canonical)
-    .bind(now)
-    .bind(now)
-    .execute(&mut *db)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        &delivery.id,
+        agent_id,
+        delivery.media.as_str(),
+        &delivery.contact_id,
+        &delivery.subject,
+        delivery.state.as_str(),
+        case_data,
+        &canonical,
+        now,
+        now,
+    ))
     .await
     .map_err(Refusal::internal)?;
     let (interaction, event) = announce(db, config, &delivery.id, now)
@@ -296,14 +294,14 @@ async fn deliver(
 }
 
 async fn update(
-    db: &mut SqliteConnection,
+    db: &mut Conn<'_>,
     config: &Config,
     now: i64,
     id: &str,
     state: Option<InteractionState>,
     case_data: Option<Vec<CaseDatum>>,
 ) -> Result<Applied, Refusal> {
-    let interaction = load(&mut *db, id)
+    let interaction = load(db, id)
         .await
         .map_err(Refusal::internal)?
         .ok_or_else(|| unknown_interaction(id))?;
@@ -321,7 +319,7 @@ async fn update(
                 to.as_str()
             )));
         }
-        let consulting = crate::services::consultations::holds_customer(&mut *db, id)
+        let consulting = crate::services::consultations::holds_customer(db, id)
             .await
             .map_err(Refusal::internal)?;
         if consulting && to != InteractionState::Ended {
@@ -333,7 +331,7 @@ async fn update(
     let mut merged = interaction.case_data.clone();
     let data_changed = case_data.is_some_and(|changes| merge(&mut merged, changes));
     if data_changed {
-        set_case_data(&mut *db, id, &merged, now)
+        set_case_data(db, id, &merged, now)
             .await
             .map_err(Refusal::internal)?;
     }
@@ -341,7 +339,7 @@ async fn update(
         return end(db, config, now, id).await;
     }
     if let Some(to) = new_state {
-        set_state(&mut *db, id, to, now)
+        set_state(db, id, to, now)
             .await
             .map_err(Refusal::internal)?;
     }
@@ -365,13 +363,8 @@ async fn update(
     })
 }
 
-async fn end(
-    db: &mut SqliteConnection,
-    config: &Config,
-    now: i64,
-    id: &str,
-) -> Result<Applied, Refusal> {
-    let interaction = load(&mut *db, id)
+async fn end(db: &mut Conn<'_>, config: &Config, now: i64, id: &str) -> Result<Applied, Refusal> {
+    let interaction = load(db, id)
         .await
         .map_err(Refusal::internal)?
         .ok_or_else(|| unknown_interaction(id))?;
@@ -382,10 +375,10 @@ async fn end(
         ));
     }
     let (mut events, release) =
-        crate::services::consultations::end_with_interaction(&mut *db, &interaction, now)
+        crate::services::consultations::end_with_interaction(db, &interaction, now)
             .await
             .map_err(Refusal::internal)?;
-    set_state(&mut *db, id, InteractionState::Ended, now)
+    set_state(db, id, InteractionState::Ended, now)
         .await
         .map_err(Refusal::internal)?;
     let (interaction, event) = announce(db, config, id, now)

@@ -7,13 +7,13 @@ use huddle_protocol::{
     InteractionSummary, Media,
 };
 use serde::Serialize;
-use sqlx::SqliteConnection;
 
 use crate::config::Config;
 use crate::services::contacts;
 use crate::services::error::{Kind, Missing, Refusal};
 use crate::services::registry::Outgoing;
 use crate::services::sessions::{self, valid_id};
+use crate::store::sql::{statement, Conn};
 
 /// How many history entries `interaction_details` carries.
 pub const DETAILS_HISTORY: u32 = 50;
@@ -182,71 +182,75 @@ impl Interaction {
 }
 
 /// One interaction, or `None`.
-pub async fn load(db: &mut SqliteConnection, id: &str) -> sqlx::Result<Option<Interaction>> {
-    let row: Option<Row> = sqlx::query_as(concat!(interaction_select!(), " WHERE x.id = ?"))
-        .bind(id)
-        .fetch_optional(db)
+pub async fn load(db: &mut Conn<'_>, id: &str) -> sqlx::Result<Option<Interaction>> {
+    let row: Option<Row> = db
+        .optional(statement!(
+            concat!(interaction_select!(), " WHERE x.id = $1"),
+            id
+        ))
         .await?;
     row.map(Interaction::try_from).transpose()
 }
 
 /// The interactions assigned to an agent that have not ended, oldest first.
-pub async fn open_for(db: &mut SqliteConnection, agent_id: i64) -> sqlx::Result<Vec<Interaction>> {
-    let rows: Vec<Row> = sqlx::query_as(concat!(
-        interaction_select!(),
-        " WHERE x.agent_id = ? AND x.state <> 'ended' ORDER BY x.started_at, x.id"
-    ))
-    .bind(agent_id)
-    .fetch_all(db)
-    .await?;
+pub async fn open_for(db: &mut Conn<'_>, agent_id: i64) -> sqlx::Result<Vec<Interaction>> {
+    let rows: Vec<Row> = db
+        .all(statement!(
+            concat!(
+                interaction_select!(),
+                " WHERE x.agent_id = $1 AND x.state <> 'ended' ORDER BY x.started_at, x.id"
+            ),
+            agent_id
+        ))
+        .await?;
     rows.into_iter().map(Interaction::try_from).collect()
 }
 
 /// Moves an interaction to another state (and stamps its end when it ends).
 pub async fn set_state(
-    db: &mut SqliteConnection,
+    db: &mut Conn<'_>,
     id: &str,
     state: InteractionState,
     now: i64,
 ) -> sqlx::Result<()> {
     let ended_at = (state == InteractionState::Ended).then_some(now);
-    sqlx::query(
-        "UPDATE interactions SET state = ?, updated_at = ?, ended_at = coalesce(ended_at, ?)
-          WHERE id = ?",
-    )
-    .bind(state.as_str())
-    .bind(now)
-    .bind(ended_at)
-    .bind(id)
-    .execute(db)
+    db.execute(statement!(
+        "UPDATE interactions SET state = $1, updated_at = $2, ended_at = coalesce(ended_at, $3)
+          WHERE id = $4",
+        state.as_str(),
+        now,
+        ended_at,
+        id,
+    ))
     .await?;
     Ok(())
 }
 
 pub async fn set_case_data(
-    db: &mut SqliteConnection,
+    db: &mut Conn<'_>,
     id: &str,
     case_data: &[CaseDatum],
     now: i64,
 ) -> sqlx::Result<()> {
     let json = serde_json::to_string(case_data).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    sqlx::query("UPDATE interactions SET case_data = ?, updated_at = ? WHERE id = ?")
-        .bind(json)
-        .bind(now)
-        .bind(id)
-        .execute(db)
-        .await?;
+    db.execute(statement!(
+        "UPDATE interactions SET case_data = $1, updated_at = $2 WHERE id = $3",
+        json,
+        now,
+        id,
+    ))
+    .await?;
     Ok(())
 }
 
 /// Numbers an `interaction` event for the assigned agent, with the interaction as stored.
 pub async fn announce(
-    db: &mut SqliteConnection,
+    db: &mut Conn<'_>,
     config: &Config,
     id: &str,
     now: i64,
 ) -> sqlx::Result<(Interaction, (i64, Outgoing))> {
-    let interaction = load(&mut *db, id)
+    let interaction = load(db, id)
         .await?
         .ok_or_else(|| decode(format!("the interaction {id} vanished")))?;
     let event = Event::Interaction {
@@ -271,7 +275,7 @@ fn not_permitted() -> Refusal {
 }
 
 /// The interaction, if the id is well formed and names one.
-async fn existing(db: &mut SqliteConnection, id: &str) -> Result<Interaction, Refusal> {
+async fn existing(db: &mut Conn<'_>, id: &str) -> Result<Interaction, Refusal> {
     if !valid_id(id) {
         return Err(Refusal::new(
             Kind::InvalidId,
@@ -288,24 +292,20 @@ async fn existing(db: &mut SqliteConnection, id: &str) -> Result<Interaction, Re
 
 /// The interaction, if the agent may read it: it is assigned to them, or they are the target
 /// of a consultation IM about it that is connected now, while the interaction has not ended.
-pub async fn readable(
-    db: &mut SqliteConnection,
-    agent_id: i64,
-    id: &str,
-) -> Result<Interaction, Refusal> {
-    let interaction = existing(&mut *db, id).await?;
+pub async fn readable(db: &mut Conn<'_>, agent_id: i64, id: &str) -> Result<Interaction, Refusal> {
+    let interaction = existing(db, id).await?;
     if interaction.agent_id == agent_id {
         return Ok(interaction);
     }
-    let consulted: bool = sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM im_sessions
-                         WHERE interaction_id = ? AND target = ? AND state = 'connected')",
-    )
-    .bind(id)
-    .bind(agent_id)
-    .fetch_one(db)
-    .await
-    .map_err(failed)?;
+    let consulted: bool = db
+        .value(statement!(
+            "SELECT EXISTS (SELECT 1 FROM im_sessions
+                             WHERE interaction_id = $1 AND target = $2 AND state = 'connected')",
+            id,
+            agent_id,
+        ))
+        .await
+        .map_err(failed)?;
     // The customer's data is lent for the consultation about a live interaction: once the
     // interaction is over, so is the loan, whether or not the IM goes on.
     if consulted && interaction.state != InteractionState::Ended {
@@ -317,13 +317,13 @@ pub async fn readable(
 
 /// What `interaction_details` answers.
 pub async fn details(
-    db: &mut SqliteConnection,
+    db: &mut Conn<'_>,
     config: &Config,
     agent_id: i64,
     id: &str,
 ) -> Result<InteractionDetails, Refusal> {
-    let interaction = readable(&mut *db, agent_id, id).await?;
-    let contact = contacts::load(&mut *db, &interaction.contact_id)
+    let interaction = readable(db, agent_id, id).await?;
+    let contact = contacts::load(db, &interaction.contact_id)
         .await
         .map_err(failed)?
         .ok_or_else(|| failed(decode("an interaction's contact vanished".into())))?;
@@ -339,13 +339,13 @@ pub async fn details(
 
 /// What `contact_history` answers.
 pub async fn history(
-    db: &mut SqliteConnection,
+    db: &mut Conn<'_>,
     agent_id: i64,
     id: &str,
     query: &str,
     limit: Option<u32>,
 ) -> Result<Vec<HistoryEntry>, Refusal> {
-    let interaction = readable(&mut *db, agent_id, id).await?;
+    let interaction = readable(db, agent_id, id).await?;
     let limit = limit
         .unwrap_or(DEFAULT_HISTORY_LIMIT)
         .clamp(1, MAX_HISTORY_LIMIT);
@@ -356,11 +356,7 @@ pub async fn history(
 
 /// Checks the context of an invitation: a consultation is about an interaction of the
 /// inviter's that has not ended.
-pub async fn check_context(
-    db: &mut SqliteConnection,
-    inviter: i64,
-    id: &str,
-) -> Result<(), Refusal> {
+pub async fn check_context(db: &mut Conn<'_>, inviter: i64, id: &str) -> Result<(), Refusal> {
     let interaction = existing(db, id).await?;
     if interaction.agent_id != inviter {
         return Err(Refusal::new(

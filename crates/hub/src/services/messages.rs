@@ -12,6 +12,7 @@ use crate::services::error::{Kind, Refusal};
 use crate::services::registry::Outgoing;
 use crate::services::sessions::{check_text, internal, invalid_id, unknown_session, wrong_state};
 use crate::services::sessions::{parse_state, valid_id};
+use crate::services::sessions::{INSERT_EVENT, INSERT_MESSAGE, NEXT_EVENT_SEQ, NEXT_MESSAGE_SEQ};
 
 /// A message an agent sends into a session.
 pub struct NewMessage {
@@ -124,15 +125,16 @@ fn write(
     participants: [i64; 2],
 ) -> rusqlite::Result<Written> {
     let seq: i64 = conn
-        .prepare_cached(
-            "UPDATE im_sessions SET last_message_seq = last_message_seq + 1 WHERE id = ?1
-             RETURNING last_message_seq",
-        )?
+        .prepare_cached(NEXT_MESSAGE_SEQ)?
         .query_row(params![m.session_id], |r| r.get(0))?;
-    conn.prepare_cached(
-        "INSERT INTO messages (session_id, seq, id, sender, text, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?
-    .execute(params![m.session_id, seq, m.message_id, m.agent_id, m.text, now])?;
+    conn.prepare_cached(INSERT_MESSAGE)?.execute(params![
+        m.session_id,
+        seq,
+        m.message_id,
+        m.agent_id,
+        m.text,
+        now
+    ])?;
     let message = Message {
         id: m.message_id.clone(),
         session_id: m.session_id.clone(),
@@ -144,9 +146,7 @@ fn write(
     let mut events = Vec::with_capacity(2);
     for agent_id in participants {
         let seq: i64 = conn
-            .prepare_cached(
-                "UPDATE agents SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq",
-            )?
+            .prepare_cached(NEXT_EVENT_SEQ)?
             .query_row(params![agent_id], |r| r.get(0))?;
         let frame = Outgoing::new(
             Some(seq),
@@ -157,10 +157,8 @@ fn write(
                 },
             },
         );
-        conn.prepare_cached(
-            "INSERT INTO events (agent_id, seq, at, body) VALUES (?1, ?2, ?3, ?4)",
-        )?
-        .execute(params![agent_id, seq, now, &*frame.text])?;
+        conn.prepare_cached(INSERT_EVENT)?
+            .execute(params![agent_id, seq, now, &*frame.text])?;
         events.push((agent_id, frame));
     }
     Ok((Committed::Sent(message), events))

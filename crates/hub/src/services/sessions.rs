@@ -5,11 +5,10 @@ use huddle_protocol::{
     AgentProfile, ConsultContext, EndReason, Event, Message, Pushed, SessionEnd, SessionInfo,
     SessionState, SessionTranscript, SNAPSHOT_MESSAGES,
 };
-use sqlx::{Sqlite, SqliteConnection};
 
 use crate::services::error::{Kind, Missing, Refusal};
 use crate::services::registry::Outgoing;
-use crate::store::sql::{statement, Store};
+use crate::store::sql::{statement, Conn, Store};
 
 /// Longest client-chosen id.
 pub const MAX_ID_CHARS: usize = 64;
@@ -178,10 +177,12 @@ impl From<MessageRow> for Message {
 }
 
 /// Reads one session, or `None`.
-pub async fn load(db: &mut SqliteConnection, id: &str) -> sqlx::Result<Option<SessionInfo>> {
-    let row: Option<SessionRow> = sqlx::query_as(concat!(session_select!(), " WHERE s.id = ?"))
-        .bind(id)
-        .fetch_optional(&mut *db)
+pub async fn load(db: &mut Conn<'_>, id: &str) -> sqlx::Result<Option<SessionInfo>> {
+    let row: Option<SessionRow> = db
+        .optional(statement!(
+            concat!(session_select!(), " WHERE s.id = $1"),
+            id
+        ))
         .await?;
     match row {
         Some(row) => Ok(Some(to_info(db, row).await?)),
@@ -189,16 +190,17 @@ pub async fn load(db: &mut SqliteConnection, id: &str) -> sqlx::Result<Option<Se
     }
 }
 
-async fn to_info(db: &mut SqliteConnection, row: SessionRow) -> sqlx::Result<SessionInfo> {
+async fn to_info(db: &mut Conn<'_>, row: SessionRow) -> sqlx::Result<SessionInfo> {
     let first_message = match &row.first_message_id {
-        Some(mid) => sqlx::query_as::<_, MessageRow>(
-            "SELECT session_id, seq, id, sender, text, at FROM messages WHERE session_id = ? AND id = ?",
-        )
-        .bind(&row.id)
-        .bind(mid)
-        .fetch_optional(&mut *db)
-        .await?
-        .map(Message::from),
+        Some(mid) => db
+            .optional::<MessageRow>(statement!(
+                "SELECT session_id, seq, id, sender, text, at FROM messages
+                  WHERE session_id = $1 AND id = $2",
+                &row.id,
+                mid,
+            ))
+            .await?
+            .map(Message::from),
         None => None,
     };
     let state = parse_state(&row.state);
@@ -236,20 +238,20 @@ async fn to_info(db: &mut SqliteConnection, row: SessionRow) -> sqlx::Result<Ses
 /// A page of a session's messages, oldest first: the latest `limit` numbered below
 /// `before` (below none: the latest), and whether older ones exist.
 pub async fn page(
-    db: &mut SqliteConnection,
+    db: &mut Conn<'_>,
     session_id: &str,
     before: Option<i64>,
     limit: usize,
 ) -> sqlx::Result<(Vec<Message>, bool)> {
-    let mut rows: Vec<MessageRow> = sqlx::query_as(
-        "SELECT session_id, seq, id, sender, text, at FROM messages
-          WHERE session_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?",
-    )
-    .bind(session_id)
-    .bind(before.unwrap_or(i64::MAX))
-    .bind(i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1))
-    .fetch_all(&mut *db)
-    .await?;
+    let mut rows: Vec<MessageRow> = db
+        .all(statement!(
+            "SELECT session_id, seq, id, sender, text, at FROM messages
+              WHERE session_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3",
+            session_id,
+            before.unwrap_or(i64::MAX),
+            i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1),
+        ))
+        .await?;
     let earlier = rows.len() > limit;
     rows.truncate(limit);
     rows.reverse();
@@ -262,24 +264,26 @@ const SNAPSHOT_ENDED_SESSIONS: i64 = 100;
 /// The agent's open sessions and the latest of those ended since `ended_since`, each with
 /// its latest messages: a snapshot's size is bounded whatever the agent's history.
 pub async fn snapshot(
-    db: &mut SqliteConnection,
+    db: &mut Conn<'_>,
     agent_id: i64,
     ended_since: i64,
 ) -> sqlx::Result<Vec<SessionTranscript>> {
-    let rows: Vec<SessionRow> = sqlx::query_as(concat!(
-        session_select!(),
-        " WHERE (s.inviter = ?1 OR s.target = ?1)
-           AND (s.state <> 'ended' OR s.id IN
-                 (SELECT id FROM im_sessions
-                   WHERE (inviter = ?1 OR target = ?1) AND state = 'ended' AND ended_at >= ?2
-                   ORDER BY ended_at DESC LIMIT ?3))
-         ORDER BY s.created_at"
-    ))
-    .bind(agent_id)
-    .bind(ended_since)
-    .bind(SNAPSHOT_ENDED_SESSIONS)
-    .fetch_all(&mut *db)
-    .await?;
+    let rows: Vec<SessionRow> = db
+        .all(statement!(
+            concat!(
+                session_select!(),
+                " WHERE (s.inviter = $1 OR s.target = $1)
+                   AND (s.state <> 'ended' OR s.id IN
+                         (SELECT id FROM im_sessions
+                           WHERE (inviter = $1 OR target = $1) AND state = 'ended' AND ended_at >= $2
+                           ORDER BY ended_at DESC LIMIT $3))
+                 ORDER BY s.created_at"
+            ),
+            agent_id,
+            ended_since,
+            SNAPSHOT_ENDED_SESSIONS,
+        ))
+        .await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let session = to_info(db, row).await?;
@@ -303,25 +307,25 @@ pub async fn last_seq(db: &Store, agent_id: i64) -> sqlx::Result<i64> {
 }
 
 /// How many IM sessions are open (inviting or connected) on the whole hub.
-pub async fn open_count_all(db: &sqlx::SqlitePool) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT count(*) FROM im_sessions WHERE state <> 'ended'")
-        .fetch_one(db)
-        .await
+pub async fn open_count_all(db: &Store) -> sqlx::Result<i64> {
+    db.value(statement!(
+        "SELECT count(*) FROM im_sessions WHERE state <> 'ended'"
+    ))
+    .await
 }
 
 /// Open sessions an agent is part of.
-pub async fn open_count(db: &mut SqliteConnection, agent_id: i64) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM im_sessions WHERE state <> 'ended' AND (inviter = ?1 OR target = ?1)",
-    )
-    .bind(agent_id)
-    .fetch_one(db)
+pub async fn open_count(db: &mut Conn<'_>, agent_id: i64) -> sqlx::Result<i64> {
+    db.value(statement!(
+        "SELECT count(*) FROM im_sessions WHERE state <> 'ended' AND (inviter = $1 OR target = $1)",
+        agent_id
+    ))
     .await
 }
 
 /// Inserts a new session in the inviting state.
 pub async fn insert(
-    db: &mut SqliteConnection,
+    db: &mut Conn<'_>,
     id: &str,
     inviter: i64,
     target: i64,
@@ -329,80 +333,74 @@ pub async fn insert(
     expires_at: i64,
     context: Option<&ConsultContext>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    db.execute(statement!(
         "INSERT INTO im_sessions (id, inviter, target, state, created_at, invite_expires_at, interaction_id)
-         VALUES (?, ?, ?, 'inviting', ?, ?, ?)",
-    )
-    .bind(id)
-    .bind(inviter)
-    .bind(target)
-    .bind(now)
-    .bind(expires_at)
-    .bind(context.map(|c| c.interaction_id.as_str()))
-    .execute(db)
+         VALUES ($1, $2, $3, 'inviting', $4, $5, $6)",
+        id,
+        inviter,
+        target,
+        now,
+        expires_at,
+        context.map(|c| c.interaction_id.as_str()),
+    ))
     .await?;
     Ok(())
 }
 
 /// Marks a message as the one that came with the invitation.
 pub async fn set_first_message(
-    db: &mut SqliteConnection,
+    db: &mut Conn<'_>,
     session_id: &str,
     message_id: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE im_sessions SET first_message_id = ? WHERE id = ?")
-        .bind(message_id)
-        .bind(session_id)
-        .execute(db)
-        .await?;
+    db.execute(statement!(
+        "UPDATE im_sessions SET first_message_id = $1 WHERE id = $2",
+        message_id,
+        session_id,
+    ))
+    .await?;
     Ok(())
 }
 
 /// Moves a session to another state.
 pub async fn set_state(
-    db: &mut SqliteConnection,
+    db: &mut Conn<'_>,
     id: &str,
     state: SessionState,
     end: Option<&SessionEnd>,
 ) -> sqlx::Result<()> {
-    sqlx::query(
-        "UPDATE im_sessions SET state = ?, end_reason = ?, ended_by = ?, ended_at = ? WHERE id = ?",
-    )
-    .bind(state_name(state))
-    .bind(end.map(|e| reason_name(e.reason)))
-    .bind(end.and_then(|e| e.by))
-    .bind(end.map(|e| e.at))
-    .bind(id)
-    .execute(db)
+    db.execute(statement!(
+        "UPDATE im_sessions SET state = $1, end_reason = $2, ended_by = $3, ended_at = $4
+          WHERE id = $5",
+        state_name(state),
+        end.map(|e| reason_name(e.reason)),
+        end.and_then(|e| e.by),
+        end.map(|e| e.at),
+        id,
+    ))
     .await?;
     Ok(())
 }
 
 /// Appends a message to a session's transcript with the next number.
 pub async fn append_message(
-    db: &mut SqliteConnection,
+    db: &mut Conn<'_>,
     session_id: &str,
     message_id: &str,
     sender: i64,
     text: &str,
     now: i64,
 ) -> sqlx::Result<Message> {
-    let seq: i64 = sqlx::query_scalar(
-        "UPDATE im_sessions SET last_message_seq = last_message_seq + 1 WHERE id = ? RETURNING last_message_seq",
-    )
-    .bind(session_id)
-    .fetch_one(&mut *db)
-    .await?;
-    sqlx::query(
-        "INSERT INTO messages (session_id, seq, id, sender, text, at) VALUES (?, ?, ?, ?, ?, ?)",
-    )
-    .bind(session_id)
-    .bind(seq)
-    .bind(message_id)
-    .bind(sender)
-    .bind(text)
-    .bind(now)
-    .execute(db)
+    let seq: i64 = db.value(statement!(NEXT_MESSAGE_SEQ, session_id)).await?;
+    db.execute(statement!(
+        INSERT_MESSAGE,
+        session_id,
+        seq,
+        message_id,
+        sender,
+        text,
+        now
+    ))
     .await?;
     Ok(Message {
         id: message_id.to_string(),
@@ -416,39 +414,48 @@ pub async fn append_message(
 
 /// Numbers an event for an agent and stores it for replay; returns the frame to deliver.
 pub async fn append_event(
-    db: &mut SqliteConnection,
+    db: &mut Conn<'_>,
     agent_id: i64,
     event: Event,
     now: i64,
 ) -> sqlx::Result<(i64, Outgoing)> {
-    let seq: i64 = sqlx::query_scalar(
-        "UPDATE agents SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq",
-    )
-    .bind(agent_id)
-    .fetch_one(&mut *db)
-    .await?;
+    let seq: i64 = db.value(statement!(NEXT_EVENT_SEQ, agent_id)).await?;
     let frame = Outgoing::new(Some(seq), &Pushed::Event { seq, event });
-    sqlx::query("INSERT INTO events (agent_id, seq, at, body) VALUES (?, ?, ?, ?)")
-        .bind(agent_id)
-        .bind(seq)
-        .bind(now)
-        .bind(&*frame.text)
-        .execute(db)
+    db.execute(statement!(INSERT_EVENT, agent_id, seq, now, &*frame.text))
         .await?;
     Ok((agent_id, frame))
 }
 
+/// Takes a session's next message number. Also the message path's (`messages`), on SQLite's
+/// own API, which reads the numbered parameters in the same order.
+pub(crate) const NEXT_MESSAGE_SEQ: &str =
+    "UPDATE im_sessions SET last_message_seq = last_message_seq + 1 WHERE id = $1
+     RETURNING last_message_seq";
+/// Stores a message (see [`NEXT_MESSAGE_SEQ`]).
+pub(crate) const INSERT_MESSAGE: &str =
+    "INSERT INTO messages (session_id, seq, id, sender, text, at) VALUES ($1, $2, $3, $4, $5, $6)";
+/// Takes an agent's next event number (see [`NEXT_MESSAGE_SEQ`]).
+pub(crate) const NEXT_EVENT_SEQ: &str =
+    "UPDATE agents SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq";
+/// Stores a numbered event for replay (see [`NEXT_MESSAGE_SEQ`]).
+pub(crate) const INSERT_EVENT: &str =
+    "INSERT INTO events (agent_id, seq, at, body) VALUES ($1, $2, $3, $4)";
+
 /// The events of an agent after `after`, in order, as stored frames; `None` when some of
 /// them are no longer kept, or there are more than `max`.
 pub async fn events_after(
-    db: impl sqlx::Executor<'_, Database = Sqlite> + Copy,
+    db: &Store,
     agent_id: i64,
     after: i64,
     max: u32,
 ) -> sqlx::Result<Option<Vec<Outgoing>>> {
-    let last: i64 = sqlx::query_scalar("SELECT last_seq FROM agents WHERE id = ?")
-        .bind(agent_id)
-        .fetch_one(db)
+    let mut pooled = db.acquire().await?;
+    let mut db = pooled.conn();
+    let last: i64 = db
+        .value(statement!(
+            "SELECT last_seq FROM agents WHERE id = $1",
+            agent_id
+        ))
         .await?;
     if after >= last {
         return Ok(Some(Vec::new()));
@@ -457,12 +464,13 @@ pub async fn events_after(
     if last - after > i64::from(max) {
         return Ok(None);
     }
-    let rows: Vec<(i64, String)> =
-        sqlx::query_as("SELECT seq, body FROM events WHERE agent_id = ? AND seq > ? ORDER BY seq")
-            .bind(agent_id)
-            .bind(after)
-            .fetch_all(db)
-            .await?;
+    let rows: Vec<(i64, String)> = db
+        .all(statement!(
+            "SELECT seq, body FROM events WHERE agent_id = $1 AND seq > $2 ORDER BY seq",
+            agent_id,
+            after,
+        ))
+        .await?;
     if rows.first().map(|r| r.0) != Some(after + 1) {
         return Ok(None);
     }

@@ -29,7 +29,7 @@ use crate::services::sessions::{
 use crate::services::telephony::Telephony;
 use crate::store::health::{self, StoreHealth};
 use crate::store::now_millis;
-use crate::store::sql::Store;
+use crate::store::sql::{statement, Conn, Store};
 
 /// A change to IM sessions, asked for by an agent (or by the invitation clock).
 pub enum Change {
@@ -124,13 +124,14 @@ impl Writer {
         let (jobs, queue) = mpsc::channel(4096);
         let (stop, stopping) = mpsc::channel(1);
         let writer = Self { jobs, stop };
-        let pending: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT id, invite_expires_at FROM im_sessions WHERE state = 'inviting'",
-        )
-        .fetch_all(&db)
-        .await?;
+        let store = Store::Sqlite(db.clone());
+        let pending: Vec<(String, i64)> = store
+            .all(statement!(
+                "SELECT id, invite_expires_at FROM im_sessions WHERE state = 'inviting'"
+            ))
+            .await?;
         let task = Task {
-            store: Store::Sqlite(db.clone()),
+            store,
             db,
             conn: None,
             registry,
@@ -446,7 +447,7 @@ impl Task {
                     let result = match sqlx::query("SAVEPOINT change").execute(&mut *tx).await {
                         Err(e) => Err(e.to_string()),
                         Ok(_) => {
-                            let result = self.decide(&mut tx, change).await;
+                            let result = self.decide(&mut Conn::Sqlite(&mut tx), change).await;
                             match close_savepoint(&mut tx, result.is_ok()).await {
                                 Err(e) => Err(e.to_string()),
                                 Ok(()) => Ok(result),
@@ -471,7 +472,8 @@ impl Task {
                         Err(e) => Err(e.to_string()),
                         Ok(_) => {
                             let now = now_millis();
-                            let result = integration::apply(&mut tx, &self.config, now, change)
+                            let mut db = Conn::Sqlite(&mut tx);
+                            let result = integration::apply(&mut db, &self.config, now, change)
                                 .await
                                 .map(|applied| Outcome {
                                     reply: applied.done,
@@ -703,7 +705,7 @@ impl Task {
         }
     }
 
-    async fn decide(&self, db: &mut SqliteConnection, change: Change) -> Result<Outcome, Refusal> {
+    async fn decide(&self, db: &mut Conn<'_>, change: Change) -> Result<Outcome, Refusal> {
         let now = now_millis();
         match change {
             Change::Invite {
@@ -815,7 +817,7 @@ impl Task {
     /// that may answer it this way; `who` says who may, when the agent may not.
     async fn invitation(
         &self,
-        db: &mut SqliteConnection,
+        db: &mut Conn<'_>,
         agent_id: i64,
         session_id: &str,
         side: Side,
@@ -834,7 +836,7 @@ impl Task {
     /// session that does not exist.
     async fn participant(
         &self,
-        db: &mut SqliteConnection,
+        db: &mut Conn<'_>,
         agent_id: i64,
         session_id: &str,
     ) -> Result<SessionInfo, Refusal> {
@@ -855,7 +857,7 @@ impl Task {
     #[allow(clippy::too_many_arguments)]
     async fn invite(
         &self,
-        db: &mut SqliteConnection,
+        db: &mut Conn<'_>,
         now: i64,
         inviter: Account,
         session_id: String,
@@ -954,7 +956,7 @@ impl Task {
 
     async fn end(
         &self,
-        db: &mut SqliteConnection,
+        db: &mut Conn<'_>,
         now: i64,
         session: SessionInfo,
         reason: EndReason,
@@ -971,7 +973,7 @@ impl Task {
 
     async fn transition(
         &self,
-        db: &mut SqliteConnection,
+        db: &mut Conn<'_>,
         now: i64,
         mut session: SessionInfo,
         state: SessionState,
@@ -990,7 +992,7 @@ impl Task {
     /// Numbers a session event for both participants; the answer is the session.
     async fn announce(
         &self,
-        db: &mut SqliteConnection,
+        db: &mut Conn<'_>,
         now: i64,
         session: SessionInfo,
     ) -> Result<Outcome, Refusal> {

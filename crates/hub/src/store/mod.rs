@@ -146,3 +146,38 @@ pub fn now_millis() -> i64 {
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
 }
+
+/// The throwaway PostgreSQL server of the tests.
+#[cfg(test)]
+#[allow(dead_code)]
+#[path = "../../tests/common/postgres.rs"]
+mod postgres_server;
+
+/// Both stores, each with the hub's schema, for the services' tests: a SQLite file and a
+/// throwaway PostgreSQL server, kept while this lives.
+#[cfg(test)]
+pub(crate) struct TestStores {
+    /// SQLite first, then PostgreSQL.
+    pub stores: Vec<sql::Store>,
+    _server: postgres_server::Postgres,
+    _dir: tempfile::TempDir,
+}
+
+#[cfg(test)]
+pub(crate) async fn test_stores() -> TestStores {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let sqlite = open(&dir.path().join("hub.db"))
+        .await
+        .expect("a SQLite store");
+    let server = tokio::task::spawn_blocking(postgres_server::Postgres::start)
+        .await
+        .expect("a PostgreSQL server");
+    let postgres = open_postgres(&server.database("hub"))
+        .await
+        .expect("a PostgreSQL store");
+    TestStores {
+        stores: vec![sql::Store::Sqlite(sqlite), sql::Store::Postgres(postgres)],
+        _server: server,
+        _dir: dir,
+    }
+}

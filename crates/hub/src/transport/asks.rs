@@ -52,7 +52,7 @@ pub(crate) async fn search(
     asked: request::Search,
 ) -> Answered<request::Search> {
     let entries = directory::search(
-        &shared.db,
+        &shared.store,
         &shared.registry,
         agent_id,
         &asked.query,
@@ -80,7 +80,7 @@ pub(crate) async fn follow(
             ),
         ));
     }
-    let known = directory::existing(&shared.db, &asked.agents)
+    let known = directory::existing(&shared.store, &asked.agents)
         .await
         .map_err(failed)?;
     shared.registry.follow(agent_id, device, known);
@@ -93,7 +93,7 @@ pub(crate) async fn set_favorite(
     asked: request::SetFavorite,
 ) -> Answered<request::SetFavorite> {
     let target = asked.agent_id;
-    if !directory::is_target(&shared.db, target)
+    if !directory::is_target(&shared.store, target)
         .await
         .map_err(failed)?
     {
@@ -102,7 +102,7 @@ pub(crate) async fn set_favorite(
             "no agent with this id can receive IMs",
         ));
     }
-    directory::set_favorite(&shared.db, agent_id, target, asked.favorite)
+    directory::set_favorite(&shared.store, agent_id, target, asked.favorite)
         .await
         .map_err(failed)?;
     Ok(answer::Done {})
@@ -116,7 +116,8 @@ pub(crate) async fn snapshot(shared: &Shared, agent_id: i64) -> Answered<request
         .await
         .map_err(failed)?;
     let read = async {
-        let mut db = shared.db.acquire().await?;
+        let mut pooled = shared.store.acquire().await?;
+        let mut db = pooled.conn();
         let sessions = sessions::snapshot(&mut db, agent_id, since).await?;
         let interactions = interactions::open_for(&mut db, agent_id).await?;
         let voice = consultations::open_for_agent(&mut db, agent_id).await?;
@@ -140,7 +141,8 @@ pub(crate) async fn interactions(
     agent_id: i64,
 ) -> Answered<request::Interactions> {
     let read = async {
-        let mut db = shared.db.acquire().await?;
+        let mut pooled = shared.store.acquire().await?;
+        let mut db = pooled.conn();
         interactions::open_for(&mut db, agent_id).await
     };
     let open = read.await.map_err(failed)?;
@@ -159,7 +161,8 @@ pub(crate) async fn transcript(
         .unwrap_or(TRANSCRIPT_PAGE)
         .clamp(1, TRANSCRIPT_PAGE) as usize;
     let page = async {
-        let mut db = shared.db.acquire().await?;
+        let mut pooled = shared.store.acquire().await?;
+        let mut db = pooled.conn();
         let session = match sessions::load(&mut db, &asked.session_id).await? {
             Some(s) if s.inviter.id == agent_id || s.target.id == agent_id => s,
             _ => return Ok(None),
@@ -186,7 +189,8 @@ pub(crate) async fn interaction_details(
     agent_id: i64,
     asked: request::InteractionDetails,
 ) -> Answered<request::InteractionDetails> {
-    let mut db = shared.db.acquire().await.map_err(failed)?;
+    let mut pooled = shared.store.acquire().await.map_err(failed)?;
+    let mut db = pooled.conn();
     let details = interactions::details(&mut db, &shared.config, agent_id, &asked.interaction_id)
         .await
         .map_err(error_frame)?;
@@ -200,7 +204,8 @@ pub(crate) async fn contact_history(
     agent_id: i64,
     asked: request::ContactHistory,
 ) -> Answered<request::ContactHistory> {
-    let mut db = shared.db.acquire().await.map_err(failed)?;
+    let mut pooled = shared.store.acquire().await.map_err(failed)?;
+    let mut db = pooled.conn();
     let entries = interactions::history(
         &mut db,
         agent_id,

@@ -676,7 +676,7 @@ impl Conn {
         // replay or in the queue, and `should_write` writes it once.
         let max = self.shared.config.limits.max_replay_events;
         let replay = match from {
-            Some(last_seq) => sessions::events_after(&self.shared.db, account.id, last_seq, max)
+            Some(last_seq) => sessions::events_after(&self.shared.store, account.id, last_seq, max)
                 .await?
                 .map(|replay| (last_seq, replay)),
             None => None,

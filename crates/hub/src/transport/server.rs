@@ -104,6 +104,7 @@ pub async fn start_with_switch(
         None => None,
     };
     let db = crate::store::open(&config.database).await?;
+    let store = Store::Sqlite(db.clone());
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -111,7 +112,7 @@ pub async fn start_with_switch(
     let (stopping_tx, stopping) = watch::channel(false);
     let (alive, mut all_gone) = mpsc::channel::<()>(1);
     let registry = Arc::new(Registry::default());
-    let settled = consultations::recover(&db, crate::store::now_millis()).await?;
+    let settled = consultations::recover(&store, crate::store::now_millis()).await?;
     if settled > 0 {
         tracing::info!(
             settled,
@@ -120,7 +121,7 @@ pub async fn start_with_switch(
     }
     // The built-in switch keeps its calls in memory; those of unfinished consultations come
     // back from the database.
-    let restored = consultations::restore(&db, switch.as_ref()).await?;
+    let restored = consultations::restore(&store, switch.as_ref()).await?;
     if restored > 0 {
         tracing::info!(
             restored,
@@ -140,7 +141,6 @@ pub async fn start_with_switch(
     )
     .await?;
     let stopped_writer = writer.clone();
-    let store = Store::Sqlite(db.clone());
     housekeeping::start(store.clone(), config.event_retention_days);
     housekeeping::watch_accounts(store.clone(), registry.clone()).await?;
     let history = crate::store::history(&db).await?;
@@ -158,7 +158,6 @@ pub async fn start_with_switch(
     let hashing = Hashing::start(hashers, limits.password_queue as usize)?;
     let places = Places::new(limits.max_connections, limits.max_connections_per_address);
     let shared = Arc::new(Shared {
-        db: db.clone(),
         store,
         history,
         config,
@@ -263,7 +262,7 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> Response {
 }
 
 async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
-    match sessions::open_count_all(&shared.db).await {
+    match sessions::open_count_all(&shared.store).await {
         Ok(open_sessions) => {
             let now = Readings {
                 held: shared.places.held(),

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use sqlx::SqlitePool;
 use tokio::sync::{mpsc, watch};
 
 use crate::config::Config;
@@ -18,8 +17,7 @@ use crate::transport::metrics::Metrics;
 
 /// What every connection shares.
 pub struct Shared {
-    pub db: SqlitePool,
-    /// The same store, through the interface both stores offer.
+    /// The store, through the interface both stores offer.
     pub store: Store,
     /// The name of the history that the agents' event numbers belong to.
     pub history: String,
