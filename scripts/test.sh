@@ -41,6 +41,9 @@ step "Tests (end-to-end included) on a virtual desktop"
 export HUDDLE_ARTIFACTS="$root/artifacts"
 scripts/with-desktop.sh cargo test --workspace --locked
 
+step "The hub's tests again, every hub serving from PostgreSQL (a throwaway server)"
+HUDDLE_TEST_STORE=postgres cargo test --locked -p huddle-hub --tests
+
 step "The hub load benchmark: a smoke run, so that it cannot rot"
 cargo build --locked -p huddle-hub -p huddle-bench --bins
 "$CARGO_TARGET_DIR/debug/huddle-load" --smoke

@@ -15,6 +15,9 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Path of the SQLite database file (created if missing).
     pub database: PathBuf,
+    /// The PostgreSQL database to serve from instead of the SQLite file, as
+    /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE` (its tables are created if missing).
+    pub postgres: Option<Secret>,
     /// How long a session token stays valid, in days.
     pub token_ttl_days: u32,
     /// How long after an agent's last connection is gone the agent shows Offline, in seconds.
@@ -144,6 +147,7 @@ impl Default for Config {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 7878)),
             database: default_database_path(),
+            postgres: None,
             token_ttl_days: 30,
             offline_grace_secs: 30,
             invite_timeout_secs: 60,
@@ -254,6 +258,7 @@ impl Config {
             match key.as_str() {
                 "listen" => self.listen = value.parse().with_context(|| parsed("address"))?,
                 "database" => self.database = PathBuf::from(&value),
+                "postgres" => self.postgres = Some(Secret::new(value)),
                 "token_ttl_days" => {
                     self.token_ttl_days = value.parse().with_context(|| parsed("number"))?
                 }

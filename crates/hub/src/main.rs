@@ -10,7 +10,6 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use huddle_hub::http_client::HttpClient;
-use huddle_hub::store::sql::Store;
 use huddle_hub::tls::TlsCertificate;
 use huddle_hub::{accounts, simulate, Config};
 use huddle_protocol::Media;
@@ -24,6 +23,11 @@ struct Cli {
     /// SQLite database file [default: huddle-hub/hub.db in the data directory].
     #[arg(long, global = true)]
     database: Option<PathBuf>,
+    /// Serve from this PostgreSQL database instead of the SQLite file, as
+    /// postgres://USER@HOST[:PORT]/DATABASE (a password belongs in HUDDLE_HUB_POSTGRES or the
+    /// config file, not on a command line others can list).
+    #[arg(long, global = true)]
+    postgres: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -226,6 +230,9 @@ fn load_config(cli: &Cli) -> anyhow::Result<Config> {
     if let Some(db) = &cli.database {
         config.database = db.clone();
     }
+    if let Some(url) = &cli.postgres {
+        config.postgres = Some(huddle_hub::config::Secret::new(url.clone()));
+    }
     Ok(config)
 }
 
@@ -280,7 +287,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Agent(command) => {
-            let db = Store::from(huddle_hub::store::open(&config.database).await?);
+            let db = huddle_hub::store::open_configured(&config).await?;
             match command {
                 AgentCommand::Add { login, name } => {
                     let password = read_password(&format!("Password for {login}: "))?;
@@ -376,7 +383,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Group(command) => {
-            let db = Store::from(huddle_hub::store::open(&config.database).await?);
+            let db = huddle_hub::store::open_configured(&config).await?;
             match command {
                 GroupCommand::Set { name, members } => {
                     accounts::set_group(&db, &name, &members).await?;

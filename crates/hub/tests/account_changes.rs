@@ -10,10 +10,8 @@ use huddle_hub::accounts;
 use serde_json::json;
 
 /// The hub's database, opened beside the serving hub as the command line does.
-async fn admin(hub: &TestHub) -> sqlx::SqlitePool {
-    huddle_hub::store::open(&hub.dir.path().join("hub.db"))
-        .await
-        .unwrap()
+async fn admin(hub: &TestHub) -> huddle_hub::store::sql::Store {
+    hub.store().await
 }
 
 /// A new connection's answer to resuming with `token`.
@@ -38,9 +36,7 @@ async fn disabling_an_agent_ends_their_devices_and_sessions_at_once() {
     let mut ben = Client::login(&hub, "ben").await;
     connected(&mut ana, &mut ben, "s-1").await;
     let db = admin(&hub).await;
-    accounts::set_disabled(&db.clone().into(), "ana", true)
-        .await
-        .unwrap();
+    accounts::set_disabled(&db, "ana", true).await.unwrap();
     for device in [&mut ana, &mut laptop] {
         let (code, reason) = device.close_frame().await.expect("a close frame");
         assert_eq!(code, 1008);
@@ -55,9 +51,7 @@ async fn disabling_an_agent_ends_their_devices_and_sessions_at_once() {
     let answer = ben.request(json!({"type": "search", "query": "ana"})).await;
     assert_eq!(answer["type"], "directory", "{answer}");
     // Enabled again, she signs in with her password.
-    accounts::set_disabled(&db.clone().into(), "ana", false)
-        .await
-        .unwrap();
+    accounts::set_disabled(&db, "ana", false).await.unwrap();
     assert_eq!(
         login(&hub, "ana", "ana-password").await["type"],
         "logged_in"
@@ -69,7 +63,7 @@ async fn a_new_password_ends_every_session_of_the_old_one() {
     let hub = hub().await;
     let mut ana = Client::login(&hub, "ana").await;
     let db = admin(&hub).await;
-    accounts::set_password(&db.clone().into(), "ana", "a-brand-new-password")
+    accounts::set_password(&db, "ana", "a-brand-new-password")
         .await
         .unwrap();
     assert_eq!(ana.close_frame().await.map(|c| c.0), Some(1008));
@@ -91,7 +85,7 @@ async fn taking_im_away_ends_the_sessions_and_taking_starting_away_restricts_the
     let ben = Client::login(&hub, "ben").await;
     let db = admin(&hub).await;
 
-    accounts::set_im_permissions(&db.clone().into(), "ana", None, Some(false))
+    accounts::set_im_permissions(&db, "ana", None, Some(false))
         .await
         .unwrap();
     assert_eq!(ana.close_frame().await.map(|c| c.0), Some(1008));
@@ -104,7 +98,7 @@ async fn taking_im_away_ends_the_sessions_and_taking_starting_away_restricts_the
     let refused = invite(&mut again, "s-1", ben.id).await;
     assert_eq!(refused["code"], "start_not_permitted", "{refused}");
 
-    accounts::set_im_permissions(&db.clone().into(), "ana", Some(false), None)
+    accounts::set_im_permissions(&db, "ana", Some(false), None)
         .await
         .unwrap();
     assert_eq!(again.close_frame().await.map(|c| c.0), Some(1008));
@@ -121,9 +115,7 @@ async fn revoke_on_the_command_line_ends_every_device_of_the_agent() {
     let mut desk = Client::login(&hub, "ana").await;
     let mut laptop = Client::login(&hub, "ana").await;
     let mut ben = Client::login(&hub, "ben").await;
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_huddle-hub"))
-        .arg("--database")
-        .arg(hub.dir.path().join("hub.db"))
+    let out = common::process::hub_command(&hub.dir.path().join("hub.db"))
         .args(["agent", "revoke", "ana"])
         .output()
         .unwrap();
@@ -143,4 +135,21 @@ async fn revoke_on_the_command_line_ends_every_device_of_the_agent() {
     );
     let answer = ben.request(json!({"type": "search", "query": ""})).await;
     assert_eq!(answer["type"], "directory", "{answer}");
+}
+
+#[tokio::test]
+async fn a_change_made_before_a_device_signs_in_leaves_that_device_alone() {
+    let hub = hub().await;
+    let db = admin(&hub).await;
+    // Made before Ana signs in: what she signs in with already holds it.
+    accounts::set_im_permissions(&db, "ana", None, Some(false))
+        .await
+        .unwrap();
+    let mut ana = Client::login(&hub, "ana").await;
+    let mut ben = Client::login(&hub, "ben").await;
+    // A later change, to Ben: once his device is closed, the hub has acted on Ana's too.
+    accounts::revoke(&db, "ben").await.unwrap();
+    assert_eq!(ben.close_frame().await.map(|c| c.0), Some(1008));
+    let still = ana.request(json!({"type": "snapshot"})).await;
+    assert_eq!(still["type"], "snapshot", "{still}");
 }

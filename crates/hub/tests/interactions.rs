@@ -857,17 +857,12 @@ async fn a_voice_consultation_holds_the_customer_rings_the_colleague_and_brings_
 
 /// Stops a test hub and starts another on the same database.
 async fn restart(hub: TestHub) -> TestHub {
-    let TestHub { hub, dir } = hub;
+    let TestHub { hub, dir, config } = hub;
     hub.stop().await.unwrap();
-    let mut config = Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        database: dir.path().join("hub.db"),
-        ..Config::default()
-    };
-    integration(&mut config);
     TestHub {
-        hub: huddle_hub::start(config).await.unwrap(),
+        hub: huddle_hub::start(config.clone()).await.unwrap(),
         dir,
+        config,
     }
 }
 

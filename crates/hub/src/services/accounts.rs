@@ -238,8 +238,9 @@ async fn changed(db: &mut Conn<'_>, agent_id: i64, revoke_sessions: bool) -> sql
     Ok(())
 }
 
-/// The agents whose accounts changed after change number `after`, and the last number.
-pub async fn changes_after(db: &Store, after: i64) -> sqlx::Result<(Vec<i64>, i64)> {
+/// The agents whose accounts changed after change number `after`, each with the number of
+/// its latest change, and the last number.
+pub async fn changes_after(db: &Store, after: i64) -> sqlx::Result<(Vec<(i64, i64)>, i64)> {
     let rows: Vec<(i64, i64)> = db
         .all(statement!(
             "SELECT seq, agent_id FROM account_changes WHERE seq > $1 ORDER BY seq LIMIT 1000",
@@ -247,10 +248,12 @@ pub async fn changes_after(db: &Store, after: i64) -> sqlx::Result<(Vec<i64>, i6
         ))
         .await?;
     let last = rows.last().map_or(after, |r| r.0);
-    let mut agents: Vec<i64> = rows.into_iter().map(|r| r.1).collect();
-    agents.sort_unstable();
-    agents.dedup();
-    Ok((agents, last))
+    // In order of number: each agent keeps its latest.
+    let agents: std::collections::BTreeMap<i64, i64> = rows
+        .into_iter()
+        .map(|(seq, agent_id)| (agent_id, seq))
+        .collect();
+    Ok((agents.into_iter().collect(), last))
 }
 
 /// The number of the last account change.

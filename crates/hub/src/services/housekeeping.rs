@@ -23,9 +23,9 @@ pub async fn watch_accounts(db: Store, registry: Arc<Registry>) -> sqlx::Result<
             every.tick().await;
             match accounts::changes_after(&db, seen).await {
                 Ok((agents, last)) => {
-                    for agent_id in agents {
+                    for (agent_id, change) in agents {
                         tracing::info!(agent_id, "account changed: closing its connections");
-                        registry.kick_agent(agent_id, ACCOUNT_CHANGED);
+                        registry.kick_agent(agent_id, change, ACCOUNT_CHANGED);
                     }
                     seen = last;
                 }

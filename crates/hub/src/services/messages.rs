@@ -10,9 +10,10 @@ use rusqlite::{params, Connection, OptionalExtension};
 use crate::services::committed::Committed;
 use crate::services::error::{Kind, Refusal};
 use crate::services::registry::Outgoing;
-use crate::services::sessions::{check_text, internal, invalid_id, unknown_session, wrong_state};
+use crate::services::sessions::{self, check_text, invalid_id, unknown_session, wrong_state};
 use crate::services::sessions::{parse_state, valid_id};
 use crate::services::sessions::{INSERT_EVENT, INSERT_MESSAGE, NEXT_EVENT_SEQ, NEXT_MESSAGE_SEQ};
+use crate::store::sql::{statement, Conn};
 
 /// A message an agent sends into a session.
 pub struct NewMessage {
@@ -29,7 +30,8 @@ pub struct NewMessage {
 /// What a message produced: the answer, and the events to deliver once committed.
 pub(crate) type Written = (Committed, Vec<(i64, Outgoing)>);
 
-/// Checks and stores one message inside the writer's open transaction. A refused one is
+/// Checks and stores one message inside the writer's open transaction, on SQLite's own API
+/// (`apply_on` is the same on either store through the store interface). A refused one is
 /// refused before anything is written, and leaves no trace; a retry of a stored message gets
 /// the same answer and changes nothing. The outer error says that storing failed half-way:
 /// the transaction must then be abandoned as a whole (its changes are answered with an
@@ -40,12 +42,76 @@ pub(crate) fn apply(
     now: i64,
     m: &NewMessage,
 ) -> rusqlite::Result<Result<Written, Refusal>> {
-    match check(conn, max_chars, m) {
+    if let Err(refused) = check_request(max_chars, m) {
+        return Ok(Err(refused));
+    }
+    let session: Option<(i64, i64, String)> = conn
+        .prepare_cached(SESSION)?
+        .query_row(params![m.session_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?;
+    let participants = match participants(m, session) {
+        Ok(participants) => participants,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    let existing = stored(conn, m)?;
+    match judge(m, participants, existing) {
         Ok(Checked::New { participants }) => write(conn, now, m, participants).map(Ok),
         Ok(Checked::Stored(message)) => Ok(Ok((Committed::Sent(message), Vec::new()))),
         Err(refused) => Ok(Err(refused)),
     }
 }
+
+/// [`apply`] through the store interface, on either store.
+pub(crate) async fn apply_on(
+    db: &mut Conn<'_>,
+    max_chars: usize,
+    now: i64,
+    m: &NewMessage,
+) -> sqlx::Result<Result<Written, Refusal>> {
+    if let Err(refused) = check_request(max_chars, m) {
+        return Ok(Err(refused));
+    }
+    let session: Option<(i64, i64, String)> =
+        db.optional(statement!(SESSION, &m.session_id)).await?;
+    let participants = match participants(m, session) {
+        Ok(participants) => participants,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    let existing: Option<(i64, i64, String, i64)> = db
+        .optional(statement!(STORED, &m.session_id, &m.message_id))
+        .await?;
+    let existing = existing.map(|(seq, from, text, at)| message(m, seq, from, text, at));
+    match judge(m, participants, existing) {
+        Ok(Checked::New { participants }) => {
+            let message = sessions::append_message(
+                db,
+                &m.session_id,
+                &m.message_id,
+                m.agent_id,
+                &m.text,
+                now,
+            )
+            .await?;
+            let mut events = Vec::with_capacity(2);
+            for agent_id in participants {
+                let event = Event::Message {
+                    message: message.clone(),
+                };
+                events.push(sessions::append_event(db, agent_id, event, now).await?);
+            }
+            Ok(Ok((Committed::Sent(message), events)))
+        }
+        Ok(Checked::Stored(message)) => Ok(Ok((Committed::Sent(message), Vec::new()))),
+        Err(refused) => Ok(Err(refused)),
+    }
+}
+
+/// A session's participants and state.
+const SESSION: &str = "SELECT inviter, target, state FROM im_sessions WHERE id = $1";
+/// A stored message, by its session and id.
+const STORED: &str = "SELECT seq, sender, text, at FROM messages WHERE session_id = $1 AND id = $2";
 
 /// What the checks found.
 enum Checked {
@@ -55,10 +121,10 @@ enum Checked {
     Stored(Message),
 }
 
-/// Everything a message must pass before anything is written; reads only. Checking first
-/// spares each message a savepoint, whose journal of the pages it changes cost more than the
-/// writes themselves.
-fn check(conn: &Connection, max_chars: usize, m: &NewMessage) -> Result<Checked, Refusal> {
+/// What a message must be, before the store is asked anything. Checking first spares each
+/// message a savepoint, whose journal of the pages it changes cost more than the writes
+/// themselves.
+fn check_request(max_chars: usize, m: &NewMessage) -> Result<(), Refusal> {
     if !valid_id(&m.message_id) {
         return Err(invalid_id("message_id"));
     }
@@ -66,22 +132,31 @@ fn check(conn: &Connection, max_chars: usize, m: &NewMessage) -> Result<Checked,
     if !valid_id(&m.session_id) {
         return Err(invalid_id("session_id"));
     }
-    let session: Option<(i64, i64, String)> = conn
-        .prepare_cached("SELECT inviter, target, state FROM im_sessions WHERE id = ?1")
-        .and_then(|mut s| {
-            s.query_row(params![m.session_id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })
-            .optional()
-        })
-        .map_err(internal)?;
+    Ok(())
+}
+
+/// The session's participants and state, if the sender is one of them.
+fn participants(
+    m: &NewMessage,
+    session: Option<(i64, i64, String)>,
+) -> Result<([i64; 2], SessionState), Refusal> {
     let Some((inviter, target, state)) = session else {
         return Err(unknown_session());
     };
     if m.agent_id != inviter && m.agent_id != target {
         return Err(unknown_session());
     }
-    if let Some(existing) = stored(conn, m).map_err(internal)? {
+    Ok(([inviter, target], parse_state(&state)))
+}
+
+/// A new message into a connected session, or a retry of one stored (whatever the session's
+/// state now).
+fn judge(
+    m: &NewMessage,
+    (participants, state): ([i64; 2], SessionState),
+    existing: Option<Message>,
+) -> Result<Checked, Refusal> {
+    if let Some(existing) = existing {
         if existing.text == m.text && existing.from == m.agent_id {
             return Ok(Checked::Stored(existing));
         }
@@ -90,30 +165,29 @@ fn check(conn: &Connection, max_chars: usize, m: &NewMessage) -> Result<Checked,
             "this message id is already used for another message",
         ));
     }
-    let state = parse_state(&state);
     if state != SessionState::Connected {
         return Err(wrong_state(state));
     }
-    Ok(Checked::New {
-        participants: [inviter, target],
-    })
+    Ok(Checked::New { participants })
+}
+
+fn message(m: &NewMessage, seq: i64, from: i64, text: String, at: i64) -> Message {
+    Message {
+        id: m.message_id.clone(),
+        session_id: m.session_id.clone(),
+        seq,
+        from,
+        text,
+        at,
+    }
 }
 
 fn stored(conn: &Connection, m: &NewMessage) -> rusqlite::Result<Option<Message>> {
-    conn.prepare_cached(
-        "SELECT seq, sender, text, at FROM messages WHERE session_id = ?1 AND id = ?2",
-    )?
-    .query_row(params![m.session_id, m.message_id], |r| {
-        Ok(Message {
-            id: m.message_id.clone(),
-            session_id: m.session_id.clone(),
-            seq: r.get(0)?,
-            from: r.get(1)?,
-            text: r.get(2)?,
-            at: r.get(3)?,
+    conn.prepare_cached(STORED)?
+        .query_row(params![m.session_id, m.message_id], |r| {
+            Ok(message(m, r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })
-    })
-    .optional()
+        .optional()
 }
 
 /// Appends the message with the session's next number, and numbers an event for each

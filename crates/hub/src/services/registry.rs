@@ -81,6 +81,9 @@ pub mod close_code {
 /// A connected device, as the registry holds it.
 struct Device {
     id: u64,
+    /// The number of the last account change stored when its sign-in began to read the
+    /// account: a later change may not be in what it read.
+    since: i64,
     queue: mpsc::Sender<Outgoing>,
     /// Told when the device must go, so that its connection ends.
     kick: Arc<Kick>,
@@ -179,6 +182,7 @@ impl Registry {
         queue: mpsc::Sender<Outgoing>,
         kick: Arc<Kick>,
         max_devices: u32,
+        since: i64,
     ) -> Option<(u64, Option<Presence>)> {
         let mut inner = self.lock();
         let agent = inner.agents.entry(agent_id).or_default();
@@ -186,7 +190,12 @@ impl Registry {
             return None;
         }
         let id = self.next_device.fetch_add(1, Ordering::Relaxed);
-        agent.devices.push(Device { id, queue, kick });
+        agent.devices.push(Device {
+            id,
+            since,
+            queue,
+            kick,
+        });
         let chosen = *agent.chosen.get_or_insert(chosen);
         // A reconnection within the grace period cancels the pending offline.
         agent.epoch += 1;
@@ -317,10 +326,12 @@ impl Registry {
         }
     }
 
-    /// Tells every device of an agent to close its connection, with `reason`.
-    pub fn kick_agent(&self, agent_id: i64, reason: &'static str) {
+    /// Tells the devices of an agent that signed in before account change number `change` to
+    /// close their connections, with `reason`; those that signed in after it read the account
+    /// as it is now.
+    pub fn kick_agent(&self, agent_id: i64, change: i64, reason: &'static str) {
         if let Some(agent) = self.lock().agents.get(&agent_id) {
-            for device in &agent.devices {
+            for device in agent.devices.iter().filter(|d| d.since < change) {
                 device.kick.send(close_code::POLICY, reason);
             }
         }

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use huddle_protocol::{
     ConsultContext, EndReason, Event, FirstMessage, SessionEnd, SessionInfo, SessionState,
 };
-use sqlx::{Connection, SqliteConnection, SqlitePool};
+use sqlx::SqliteConnection;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::Config;
@@ -29,7 +29,7 @@ use crate::services::sessions::{
 use crate::services::telephony::Telephony;
 use crate::store::health::{self, StoreHealth};
 use crate::store::now_millis;
-use crate::store::sql::{statement, Conn, Store};
+use crate::store::sql::{statement, Conn, Dialect, Own, Store, Tx};
 
 /// A change to IM sessions, asked for by an agent (or by the invitation clock).
 pub enum Change {
@@ -115,7 +115,7 @@ pub struct Writer {
 impl Writer {
     /// Starts the writer task, and the clocks of invitations still pending in the database.
     pub async fn start(
-        db: SqlitePool,
+        store: Store,
         registry: Arc<Registry>,
         config: Config,
         telephony: Arc<dyn Telephony>,
@@ -124,7 +124,6 @@ impl Writer {
         let (jobs, queue) = mpsc::channel(4096);
         let (stop, stopping) = mpsc::channel(1);
         let writer = Self { jobs, stop };
-        let store = Store::Sqlite(db.clone());
         let pending: Vec<(String, i64)> = store
             .all(statement!(
                 "SELECT id, invite_expires_at FROM im_sessions WHERE state = 'inviting'"
@@ -132,7 +131,6 @@ impl Writer {
             .await?;
         let task = Task {
             store,
-            db,
             conn: None,
             registry,
             config,
@@ -220,13 +218,11 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 const PROBE_EVERY: Duration = Duration::from_secs(1);
 
 struct Task {
-    db: SqlitePool,
-    /// The same store, through the interface both stores offer.
     store: Store,
-    /// The writer's own connection, kept from batch to batch: its cache holds the pages the
-    /// writer changes, which a connection taken from the pool in turn with readers would
+    /// The writer's own connection, kept from batch to batch: SQLite's cache holds the pages
+    /// the writer changes, which a connection taken from the pool in turn with readers would
     /// find stale and read again after every other connection's commit.
-    conn: Option<SqliteConnection>,
+    conn: Option<Own>,
     registry: Arc<Registry>,
     config: Config,
     telephony: Arc<dyn Telephony>,
@@ -372,17 +368,13 @@ impl Task {
     /// log again from its beginning instead of growing it. A copy made beside the writer
     /// never catches up with it, and the log then grows without end.
     async fn checkpoint(&mut self) {
+        if self.store.dialect() != Dialect::Sqlite {
+            return;
+        }
+        let copy = statement!("PRAGMA wal_checkpoint(PASSIVE)");
         let copied = match self.conn.as_mut() {
-            Some(conn) => {
-                sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                    .execute(conn)
-                    .await
-            }
-            None => {
-                sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                    .execute(&self.db)
-                    .await
-            }
+            Some(conn) => conn.conn().execute(copy).await,
+            None => self.store.execute(copy).await,
         };
         if let Err(e) = copied {
             tracing::warn!(error = %e, "cannot copy the log into the database");
@@ -399,7 +391,7 @@ impl Task {
     async fn apply(&mut self, jobs: Vec<Job>) {
         let mut conn = match self.conn.take() {
             Some(conn) => conn,
-            None => match SqliteConnection::connect_with(&self.db.connect_options()).await {
+            None => match self.store.connect().await {
                 Ok(conn) => conn,
                 Err(e) => return self.fail_all(jobs, &e),
             },
@@ -412,8 +404,8 @@ impl Task {
     }
 
     /// `apply` on one connection; returns whether the batch was stored.
-    async fn apply_on(&self, conn: &mut SqliteConnection, jobs: Vec<Job>) -> bool {
-        let mut tx = match conn.begin_with("BEGIN IMMEDIATE").await {
+    async fn apply_on(&self, conn: &mut Own, jobs: Vec<Job>) -> bool {
+        let mut tx = match conn.begin_writing().await {
             Ok(tx) => tx,
             Err(e) => {
                 self.fail_all(jobs, &e);
@@ -444,11 +436,12 @@ impl Task {
                     continue;
                 }
                 Job::Agent { change, answer } => {
-                    let result = match sqlx::query("SAVEPOINT change").execute(&mut *tx).await {
+                    let savepoint = tx.conn().execute(statement!("SAVEPOINT change")).await;
+                    let result = match savepoint {
                         Err(e) => Err(e.to_string()),
                         Ok(_) => {
-                            let result = self.decide(&mut Conn::Sqlite(&mut tx), change).await;
-                            match close_savepoint(&mut tx, result.is_ok()).await {
+                            let result = self.decide(&mut tx.conn(), change).await;
+                            match close_savepoint(&mut tx.conn(), result.is_ok()).await {
                                 Err(e) => Err(e.to_string()),
                                 Ok(()) => Ok(result),
                             }
@@ -468,21 +461,22 @@ impl Task {
                     }
                 }
                 Job::Integration { change, answer } => {
-                    let result = match sqlx::query("SAVEPOINT change").execute(&mut *tx).await {
+                    let savepoint = tx.conn().execute(statement!("SAVEPOINT change")).await;
+                    let result = match savepoint {
                         Err(e) => Err(e.to_string()),
                         Ok(_) => {
                             let now = now_millis();
-                            let mut db = Conn::Sqlite(&mut tx);
-                            let result = integration::apply(&mut db, &self.config, now, change)
-                                .await
-                                .map(|applied| Outcome {
-                                    reply: applied.done,
-                                    events: applied.events,
-                                    expires: None,
-                                    then: (!applied.release.is_empty())
-                                        .then_some(SwitchWork::Release(applied.release)),
-                                });
-                            match close_savepoint(&mut tx, result.is_ok()).await {
+                            let result =
+                                integration::apply(&mut tx.conn(), &self.config, now, change)
+                                    .await
+                                    .map(|applied| Outcome {
+                                        reply: applied.done,
+                                        events: applied.events,
+                                        expires: None,
+                                        then: (!applied.release.is_empty())
+                                            .then_some(SwitchWork::Release(applied.release)),
+                                    });
+                            match close_savepoint(&mut tx.conn(), result.is_ok()).await {
                                 Err(e) => Err(e.to_string()),
                                 Ok(()) => Ok(result),
                             }
@@ -560,7 +554,11 @@ impl Task {
         if self.health.failure().is_none() {
             return;
         }
-        let room = health::free_bytes(&self.config.database);
+        // PostgreSQL's disk is its own to watch.
+        let room = match self.store.dialect() {
+            Dialect::Sqlite => health::free_bytes(&self.config.database),
+            Dialect::Postgres => None,
+        };
         if room.is_some_and(|room| room < health::ROOM_TO_RECOVER) {
             self.health
                 .failed("the database's disk is still almost full");
@@ -588,33 +586,73 @@ impl Task {
     /// While writes fail, tries one now and then, so that the hub reports itself healthy
     /// again as soon as the disk has room, even when no agent asks for anything.
     async fn probe(&self) {
-        let mut conn = match self.db.acquire().await {
+        let mut conn = match self.store.connect().await {
             Ok(conn) => conn,
             Err(e) => return self.health.failed(&e.to_string()),
         };
         let written = async {
-            let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-            sqlx::query(
-                "INSERT INTO hub_meta (key, value) VALUES ('last_write_check', ?)
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            )
-            .bind(now_millis().to_string())
-            .execute(&mut *tx)
-            .await?;
+            let mut tx = conn.begin_writing().await?;
+            tx.conn()
+                .execute(statement!(
+                    "INSERT INTO hub_meta (key, value) VALUES ('last_write_check', $1)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    now_millis().to_string()
+                ))
+                .await?;
             tx.commit().await
         };
         match written.await {
             Ok(()) => self.stored(),
-            Err(e) => {
-                self.health.failed(&e.to_string());
-                conn.close_on_drop();
-            }
+            Err(e) => self.health.failed(&e.to_string()),
+        }
+        if let Err(e) = conn.close().await {
+            tracing::debug!(error = %e, "closing the probe's connection");
         }
     }
 
-    /// Stores a run of messages on the transaction's connection directly (`send_path`).
-    /// An error says the transaction is broken and must not be committed.
+    /// Stores a run of messages (`messages`). An error says the transaction is broken and
+    /// must not be committed.
     async fn send_run(
+        &self,
+        tx: &mut Tx<'_>,
+        run: Vec<(NewMessage, oneshot::Sender<Result<Committed, Refusal>>)>,
+        decided: &mut Vec<Decided>,
+    ) -> Result<(), String> {
+        let tx = match tx {
+            Tx::Sqlite(tx) => return self.send_run_on_sqlite(tx, run, decided).await,
+            Tx::Postgres(_) => tx,
+        };
+        let max = self.config.limits.max_message_chars;
+        let mut broken = Ok(());
+        for (message, answer) in run {
+            let result = match &broken {
+                // What follows a failure would go with the rolled-back transaction.
+                Err(_) => Err(unstored()),
+                Ok(()) => {
+                    match messages::apply_on(&mut tx.conn(), max, now_millis(), &message).await {
+                        Ok(result) => result.map(|(reply, events)| Outcome {
+                            reply: Ok(reply),
+                            events,
+                            expires: None,
+                            then: None,
+                        }),
+                        Err(e) => {
+                            broken = Err(e.to_string());
+                            Err(internal(&e))
+                        }
+                    }
+                }
+            };
+            decided.push(Decided::Agent(answer, result));
+        }
+        broken
+    }
+
+    /// [`Self::send_run`] on the SQLite connection of the transaction directly, through
+    /// SQLite's own API: through sqlx, each statement went to the connection's worker thread
+    /// and back, a hand-over that bounded the hub to a few thousand messages a second; here
+    /// a run of messages takes one hand-over in all.
+    async fn send_run_on_sqlite(
         &self,
         tx: &mut SqliteConnection,
         run: Vec<(NewMessage, oneshot::Sender<Result<Committed, Refusal>>)>,
@@ -1017,13 +1055,11 @@ impl Task {
 }
 
 /// Ends a change's savepoint: kept when the change was decided, undone when it was refused.
-async fn close_savepoint(db: &mut SqliteConnection, keep: bool) -> sqlx::Result<()> {
-    let end = if keep {
-        "RELEASE change"
-    } else {
-        "ROLLBACK TO change; RELEASE change"
-    };
-    sqlx::raw_sql(end).execute(db).await?;
+async fn close_savepoint(db: &mut Conn<'_>, keep: bool) -> sqlx::Result<()> {
+    if !keep {
+        db.execute(statement!("ROLLBACK TO change")).await?;
+    }
+    db.execute(statement!("RELEASE change")).await?;
     Ok(())
 }
 

@@ -78,7 +78,7 @@ impl StoreHealth {
 
 /// Whether the database answers a query at all.
 pub async fn reachable(db: &crate::store::sql::Store) -> sqlx::Result<()> {
-    db.value::<i64>(crate::store::sql::statement!("SELECT 1"))
+    db.value::<i64>(crate::store::sql::statement!("SELECT CAST(1 AS BIGINT)"))
         .await
         .map(|_| ())
 }

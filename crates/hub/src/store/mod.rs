@@ -67,11 +67,48 @@ pub async fn open_postgres(url: &str) -> anyhow::Result<PgPool> {
     Ok(pool)
 }
 
-/// The name of the history that agents' event numbers in this database belong to.
-pub async fn history(db: &SqlitePool) -> sqlx::Result<String> {
-    sqlx::query_scalar("SELECT value FROM hub_meta WHERE key = 'history'")
-        .fetch_one(db)
-        .await
+/// The store the configuration names: the PostgreSQL database of `postgres` when it is set,
+/// the SQLite file `database` otherwise. Either is brought up to date first.
+pub async fn open_configured(config: &crate::config::Config) -> anyhow::Result<sql::Store> {
+    Ok(match &config.postgres {
+        Some(url) => sql::Store::Postgres(open_postgres(url.expose()).await?),
+        None => sql::Store::Sqlite(open(&config.database).await?),
+    })
+}
+
+/// The advisory lock a hub holds on the PostgreSQL database it serves.
+const SERVING_LOCK: i64 = 0x4875_6464_6c65; // "Huddle"
+
+/// Claims the store for this hub: a PostgreSQL database serves one hub, whose agents and
+/// clocks no other hub on it would see. The claim lasts while the returned connection is
+/// open. A SQLite file needs none (its writer's lock keeps a second hub from writing).
+pub async fn claim(store: &sql::Store) -> anyhow::Result<Option<sql::Own>> {
+    if store.dialect() != sql::Dialect::Postgres {
+        return Ok(None);
+    }
+    let mut own = store.connect().await?;
+    let claimed: bool = own
+        .conn()
+        .value(sql::statement!(
+            "SELECT pg_try_advisory_lock($1)",
+            SERVING_LOCK
+        ))
+        .await?;
+    if !claimed {
+        anyhow::bail!(
+            "another hub already serves this PostgreSQL database, and a database serves one hub; \
+             stop the other one, or give this one a database of its own"
+        );
+    }
+    Ok(Some(own))
+}
+
+/// The name of the history that agents' event numbers in this store belong to.
+pub async fn history(db: &sql::Store) -> sqlx::Result<String> {
+    db.value(sql::statement!(
+        "SELECT value FROM hub_meta WHERE key = 'history'"
+    ))
+    .await
 }
 
 /// Writes a consistent copy of the database at `database` to `target`, while the hub may be

@@ -262,14 +262,14 @@ impl Pooled {
 }
 
 /// A transaction on either store: rolled back when dropped unless committed.
-pub enum Tx {
+pub enum Tx<'c> {
     /// SQLite.
-    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    Sqlite(sqlx::Transaction<'c, Sqlite>),
     /// PostgreSQL.
-    Postgres(sqlx::Transaction<'static, Postgres>),
+    Postgres(sqlx::Transaction<'c, Postgres>),
 }
 
-impl Tx {
+impl Tx<'_> {
     /// The transaction's connection, to run statements on.
     pub fn conn(&mut self) -> Conn<'_> {
         match self {
@@ -285,6 +285,59 @@ impl Tx {
             Self::Postgres(t) => t.commit().await,
         }
     }
+
+    /// Rolls the transaction back.
+    pub async fn rollback(self) -> sqlx::Result<()> {
+        match self {
+            Self::Sqlite(t) => t.rollback().await,
+            Self::Postgres(t) => t.rollback().await,
+        }
+    }
+}
+
+/// A connection of its own, outside the pool: the writer's, kept from batch to batch.
+pub enum Own {
+    /// SQLite.
+    Sqlite(SqliteConnection),
+    /// PostgreSQL.
+    Postgres(PgConnection),
+}
+
+impl Own {
+    /// The SQL this connection's store speaks.
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Self::Sqlite(_) => Dialect::Sqlite,
+            Self::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    /// The connection, to run statements on.
+    pub fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Self::Sqlite(c) => Conn::Sqlite(c),
+            Self::Postgres(c) => Conn::Postgres(c),
+        }
+    }
+
+    /// Begins a transaction that will write: SQLite takes its write lock at once, so that
+    /// the transaction never fails half-way for want of it.
+    pub async fn begin_writing(&mut self) -> sqlx::Result<Tx<'_>> {
+        use sqlx::Connection;
+        Ok(match self {
+            Self::Sqlite(c) => Tx::Sqlite(c.begin_with("BEGIN IMMEDIATE").await?),
+            Self::Postgres(c) => Tx::Postgres(c.begin().await?),
+        })
+    }
+
+    /// Closes the connection.
+    pub async fn close(self) -> sqlx::Result<()> {
+        use sqlx::Connection;
+        match self {
+            Self::Sqlite(c) => c.close().await,
+            Self::Postgres(c) => c.close().await,
+        }
+    }
 }
 
 impl Store {
@@ -296,8 +349,17 @@ impl Store {
         }
     }
 
+    /// Opens a connection of its own, with the pool's settings.
+    pub async fn connect(&self) -> sqlx::Result<Own> {
+        use sqlx::ConnectOptions;
+        Ok(match self {
+            Self::Sqlite(pool) => Own::Sqlite(pool.connect_options().connect().await?),
+            Self::Postgres(pool) => Own::Postgres(pool.connect_options().connect().await?),
+        })
+    }
+
     /// Begins a transaction on a connection of the pool.
-    pub async fn begin(&self) -> sqlx::Result<Tx> {
+    pub async fn begin(&self) -> sqlx::Result<Tx<'static>> {
         Ok(match self {
             Self::Sqlite(pool) => Tx::Sqlite(pool.begin().await?),
             Self::Postgres(pool) => Tx::Postgres(pool.begin().await?),

@@ -118,6 +118,9 @@ struct Conn {
     /// How long not to read this connection after the answer just given, when longer than
     /// after any refusal (a login throttled for its failures waits out the throttle).
     hold_reading: Option<Duration>,
+    /// The number of the last account change stored when the latest sign-in began to read
+    /// the agent's account.
+    signing_in_since: i64,
 }
 
 /// What to do with the connection after a frame.
@@ -140,6 +143,7 @@ pub(crate) async fn run(shared: Arc<Shared>, mut socket: WebSocket, place: Arc<P
         address: place.address(),
         delivered: 0,
         hold_reading: None,
+        signing_in_since: 0,
     };
     let idle_timeout = Duration::from_secs(limits.idle_timeout_secs.max(1));
     let mut stopping = shared.stopping.clone();
@@ -528,6 +532,14 @@ impl Conn {
                 );
             }
         };
+        // Read before the account: a change stored after this number closes the device.
+        self.signing_in_since = match accounts::last_change(&shared.store).await {
+            Ok(change) => change,
+            Err(e) => {
+                attempt.unchecked();
+                return internal(e);
+            }
+        };
         let check =
             match accounts::check_login(&shared.store, &shared.hashing, &key, password).await {
                 Ok(Ok(check)) => check,
@@ -607,6 +619,11 @@ impl Conn {
         if held.last_seq.is_some_and(|seq| seq < 0) {
             return refuse(ErrorCode::InvalidFrame, "last_seq must not be negative");
         }
+        // Read before the token and the account (see `login`).
+        self.signing_in_since = match accounts::last_change(&shared.store).await {
+            Ok(change) => change,
+            Err(e) => return internal(e),
+        };
         let (agent_id, expires_at) = match tokens::check(&shared.store, token).await {
             Ok(Some(found)) => found,
             Ok(None) => {
@@ -717,6 +734,7 @@ impl Conn {
                     self.queue_tx.clone(),
                     self.kick.clone(),
                     max,
+                    self.signing_in_since,
                 )
                 .ok_or(NotStarted::TooManyDevices(max))?
         };

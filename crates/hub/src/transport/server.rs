@@ -23,7 +23,7 @@ use crate::services::throttle::{AgentBudgets, InviteWindow, LoginThrottle};
 use crate::services::writer::Writer;
 use crate::services::{consultations, housekeeping, sessions};
 use crate::store::health::{self, StoreHealth};
-use crate::store::sql::Store;
+use crate::store::sql::Dialect;
 use crate::transport::listener::{self, Deadlines, Place, Places};
 use crate::transport::metrics::{Metrics, Readings};
 use crate::transport::shared::Shared;
@@ -103,8 +103,8 @@ pub async fn start_with_switch(
         Some((certificate, key)) => Some(Arc::new(TlsCertificate::load(certificate, key)?)),
         None => None,
     };
-    let db = crate::store::open(&config.database).await?;
-    let store = Store::Sqlite(db.clone());
+    let store = crate::store::open_configured(&config).await?;
+    let claim = crate::store::claim(&store).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -133,7 +133,7 @@ pub async fn start_with_switch(
     }
     let health = Arc::new(StoreHealth::default());
     let writer = Writer::start(
-        db.clone(),
+        store.clone(),
         registry.clone(),
         config.clone(),
         switch,
@@ -141,9 +141,10 @@ pub async fn start_with_switch(
     )
     .await?;
     let stopped_writer = writer.clone();
+    let store_to_close = store.clone();
     housekeeping::start(store.clone(), config.event_retention_days);
     housekeeping::watch_accounts(store.clone(), registry.clone()).await?;
-    let history = crate::store::history(&db).await?;
+    let history = crate::store::history(&store).await?;
     let limits = config.limits.clone();
     let counters = Arc::new(Metrics::default());
     // By default one core stays free of hashing, so that messages keep moving while a shift
@@ -203,7 +204,10 @@ pub async fn start_with_switch(
             tracing::warn!("some connections did not close in time");
         }
         stopped_writer.stop().await;
-        db.close().await;
+        if let Some(claim) = claim {
+            let _ = claim.close().await;
+        }
+        store_to_close.close().await;
         tracing::info!("hub stopped");
         Ok(())
     });
@@ -270,7 +274,11 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
                 devices: shared.registry.device_count(),
                 open_sessions,
                 store_failing: shared.health.failure().is_some(),
-                free_bytes: health::free_bytes(&shared.config.database),
+                // PostgreSQL's disk is its own to watch.
+                free_bytes: match shared.store.dialect() {
+                    Dialect::Sqlite => health::free_bytes(&shared.config.database),
+                    Dialect::Postgres => None,
+                },
             };
             (
                 [(

@@ -22,6 +22,62 @@ pub const DEADLINE: Duration = Duration::from_secs(10);
 pub struct TestHub {
     pub hub: RunningHub,
     pub dir: tempfile::TempDir,
+    /// The configuration it was started with.
+    pub config: Config,
+}
+
+impl TestHub {
+    /// The hub's store, as an administrator's tools reach it.
+    pub async fn store(&self) -> huddle_hub::store::sql::Store {
+        huddle_hub::store::open_configured(&self.config)
+            .await
+            .unwrap()
+    }
+}
+
+/// Whether the hubs of these tests serve from PostgreSQL (`HUDDLE_TEST_STORE=postgres`)
+/// rather than a SQLite file.
+pub fn on_postgres() -> bool {
+    std::env::var("HUDDLE_TEST_STORE").is_ok_and(|s| s == "postgres")
+}
+
+/// One PostgreSQL server for the whole test binary, stopped when it exits.
+static SHARED_POSTGRES: std::sync::OnceLock<postgres::Postgres> = std::sync::OnceLock::new();
+
+extern "C" fn stop_shared_postgres() {
+    if let Some(server) = SHARED_POSTGRES.get() {
+        server.stop();
+    }
+}
+
+/// The PostgreSQL database that stands for the SQLite file `database` when the tests run on
+/// PostgreSQL: one of its own for each file, created on first use, so that a hub started
+/// again on the same file finds the same data.
+pub fn postgres_for(database: &std::path::Path) -> String {
+    static CREATED: std::sync::Mutex<BTreeMap<std::path::PathBuf, String>> =
+        std::sync::Mutex::new(BTreeMap::new());
+    let server = SHARED_POSTGRES.get_or_init(|| {
+        let server = postgres::Postgres::start();
+        // SAFETY: registering a function without arguments to run at exit.
+        unsafe {
+            libc::atexit(stop_shared_postgres);
+        }
+        server
+    });
+    let mut created = CREATED.lock().unwrap_or_else(|p| p.into_inner());
+    let next = created.len();
+    created
+        .entry(database.to_path_buf())
+        .or_insert_with(|| server.database(&format!("hub{next}")))
+        .clone()
+}
+
+/// Sets the hub's store: the SQLite file `database`, or its PostgreSQL stand-in.
+pub fn use_store(config: &mut Config, database: std::path::PathBuf) {
+    if on_postgres() {
+        config.postgres = Some(huddle_hub::config::Secret::new(postgres_for(&database)));
+    }
+    config.database = database;
 }
 
 /// Three agents who may use IM: ana, ben, cho (password `<login>-password`).
@@ -41,28 +97,25 @@ pub async fn hub_with_switch(
     switch: std::sync::Arc<dyn Telephony>,
 ) -> TestHub {
     let dir = tempfile::tempdir().unwrap();
-    let database = dir.path().join("hub.db");
-    let db = huddle_hub::store::open(&database).await.unwrap();
-    for (login, name) in AGENTS {
-        accounts::add(
-            &db.clone().into(),
-            login,
-            name,
-            &format!("{login}-password"),
-        )
-        .await
-        .unwrap();
-    }
-    db.close().await;
     let mut config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
-        database,
         ..Config::default()
     };
+    use_store(&mut config, dir.path().join("hub.db"));
+    let db = huddle_hub::store::open_configured(&config).await.unwrap();
+    for (login, name) in AGENTS {
+        accounts::add(&db, login, name, &format!("{login}-password"))
+            .await
+            .unwrap();
+    }
+    db.close().await;
     tune(&mut config);
     TestHub {
-        hub: huddle_hub::start_with_switch(config, switch).await.unwrap(),
+        hub: huddle_hub::start_with_switch(config.clone(), switch)
+            .await
+            .unwrap(),
         dir,
+        config,
     }
 }
 

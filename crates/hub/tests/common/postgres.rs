@@ -155,6 +155,13 @@ impl Postgres {
 
 impl Drop for Postgres {
     fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl Postgres {
+    /// Stops the server at once.
+    pub fn stop(&self) {
         let data = self.data.to_string_lossy().to_string();
         let mut command = match self.owner {
             Some(user) => {

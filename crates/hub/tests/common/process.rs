@@ -34,6 +34,9 @@ impl Drop for HubProcess {
 
 pub fn hub_command(db: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_huddle-hub"));
+    if super::on_postgres() {
+        c.env("HUDDLE_HUB_POSTGRES", super::postgres_for(db));
+    }
     c.arg("--database")
         .arg(db)
         .env("HUDDLE_HUB_LOG", "info")
