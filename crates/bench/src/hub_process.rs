@@ -180,6 +180,20 @@ pub async fn session_reaches(
     }
 }
 
+/// The throwaway PostgreSQL server of the hub's tests, here syncing its commits as a real one.
+#[allow(dead_code)]
+#[path = "../../hub/tests/common/postgres.rs"]
+mod postgres_server;
+
+/// The store a benchmarked hub serves from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchStore {
+    /// A SQLite file, the default.
+    Sqlite,
+    /// A PostgreSQL server of its own on this machine, syncing every commit.
+    Postgres,
+}
+
 /// The hub serving a copy of `n` prepared agents, as a process of its own with `env` added
 /// to its environment; stopped when dropped.
 pub struct PreparedHub {
@@ -189,12 +203,19 @@ pub struct PreparedHub {
     pub addr: SocketAddr,
     /// Each agent's id and session token.
     pub tokens: Arc<Vec<(i64, String)>>,
+    /// The PostgreSQL server it serves from, if it does (stopped after the hub).
+    postgres: Option<postgres_server::Postgres>,
     _dir: tempfile::TempDir,
 }
 
 impl PreparedHub {
-    /// Starts `bin` (the `huddle-hub` beside the running benchmark when `None`).
-    pub async fn start(bin: Option<&Path>, n: usize, env: &[(&str, &str)]) -> anyhow::Result<Self> {
+    /// Starts `bin` (the `huddle-hub` beside the running benchmark when `None`) on `store`.
+    pub async fn start(
+        bin: Option<&Path>,
+        n: usize,
+        env: &[(&str, &str)],
+        store: BenchStore,
+    ) -> anyhow::Result<Self> {
         let prepared = prepare(n).await?;
         let dir = tempfile::tempdir()?;
         let database = dir.path().join("hub.db");
@@ -203,9 +224,30 @@ impl PreparedHub {
             Some(b) => b.to_path_buf(),
             None => std::env::current_exe()?.with_file_name("huddle-hub"),
         };
-        let mut child = std::process::Command::new(&bin)
-            .arg("--database")
-            .arg(&database)
+        let mut command = std::process::Command::new(&bin);
+        command.arg("--database").arg(&database);
+        let postgres = match store {
+            BenchStore::Sqlite => None,
+            BenchStore::Postgres => {
+                let server =
+                    tokio::task::spawn_blocking(|| postgres_server::Postgres::start_with(true))
+                        .await?;
+                let url = server.database("hub");
+                // The prepared agents move as an administrator's would, from a file on this
+                // hub's schema.
+                huddle_hub::store::open(&database).await?.close().await;
+                let copied = std::process::Command::new(&bin)
+                    .arg("--database")
+                    .arg(&database)
+                    .args(["store", "copy", "--to", &url])
+                    .stdout(std::process::Stdio::null())
+                    .status()?;
+                anyhow::ensure!(copied.success(), "cannot copy the agents to PostgreSQL");
+                command.args(["--postgres", &url]);
+                Some(server)
+            }
+        };
+        let mut child = command
             .args(["serve", "--listen", "127.0.0.1:0"])
             .env("HUDDLE_HUB_LOG", "warn,huddle_hub::transport::server=info")
             .envs(env.iter().copied())
@@ -224,8 +266,16 @@ impl PreparedHub {
             process: Server(child),
             addr,
             tokens: prepared.tokens,
+            postgres,
             _dir: dir,
         })
+    }
+
+    /// The processes that serve: the hub, and the PostgreSQL server when it has one.
+    pub fn server_pids(&self) -> Vec<u32> {
+        let mut pids = vec![self.process.pid()];
+        pids.extend(self.postgres.as_ref().and_then(|p| p.pid()));
+        pids
     }
 }
 

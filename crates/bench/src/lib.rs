@@ -38,6 +38,21 @@ pub fn cpu_seconds(pid: u32) -> std::io::Result<f64> {
     Ok((field(11)? + field(12)?) / 100.0)
 }
 
+/// The CPU time processes and all their descendants have used so far, in seconds (those
+/// that ended meanwhile are not counted).
+pub fn trees_cpu_seconds(roots: &[u32]) -> std::io::Result<f64> {
+    let mut total = 0.0;
+    for root in roots {
+        for pid in tree(*root) {
+            // A process may end while the tree is read.
+            if let Ok(seconds) = cpu_seconds(pid) {
+                total += seconds;
+            }
+        }
+    }
+    Ok(total)
+}
+
 /// A process and its descendants, from the kernel's `children` lists.
 pub fn tree(root: u32) -> Vec<u32> {
     let mut found = vec![root];

@@ -23,7 +23,9 @@ use clap::Parser;
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
-use huddle_bench::hub_process::{frame, nanos, next_json, session_reaches, PreparedHub, PASSWORD};
+use huddle_bench::hub_process::{
+    frame, nanos, next_json, session_reaches, BenchStore, PreparedHub, PASSWORD,
+};
 use huddle_bench::{
     budget, cpu_seconds, latency_histogram, median, percentiles_ms, tree_pss_kib, Table,
 };
@@ -690,7 +692,13 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
     );
     // The ordinary agents, then the flooding agent and its partner.
     // With its default limits: the defences are what is measured.
-    let hub = PreparedHub::start(cli.hub_bin.as_deref(), cli.agents + 2, &[]).await?;
+    let hub = PreparedHub::start(
+        cli.hub_bin.as_deref(),
+        cli.agents + 2,
+        &[],
+        BenchStore::Sqlite,
+    )
+    .await?;
     println!("\n== hub at {}", hub.addr);
     let readers = Arc::new(Readers {
         run: std::sync::Mutex::new(None),

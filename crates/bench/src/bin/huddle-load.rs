@@ -24,10 +24,11 @@ use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
 use huddle_bench::hub_process::{
-    frame, nanos, next_json, read_address, session_reaches, PreparedHub, Server,
+    frame, nanos, next_json, read_address, session_reaches, BenchStore, PreparedHub, Server,
 };
 use huddle_bench::{
-    budget, budget_at_least, cpu_seconds, latency_histogram, percentiles_ms, tree_pss_kib, Table,
+    budget, budget_at_least, latency_histogram, percentiles_ms, tree_pss_kib, trees_cpu_seconds,
+    Table,
 };
 use huddle_protocol::answer::{self, Answer};
 use huddle_protocol::{request, Event, Pushed, ServerFrame, PROTOCOL_VERSION};
@@ -73,6 +74,10 @@ struct Cli {
     /// A few agents and short phases: checks that the benchmark runs, measures nothing.
     #[arg(long)]
     smoke: bool,
+    /// The store the hub serves from: its SQLite file, or a PostgreSQL server of its own on
+    /// this machine (its CPU counts as the hub's).
+    #[arg(long, value_enum, default_value = "sqlite")]
+    store: BenchStore,
 }
 
 #[derive(Subcommand)]
@@ -130,7 +135,7 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         let figures = measure(
             cli,
             Target::Hub(server.tokens.clone()),
-            server.process.pid(),
+            &server.server_pids(),
             &server.addr,
         )
         .await;
@@ -139,7 +144,7 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
     };
     let floor = {
         let server = FloorServer::start()?;
-        let figures = measure(cli, Target::Floor, server.process.pid(), &server.addr).await;
+        let figures = measure(cli, Target::Floor, &[server.process.pid()], &server.addr).await;
         drop(server);
         figures?
     };
@@ -232,7 +237,11 @@ fn report(cli: &Cli, hub: &Figures, floor: &Figures) {
     let fs = percentiles_ms(&floor.saturated);
     t.row("relay latency at saturation, p50", hs[0], Some(fs[0]), "ms");
     t.row("relay latency at saturation, p99", hs[1], Some(fs[1]), "ms");
-    println!("\n{}", t.render("hub", "floor"));
+    let hub_name = match cli.store {
+        BenchStore::Sqlite => "hub",
+        BenchStore::Postgres => "hub on pg",
+    };
+    println!("\n{}", t.render(hub_name, "floor"));
     if cli.smoke {
         println!("smoke run: the figures above check that the benchmark works, nothing more");
         return;
@@ -309,12 +318,14 @@ struct Shared {
     latencies: mpsc::UnboundedSender<(u8, u64)>,
 }
 
+/// `servers`: the processes that serve, the first being the one whose memory counts.
 async fn measure(
     cli: &Cli,
     target: Target,
-    server_pid: u32,
+    servers: &[u32],
     addr: &SocketAddr,
 ) -> anyhow::Result<Figures> {
+    let server_pid = servers.first().copied().context("no server process")?;
     let name = match target {
         Target::Hub(_) => "hub",
         Target::Floor => "floor",
@@ -398,18 +409,18 @@ async fn measure(
 
     // Paced: `rate` messages a second, spread over every pair in turn.
     shared.phase.store(PACED, Ordering::SeqCst);
-    let cpu_before = cpu_seconds(server_pid)?;
+    let cpu_before = trees_cpu_seconds(servers)?;
     let paced_sent = paced(cli, &target, &conns).await?;
     // The last messages arrive; then the phase ends.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let paced_delivered = DELIVERED[PACED as usize].swap(0, Ordering::SeqCst);
-    let paced_cpu_us = per_message_us(cpu_seconds(server_pid)? - cpu_before, paced_delivered);
+    let paced_cpu_us = per_message_us(trees_cpu_seconds(servers)? - cpu_before, paced_delivered);
     println!("   paced: {paced_sent} sent, {paced_delivered} delivered");
 
     // Saturation: the first pairs' senders push with a window of unacknowledged messages.
     shared.phase.store(SATURATING, Ordering::SeqCst);
     let before = DELIVERED[SATURATING as usize].load(Ordering::SeqCst);
-    let cpu_before = cpu_seconds(server_pid)?;
+    let cpu_before = trees_cpu_seconds(servers)?;
     let t = Instant::now();
     let deadline = t + Duration::from_secs(cli.seconds);
     let mut senders = Vec::new();
@@ -429,7 +440,8 @@ async fn measure(
         s.await??;
     }
     let saturated_count = DELIVERED[SATURATING as usize].load(Ordering::SeqCst) - before;
-    let saturated_cpu_us = per_message_us(cpu_seconds(server_pid)? - cpu_before, saturated_count);
+    let saturated_cpu_us =
+        per_message_us(trees_cpu_seconds(servers)? - cpu_before, saturated_count);
     let saturated_per_second = saturated_count as f64 / t.elapsed().as_secs_f64();
     println!(
         "   saturation: {saturated_count} delivered in {:.1} s",
@@ -702,6 +714,7 @@ async fn start_hub(cli: &Cli) -> anyhow::Result<PreparedHub> {
             ("HUDDLE_HUB_LIMITS_MAX_CONNECTIONS", "100000"),
             ("HUDDLE_HUB_LIMITS_MAX_CONNECTIONS_PER_ADDRESS", "100000"),
         ],
+        cli.store,
     )
     .await
 }

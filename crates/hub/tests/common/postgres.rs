@@ -76,8 +76,15 @@ fn run(owner: Option<&str>, program: &Path, args: &[&str]) -> Output {
 }
 
 impl Postgres {
-    /// Creates a cluster and starts its server; returns once it accepts connections.
+    /// Creates a cluster and starts its server, which does not sync its writes to the disk
+    /// (a test's data need not survive the machine); returns once it accepts connections.
     pub fn start() -> Self {
+        Self::start_with(false)
+    }
+
+    /// [`Postgres::start`], with the server syncing every commit to the disk as a real one
+    /// does when `durable` (for benchmarks).
+    pub fn start_with(durable: bool) -> Self {
         let bin = bin();
         let owner = is_root().then_some("nobody");
         let dir = tempfile::tempdir().expect("a temporary folder");
@@ -111,8 +118,9 @@ impl Postgres {
         );
         let port = free_port();
         let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
-            sockets.display()
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync={}",
+            sockets.display(),
+            if durable { "on" } else { "off" }
         );
         let log = dir.path().join("server.log").to_string_lossy().to_string();
         run(
@@ -160,6 +168,12 @@ impl Drop for Postgres {
 }
 
 impl Postgres {
+    /// The server's process (the postmaster), whose children serve the connections.
+    pub fn pid(&self) -> Option<u32> {
+        let pid_file = std::fs::read_to_string(self.data.join("postmaster.pid")).ok()?;
+        pid_file.lines().next()?.trim().parse().ok()
+    }
+
     /// Stops the server at once.
     pub fn stop(&self) {
         let data = self.data.to_string_lossy().to_string();
