@@ -629,18 +629,9 @@ impl Task {
                 // What follows a failure would go with the rolled-back transaction.
                 Err(_) => Err(unstored()),
                 Ok(()) => {
-                    match messages::apply_on(&mut tx.conn(), max, now_millis(), &message).await {
-                        Ok(result) => result.map(|(reply, events)| Outcome {
-                            reply: Ok(reply),
-                            events,
-                            expires: None,
-                            then: None,
-                        }),
-                        Err(e) => {
-                            broken = Err(e.to_string());
-                            Err(internal(&e))
-                        }
-                    }
+                    let applied =
+                        messages::apply_on(&mut tx.conn(), max, now_millis(), &message).await;
+                    message_outcome(&mut broken, applied)
                 }
             };
             decided.push(Decided::Agent(answer, result));
@@ -675,18 +666,10 @@ impl Task {
             let result = match &broken {
                 // What follows a failure would go with the rolled-back transaction.
                 Err(_) => Err(unstored()),
-                Ok(()) => match messages::apply(&conn, max, now_millis(), &message) {
-                    Ok(result) => result.map(|(reply, events)| Outcome {
-                        reply: Ok(reply),
-                        events,
-                        expires: None,
-                        then: None,
-                    }),
-                    Err(e) => {
-                        broken = Err(e.to_string());
-                        Err(internal(&e))
-                    }
-                },
+                Ok(()) => {
+                    let applied = messages::apply(&conn, max, now_millis(), &message);
+                    message_outcome(&mut broken, applied)
+                }
             };
             decided.push(Decided::Agent(answer, result));
         }
@@ -1051,6 +1034,26 @@ impl Task {
             expires: None,
             then: None,
         })
+    }
+}
+
+/// What a message of a run decided: its outcome, or its refusal; a failure of the store
+/// breaks the run (`broken`), whose transaction must then be abandoned.
+fn message_outcome<E: std::fmt::Display>(
+    broken: &mut Result<(), String>,
+    applied: Result<Result<messages::Written, Refusal>, E>,
+) -> Result<Outcome, Refusal> {
+    match applied {
+        Ok(result) => result.map(|(reply, events)| Outcome {
+            reply: Ok(reply),
+            events,
+            expires: None,
+            then: None,
+        }),
+        Err(e) => {
+            *broken = Err(e.to_string());
+            Err(internal(&e))
+        }
     }
 }
 
