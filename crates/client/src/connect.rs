@@ -44,6 +44,8 @@ pub(crate) struct Connection {
     pub history: String,
     /// The hub cannot replay from what the cache holds: take a snapshot.
     pub resync_required: bool,
+    /// The agent's latest event number when the hub answered: the replay ends there.
+    pub seq: i64,
 }
 
 /// Opens a link to the first of the hub's addresses that answers, starting with the one that
@@ -85,7 +87,7 @@ pub(crate) async fn connect(
     // Numbers are only worth naming with the history they belong to.
     let history = held.history.clone();
     let last_seq = history.as_ref().map(|_| held.last_seq);
-    let (agent, token, presence, history, resync_required) = match proof {
+    let (agent, token, presence, history, resync_required, seq) = match proof {
         Proof::Password(password) => {
             let request = request::Login {
                 login: login.to_string(),
@@ -94,7 +96,14 @@ pub(crate) async fn connect(
                 history,
             };
             let a = closed_unless_ok(&link, ask_until_not_busy(&link, request).await).await?;
-            (a.agent, a.token, a.presence, a.history, a.resync_required)
+            (
+                a.agent,
+                a.token,
+                a.presence,
+                a.history,
+                a.resync_required,
+                a.seq,
+            )
         }
         Proof::Token(token) => {
             let request = request::Resume {
@@ -109,6 +118,7 @@ pub(crate) async fn connect(
                 a.presence,
                 a.history,
                 a.resync_required,
+                a.seq,
             )
         }
     };
@@ -121,6 +131,7 @@ pub(crate) async fn connect(
         presence,
         history,
         resync_required,
+        seq,
     })
 }
 

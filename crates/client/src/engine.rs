@@ -282,6 +282,11 @@ struct Shared {
     /// The last hub event applied, as the cache records it (kept here to spare a query per
     /// event).
     last_seq: AtomicI64,
+    /// The agent's latest event number as the hub said when the link was made: once the
+    /// cache has applied it, the engine has caught up.
+    hub_seq: AtomicI64,
+    /// Told whenever events are applied.
+    applied: Notify,
     /// Every known session (drafts included, which exist only here) with its status.
     sessions: Mutex<HashMap<String, SessionUpdate>>,
     /// Missed invitations the agent put away.
@@ -557,6 +562,8 @@ impl Engine {
                 history: Mutex::new(held.history),
                 presence: Mutex::new(Presence::Offline),
                 last_seq: AtomicI64::new(held.last_seq),
+                hub_seq: AtomicI64::new(0),
+                applied: Notify::new(),
                 sessions: Mutex::new(sessions),
                 missed_seen: Mutex::new(missed_seen),
                 voice: Mutex::new(HashMap::new()),
@@ -597,6 +604,7 @@ impl Engine {
             self.keep_token().await;
         }
         self.own_presence(connection.presence);
+        self.shared.hub_seq.store(connection.seq, Ordering::SeqCst);
         if connection.resync_required {
             self.resync(&connection.link, &connection.history).await?;
         }
@@ -1046,6 +1054,26 @@ impl Engine {
         Ok(())
     }
 
+    /// Waits until the cache holds every event the hub had for this agent when the link was
+    /// made (the replay that follows a sign-in, or its snapshot), up to `within`: what the
+    /// cache then shows is what the hub had. Returns whether it caught up in time.
+    pub async fn caught_up(&self, within: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let applied = self.shared.applied.notified();
+            tokio::pin!(applied);
+            // Registered before the check, so that an event applied in between is not missed.
+            applied.as_mut().enable();
+            let hub = self.shared.hub_seq.load(Ordering::SeqCst);
+            if self.shared.last_seq.load(Ordering::SeqCst) >= hub {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, applied).await.is_err() {
+                return false;
+            }
+        }
+    }
+
     /// This agent's presence, as the hub last confirmed it.
     pub fn presence(&self) -> Presence {
         *lock(&self.shared.presence)
@@ -1301,6 +1329,7 @@ impl Engine {
         }
         cache.set_held(seq, history).await?;
         self.shared.last_seq.store(seq, Ordering::SeqCst);
+        self.shared.applied.notify_waiters();
         // The snapshot is the hub's truth: statuses are taken from it as they are, even where
         // the cache had guessed further.
         let me = self.shared.agent.id;
@@ -1452,6 +1481,7 @@ impl Engine {
         }
         cache.set_last_seq(seq).await.map_err(ClientError::from)?;
         self.shared.last_seq.store(seq, Ordering::SeqCst);
+        self.shared.applied.notify_waiters();
         Ok(())
     }
 

@@ -193,3 +193,41 @@ async fn the_bot_accepts_and_answers_and_search_prints_the_directory() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// What `huddle-agent sessions` prints is what the hub has: a session the colleague ended
+/// while the command was not running shows ended, not as the cache last knew it.
+#[tokio::test(flavor = "multi_thread")]
+async fn sessions_shows_what_the_colleague_did_while_the_agent_was_away() {
+    let (dir, hub) = common::hub_with(&[("ana", "Ana Lima"), ("cho", "Chloé Martin")]).await;
+    let address = hub.addr.to_string();
+    let ana = common::sign_in(&address, "ana", &dir.path().join("ana")).await;
+    let cho_data = dir.path().join("cho-cli");
+    // Chloé invites Ana from the command line, and Ana accepts.
+    let mut events = ana.subscribe();
+    let mut invite = agent(&address, "cho", &cho_data, &["invite", "ana"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let session = common::wait_for(&mut events, "the invitation", |e| match e {
+        EngineEvent::Session(s) if s.status == SessionStatus::Invited => Some(s.info.id.clone()),
+        _ => None,
+    })
+    .await;
+    ana.accept(&session).await.unwrap();
+    assert!(invite.wait().unwrap().success());
+    // Chloé's cache knows the session connected; Ana ends it while no command runs.
+    ana.end(&session).await.unwrap();
+    let out = agent(&address, "cho", &cho_data, &["sessions"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        printed.contains(&format!("{session}\tEnded\tAna Lima")),
+        "{printed}"
+    );
+}

@@ -150,6 +150,9 @@ fn main() -> ExitCode {
     }
 }
 
+/// How long a command waits for the events missed while the agent was away.
+const CATCH_UP: Duration = Duration::from_secs(15);
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let data = cli.data.clone().unwrap_or_else(|| {
         dirs::data_dir()
@@ -166,6 +169,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     )
     .await
     .context("cannot sign in")?;
+    // What the cache shows must be what the hub has: the events missed while this agent was
+    // away are applied first.
+    if !engine.caught_up(CATCH_UP).await {
+        anyhow::bail!("the hub's events for this agent did not all arrive in time");
+    }
     if let Some(days) = cli.keep_days {
         engine
             .set_retention(Some(Duration::from_secs(days.saturating_mul(24 * 3600))))
