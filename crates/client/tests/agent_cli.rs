@@ -21,6 +21,16 @@ fn agent(hub: &str, login: &str, data: &Path, args: &[&str]) -> Command {
     c
 }
 
+/// Fails with the command's error output unless it succeeded; returns what it printed.
+fn succeeded(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
 struct Bot(Child);
 
 impl Drop for Bot {
@@ -44,12 +54,7 @@ async fn the_bot_accepts_and_answers_and_search_prints_the_directory() {
     )
     .output()
     .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let printed = String::from_utf8_lossy(&out.stdout);
+    let printed = succeeded(&out);
     assert!(printed.contains("ben\tBen Okafor"), "{printed}");
 
     let wrong = agent(&address, "ana", &dir.path().join("x"), &["search"])
@@ -143,19 +148,11 @@ async fn the_bot_accepts_and_answers_and_search_prints_the_directory() {
     )
     .output()
     .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let out = agent(&address, "ben", &ben_cli, &["end", &session.id])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeded(&out);
     let ended = tokio::time::timeout(DEADLINE, async {
         let mut texts = Vec::new();
         loop {
@@ -220,12 +217,7 @@ async fn sessions_shows_what_the_colleague_did_while_the_agent_was_away() {
     let out = agent(&address, "cho", &cho_data, &["sessions"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let printed = String::from_utf8_lossy(&out.stdout);
+    let printed = succeeded(&out);
     assert!(
         printed.contains(&format!("{session}\tEnded\tAna Lima")),
         "{printed}"
