@@ -50,6 +50,19 @@ async fn state(events: &mut Receiver<EngineEvent>, want: fn(&ConnectionState) ->
     .await
 }
 
+async fn offline(events: &mut Receiver<EngineEvent>) {
+    state(
+        events,
+        |s| matches!(s, ConnectionState::Offline { .. }),
+        "offline",
+    )
+    .await
+}
+
+async fn online(events: &mut Receiver<EngineEvent>, what: &str) {
+    state(events, |s| *s == ConnectionState::Online, what).await
+}
+
 async fn message_text(events: &mut Receiver<EngineEvent>, text: &str) -> i64 {
     wait_for(events, text, |e| match e {
         EngineEvent::Message(m) if m.text == text && m.delivery == Delivery::Sent => m.seq,
@@ -119,12 +132,7 @@ async fn two_engines_converse_and_an_offline_message_arrives_once_after_the_hub_
 
     // The hub goes away; Ana types on.
     hub.stop().await.unwrap();
-    state(
-        &mut ana_events,
-        |s| matches!(s, ConnectionState::Offline { .. }),
-        "offline",
-    )
-    .await;
+    offline(&mut ana_events).await;
     ana.send_message(&session.id, "are you still there?")
         .await
         .unwrap();
@@ -135,12 +143,7 @@ async fn two_engines_converse_and_an_offline_message_arrives_once_after_the_hub_
     assert_eq!(outbox.len(), 2, "kept in the outbox");
 
     let hub = start_hub(&db, addr).await;
-    state(
-        &mut ana_events,
-        |s| *s == ConnectionState::Online,
-        "back online",
-    )
-    .await;
+    online(&mut ana_events, "back online").await;
     assert_eq!(
         message_text(&mut ben_events, "are you still there?").await,
         3
@@ -201,39 +204,20 @@ async fn an_engine_given_several_addresses_follows_the_hub_to_the_node_that_answ
 
     // The first node goes; the hub's data is served by the second.
     hub.stop().await.unwrap();
-    state(
-        &mut ana_events,
-        |s| matches!(s, ConnectionState::Offline { .. }),
-        "offline",
-    )
-    .await;
+    offline(&mut ana_events).await;
     ana.send_message(&session.id, "while no node answered")
         .await
         .unwrap();
     let hub = start_hub(&db, node_b).await;
-    state(
-        &mut ana_events,
-        |s| *s == ConnectionState::Online,
-        "online through the second node",
-    )
-    .await;
+    online(&mut ana_events, "online through the second node").await;
     // Ben, who knows the second node too now, sees what Ana sent, once and in order.
     drop(ben);
     let ben = sign_in(&node_b.to_string(), "ben", &dir.path().join("ben")).await;
-    let mut events = ben.subscribe();
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    let transcript = loop {
-        let transcript = ben.cache().transcript(&session.id).await.unwrap();
-        if transcript.len() >= 2 {
-            break transcript;
-        }
-        assert!(
-            tokio::time::timeout_at(deadline, events.recv())
-                .await
-                .is_ok(),
-            "Ben never got the message sent while no node answered: {transcript:?}"
-        );
-    };
+    assert!(
+        ben.caught_up(DEADLINE).await,
+        "Ben never got the message sent while no node answered"
+    );
+    let transcript = ben.cache().transcript(&session.id).await.unwrap();
     let texts: Vec<_> = transcript.iter().map(|m| m.text.as_str()).collect();
     assert_eq!(texts, ["before the node went", "while no node answered"]);
     assert!(ana.cache().pending().await.unwrap().is_empty());
@@ -295,12 +279,7 @@ async fn an_engine_restarted_with_a_full_outbox_sends_it_all() {
 
     hub.stop().await.unwrap();
     let mut ana_events = ana.subscribe();
-    state(
-        &mut ana_events,
-        |s| matches!(s, ConnectionState::Offline { .. }),
-        "offline",
-    )
-    .await;
+    offline(&mut ana_events).await;
     for i in 0..5 {
         ana.send_message(&session.id, &format!("queued {i}"))
             .await
