@@ -68,7 +68,7 @@ async fn forget_events_before(db: &Store, cutoff: i64) -> sqlx::Result<u64> {
 /// Forgets expired tokens and events past their retention, at start and then hourly.
 pub fn start(db: Store, retention_days: u32) {
     tokio::spawn(async move {
-        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        let mut every = tokio::time::interval(Duration::from_secs(3600));
         loop {
             every.tick().await;
             let cutoff = crate::store::now_millis() - i64::from(retention_days) * 24 * 3600 * 1000;

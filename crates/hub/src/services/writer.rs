@@ -554,11 +554,7 @@ impl Task {
         if self.health.failure().is_none() {
             return;
         }
-        // PostgreSQL's disk is its own to watch.
-        let room = match self.store.dialect() {
-            Dialect::Sqlite => health::free_bytes(&self.config.database),
-            Dialect::Postgres => None,
-        };
+        let room = health::store_free_bytes(&self.store, &self.config.database);
         if room.is_some_and(|room| room < health::ROOM_TO_RECOVER) {
             self.health
                 .failed("the database's disk is still almost full");

@@ -76,6 +76,15 @@ impl StoreHealth {
     }
 }
 
+/// The bytes free on the store's disk, where the hub can tell: the SQLite file's (at
+/// `database`); a PostgreSQL server's disk is its own to watch.
+pub fn store_free_bytes(store: &crate::store::sql::Store, database: &Path) -> Option<u64> {
+    match store.dialect() {
+        crate::store::sql::Dialect::Sqlite => free_bytes(database),
+        crate::store::sql::Dialect::Postgres => None,
+    }
+}
+
 /// Whether the database answers a query at all.
 pub async fn reachable(db: &crate::store::sql::Store) -> sqlx::Result<()> {
     db.value::<i64>(crate::store::sql::statement!("SELECT CAST(1 AS BIGINT)"))

@@ -23,7 +23,6 @@ use crate::services::throttle::{AgentBudgets, InviteWindow, LoginThrottle};
 use crate::services::writer::Writer;
 use crate::services::{consultations, housekeeping, sessions};
 use crate::store::health::{self, StoreHealth};
-use crate::store::sql::Dialect;
 use crate::transport::listener::{self, Deadlines, Place, Places};
 use crate::transport::metrics::{Metrics, Readings};
 use crate::transport::shared::Shared;
@@ -274,11 +273,7 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
                 devices: shared.registry.device_count(),
                 open_sessions,
                 store_failing: shared.health.failure().is_some(),
-                // PostgreSQL's disk is its own to watch.
-                free_bytes: match shared.store.dialect() {
-                    Dialect::Sqlite => health::free_bytes(&shared.config.database),
-                    Dialect::Postgres => None,
-                },
+                free_bytes: health::store_free_bytes(&shared.store, &shared.config.database),
             };
             (
                 [(
