@@ -195,12 +195,15 @@ pub enum BenchStore {
 }
 
 /// The hub serving a copy of `n` prepared agents, as a process of its own with `env` added
-/// to its environment; stopped when dropped.
+/// to its environment (or as several nodes on one PostgreSQL database); stopped when
+/// dropped.
 pub struct PreparedHub {
-    /// The hub's process.
+    /// The hub's process (the first node's).
     pub process: Server,
     /// Where it listens.
     pub addr: SocketAddr,
+    /// The other nodes, with where they listen.
+    pub more: Vec<(Server, SocketAddr)>,
     /// Each agent's id and session token.
     pub tokens: Arc<Vec<(i64, String)>>,
     /// The PostgreSQL server it serves from, if it does (stopped after the hub).
@@ -209,13 +212,19 @@ pub struct PreparedHub {
 }
 
 impl PreparedHub {
-    /// Starts `bin` (the `huddle-hub` beside the running benchmark when `None`) on `store`.
+    /// Starts `bin` (the `huddle-hub` beside the running benchmark when `None`) on `store`,
+    /// as `nodes` nodes (more than one only on PostgreSQL).
     pub async fn start(
         bin: Option<&Path>,
         n: usize,
         env: &[(&str, &str)],
         store: BenchStore,
+        nodes: usize,
     ) -> anyhow::Result<Self> {
+        anyhow::ensure!(
+            nodes >= 1 && (nodes == 1 || store == BenchStore::Postgres),
+            "several nodes serve from PostgreSQL: add --store postgres"
+        );
         let prepared = prepare(n).await?;
         let dir = tempfile::tempdir()?;
         let database = dir.path().join("hub.db");
@@ -247,33 +256,55 @@ impl PreparedHub {
                 Some(server)
             }
         };
-        let mut child = command
+        command
             .args(["serve", "--listen", "127.0.0.1:0"])
             .env("HUDDLE_HUB_LOG", "warn,huddle_hub::transport::server=info")
             .envs(env.iter().copied())
             .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .with_context(|| {
+            .stderr(std::process::Stdio::piped());
+        let mut started = Vec::with_capacity(nodes);
+        for _ in 0..nodes {
+            let mut child = command.spawn().with_context(|| {
                 format!(
                     "cannot start {} (build it: cargo build --release -p huddle-hub)",
                     bin.display()
                 )
             })?;
-        let stderr = child.stderr.take().context("no stderr")?;
-        let addr = read_address(stderr, "addr=")?;
+            let stderr = child.stderr.take().context("no stderr")?;
+            let server = Server(child);
+            let addr = read_address(stderr, "addr=")?;
+            started.push((server, addr));
+        }
+        let mut started = started.into_iter();
+        let (process, addr) = started.next().context("no node started")?;
         Ok(Self {
-            process: Server(child),
+            process,
             addr,
+            more: started.collect(),
             tokens: prepared.tokens,
             postgres,
             _dir: dir,
         })
     }
 
-    /// The processes that serve: the hub, and the PostgreSQL server when it has one.
-    pub fn server_pids(&self) -> Vec<u32> {
+    /// Where each node listens.
+    pub fn addrs(&self) -> Vec<SocketAddr> {
+        let mut addrs = vec![self.addr];
+        addrs.extend(self.more.iter().map(|(_, addr)| *addr));
+        addrs
+    }
+
+    /// The hub's nodes' processes.
+    pub fn node_pids(&self) -> Vec<u32> {
         let mut pids = vec![self.process.pid()];
+        pids.extend(self.more.iter().map(|(server, _)| server.pid()));
+        pids
+    }
+
+    /// The processes that serve: the hub's nodes, and the PostgreSQL server when it has
+    /// one.
+    pub fn server_pids(&self) -> Vec<u32> {
+        let mut pids = self.node_pids();
         pids.extend(self.postgres.as_ref().and_then(|p| p.pid()));
         pids
     }

@@ -22,6 +22,9 @@ pub struct Config {
     pub token_ttl_days: u32,
     /// How long after an agent's last connection is gone the agent shows Offline, in seconds.
     pub offline_grace_secs: u64,
+    /// With several nodes on one PostgreSQL database: how long a node may stay silent
+    /// before the others take it for dead and show its agents offline, in seconds.
+    pub node_timeout_secs: u64,
     /// How long an invitation waits for an answer, in seconds.
     pub invite_timeout_secs: u64,
     /// How long events are kept for replay after a reconnect, in days.
@@ -150,6 +153,7 @@ impl Default for Config {
             postgres: None,
             token_ttl_days: 30,
             offline_grace_secs: 30,
+            node_timeout_secs: 15,
             invite_timeout_secs: 60,
             event_retention_days: 7,
             limits: Limits::default(),
@@ -213,6 +217,10 @@ impl Config {
              (--allow-plaintext) if the network between the agents and the hub is trusted",
             self.listen
         );
+        anyhow::ensure!(
+            self.node_timeout_secs >= 1,
+            "node_timeout_secs must be at least 1"
+        );
         let l = &self.limits;
         anyhow::ensure!(
             l.max_connections >= 1 && l.max_connections_per_address >= 1,
@@ -264,6 +272,9 @@ impl Config {
                 }
                 "offline_grace_secs" => {
                     self.offline_grace_secs = value.parse().with_context(|| parsed("number"))?
+                }
+                "node_timeout_secs" => {
+                    self.node_timeout_secs = value.parse().with_context(|| parsed("number"))?
                 }
                 "invite_timeout_secs" => {
                     self.invite_timeout_secs = value.parse().with_context(|| parsed("number"))?

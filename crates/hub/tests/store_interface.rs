@@ -180,30 +180,3 @@ async fn accounts_and_groups_work_alike_on_both_stores() {
         );
     }
 }
-
-#[tokio::test]
-async fn a_postgres_database_serves_one_hub_at_a_time() {
-    let server = tokio::task::spawn_blocking(Postgres::start).await.unwrap();
-    let config = huddle_hub::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        postgres: Some(huddle_hub::config::Secret::new(server.database("hub"))),
-        ..huddle_hub::Config::default()
-    };
-    let first = huddle_hub::start(config.clone()).await.unwrap();
-    let second = huddle_hub::start(config.clone()).await;
-    let refused = second
-        .err()
-        .expect("a second hub started on the same database");
-    assert!(
-        refused.to_string().contains("another hub already serves"),
-        "{refused:#}"
-    );
-    first.stop().await.unwrap();
-    // Once the first has stopped, the database is free again.
-    huddle_hub::start(config)
-        .await
-        .unwrap()
-        .stop()
-        .await
-        .unwrap();
-}

@@ -697,6 +697,7 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         cli.agents + 2,
         &[],
         BenchStore::Sqlite,
+        1,
     )
     .await?;
     println!("\n== hub at {}", hub.addr);

@@ -78,6 +78,10 @@ struct Cli {
     /// this machine (its CPU counts as the hub's).
     #[arg(long, value_enum, default_value = "sqlite")]
     store: BenchStore,
+    /// Hub nodes on the one PostgreSQL database (with `--store postgres`); the agents are
+    /// spread over them so that each pair's two agents are on different nodes.
+    #[arg(long, default_value_t = 1)]
+    nodes: usize,
 }
 
 #[derive(Subcommand)]
@@ -136,7 +140,8 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
             cli,
             Target::Hub(server.tokens.clone()),
             &server.server_pids(),
-            &server.addr,
+            &server.node_pids(),
+            &server.addrs(),
         )
         .await;
         drop(server);
@@ -144,7 +149,14 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
     };
     let floor = {
         let server = FloorServer::start()?;
-        let figures = measure(cli, Target::Floor, &[server.process.pid()], &server.addr).await;
+        let figures = measure(
+            cli,
+            Target::Floor,
+            &[server.process.pid()],
+            &[server.process.pid()],
+            &[server.addr],
+        )
+        .await;
         drop(server);
         figures?
     };
@@ -237,11 +249,12 @@ fn report(cli: &Cli, hub: &Figures, floor: &Figures) {
     let fs = percentiles_ms(&floor.saturated);
     t.row("relay latency at saturation, p50", hs[0], Some(fs[0]), "ms");
     t.row("relay latency at saturation, p99", hs[1], Some(fs[1]), "ms");
-    let hub_name = match cli.store {
-        BenchStore::Sqlite => "hub",
-        BenchStore::Postgres => "hub on pg",
+    let hub_name = match (cli.store, cli.nodes) {
+        (BenchStore::Sqlite, _) => "hub".to_string(),
+        (BenchStore::Postgres, 1) => "hub on pg".to_string(),
+        (BenchStore::Postgres, n) => format!("{n} nodes, pg"),
     };
-    println!("\n{}", t.render(hub_name, "floor"));
+    println!("\n{}", t.render(&hub_name, "floor"));
     if cli.smoke {
         println!("smoke run: the figures above check that the benchmark works, nothing more");
         return;
@@ -318,20 +331,28 @@ struct Shared {
     latencies: mpsc::UnboundedSender<(u8, u64)>,
 }
 
-/// `servers`: the processes that serve, the first being the one whose memory counts.
+/// `servers`: the processes that serve (their CPU counts); `nodes`: those whose memory
+/// counts; `addrs`: where they listen (agent `i` connects to `addrs[i % addrs.len()]`).
 async fn measure(
     cli: &Cli,
     target: Target,
     servers: &[u32],
-    addr: &SocketAddr,
+    nodes: &[u32],
+    addrs: &[SocketAddr],
 ) -> anyhow::Result<Figures> {
-    let server_pid = servers.first().copied().context("no server process")?;
+    let memory = || {
+        nodes
+            .iter()
+            .map(|pid| tree_pss_kib(*pid))
+            .sum::<std::io::Result<u64>>()
+    };
     let name = match target {
         Target::Hub(_) => "hub",
         Target::Floor => "floor",
     };
-    println!("\n== {name} at {addr}");
-    let idle_pss_kib = tree_pss_kib(server_pid)?;
+    let listed: Vec<String> = addrs.iter().map(ToString::to_string).collect();
+    println!("\n== {name} at {}", listed.join(", "));
+    let idle_pss_kib = memory()?;
     let (latency_tx, mut latency_rx) = mpsc::unbounded_channel();
     let shared = Arc::new(Shared {
         phase: AtomicU8::new(SETUP),
@@ -355,7 +376,8 @@ async fn measure(
     let gate = Arc::new(Semaphore::new(cli.connecting));
     let mut tasks = Vec::with_capacity(cli.agents);
     for index in 0..cli.agents {
-        let (gate, target, shared, addr) = (gate.clone(), target.clone(), shared.clone(), *addr);
+        let addr = addrs[index % addrs.len()];
+        let (gate, target, shared) = (gate.clone(), target.clone(), shared.clone());
         let source = Ipv4Addr::new(
             127,
             0,
@@ -405,7 +427,7 @@ async fn measure(
     }
     // Let the server settle before reading its memory.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let connected_pss_kib = tree_pss_kib(server_pid)?;
+    let connected_pss_kib = memory()?;
 
     // Paced: `rate` messages a second, spread over every pair in turn.
     shared.phase.store(PACED, Ordering::SeqCst);
@@ -715,6 +737,7 @@ async fn start_hub(cli: &Cli) -> anyhow::Result<PreparedHub> {
             ("HUDDLE_HUB_LIMITS_MAX_CONNECTIONS_PER_ADDRESS", "100000"),
         ],
         cli.store,
+        cli.nodes,
     )
     .await
 }

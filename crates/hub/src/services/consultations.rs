@@ -298,7 +298,7 @@ pub enum SwitchWork {
 }
 
 /// What the switch did with [`SwitchWork`].
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Switched {
     /// The colleague's phone rings, or the placing failed; `bool`: the customer is still
     /// on hold after the failure (taking them off hold failed too).
@@ -463,7 +463,7 @@ pub async fn start(
             "session_id must be 1 to 64 characters among A-Z, a-z, 0-9, '-' and '_'",
         ));
     }
-    let session = sessions::load(db, session_id)
+    let session = sessions::load_to_change(db, session_id)
         .await
         .map_err(failed)?
         .ok_or_else(unknown)?;

@@ -4,6 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::watch;
+
 use crate::services::accounts;
 use crate::services::registry::{Registry, ACCOUNT_CHANGED};
 use crate::services::tokens;
@@ -65,12 +67,19 @@ async fn forget_events_before(db: &Store, cutoff: i64) -> sqlx::Result<u64> {
     }
 }
 
-/// Forgets expired tokens and events past their retention, at start and then hourly.
-pub fn start(db: Store, retention_days: u32) {
+/// Forgets expired tokens and events past their retention, at start and then hourly, on the
+/// node that runs the timers (`timers`; any node that takes them over starts at once).
+pub fn start(db: Store, retention_days: u32, mut timers: watch::Receiver<bool>) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(3600));
         loop {
-            every.tick().await;
+            tokio::select! {
+                _ = every.tick() => {}
+                changed = timers.changed() => if changed.is_err() { return },
+            }
+            if !*timers.borrow_and_update() {
+                continue;
+            }
             let cutoff = crate::store::now_millis() - i64::from(retention_days) * 24 * 3600 * 1000;
             let events = forget_events_before(&db, cutoff).await;
             // The account watch reads the changes within a second; a day is plenty.

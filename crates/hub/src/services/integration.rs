@@ -41,7 +41,7 @@ pub struct Delivery {
 }
 
 /// A checked change the integration asks for, applied by the writer.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Change {
     /// Create or replace a contact, and replace its history when one is given.
     PutContact {

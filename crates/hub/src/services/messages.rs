@@ -13,7 +13,7 @@ use crate::services::registry::Outgoing;
 use crate::services::sessions::{self, check_text, invalid_id, unknown_session, wrong_state};
 use crate::services::sessions::{parse_state, valid_id};
 use crate::services::sessions::{INSERT_EVENT, INSERT_MESSAGE, NEXT_EVENT_SEQ, NEXT_MESSAGE_SEQ};
-use crate::store::sql::{statement, Conn};
+use crate::store::sql::{statement, Conn, Dialect};
 
 /// A message an agent sends into a session.
 pub struct NewMessage {
@@ -73,8 +73,16 @@ pub(crate) async fn apply_on(
     if let Err(refused) = check_request(max_chars, m) {
         return Ok(Err(refused));
     }
-    let session: Option<(i64, i64, String)> =
-        db.optional(statement!(SESSION, &m.session_id)).await?;
+    // On PostgreSQL the session's row is locked first: a message and the session's end (or
+    // a retry of the same message) on two nodes take turns.
+    let session_to_change = match db.dialect() {
+        Dialect::Sqlite => statement!(SESSION, &m.session_id),
+        Dialect::Postgres => statement!(
+            "SELECT inviter, target, state FROM im_sessions WHERE id = $1 FOR UPDATE",
+            &m.session_id
+        ),
+    };
+    let session: Option<(i64, i64, String)> = db.optional(session_to_change).await?;
     let participants = match participants(m, session) {
         Ok(participants) => participants,
         Err(refused) => return Ok(Err(refused)),

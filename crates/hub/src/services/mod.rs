@@ -3,9 +3,12 @@
 //! the telephony switch. Services know nothing of WebSockets or HTTP; they use the store.
 
 pub mod accounts;
+pub mod clock;
+pub mod cluster;
 pub mod committed;
 pub mod consultations;
 pub mod contacts;
+pub mod delivery;
 pub mod directory;
 pub mod error;
 pub mod fold;
@@ -13,6 +16,7 @@ pub mod hashing;
 pub mod housekeeping;
 pub mod integration;
 pub mod interactions;
+pub mod latency;
 pub mod messages;
 pub mod password;
 pub mod presence;

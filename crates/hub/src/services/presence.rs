@@ -7,7 +7,8 @@ use crate::services::error::{Kind, Refusal};
 use crate::services::registry::Registry;
 use crate::store::sql::{statement, Store};
 
-/// Sets the presence an agent chose, and tells it to their devices and followers. Offline is
+/// Sets the presence an agent chose, and tells it to their devices and followers on this
+/// node (`Cluster::choose` tells the other nodes too). Offline is
 /// the hub's to say, not the agent's.
 pub async fn choose(
     db: &Store,
@@ -44,7 +45,8 @@ pub async fn chosen(db: &Store, agent_id: i64) -> sqlx::Result<Presence> {
     Ok(parse(&stored))
 }
 
-fn parse(s: &str) -> Presence {
+/// A presence as stored.
+pub(crate) fn parse(s: &str) -> Presence {
     match s {
         "not_ready" => Presence::NotReady,
         "busy" => Presence::Busy,
@@ -53,7 +55,8 @@ fn parse(s: &str) -> Presence {
     }
 }
 
-fn name(p: Presence) -> &'static str {
+/// How a presence is stored.
+pub(crate) fn name(p: Presence) -> &'static str {
     match p {
         Presence::Ready => "ready",
         Presence::NotReady => "not_ready",

@@ -6,6 +6,12 @@
 //!
 //! A device too slow to take its frames is dropped at once and told so: its connection
 //! ends, and the client resumes from its last event, missing nothing.
+//!
+//! Events reach an agent's devices in the order of their numbers. Those this node's writer
+//! committed come with their frames; those another node committed come as a number to read
+//! (see `cluster`). For each agent with a device here the registry keeps the number
+//! delivered last; an event further on than the next one means some are missing, and they
+//! are read from the store (`delivery`) and delivered in order before any later one.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -105,9 +111,22 @@ impl Device {
     }
 }
 
+/// Where an agent's events stand on this node.
+#[derive(Default)]
+struct Cursor {
+    /// The last event delivered to the agent's devices here; unknown until the first device
+    /// has read the agent's latest number.
+    delivered: Option<i64>,
+    /// The latest event known to be committed.
+    known: i64,
+    /// Whether the events after `delivered` are being read from the store.
+    reading: bool,
+}
+
 #[derive(Default)]
 struct Agent {
     devices: Vec<Device>,
+    cursor: Cursor,
     /// The presence the agent chose; shown while a device is connected.
     chosen: Option<Presence>,
     /// Whether the agent shows Offline.
@@ -116,16 +135,30 @@ struct Agent {
     epoch: u64,
 }
 
+/// An agent with a device on other nodes, as this node knows it.
+struct Remote {
+    /// The nodes where the agent is online.
+    nodes: HashSet<i64>,
+    /// The presence the agent chose.
+    chosen: Presence,
+}
+
 /// Every logged-in device, by agent.
-#[derive(Default)]
 pub struct Registry {
     inner: Mutex<Inner>,
     next_device: AtomicU64,
+    /// Agents whose missing events must be read from the store.
+    behind: mpsc::UnboundedSender<i64>,
 }
+
+/// The agents whose events must be read from the store, as the registry finds them.
+pub type Behind = mpsc::UnboundedReceiver<i64>;
 
 #[derive(Default)]
 struct Inner {
     agents: HashMap<i64, Agent>,
+    /// The agents online on other nodes.
+    remote: HashMap<i64, Remote>,
     /// For each agent, the devices (agent, device) that hear its presence.
     watchers: HashMap<i64, HashSet<(i64, u64)>>,
     /// For each device that watches, the agents it hears.
@@ -133,10 +166,14 @@ struct Inner {
 }
 
 impl Inner {
-    /// What others see of an agent now.
+    /// What others see of an agent now: the presence it chose while it is online on any
+    /// node.
     fn presence(&self, agent_id: i64) -> Presence {
-        match self.agents.get(&agent_id) {
-            Some(a) if !a.devices.is_empty() || !a.offline => a.chosen.unwrap_or(Presence::Offline),
+        match (self.agents.get(&agent_id), self.remote.get(&agent_id)) {
+            (Some(a), _) if !a.devices.is_empty() || !a.offline => {
+                a.chosen.unwrap_or(Presence::Offline)
+            }
+            (_, Some(r)) if !r.nodes.is_empty() => r.chosen,
             _ => Presence::Offline,
         }
     }
@@ -167,6 +204,17 @@ pub enum Departure {
 }
 
 impl Registry {
+    /// An empty registry, and where it asks for agents' missing events.
+    pub fn new() -> (Self, Behind) {
+        let (behind, asked) = mpsc::unbounded_channel();
+        let registry = Self {
+            inner: Mutex::default(),
+            next_device: AtomicU64::new(0),
+            behind,
+        };
+        (registry, asked)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // Every update under the lock is a few assignments that cannot panic half-way.
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
@@ -190,6 +238,11 @@ impl Registry {
             return None;
         }
         let id = self.next_device.fetch_add(1, Ordering::Relaxed);
+        if agent.devices.is_empty() {
+            // What was delivered before is of no use to the devices to come: they read the
+            // agent's latest number (`seen`) and replay up to it.
+            agent.cursor = Cursor::default();
+        }
         agent.devices.push(Device {
             id,
             since,
@@ -224,22 +277,118 @@ impl Registry {
         }
     }
 
-    /// After the grace period: marks the agent offline if nothing reconnected meanwhile.
-    /// Returns whether the agent went offline.
-    pub fn go_offline_if_still_gone(&self, agent_id: i64, epoch: u64) -> bool {
+    /// After the grace period: marks the agent offline here if nothing reconnected
+    /// meanwhile. Returns whether it did, and then what others now see of the agent (still
+    /// its presence while it is online on another node).
+    pub fn go_offline_if_still_gone(&self, agent_id: i64, epoch: u64) -> Option<Presence> {
         let mut inner = self.lock();
         match inner.agents.get_mut(&agent_id) {
             Some(agent) if agent.epoch == epoch && agent.devices.is_empty() => {
                 agent.offline = true;
-                true
+                Some(inner.presence(agent_id))
             }
-            _ => false,
+            _ => None,
         }
     }
 
-    /// Records a newly chosen presence.
+    /// Records a newly chosen presence, here or on another node.
     pub fn choose(&self, agent_id: i64, presence: Presence) {
-        self.lock().agents.entry(agent_id).or_default().chosen = Some(presence);
+        let mut inner = self.lock();
+        if let Some(agent) = inner.agents.get_mut(&agent_id) {
+            agent.chosen = Some(presence);
+        }
+        if let Some(remote) = inner.remote.get_mut(&agent_id) {
+            remote.chosen = presence;
+        }
+    }
+
+    /// An agent is online on another node, with the presence it chose. Returns what others
+    /// now see of it, if that changed.
+    pub fn online_on(&self, node: i64, agent_id: i64, chosen: Presence) -> Option<Presence> {
+        let mut inner = self.lock();
+        let before = inner.presence(agent_id);
+        let remote = inner.remote.entry(agent_id).or_insert_with(|| Remote {
+            nodes: HashSet::new(),
+            chosen,
+        });
+        remote.nodes.insert(node);
+        remote.chosen = chosen;
+        if let Some(agent) = inner.agents.get_mut(&agent_id) {
+            agent.chosen = Some(chosen);
+        }
+        let after = inner.presence(agent_id);
+        (after != before).then_some(after)
+    }
+
+    /// An agent is no longer online on another node. Returns what others now see of it, if
+    /// that changed.
+    pub fn offline_on(&self, node: i64, agent_id: i64) -> Option<Presence> {
+        let mut inner = self.lock();
+        let before = inner.presence(agent_id);
+        if let Some(remote) = inner.remote.get_mut(&agent_id) {
+            remote.nodes.remove(&node);
+            if remote.nodes.is_empty() {
+                inner.remote.remove(&agent_id);
+            }
+        }
+        let after = inner.presence(agent_id);
+        (after != before).then_some(after)
+    }
+
+    /// Another node is gone: its agents are no longer online there. Returns the agents whose
+    /// presence changed, with what others now see.
+    pub fn node_gone(&self, node: i64) -> Vec<(i64, Presence)> {
+        let agents: Vec<i64> = self
+            .lock()
+            .remote
+            .iter()
+            .filter(|(_, r)| r.nodes.contains(&node))
+            .map(|(id, _)| *id)
+            .collect();
+        agents
+            .into_iter()
+            .filter_map(|agent| self.offline_on(node, agent).map(|p| (agent, p)))
+            .collect()
+    }
+
+    /// Replaces what this node knows of the agents online on other nodes (read from the
+    /// store after notifications may have been missed). Returns the agents whose presence
+    /// changed, with what others now see.
+    pub fn replace_remote(&self, online: Vec<(i64, i64, Presence)>) -> Vec<(i64, Presence)> {
+        let mut inner = self.lock();
+        let mut touched: HashSet<i64> = inner.remote.keys().copied().collect();
+        let before: HashMap<i64, Presence> = touched
+            .iter()
+            .chain(online.iter().map(|(_, agent, _)| agent))
+            .map(|&a| (a, inner.presence(a)))
+            .collect();
+        inner.remote.clear();
+        for (node, agent_id, chosen) in online {
+            touched.insert(agent_id);
+            let remote = inner.remote.entry(agent_id).or_insert_with(|| Remote {
+                nodes: HashSet::new(),
+                chosen,
+            });
+            remote.nodes.insert(node);
+        }
+        touched
+            .into_iter()
+            .filter_map(|agent| {
+                let after = inner.presence(agent);
+                (before.get(&agent) != Some(&after)).then_some((agent, after))
+            })
+            .collect()
+    }
+
+    /// The agents with a device here or within their grace period: those this node says
+    /// are online.
+    pub fn online_here(&self) -> Vec<i64> {
+        self.lock()
+            .agents
+            .iter()
+            .filter(|(_, a)| !a.devices.is_empty() || !a.offline)
+            .map(|(id, _)| *id)
+            .collect()
     }
 
     /// What others see of an agent now.
@@ -248,12 +397,124 @@ impl Registry {
     }
 
     /// Sends a frame to every device of an agent. A device whose queue is full is dropped
-    /// from the registry (its connection ends and it resumes later).
+    /// from the registry (its connection ends and it resumes later). An event is sent only
+    /// as the next of the agent's events here; one further on has the missing ones read
+    /// first, and comes with them.
     pub fn send_to(&self, agent_id: i64, frame: &Outgoing) {
         let mut inner = self.lock();
-        if let Some(agent) = inner.agents.get_mut(&agent_id) {
-            agent.devices.retain(|d| d.offer(frame));
+        let Some(agent) = inner.agents.get_mut(&agent_id) else {
+            return;
+        };
+        if agent.devices.is_empty() {
+            return;
         }
+        let Some(seq) = frame.seq else {
+            agent.devices.retain(|d| d.offer(frame));
+            return;
+        };
+        let cursor = &mut agent.cursor;
+        match cursor.delivered {
+            Some(delivered) if seq <= delivered => {}
+            Some(delivered) if seq == delivered + 1 && !cursor.reading => {
+                cursor.delivered = Some(seq);
+                cursor.known = cursor.known.max(seq);
+                agent.devices.retain(|d| d.offer(frame));
+            }
+            _ => self.fall_behind(agent_id, agent, seq),
+        }
+    }
+
+    /// Another node committed events of an agent, up to `seq`: those this node has not
+    /// delivered are read from the store.
+    pub fn committed_elsewhere(&self, agent_id: i64, seq: i64) {
+        let mut inner = self.lock();
+        if let Some(agent) = inner.agents.get_mut(&agent_id) {
+            if !agent.devices.is_empty() && agent.cursor.delivered.is_none_or(|d| seq > d) {
+                self.fall_behind(agent_id, agent, seq);
+            }
+        }
+    }
+
+    /// The agent's first device read its latest event number, `seq`: its devices hold
+    /// everything up to there (in their replay), and later events come here.
+    pub fn seen(&self, agent_id: i64, seq: i64) {
+        let mut inner = self.lock();
+        let Some(agent) = inner.agents.get_mut(&agent_id) else {
+            return;
+        };
+        if agent.cursor.delivered.is_some() {
+            return;
+        }
+        agent.cursor.delivered = Some(seq);
+        if agent.cursor.known > seq && !agent.cursor.reading {
+            agent.cursor.reading = true;
+            let _ = self.behind.send(agent_id);
+        }
+    }
+
+    /// Event `seq` is committed but cannot be delivered yet: those before it are missing, or
+    /// the agent's devices have not read where they stand.
+    fn fall_behind(&self, agent_id: i64, agent: &mut Agent, seq: i64) {
+        let cursor = &mut agent.cursor;
+        cursor.known = cursor.known.max(seq);
+        if cursor.delivered.is_some() && !cursor.reading {
+            cursor.reading = true;
+            let _ = self.behind.send(agent_id);
+        }
+    }
+
+    /// What is missing of an agent's events here: after which number, up to which. `None`
+    /// when nothing is, and the reading ends.
+    pub fn missing(&self, agent_id: i64) -> Option<(i64, i64)> {
+        let mut inner = self.lock();
+        let agent = inner.agents.get_mut(&agent_id)?;
+        let cursor = &mut agent.cursor;
+        match cursor.delivered {
+            Some(delivered) if delivered < cursor.known && !agent.devices.is_empty() => {
+                Some((delivered, cursor.known))
+            }
+            _ => {
+                cursor.reading = false;
+                None
+            }
+        }
+    }
+
+    /// Delivers events read from the store, in order, from the next one the agent's devices
+    /// lack; a hole (events no longer kept) is stepped over.
+    pub fn deliver_read(&self, agent_id: i64, frames: &[Outgoing]) {
+        let mut inner = self.lock();
+        let Some(agent) = inner.agents.get_mut(&agent_id) else {
+            return;
+        };
+        for frame in frames {
+            let (Some(seq), Some(delivered)) = (frame.seq, agent.cursor.delivered) else {
+                continue;
+            };
+            if seq > delivered {
+                agent.cursor.delivered = Some(seq);
+                agent.devices.retain(|d| d.offer(frame));
+            }
+        }
+    }
+
+    /// Gives up reading an agent's events (the store failed): they are read again at the
+    /// next event or notification.
+    pub fn stop_reading(&self, agent_id: i64) {
+        if let Some(agent) = self.lock().agents.get_mut(&agent_id) {
+            agent.cursor.reading = false;
+        }
+    }
+
+    /// The agents with a device here: after notifications may have been missed, each
+    /// checks its events against the store.
+    pub fn connected_agents(&self) -> Vec<i64> {
+        self.lock()
+            .agents
+            .iter()
+            .filter(|(_, a)| !a.devices.is_empty())
+            .map(|(id, _)| *id)
+            .collect()
     }
 
     /// From now on, `device` of `agent_id` hears the presence of `followed` (and of its own

@@ -8,7 +8,7 @@ use huddle_protocol::{
 
 use crate::services::error::{Kind, Missing, Refusal};
 use crate::services::registry::Outgoing;
-use crate::store::sql::{statement, Conn, Store};
+use crate::store::sql::{statement, Conn, Dialect, Store};
 
 /// Longest client-chosen id.
 pub const MAX_ID_CHARS: usize = 64;
@@ -185,6 +185,24 @@ pub async fn load(db: &mut Conn<'_>, id: &str) -> sqlx::Result<Option<SessionInf
         ))
         .await?;
     match row {
+        Some(row) => Ok(Some(to_info(db, row).await?)),
+        None => Ok(None),
+    }
+}
+
+/// Reads one session, or `None`, to change it: on PostgreSQL the session's row stays
+/// locked until the commit, so that two nodes changing one session at once (an accept and
+/// the time-out, a message and the end) take turns and each sees what the other did. On
+/// SQLite the writer holds the whole database already.
+pub async fn load_to_change(db: &mut Conn<'_>, id: &str) -> sqlx::Result<Option<SessionInfo>> {
+    let query = match db.dialect() {
+        Dialect::Sqlite => statement!(concat!(session_select!(), " WHERE s.id = $1"), id),
+        Dialect::Postgres => statement!(
+            concat!(session_select!(), " WHERE s.id = $1 FOR UPDATE OF s"),
+            id
+        ),
+    };
+    match db.optional::<SessionRow>(query).await? {
         Some(row) => Ok(Some(to_info(db, row).await?)),
         None => Ok(None),
     }

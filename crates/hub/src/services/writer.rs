@@ -16,6 +16,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::config::Config;
 use crate::services::accounts::{self, Account};
+use crate::services::cluster::{self, Cluster};
 use crate::services::committed::Committed;
 use crate::services::consultations::{self, Changed, Ctx, SwitchWork, Switched};
 use crate::services::error::{Kind, Missing, Refusal};
@@ -32,6 +33,7 @@ use crate::store::now_millis;
 use crate::store::sql::{statement, Conn, Dialect, Own, Store, Tx};
 
 /// A change to IM sessions, asked for by an agent (or by the invitation clock).
+#[derive(Clone)]
 pub enum Change {
     /// Invite an agent.
     Invite {
@@ -113,36 +115,30 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer task, and the clocks of invitations still pending in the database.
-    pub async fn start(
+    /// Starts the writer task.
+    pub fn start(
         store: Store,
         registry: Arc<Registry>,
+        cluster: Arc<Cluster>,
         config: Config,
         telephony: Arc<dyn Telephony>,
         health: Arc<StoreHealth>,
-    ) -> anyhow::Result<Self> {
+    ) -> Self {
         let (jobs, queue) = mpsc::channel(4096);
         let (stop, stopping) = mpsc::channel(1);
         let writer = Self { jobs, stop };
-        let pending: Vec<(String, i64)> = store
-            .all(statement!(
-                "SELECT id, invite_expires_at FROM im_sessions WHERE state = 'inviting'"
-            ))
-            .await?;
         let task = Task {
             store,
             conn: None,
             registry,
+            cluster,
             config,
             telephony,
             writer: writer.clone(),
             health,
         };
         tokio::spawn(task.run(queue, stopping));
-        for (id, expires_at) in pending {
-            writer.expire_at(id, expires_at);
-        }
-        Ok(writer)
+        writer
     }
 
     /// Finishes the writer once the hub stops: the changes queued before are applied, and
@@ -189,16 +185,6 @@ impl Writer {
             .map_err(|_| stopped())?;
         answered.await.map_err(|_| stopped())?
     }
-
-    fn expire_at(&self, session_id: String, at: i64) {
-        let writer = self.clone();
-        tokio::spawn(async move {
-            let wait = u64::try_from(at - now_millis()).unwrap_or(0);
-            tokio::time::sleep(Duration::from_millis(wait)).await;
-            // An invitation answered meanwhile is refused as in the wrong state: nothing to do.
-            let _ = writer.change(Change::Expire { session_id }).await;
-        });
-    }
 }
 
 /// Which participant of an invitation.
@@ -224,6 +210,8 @@ struct Task {
     /// find stale and read again after every other connection's commit.
     conn: Option<Own>,
     registry: Arc<Registry>,
+    /// This node among those serving the store, told of what each commit did.
+    cluster: Arc<Cluster>,
     config: Config,
     telephony: Arc<dyn Telephony>,
     writer: Writer,
@@ -234,8 +222,8 @@ struct Task {
 struct Outcome<T = Answer> {
     reply: T,
     events: Vec<(i64, Outgoing)>,
-    /// An invitation whose clock must start.
-    expires: Option<(String, i64)>,
+    /// Whether an invitation was made (the invitation clock reads the next time-out again).
+    invited: bool,
     /// Call operations for the switch, once committed.
     then: Option<SwitchWork>,
 }
@@ -245,7 +233,7 @@ impl From<Changed> for Outcome {
         Self {
             reply: changed.reply,
             events: changed.events,
-            expires: None,
+            invited: false,
             then: changed.then,
         }
     }
@@ -256,7 +244,7 @@ impl Outcome {
         Self {
             reply: Ok(reply),
             events: Vec::new(),
-            expires: None,
+            invited: false,
             then: None,
         }
     }
@@ -265,41 +253,51 @@ impl Outcome {
 /// What an agent's change is answered.
 type Answer = Result<Committed, Refusal>;
 
-/// A change decided inside the transaction, waiting for the commit to be answered.
-enum Decided {
-    Agent(
-        oneshot::Sender<Result<Committed, Refusal>>,
-        Result<Outcome, Refusal>,
-    ),
-    Integration(
-        oneshot::Sender<Result<Done, Refusal>>,
-        Result<Outcome<Done>, Refusal>,
-    ),
+/// What a job came to inside the transaction, waiting for the commit to be answered.
+enum Verdict {
+    Agent(Result<Outcome, Refusal>),
+    Integration(Result<Outcome<Done>, Refusal>),
+}
+
+impl Verdict {
+    /// The agents' event numbers the job reached, and whether it made an invitation.
+    fn reached(&self) -> (impl Iterator<Item = (i64, i64)> + '_, bool) {
+        let (events, invited) = match self {
+            Verdict::Agent(Ok(o)) => (&o.events[..], o.invited),
+            Verdict::Integration(Ok(o)) => (&o.events[..], o.invited),
+            _ => (&[][..], false),
+        };
+        let numbers = events
+            .iter()
+            .filter_map(|(agent, frame)| frame.seq.map(|seq| (*agent, seq)));
+        (numbers, invited)
+    }
+}
+
+/// A job that comes after the database failed in its batch: refused without being run.
+fn unrun(job: &Job) -> Verdict {
+    match job {
+        Job::Send { .. } | Job::Agent { .. } => Verdict::Agent(Err(unstored())),
+        Job::Integration { .. } => Verdict::Integration(Err(Refusal::unstored())),
+    }
 }
 
 /// A run of messages refused as a whole, before any of it was written (the writer's
 /// connection could not be reached); the batch fails with it.
 fn refuse_run(
-    run: Vec<(NewMessage, oneshot::Sender<Result<Committed, Refusal>>)>,
+    run: &[&NewMessage],
     e: impl std::fmt::Display,
-    decided: &mut Vec<Decided>,
+    verdicts: &mut Vec<Verdict>,
 ) -> Result<(), String> {
     let refused = internal(&e);
-    for (_, answer) in run {
-        decided.push(Decided::Agent(answer, Err(refused.clone())));
-    }
+    verdicts.extend(run.iter().map(|_| Verdict::Agent(Err(refused.clone()))));
     Err(e.to_string())
 }
 
-/// A job that comes after the database failed in its batch: refused without being run.
-fn unrun(job: Job) -> Decided {
-    match job {
-        Job::Send { answer, .. } | Job::Agent { answer, .. } => {
-            Decided::Agent(answer, Err(unstored()))
-        }
-        Job::Integration { answer, .. } => Decided::Integration(answer, Err(Refusal::unstored())),
-    }
-}
+/// How many times a batch that failed on PostgreSQL is tried again: another node may have
+/// taken the same rows in another order (a deadlock PostgreSQL breaks by failing one side),
+/// or made the same session at the same moment.
+const RETRIES: u32 = 3;
 
 impl Task {
     async fn run(
@@ -387,114 +385,94 @@ impl Task {
     ///
     /// A failure of the database itself (a full disk, an I/O error) fails the whole batch:
     /// SQLite may have rolled the transaction back already, so nothing after it may run, and
-    /// nothing of it is kept. Every request of the batch is answered with an error.
+    /// nothing of it is kept. Every request of the batch is answered with an error. On
+    /// PostgreSQL the batch is tried again first, a few times (see [`RETRIES`]).
     async fn apply(&mut self, jobs: Vec<Job>) {
-        let mut conn = match self.conn.take() {
-            Some(conn) => conn,
-            None => match self.store.connect().await {
-                Ok(conn) => conn,
-                Err(e) => return self.fail_all(jobs, &e),
-            },
-        };
-        // After a failure SQLite may have ended the transaction behind sqlx's back; the next
-        // batch starts clean on a new connection.
-        if self.apply_on(&mut conn, jobs).await {
-            self.conn = Some(conn);
+        let mut tried = 0;
+        loop {
+            let mut conn = match self.conn.take() {
+                Some(conn) => conn,
+                None => match self.store.connect().await {
+                    Ok(conn) => conn,
+                    Err(e) => return self.fail_all(jobs, &e),
+                },
+            };
+            let (verdicts, committed) = self.run_batch(&mut conn, &jobs).await;
+            match committed {
+                // After a failure SQLite may have ended the transaction behind sqlx's back;
+                // the next batch starts clean on a new connection.
+                Ok(()) => self.conn = Some(conn),
+                Err(e) if self.store.dialect() == Dialect::Postgres && tried < RETRIES => {
+                    tried += 1;
+                    tracing::debug!(error = %e, tried, "trying the batch again");
+                    continue;
+                }
+                Err(_) => {}
+            }
+            return self.answer(jobs, verdicts, committed);
         }
     }
 
-    /// `apply` on one connection; returns whether the batch was stored.
-    async fn apply_on(&self, conn: &mut Own, jobs: Vec<Job>) -> bool {
+    /// Runs the jobs in one transaction on `conn` and commits it; returns what each job came
+    /// to (those after a failure of the store are not run), and whether the commit was made.
+    async fn run_batch(&self, conn: &mut Own, jobs: &[Job]) -> (Vec<Verdict>, Result<(), String>) {
         let mut tx = match conn.begin_writing().await {
             Ok(tx) => tx,
-            Err(e) => {
-                self.fail_all(jobs, &e);
-                return false;
-            }
+            Err(e) => return (Vec::new(), Err(e.to_string())),
         };
-        let mut decided = Vec::with_capacity(jobs.len());
+        let mut verdicts = Vec::with_capacity(jobs.len());
         // The database failed during this batch: nothing of it may stay.
         let mut broken: Option<String> = None;
-        let mut jobs = jobs.into_iter().peekable();
-        while let Some(job) = jobs.next() {
+        let mut next = 0;
+        while let Some(job) = jobs.get(next) {
+            next += 1;
             if broken.is_some() {
-                decided.push(unrun(job));
+                verdicts.push(unrun(job));
                 continue;
             }
-            decided.push(match job {
-                Job::Send { message, answer } => {
+            match job {
+                Job::Send { .. } => {
                     // Messages that follow one another go in together.
-                    let mut run = vec![(message, answer)];
-                    while let Some(Job::Send { .. }) = jobs.peek() {
-                        if let Some(Job::Send { message, answer }) = jobs.next() {
-                            run.push((message, answer));
-                        }
+                    let from = next - 1;
+                    while let Some(Job::Send { .. }) = jobs.get(next) {
+                        next += 1;
                     }
-                    if let Err(e) = self.send_run(&mut tx, run, &mut decided).await {
+                    let run: Vec<&NewMessage> = jobs[from..next]
+                        .iter()
+                        .filter_map(|job| match job {
+                            Job::Send { message, .. } => Some(message),
+                            _ => None,
+                        })
+                        .collect();
+                    if let Err(e) = self.send_run(&mut tx, &run, &mut verdicts).await {
                         broken = Some(e);
                     }
-                    continue;
                 }
-                Job::Agent { change, answer } => {
-                    let savepoint = tx.conn().execute(statement!("SAVEPOINT change")).await;
-                    let result = match savepoint {
-                        Err(e) => Err(e.to_string()),
-                        Ok(_) => {
-                            let result = self.decide(&mut tx.conn(), change).await;
-                            match close_savepoint(&mut tx.conn(), result.is_ok()).await {
-                                Err(e) => Err(e.to_string()),
-                                Ok(()) => Ok(result),
-                            }
-                        }
-                    };
-                    let result = result.and_then(|result| match result {
-                        Err(refused) if refused.kind == Kind::Internal => Err(refused.message),
-                        result => Ok(result),
-                    });
-                    match result {
-                        Ok(result) => Decided::Agent(answer, result),
+                Job::Agent { change, .. } => {
+                    let decided = self.decide_in_savepoint(&mut tx, change.clone()).await;
+                    match decided {
+                        Ok(result) => verdicts.push(Verdict::Agent(result)),
                         // Logged where it happened, and once more when the batch fails.
                         Err(e) => {
                             broken = Some(e);
-                            Decided::Agent(answer, Err(unstored()))
+                            verdicts.push(Verdict::Agent(Err(unstored())));
                         }
                     }
                 }
-                Job::Integration { change, answer } => {
-                    let savepoint = tx.conn().execute(statement!("SAVEPOINT change")).await;
-                    let result = match savepoint {
-                        Err(e) => Err(e.to_string()),
-                        Ok(_) => {
-                            let now = now_millis();
-                            let result =
-                                integration::apply(&mut tx.conn(), &self.config, now, change)
-                                    .await
-                                    .map(|applied| Outcome {
-                                        reply: applied.done,
-                                        events: applied.events,
-                                        expires: None,
-                                        then: (!applied.release.is_empty())
-                                            .then_some(SwitchWork::Release(applied.release)),
-                                    });
-                            match close_savepoint(&mut tx.conn(), result.is_ok()).await {
-                                Err(e) => Err(e.to_string()),
-                                Ok(()) => Ok(result),
-                            }
-                        }
-                    };
-                    let result = result.and_then(|result| match result {
-                        Err(refused) if refused.kind == Kind::Internal => Err(refused.message),
-                        result => Ok(result),
-                    });
-                    match result {
-                        Ok(result) => Decided::Integration(answer, result),
+                Job::Integration { change, .. } => {
+                    let applied = self.integrate_in_savepoint(&mut tx, change.clone()).await;
+                    match applied {
+                        Ok(result) => verdicts.push(Verdict::Integration(result)),
                         Err(e) => {
                             broken = Some(e);
-                            Decided::Integration(answer, Err(Refusal::unstored()))
+                            verdicts.push(Verdict::Integration(Err(Refusal::unstored())));
                         }
                     }
                 }
-            });
+            }
+        }
+        if broken.is_none() {
+            broken = self.tell_the_nodes(&mut tx, &verdicts).await.err();
         }
         let committed = match broken {
             None => tx.commit().await.map_err(|e| e.to_string()),
@@ -506,31 +484,109 @@ impl Task {
                 Err(e)
             }
         };
+        (verdicts, committed)
+    }
+
+    /// Within the batch's transaction, tells the other nodes (at the commit) which agents'
+    /// events it numbered, and whether it made an invitation.
+    async fn tell_the_nodes(&self, tx: &mut Tx<'_>, verdicts: &[Verdict]) -> Result<(), String> {
+        if self.store.dialect() != Dialect::Postgres {
+            return Ok(());
+        }
+        let mut reached = Vec::new();
+        let mut invited = false;
+        for verdict in verdicts {
+            let (numbers, made) = verdict.reached();
+            reached.extend(numbers);
+            invited |= made;
+        }
+        let notices =
+            cluster::commit_notices(self.store.dialect(), self.cluster.node(), &reached, invited);
+        for notice in notices {
+            tx.conn().execute(notice).await.map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// An agent's change, in a savepoint of its own. The outer error says the store failed
+    /// and the transaction is broken.
+    async fn decide_in_savepoint(
+        &self,
+        tx: &mut Tx<'_>,
+        change: Change,
+    ) -> Result<Result<Outcome, Refusal>, String> {
+        tx.conn()
+            .execute(statement!("SAVEPOINT change"))
+            .await
+            .map_err(|e| e.to_string())?;
+        let result = self.decide(&mut tx.conn(), change).await;
+        close_savepoint(&mut tx.conn(), result.is_ok())
+            .await
+            .map_err(|e| e.to_string())?;
+        match result {
+            Err(refused) if refused.kind == Kind::Internal => Err(refused.message),
+            result => Ok(result),
+        }
+    }
+
+    /// A change of the integration, in a savepoint of its own (see `decide_in_savepoint`).
+    async fn integrate_in_savepoint(
+        &self,
+        tx: &mut Tx<'_>,
+        change: integration::Change,
+    ) -> Result<Result<Outcome<Done>, Refusal>, String> {
+        tx.conn()
+            .execute(statement!("SAVEPOINT change"))
+            .await
+            .map_err(|e| e.to_string())?;
+        let result = integration::apply(&mut tx.conn(), &self.config, now_millis(), change)
+            .await
+            .map(|applied| Outcome {
+                reply: applied.done,
+                events: applied.events,
+                invited: false,
+                then: (!applied.release.is_empty()).then_some(SwitchWork::Release(applied.release)),
+            });
+        close_savepoint(&mut tx.conn(), result.is_ok())
+            .await
+            .map_err(|e| e.to_string())?;
+        match result {
+            Err(refused) if refused.kind == Kind::Internal => Err(refused.message),
+            result => Ok(result),
+        }
+    }
+
+    /// Answers each job with what it came to, once the batch is committed (or not).
+    fn answer(&self, jobs: Vec<Job>, verdicts: Vec<Verdict>, committed: Result<(), String>) {
         match &committed {
             Ok(()) => self.stored(),
             Err(e) => self.health.failed(e),
         }
-        for decided in decided {
-            match decided {
-                Decided::Agent(answer, result) => match (&committed, result) {
-                    (Err(_), Ok(_)) => {
-                        let _ = answer.send(Err(unstored()));
-                    }
-                    (_, Err(refused)) => {
-                        let _ = answer.send(Err(refused));
-                    }
-                    (Ok(()), Ok(mut outcome)) => {
-                        let then = outcome.then.take();
-                        let reply = self.deliver(outcome);
-                        match then {
-                            None => {
-                                let _ = answer.send(reply);
+        let mut verdicts = verdicts.into_iter();
+        for job in jobs {
+            let verdict = verdicts.next().unwrap_or_else(|| unrun(&job));
+            match (job, verdict) {
+                (Job::Send { answer, .. } | Job::Agent { answer, .. }, Verdict::Agent(result)) => {
+                    match (&committed, result) {
+                        (Err(_), Ok(_)) => {
+                            let _ = answer.send(Err(unstored()));
+                        }
+                        (_, Err(refused)) => {
+                            let _ = answer.send(Err(refused));
+                        }
+                        (Ok(()), Ok(mut outcome)) => {
+                            let then = outcome.then.take();
+                            let reply = self.deliver(outcome);
+                            match then {
+                                None => {
+                                    let _ = answer.send(reply);
+                                }
+                                Some(work) => self.ask_switch(work, Some((reply, answer))),
                             }
-                            Some(work) => self.ask_switch(work, Some((reply, answer))),
                         }
                     }
-                },
-                Decided::Integration(answer, result) => {
+                }
+                (Job::Integration { answer, .. }, Verdict::Integration(result)) => {
                     let result = match (&committed, result) {
                         (Err(_), Ok(_)) => Err(Refusal::unstored()),
                         (_, Err(refused)) => Err(refused),
@@ -543,9 +599,15 @@ impl Task {
                     };
                     let _ = answer.send(result);
                 }
+                // Each job's verdict is made from the job itself: these cannot meet.
+                (Job::Integration { answer, .. }, Verdict::Agent(_)) => {
+                    let _ = answer.send(Err(Refusal::unstored()));
+                }
+                (Job::Send { answer, .. } | Job::Agent { answer, .. }, Verdict::Integration(_)) => {
+                    let _ = answer.send(Err(unstored()));
+                }
             }
         }
-        committed.is_ok()
     }
 
     /// A write succeeded. After failures, the hub is healthy again only once its disk has
@@ -611,26 +673,26 @@ impl Task {
     async fn send_run(
         &self,
         tx: &mut Tx<'_>,
-        run: Vec<(NewMessage, oneshot::Sender<Result<Committed, Refusal>>)>,
-        decided: &mut Vec<Decided>,
+        run: &[&NewMessage],
+        verdicts: &mut Vec<Verdict>,
     ) -> Result<(), String> {
         let tx = match tx {
-            Tx::Sqlite(tx) => return self.send_run_on_sqlite(tx, run, decided).await,
+            Tx::Sqlite(tx) => return self.send_run_on_sqlite(tx, run, verdicts).await,
             Tx::Postgres(_) => tx,
         };
         let max = self.config.limits.max_message_chars;
         let mut broken = Ok(());
-        for (message, answer) in run {
+        for message in run {
             let result = match &broken {
                 // What follows a failure would go with the rolled-back transaction.
                 Err(_) => Err(unstored()),
                 Ok(()) => {
                     let applied =
-                        messages::apply_on(&mut tx.conn(), max, now_millis(), &message).await;
+                        messages::apply_on(&mut tx.conn(), max, now_millis(), message).await;
                     message_outcome(&mut broken, applied)
                 }
             };
-            decided.push(Decided::Agent(answer, result));
+            verdicts.push(Verdict::Agent(result));
         }
         broken
     }
@@ -642,32 +704,32 @@ impl Task {
     async fn send_run_on_sqlite(
         &self,
         tx: &mut SqliteConnection,
-        run: Vec<(NewMessage, oneshot::Sender<Result<Committed, Refusal>>)>,
-        decided: &mut Vec<Decided>,
+        run: &[&NewMessage],
+        verdicts: &mut Vec<Verdict>,
     ) -> Result<(), String> {
         let max = self.config.limits.max_message_chars;
         let mut handle = match tx.lock_handle().await {
             Ok(handle) => handle,
-            Err(e) => return refuse_run(run, e, decided),
+            Err(e) => return refuse_run(run, e, verdicts),
         };
         // SAFETY: the handle stays locked out of sqlx's worker thread while `conn` lives, and a
         // connection made from a handle does not close it when dropped.
         let conn = unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr()) };
         let conn = match conn {
             Ok(conn) => conn,
-            Err(e) => return refuse_run(run, e, decided),
+            Err(e) => return refuse_run(run, e, verdicts),
         };
         let mut broken = Ok(());
-        for (message, answer) in run {
+        for message in run {
             let result = match &broken {
                 // What follows a failure would go with the rolled-back transaction.
                 Err(_) => Err(unstored()),
                 Ok(()) => {
-                    let applied = messages::apply(&conn, max, now_millis(), &message);
+                    let applied = messages::apply(&conn, max, now_millis(), message);
                     message_outcome(&mut broken, applied)
                 }
             };
-            decided.push(Decided::Agent(answer, result));
+            verdicts.push(Verdict::Agent(result));
         }
         broken
     }
@@ -677,8 +739,8 @@ impl Task {
         for (agent_id, frame) in &outcome.events {
             self.registry.send_to(*agent_id, frame);
         }
-        if let Some((id, at)) = outcome.expires {
-            self.writer.expire_at(id, at);
+        if outcome.invited {
+            self.cluster.invited();
         }
         outcome.reply
     }
@@ -793,7 +855,7 @@ impl Task {
                     .await
             }
             Change::Expire { session_id } => {
-                let session = sessions::load(db, &session_id)
+                let session = sessions::load_to_change(db, &session_id)
                     .await
                     .map_err(internal)?
                     .ok_or_else(|| {
@@ -861,7 +923,7 @@ impl Task {
         if !valid_id(session_id) {
             return Err(invalid_id("session_id"));
         }
-        let session = sessions::load(db, session_id)
+        let session = sessions::load_to_change(db, session_id)
             .await
             .map_err(internal)?
             .ok_or_else(unknown)?;
@@ -891,7 +953,10 @@ impl Task {
             }
             check_text(&first.text, self.config.limits.max_message_chars)?;
         }
-        if let Some(existing) = sessions::load(db, &session_id).await.map_err(internal)? {
+        if let Some(existing) = sessions::load_to_change(db, &session_id)
+            .await
+            .map_err(internal)?
+        {
             let same = existing.inviter.id == inviter.id
                 && existing.target.id == target
                 && existing.context == context
@@ -967,7 +1032,7 @@ impl Task {
             .map_err(internal)?
             .ok_or_else(|| internal("the new session vanished"))?;
         let mut outcome = self.announce(db, now, session).await?;
-        outcome.expires = Some((session_id, expires_at));
+        outcome.invited = true;
         Ok(outcome)
     }
 
@@ -1027,7 +1092,7 @@ impl Task {
         Ok(Outcome {
             reply: Ok(Committed::Session(Box::new(session))),
             events,
-            expires: None,
+            invited: false,
             then: None,
         })
     }
@@ -1043,7 +1108,7 @@ fn message_outcome<E: std::fmt::Display>(
         Ok(result) => result.map(|(reply, events)| Outcome {
             reply: Ok(reply),
             events,
-            expires: None,
+            invited: false,
             then: None,
         }),
         Err(e) => {

@@ -3,6 +3,7 @@
 
 pub mod copy;
 pub mod health;
+pub mod listen;
 pub mod sql;
 
 use std::path::Path;
@@ -60,7 +61,11 @@ pub async fn open_postgres(url: &str) -> anyhow::Result<PgPool> {
         .connect_with(options)
         .await
         .with_context(|| format!("cannot connect to {}", copy::redacted(url)))?;
-    sqlx::migrate!("./migrations-postgres")
+    // A node of the previous version may start while a newer one has already brought the
+    // schema further (a rolling upgrade): migrations only add, so it serves on it.
+    let mut migrations = sqlx::migrate!("./migrations-postgres");
+    migrations.set_ignore_missing(true);
+    migrations
         .run(&pool)
         .await
         .with_context(|| format!("cannot migrate the database {}", copy::redacted(url)))?;
@@ -74,33 +79,6 @@ pub async fn open_configured(config: &crate::config::Config) -> anyhow::Result<s
         Some(url) => sql::Store::Postgres(open_postgres(url.expose()).await?),
         None => sql::Store::Sqlite(open(&config.database).await?),
     })
-}
-
-/// The advisory lock a hub holds on the PostgreSQL database it serves.
-const SERVING_LOCK: i64 = 0x4875_6464_6c65; // "Huddle"
-
-/// Claims the store for this hub: a PostgreSQL database serves one hub, whose agents and
-/// clocks no other hub on it would see. The claim lasts while the returned connection is
-/// open. A SQLite file needs none (its writer's lock keeps a second hub from writing).
-pub async fn claim(store: &sql::Store) -> anyhow::Result<Option<sql::Own>> {
-    if store.dialect() != sql::Dialect::Postgres {
-        return Ok(None);
-    }
-    let mut own = store.connect().await?;
-    let claimed: bool = own
-        .conn()
-        .value(sql::statement!(
-            "SELECT pg_try_advisory_lock($1)",
-            SERVING_LOCK
-        ))
-        .await?;
-    if !claimed {
-        anyhow::bail!(
-            "another hub already serves this PostgreSQL database, and a database serves one hub; \
-             stop the other one, or give this one a database of its own"
-        );
-    }
-    Ok(Some(own))
 }
 
 /// The name of the history that agents' event numbers in this store belong to.

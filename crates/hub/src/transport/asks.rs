@@ -6,7 +6,7 @@ use huddle_protocol::request::{self, Ask};
 use huddle_protocol::{answer, ErrorCode, ErrorFrame, TRANSCRIPT_PAGE};
 
 use crate::services::committed::Committed;
-use crate::services::{consultations, directory, interactions, presence, sessions};
+use crate::services::{consultations, directory, interactions, sessions};
 use crate::transport::refusals::error_frame;
 use crate::transport::shared::Shared;
 
@@ -40,7 +40,9 @@ pub(crate) async fn set_presence(
     agent_id: i64,
     asked: request::SetPresence,
 ) -> Answered<request::SetPresence> {
-    presence::choose(&shared.store, &shared.registry, agent_id, asked.presence)
+    shared
+        .cluster
+        .choose(agent_id, asked.presence)
         .await
         .map_err(error_frame)?;
     Ok(answer::Done {})

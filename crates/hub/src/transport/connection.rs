@@ -742,9 +742,11 @@ impl Conn {
             self.shared
                 .registry
                 .broadcast_presence(account.id, presence);
+            self.shared.cluster.online(account.id, presence).await;
         }
         // Read after registering: later events arrive through the queue.
         let seq = sessions::last_seq(&self.shared.store, account.id).await?;
+        self.shared.registry.seen(account.id, seq);
         self.delivered = seq;
         Ok((device, seq, self.shared.registry.presence(account.id)))
     }
@@ -759,13 +761,18 @@ impl Conn {
         if let Departure::LastDevice { epoch } =
             self.shared.registry.disconnect(me.account.id, me.device)
         {
-            // The timer holds the registry only: a stopping hub does not wait for it.
-            let registry = self.shared.registry.clone();
+            // The timer holds the registry and the cluster only: a stopping hub does not
+            // wait for it.
+            let (registry, cluster) = (self.shared.registry.clone(), self.shared.cluster.clone());
             let grace = Duration::from_secs(self.shared.config.offline_grace_secs);
             tokio::spawn(async move {
                 tokio::time::sleep(grace).await;
-                if registry.go_offline_if_still_gone(me.account.id, epoch) {
-                    registry.broadcast_presence(me.account.id, Presence::Offline);
+                let agent = me.account.id;
+                if let Some(presence) = registry.go_offline_if_still_gone(agent, epoch) {
+                    if presence == Presence::Offline {
+                        registry.broadcast_presence(agent, presence);
+                    }
+                    cluster.offline(agent).await;
                 }
             });
         }

@@ -4,10 +4,7 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
-/// Upper bounds of the latency histogram's buckets, in seconds.
-const BUCKETS: [f64; 12] = [
-    0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 5.0,
-];
+use crate::services::latency::{self, Histogram};
 
 /// What `/metrics` reads at the time of the scrape, beside the counters.
 pub struct Readings {
@@ -23,6 +20,18 @@ pub struct Readings {
     pub store_failing: bool,
     /// Bytes free on the database's disk, where the system says.
     pub free_bytes: Option<u64>,
+    /// This node among those serving the store.
+    pub node: NodeReadings,
+}
+
+/// What a node reports (a hub on SQLite is one node, which runs the timers).
+pub struct NodeReadings {
+    /// Whether this node runs the timers.
+    pub timers: bool,
+    /// The live nodes, as the timers' node counts them (only it reports them).
+    pub live_nodes: Option<i64>,
+    /// The delays between another node's commit and this node hearing of it.
+    pub lag: latency::Reading,
 }
 
 /// Counters updated by connections and read by `/metrics`.
@@ -31,9 +40,7 @@ pub struct Metrics {
     connections: AtomicI64,
     refused: AtomicU64,
     messages: AtomicU64,
-    latency_buckets: [AtomicU64; BUCKETS.len()],
-    latency_count: AtomicU64,
-    latency_sum_micros: AtomicU64,
+    latency: Histogram,
 }
 
 impl Metrics {
@@ -56,15 +63,7 @@ impl Metrics {
     /// A message was committed and delivered, `took` after its request arrived.
     pub fn message_committed(&self, took: Duration) {
         self.messages.fetch_add(1, Ordering::Relaxed);
-        let secs = took.as_secs_f64();
-        for (bound, bucket) in BUCKETS.iter().zip(&self.latency_buckets) {
-            if secs <= *bound {
-                bucket.fetch_add(1, Ordering::Relaxed);
-            }
-        }
-        self.latency_count.fetch_add(1, Ordering::Relaxed);
-        self.latency_sum_micros
-            .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+        self.latency.observe(took);
     }
 
     /// The figures as Prometheus text, with what was read at the time.
@@ -136,31 +135,57 @@ impl Metrics {
             let _ = writeln!(out, "# TYPE huddle_hub_store_free_bytes gauge");
             let _ = writeln!(out, "huddle_hub_store_free_bytes {free}");
         }
+        render_node(&mut out, &now.node);
         let _ = writeln!(
             out,
             "# HELP huddle_hub_messages_total Messages committed since start."
         );
         let _ = writeln!(out, "# TYPE huddle_hub_messages_total counter");
         let _ = writeln!(out, "huddle_hub_messages_total {}", self.messages.load(r));
-        let _ = writeln!(out, "# HELP huddle_hub_message_seconds Time from a message's arrival to its commit and delivery.");
-        let _ = writeln!(out, "# TYPE huddle_hub_message_seconds histogram");
-        for (bound, bucket) in BUCKETS.iter().zip(&self.latency_buckets) {
-            let _ = writeln!(
-                out,
-                "huddle_hub_message_seconds_bucket{{le=\"{bound}\"}} {}",
-                bucket.load(r)
-            );
-        }
-        let count = self.latency_count.load(r);
-        let _ = writeln!(
-            out,
-            "huddle_hub_message_seconds_bucket{{le=\"+Inf\"}} {count}"
+        render_histogram(
+            &mut out,
+            "huddle_hub_message_seconds",
+            "Time from a message's arrival to its commit and delivery.",
+            &self.latency.read(),
         );
-        let sum = self.latency_sum_micros.load(r) as f64 / 1e6;
-        let _ = writeln!(out, "huddle_hub_message_seconds_sum {sum}");
-        let _ = writeln!(out, "huddle_hub_message_seconds_count {count}");
         out
     }
+}
+
+/// The figures of a node of several.
+fn render_node(out: &mut String, node: &NodeReadings) {
+    let _ = writeln!(
+        out,
+        "# HELP huddle_hub_node_timers 1 on the node that runs the timers (invitation time-outs, retention, silent nodes)."
+    );
+    let _ = writeln!(out, "# TYPE huddle_hub_node_timers gauge");
+    let _ = writeln!(out, "huddle_hub_node_timers {}", u8::from(node.timers));
+    if let Some(live) = node.live_nodes {
+        let _ = writeln!(
+            out,
+            "# HELP huddle_hub_nodes Live nodes serving the database, as the timers' node counts them."
+        );
+        let _ = writeln!(out, "# TYPE huddle_hub_nodes gauge");
+        let _ = writeln!(out, "huddle_hub_nodes {live}");
+    }
+    render_histogram(
+        out,
+        "huddle_hub_node_delivery_seconds",
+        "Time from another node's commit to this node hearing of it.",
+        &node.lag,
+    );
+}
+
+/// A histogram in the Prometheus text format.
+fn render_histogram(out: &mut String, name: &str, help: &str, h: &latency::Reading) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} histogram");
+    for (bound, n) in &h.buckets {
+        let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {n}");
+    }
+    let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}", h.count);
+    let _ = writeln!(out, "{name}_sum {}", h.sum_secs);
+    let _ = writeln!(out, "{name}_count {}", h.count);
 }
 
 #[cfg(test)]
@@ -173,6 +198,9 @@ mod tests {
         m.connection_opened();
         m.message_committed(Duration::from_micros(800));
         m.message_committed(Duration::from_millis(30));
+        let lag = Histogram::default();
+        lag.observe(Duration::from_millis(3));
+        lag.observe(Duration::from_secs(2));
         let text = m.render(&Readings {
             held: 3,
             limit: 20,
@@ -180,7 +208,21 @@ mod tests {
             open_sessions: 2,
             store_failing: false,
             free_bytes: Some(1 << 30),
+            node: NodeReadings {
+                timers: true,
+                live_nodes: Some(3),
+                lag: lag.read(),
+            },
         });
+        assert!(text.contains("huddle_hub_nodes 3\n"), "{text}");
+        assert!(
+            text.contains("huddle_hub_node_delivery_seconds_bucket{le=\"0.005\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("huddle_hub_node_delivery_seconds_count 2\n"),
+            "{text}"
+        );
         assert!(text.contains("huddle_hub_connections_limit 20\n"), "{text}");
         assert!(
             text.contains("huddle_hub_store_free_bytes 1073741824\n"),

@@ -16,15 +16,16 @@ use tokio::sync::{mpsc, watch, Notify};
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
+use crate::services::cluster::Cluster;
 use crate::services::hashing::Hashing;
 use crate::services::registry::Registry;
 use crate::services::telephony::{SimulatedSwitch, Telephony};
 use crate::services::throttle::{AgentBudgets, InviteWindow, LoginThrottle};
 use crate::services::writer::Writer;
-use crate::services::{consultations, housekeeping, sessions};
+use crate::services::{clock, consultations, delivery, housekeeping, sessions};
 use crate::store::health::{self, StoreHealth};
 use crate::transport::listener::{self, Deadlines, Place, Places};
-use crate::transport::metrics::{Metrics, Readings};
+use crate::transport::metrics::{Metrics, NodeReadings, Readings};
 use crate::transport::shared::Shared;
 use crate::transport::tls::TlsCertificate;
 use crate::transport::{connection, integration_api};
@@ -103,20 +104,27 @@ pub async fn start_with_switch(
         None => None,
     };
     let store = crate::store::open_configured(&config).await?;
-    let claim = crate::store::claim(&store).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
     let (stopping_tx, stopping) = watch::channel(false);
     let (alive, mut all_gone) = mpsc::channel::<()>(1);
-    let registry = Arc::new(Registry::default());
-    let settled = consultations::recover(&store, crate::store::now_millis()).await?;
-    if settled > 0 {
-        tracing::info!(
-            settled,
-            "voice consultations left waiting for the switch settled"
-        );
+    let (registry, behind) = Registry::new();
+    let registry = Arc::new(registry);
+    let timeout = Duration::from_secs(config.node_timeout_secs);
+    let cluster = Cluster::join(store.clone(), registry.clone(), timeout).await?;
+    delivery::start(store.clone(), registry.clone(), behind);
+    // Consultations left waiting for the switch are a stopped hub's; another node's may be
+    // under way.
+    if !cluster.others_alive().await? {
+        let settled = consultations::recover(&store, crate::store::now_millis()).await?;
+        if settled > 0 {
+            tracing::info!(
+                settled,
+                "voice consultations left waiting for the switch settled"
+            );
+        }
     }
     // The built-in switch keeps its calls in memory; those of unfinished consultations come
     // back from the database.
@@ -134,14 +142,16 @@ pub async fn start_with_switch(
     let writer = Writer::start(
         store.clone(),
         registry.clone(),
+        cluster.clone(),
         config.clone(),
         switch,
         health.clone(),
-    )
-    .await?;
+    );
     let stopped_writer = writer.clone();
     let store_to_close = store.clone();
-    housekeeping::start(store.clone(), config.event_retention_days);
+    let left_cluster = cluster.clone();
+    let invitation_clock = clock::start(store.clone(), writer.clone(), cluster.clone());
+    housekeeping::start(store.clone(), config.event_retention_days, cluster.timers());
     housekeeping::watch_accounts(store.clone(), registry.clone()).await?;
     let history = crate::store::history(&store).await?;
     let limits = config.limits.clone();
@@ -162,6 +172,7 @@ pub async fn start_with_switch(
         history,
         config,
         registry,
+        cluster,
         writer,
         health,
         login_throttle: Arc::new(LoginThrottle::default()),
@@ -202,10 +213,9 @@ pub async fn start_with_switch(
         {
             tracing::warn!("some connections did not close in time");
         }
+        invitation_clock.abort();
+        left_cluster.leave().await;
         stopped_writer.stop().await;
-        if let Some(claim) = claim {
-            let _ = claim.close().await;
-        }
         store_to_close.close().await;
         tracing::info!("hub stopped");
         Ok(())
@@ -274,6 +284,11 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
                 open_sessions,
                 store_failing: shared.health.failure().is_some(),
                 free_bytes: health::store_free_bytes(&shared.store, &shared.config.database),
+                node: NodeReadings {
+                    timers: *shared.cluster.timers().borrow(),
+                    live_nodes: shared.cluster.live_nodes(),
+                    lag: shared.cluster.lag(),
+                },
             };
             (
                 [(

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, watch};
 
 use crate::config::Config;
+use crate::services::cluster::Cluster;
 use crate::services::hashing::Hashing;
 use crate::services::registry::Registry;
 use crate::services::throttle::{AgentBudgets, InviteWindow, LoginThrottle};
@@ -23,6 +24,8 @@ pub struct Shared {
     pub history: String,
     pub config: Config,
     pub registry: Arc<Registry>,
+    /// This node among those serving the store.
+    pub cluster: Arc<Cluster>,
     pub writer: Writer,
     /// Whether the writer can store changes.
     pub health: Arc<StoreHealth>,
