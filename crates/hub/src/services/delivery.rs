@@ -1,60 +1,151 @@
 //! Reads from the store the events an agent's devices on this node lack: those another node
 //! committed (it notified their numbers), or those whose notification was missed. The
-//! registry asks (see `registry`), and delivers what is read in order.
+//! registry asks (see `registry`), and delivers what is read in order. One task reads for
+//! every agent behind at the time, in one statement: under load, the agents of many
+//! notifications are read together.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::services::registry::{Behind, Outgoing, Registry};
-use crate::store::sql::{statement, Store};
+use crate::store::sql::{statement, Dialect, Store};
 
-/// How many events one read takes.
+/// How many of one agent's events one read takes.
 const READ_AT_ONCE: i64 = 500;
+
+/// How many agents one read serves.
+const AGENTS_AT_ONCE: usize = 512;
 
 /// Reads missing events whenever the registry asks, until the store closes.
 pub fn start(store: Store, registry: Arc<Registry>, mut behind: Behind) {
     tokio::spawn(async move {
-        while let Some(agent) = behind.recv().await {
+        let mut agents = Vec::with_capacity(AGENTS_AT_ONCE);
+        while behind.recv_many(&mut agents, AGENTS_AT_ONCE).await > 0 {
             if store.is_closed() {
                 return;
             }
-            tokio::spawn(catch_up(store.clone(), registry.clone(), agent));
+            catch_up(&store, &registry, std::mem::take(&mut agents)).await;
         }
     });
 }
 
-/// Reads and delivers an agent's missing events until none are missing.
-async fn catch_up(store: Store, registry: Arc<Registry>, agent: i64) {
-    while let Some((after, upto)) = registry.missing(agent) {
-        match read(&store, agent, after, upto).await {
-            Ok(frames) if !frames.is_empty() => registry.deliver_read(agent, &frames),
-            Ok(_) => {
-                tracing::warn!(agent, after, upto, "events notified but not found");
-                return registry.stop_reading(agent);
-            }
+/// Reads and delivers these agents' missing events until none are missing.
+async fn catch_up(store: &Store, registry: &Registry, mut agents: Vec<i64>) {
+    loop {
+        let wanted: Vec<(i64, i64, i64)> = agents
+            .iter()
+            .filter_map(|&agent| {
+                let (after, upto) = registry.missing(agent)?;
+                Some((agent, after, upto.min(after + READ_AT_ONCE)))
+            })
+            .collect();
+        if wanted.is_empty() {
+            return;
+        }
+        let mut read = match read(store, &wanted).await {
+            Ok(read) => read,
             Err(e) => {
-                tracing::warn!(error = %e, agent, "cannot read an agent's events");
-                return registry.stop_reading(agent);
+                tracing::warn!(error = %e, "cannot read agents' events");
+                for (agent, ..) in wanted {
+                    registry.stop_reading(agent);
+                }
+                return;
+            }
+        };
+        agents.clear();
+        for (agent, after, upto) in wanted {
+            match read.remove(&agent) {
+                Some(frames) => {
+                    registry.deliver_read(agent, &frames);
+                    agents.push(agent);
+                }
+                None => {
+                    tracing::warn!(agent, after, upto, "events notified but not found");
+                    registry.stop_reading(agent);
+                }
             }
         }
     }
 }
 
-async fn read(store: &Store, agent: i64, after: i64, upto: i64) -> sqlx::Result<Vec<Outgoing>> {
-    let rows: Vec<(i64, String)> = store
-        .all(statement!(
-            "SELECT seq, body FROM events WHERE agent_id = $1 AND seq > $2 AND seq <= $3
-              ORDER BY seq LIMIT $4",
-            agent,
-            after,
-            upto,
-            READ_AT_ONCE,
-        ))
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(seq, body)| Outgoing {
+/// The events of each (agent, after, up to), by agent, in order.
+async fn read(
+    store: &Store,
+    wanted: &[(i64, i64, i64)],
+) -> sqlx::Result<HashMap<i64, Vec<Outgoing>>> {
+    let ranges = serde_json::Value::from(
+        wanted
+            .iter()
+            .map(|&(agent, after, upto)| serde_json::json!([agent, after, upto]))
+            .collect::<Vec<_>>(),
+    )
+    .to_string();
+    let query = match store.dialect() {
+        Dialect::Sqlite => statement!(
+            "SELECT e.agent_id, e.seq, e.body FROM json_each($1) w
+               JOIN events e ON e.agent_id = w.value ->> 0
+                            AND e.seq > w.value ->> 1 AND e.seq <= w.value ->> 2
+              ORDER BY e.agent_id, e.seq",
+            ranges
+        ),
+        Dialect::Postgres => statement!(
+            "SELECT e.agent_id, e.seq, e.body FROM json_array_elements($1::json) w
+               JOIN events e ON e.agent_id = (w ->> 0)::bigint
+                            AND e.seq > (w ->> 1)::bigint AND e.seq <= (w ->> 2)::bigint
+              ORDER BY e.agent_id, e.seq",
+            ranges
+        ),
+    };
+    let rows: Vec<(i64, i64, String)> = store.all(query).await?;
+    let mut by_agent: HashMap<i64, Vec<Outgoing>> = HashMap::new();
+    for (agent, seq, body) in rows {
+        by_agent.entry(agent).or_default().push(Outgoing {
             seq: Some(seq),
             text: body.into(),
-        })
-        .collect())
+        });
+    }
+    Ok(by_agent)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::services::accounts;
+
+    #[tokio::test]
+    async fn each_agents_range_is_read_in_order_and_nothing_beside_it() {
+        let both = crate::store::test_stores().await;
+        for store in &both.stores {
+            let mut ids = Vec::new();
+            for login in ["ana", "ben", "cho"] {
+                let account = accounts::add(store, login, login, "a-password-long-enough")
+                    .await
+                    .unwrap();
+                ids.push(account.id);
+                for seq in 1..=6 {
+                    store
+                        .execute(statement!(
+                            "INSERT INTO events (agent_id, seq, at, body) VALUES ($1, $2, 0, $3)",
+                            account.id,
+                            seq,
+                            format!("{login}-{seq}"),
+                        ))
+                        .await
+                        .unwrap();
+                }
+            }
+            let (ana, ben, cho) = (ids[0], ids[1], ids[2]);
+            let read = read(store, &[(ana, 2, 4), (cho, 0, 2), (ben, 6, 9)])
+                .await
+                .unwrap();
+            let texts = |agent| -> Vec<String> {
+                read.get(&agent)
+                    .map(|frames| frames.iter().map(|f| f.text.to_string()).collect())
+                    .unwrap_or_default()
+            };
+            assert_eq!(texts(ana), ["ana-3", "ana-4"], "{:?}", store.dialect());
+            assert_eq!(texts(cho), ["cho-1", "cho-2"], "{:?}", store.dialect());
+            assert!(texts(ben).is_empty(), "{:?}", store.dialect());
+        }
+    }
 }

@@ -10,10 +10,10 @@ use rusqlite::{params, Connection, OptionalExtension};
 use crate::services::committed::Committed;
 use crate::services::error::{Kind, Refusal};
 use crate::services::registry::Outgoing;
-use crate::services::sessions::{self, check_text, invalid_id, unknown_session, wrong_state};
+use crate::services::sessions::{check_text, invalid_id, unknown_session, wrong_state};
 use crate::services::sessions::{parse_state, valid_id};
 use crate::services::sessions::{INSERT_EVENT, INSERT_MESSAGE, NEXT_EVENT_SEQ, NEXT_MESSAGE_SEQ};
-use crate::store::sql::{statement, Conn, Dialect};
+use crate::store::sql::{statement, Conn};
 
 /// A message an agent sends into a session.
 pub struct NewMessage {
@@ -31,7 +31,7 @@ pub struct NewMessage {
 pub(crate) type Written = (Committed, Vec<(i64, Outgoing)>);
 
 /// Checks and stores one message inside the writer's open transaction, on SQLite's own API
-/// (`apply_on` is the same on either store through the store interface). A refused one is
+/// (`apply_on` is the same on PostgreSQL). A refused one is
 /// refused before anything is written, and leaves no trace; a retry of a stored message gets
 /// the same answer and changes nothing. The outer error says that storing failed half-way:
 /// the transaction must then be abandoned as a whole (its changes are answered with an
@@ -63,7 +63,10 @@ pub(crate) fn apply(
     }
 }
 
-/// [`apply`] through the store interface, on either store.
+/// [`apply`] on PostgreSQL, through the store interface, in four round trips to the server
+/// (each one is a wait for the writer): the session, locked, with a stored message of this
+/// id; the session's next number with the message's row; both participants' next event
+/// numbers; both events' rows.
 pub(crate) async fn apply_on(
     db: &mut Conn<'_>,
     max_chars: usize,
@@ -73,47 +76,101 @@ pub(crate) async fn apply_on(
     if let Err(refused) = check_request(max_chars, m) {
         return Ok(Err(refused));
     }
-    // On PostgreSQL the session's row is locked first: a message and the session's end (or
-    // a retry of the same message) on two nodes take turns.
-    let session_to_change = match db.dialect() {
-        Dialect::Sqlite => statement!(SESSION, &m.session_id),
-        Dialect::Postgres => statement!(
-            "SELECT inviter, target, state FROM im_sessions WHERE id = $1 FOR UPDATE",
-            &m.session_id
+    // The session's row is locked first: a message and the session's end (or a retry of the
+    // same message) on two nodes take turns.
+    type Row = (
+        i64,
+        i64,
+        String,
+        Option<i64>,
+        Option<i64>,
+        Option<String>,
+        Option<i64>,
+    );
+    let row: Option<Row> = db
+        .optional(statement!(
+            "SELECT s.inviter, s.target, s.state, m.seq, m.sender, m.text, m.at
+               FROM im_sessions s LEFT JOIN messages m ON m.session_id = s.id AND m.id = $2
+              WHERE s.id = $1 FOR UPDATE OF s",
+            &m.session_id,
+            &m.message_id,
+        ))
+        .await?;
+    let (session, existing) = match row {
+        Some((inviter, target, state, Some(seq), Some(from), Some(text), Some(at))) => (
+            Some((inviter, target, state)),
+            Some(message(m, seq, from, text, at)),
         ),
+        Some((inviter, target, state, ..)) => (Some((inviter, target, state)), None),
+        None => (None, None),
     };
-    let session: Option<(i64, i64, String)> = db.optional(session_to_change).await?;
     let participants = match participants(m, session) {
         Ok(participants) => participants,
         Err(refused) => return Ok(Err(refused)),
     };
-    let existing: Option<(i64, i64, String, i64)> = db
-        .optional(statement!(STORED, &m.session_id, &m.message_id))
+    let participants = match judge(m, participants, existing) {
+        Ok(Checked::New { participants }) => participants,
+        Ok(Checked::Stored(message)) => return Ok(Ok((Committed::Sent(message), Vec::new()))),
+        Err(refused) => return Ok(Err(refused)),
+    };
+    let seq: i64 = db
+        .value(statement!(
+            "WITH next AS (
+                 UPDATE im_sessions SET last_message_seq = last_message_seq + 1 WHERE id = $1
+                 RETURNING last_message_seq)
+             INSERT INTO messages (session_id, seq, id, sender, text, at)
+             SELECT $1, last_message_seq, $2, $3, $4, $5 FROM next
+             RETURNING seq",
+            &m.session_id,
+            &m.message_id,
+            m.agent_id,
+            &m.text,
+            now,
+        ))
         .await?;
-    let existing = existing.map(|(seq, from, text, at)| message(m, seq, from, text, at));
-    match judge(m, participants, existing) {
-        Ok(Checked::New { participants }) => {
-            let message = sessions::append_message(
-                db,
-                &m.session_id,
-                &m.message_id,
-                m.agent_id,
-                &m.text,
-                now,
-            )
-            .await?;
-            let mut events = Vec::with_capacity(2);
-            for agent_id in participants {
-                let event = Event::Message {
-                    message: message.clone(),
-                };
-                events.push(sessions::append_event(db, agent_id, event, now).await?);
-            }
-            Ok(Ok((Committed::Sent(message), events)))
-        }
-        Ok(Checked::Stored(message)) => Ok(Ok((Committed::Sent(message), Vec::new()))),
-        Err(refused) => Ok(Err(refused)),
+    let message = Message {
+        id: m.message_id.clone(),
+        session_id: m.session_id.clone(),
+        seq,
+        from: m.agent_id,
+        text: m.text.clone(),
+        at: now,
+    };
+    let [first, second] = participants;
+    let numbered: Vec<(i64, i64)> = db
+        .all(statement!(
+            "UPDATE agents SET last_seq = last_seq + 1 WHERE id IN ($1, $2)
+             RETURNING id, last_seq",
+            first,
+            second,
+        ))
+        .await?;
+    let mut events = Vec::with_capacity(2);
+    for agent_id in participants {
+        let seq = numbered
+            .iter()
+            .find(|(id, _)| *id == agent_id)
+            .map(|(_, seq)| *seq)
+            .ok_or_else(|| sqlx::Error::RowNotFound)?;
+        let event = Event::Message {
+            message: message.clone(),
+        };
+        let frame = Outgoing::new(Some(seq), &Pushed::Event { seq, event });
+        events.push((agent_id, frame));
     }
+    let [(a, fa), (b, fb)] = [&events[0], &events[1]];
+    db.execute(statement!(
+        "INSERT INTO events (agent_id, seq, at, body) VALUES ($1, $2, $3, $4), ($5, $6, $3, $7)",
+        *a,
+        fa.seq,
+        now,
+        &*fa.text,
+        *b,
+        fb.seq,
+        &*fb.text,
+    ))
+    .await?;
+    Ok(Ok((Committed::Sent(message), events)))
 }
 
 /// A session's participants and state.
