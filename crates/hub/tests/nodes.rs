@@ -9,9 +9,9 @@ mod common;
 use std::time::Duration;
 
 use common::process::{hub_command, spawn_serving, HubProcess};
-use common::{connected, invite, Client, AGENTS, DEADLINE};
+use common::{connected, invite, Client, DEADLINE};
 use huddle_hub::http_client::HttpClient;
-use huddle_hub::{accounts, Config, RunningHub};
+use huddle_hub::{Config, RunningHub};
 use serde_json::json;
 
 /// A database with the three test agents, and how to start nodes on it.
@@ -34,14 +34,13 @@ impl Cluster {
         config.limits.messages_per_second = 1000;
         config.limits.message_burst = 1000;
         tune(&mut config);
-        let db = huddle_hub::store::open_configured(&config).await.unwrap();
-        for (login, name) in AGENTS {
-            accounts::add(&db, login, name, &format!("{login}-password"))
-                .await
-                .unwrap();
-        }
-        db.close().await;
+        common::add_agents(&config).await;
         Self { dir, config }
+    }
+
+    /// Three nodes in this process.
+    async fn three_nodes(&self) -> (RunningHub, RunningHub, RunningHub) {
+        (self.node().await, self.node().await, self.node().await)
     }
 
     /// A node in this process.
@@ -98,11 +97,7 @@ async fn resume_at(url: &str, old: &Client) -> Client {
 #[tokio::test]
 async fn agents_on_three_nodes_converse_and_see_each_others_presence() {
     let cluster = Cluster::new(|_| {}).await;
-    let (a, b, c) = (
-        cluster.node().await,
-        cluster.node().await,
-        cluster.node().await,
-    );
+    let (a, b, c) = cluster.three_nodes().await;
     let mut ana = Client::login_at(&a.ws_url(), "ana").await;
     let mut ben = Client::login_at(&b.ws_url(), "ben").await;
     let mut cho = Client::login_at(&c.ws_url(), "cho").await;
@@ -177,11 +172,7 @@ async fn agents_on_three_nodes_converse_and_see_each_others_presence() {
 #[tokio::test]
 async fn each_invitation_times_out_once_while_nodes_race_to_answer_it() {
     let cluster = Cluster::new(|c| c.invite_timeout_secs = 1).await;
-    let (a, b, c) = (
-        cluster.node().await,
-        cluster.node().await,
-        cluster.node().await,
-    );
+    let (a, b, c) = cluster.three_nodes().await;
     let mut ana = Client::login_at(&a.ws_url(), "ana").await;
     let mut ben = Client::login_at(&b.ws_url(), "ben").await;
     let mut ben_on_c = Client::login_at(&c.ws_url(), "ben").await;

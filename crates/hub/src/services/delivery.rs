@@ -73,6 +73,31 @@ async fn read(
     store: &Store,
     wanted: &[(i64, i64, i64)],
 ) -> sqlx::Result<HashMap<i64, Vec<Outgoing>>> {
+    // One agent behind, as at a quiet moment: the plain statement costs the server less than
+    // unpacking a list.
+    if let [(agent, after, upto)] = *wanted {
+        let rows: Vec<(i64, String)> = store
+            .all(statement!(
+                "SELECT seq, body FROM events WHERE agent_id = $1 AND seq > $2 AND seq <= $3
+                  ORDER BY seq",
+                agent,
+                after,
+                upto,
+            ))
+            .await?;
+        let frames: Vec<Outgoing> = rows
+            .into_iter()
+            .map(|(seq, body)| Outgoing {
+                seq: Some(seq),
+                text: body.into(),
+            })
+            .collect();
+        return Ok(if frames.is_empty() {
+            HashMap::new()
+        } else {
+            HashMap::from([(agent, frames)])
+        });
+    }
     let ranges = serde_json::Value::from(
         wanted
             .iter()
@@ -112,6 +137,13 @@ mod tests {
     use super::*;
     use crate::services::accounts;
 
+    async fn read_one(store: &Store, wanted: (i64, i64, i64)) -> Vec<String> {
+        let mut read = read(store, &[wanted]).await.unwrap();
+        read.remove(&wanted.0)
+            .map(|frames| frames.iter().map(|f| f.text.to_string()).collect())
+            .unwrap_or_default()
+    }
+
     #[tokio::test]
     async fn each_agents_range_is_read_in_order_and_nothing_beside_it() {
         let both = crate::store::test_stores().await;
@@ -138,6 +170,9 @@ mod tests {
             let read = read(store, &[(ana, 2, 4), (cho, 0, 2), (ben, 6, 9)])
                 .await
                 .unwrap();
+            let alone = read_one(store, (ana, 4, 6)).await;
+            assert_eq!(alone, ["ana-5", "ana-6"], "{:?}", store.dialect());
+            assert!(read_one(store, (ben, 6, 9)).await.is_empty());
             let texts = |agent| -> Vec<String> {
                 read.get(&agent)
                     .map(|frames| frames.iter().map(|f| f.text.to_string()).collect())

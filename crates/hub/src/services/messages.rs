@@ -128,14 +128,7 @@ pub(crate) async fn apply_on(
             now,
         ))
         .await?;
-    let message = Message {
-        id: m.message_id.clone(),
-        session_id: m.session_id.clone(),
-        seq,
-        from: m.agent_id,
-        text: m.text.clone(),
-        at: now,
-    };
+    let message = message(m, seq, m.agent_id, m.text.clone(), now);
     let [first, second] = participants;
     let numbered: Vec<(i64, i64)> = db
         .all(statement!(
@@ -274,14 +267,7 @@ fn write(
         m.text,
         now
     ])?;
-    let message = Message {
-        id: m.message_id.clone(),
-        session_id: m.session_id.clone(),
-        seq,
-        from: m.agent_id,
-        text: m.text.clone(),
-        at: now,
-    };
+    let message = message(m, seq, m.agent_id, m.text.clone(), now);
     let mut events = Vec::with_capacity(2);
     for agent_id in participants {
         let seq: i64 = conn

@@ -515,18 +515,7 @@ impl Task {
         tx: &mut Tx<'_>,
         change: Change,
     ) -> Result<Result<Outcome, Refusal>, String> {
-        tx.conn()
-            .execute(statement!("SAVEPOINT change"))
-            .await
-            .map_err(|e| e.to_string())?;
-        let result = self.decide(&mut tx.conn(), change).await;
-        close_savepoint(&mut tx.conn(), result.is_ok())
-            .await
-            .map_err(|e| e.to_string())?;
-        match result {
-            Err(refused) if refused.kind == Kind::Internal => Err(refused.message),
-            result => Ok(result),
-        }
+        in_savepoint(tx, async |db| self.decide(db, change).await).await
     }
 
     /// A change of the integration, in a savepoint of its own (see `decide_in_savepoint`).
@@ -535,25 +524,16 @@ impl Task {
         tx: &mut Tx<'_>,
         change: integration::Change,
     ) -> Result<Result<Outcome<Done>, Refusal>, String> {
-        tx.conn()
-            .execute(statement!("SAVEPOINT change"))
-            .await
-            .map_err(|e| e.to_string())?;
-        let result = integration::apply(&mut tx.conn(), &self.config, now_millis(), change)
-            .await
-            .map(|applied| Outcome {
+        in_savepoint(tx, async |db| {
+            let applied = integration::apply(db, &self.config, now_millis(), change).await?;
+            Ok(Outcome {
                 reply: applied.done,
                 events: applied.events,
                 invited: false,
                 then: (!applied.release.is_empty()).then_some(SwitchWork::Release(applied.release)),
-            });
-        close_savepoint(&mut tx.conn(), result.is_ok())
-            .await
-            .map_err(|e| e.to_string())?;
-        match result {
-            Err(refused) if refused.kind == Kind::Internal => Err(refused.message),
-            result => Ok(result),
-        }
+            })
+        })
+        .await
     }
 
     /// Answers each job with what it came to, once the batch is committed (or not).
@@ -1115,6 +1095,27 @@ fn message_outcome<E: std::fmt::Display>(
             *broken = Err(e.to_string());
             Err(internal(&e))
         }
+    }
+}
+
+/// Runs a change in a savepoint of its own, kept when the change was decided and undone
+/// when it was refused. The outer error says the store failed and the transaction is broken
+/// (an internal refusal is such a failure).
+async fn in_savepoint<T>(
+    tx: &mut Tx<'_>,
+    change: impl AsyncFnOnce(&mut Conn<'_>) -> Result<T, Refusal>,
+) -> Result<Result<T, Refusal>, String> {
+    tx.conn()
+        .execute(statement!("SAVEPOINT change"))
+        .await
+        .map_err(|e| e.to_string())?;
+    let result = change(&mut tx.conn()).await;
+    close_savepoint(&mut tx.conn(), result.is_ok())
+        .await
+        .map_err(|e| e.to_string())?;
+    match result {
+        Err(refused) if refused.kind == Kind::Internal => Err(refused.message),
+        result => Ok(result),
     }
 }
 

@@ -87,6 +87,17 @@ pub const AGENTS: [(&str, &str); 3] = [
     ("cho", "Chloé Martin"),
 ];
 
+/// Adds the test agents (`AGENTS`) to the store `config` names.
+pub async fn add_agents(config: &Config) {
+    let db = huddle_hub::store::open_configured(config).await.unwrap();
+    for (login, name) in AGENTS {
+        accounts::add(&db, login, name, &format!("{login}-password"))
+            .await
+            .unwrap();
+    }
+    db.close().await;
+}
+
 pub async fn hub_with(tune: impl FnOnce(&mut Config)) -> TestHub {
     hub_with_switch(tune, std::sync::Arc::new(SimulatedSwitch::new())).await
 }
@@ -102,13 +113,7 @@ pub async fn hub_with_switch(
         ..Config::default()
     };
     use_store(&mut config, dir.path().join("hub.db"));
-    let db = huddle_hub::store::open_configured(&config).await.unwrap();
-    for (login, name) in AGENTS {
-        accounts::add(&db, login, name, &format!("{login}-password"))
-            .await
-            .unwrap();
-    }
-    db.close().await;
+    add_agents(&config).await;
     tune(&mut config);
     TestHub {
         hub: huddle_hub::start_with_switch(config.clone(), switch)
