@@ -46,9 +46,7 @@ HUDDLE_TEST_STORE=postgres cargo test --locked -p huddle-hub --tests
 
 step "The hub load benchmark: a smoke run, so that it cannot rot"
 cargo build --locked -p huddle-hub -p huddle-bench --bins
-"$CARGO_TARGET_DIR/debug/huddle-load" --smoke
-"$CARGO_TARGET_DIR/debug/huddle-load" --smoke --store postgres
-"$CARGO_TARGET_DIR/debug/huddle-load" --smoke --store postgres --nodes 2
+"$CARGO_TARGET_DIR/debug/huddle-load" --smoke --store sqlite,postgres --nodes 1,2
 
 step "The hostile-clients benchmark: a smoke run"
 "$CARGO_TARGET_DIR/debug/huddle-hostile" --smoke

@@ -74,14 +74,48 @@ struct Cli {
     /// A few agents and short phases: checks that the benchmark runs, measures nothing.
     #[arg(long)]
     smoke: bool,
-    /// The store the hub serves from: its SQLite file, or a PostgreSQL server of its own on
-    /// this machine (its CPU counts as the hub's).
-    #[arg(long, value_enum, default_value = "sqlite")]
+    /// The stores the hub serves from, each measured in turn against the same floor: its
+    /// SQLite file, or a PostgreSQL server of its own on this machine (its CPU counts as the
+    /// hub's). `--store sqlite,postgres` measures both.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "sqlite")]
+    store: Vec<BenchStore>,
+    /// Hub nodes on the one PostgreSQL database, for each PostgreSQL run (`--nodes 1,2`
+    /// measures both); the agents are spread over them so that each pair's two agents are
+    /// on different nodes.
+    #[arg(long, value_delimiter = ',', default_value = "1")]
+    nodes: Vec<usize>,
+}
+
+/// One hub to measure: its store, and on how many nodes.
+#[derive(Clone, Copy)]
+struct Setup {
     store: BenchStore,
-    /// Hub nodes on the one PostgreSQL database (with `--store postgres`); the agents are
-    /// spread over them so that each pair's two agents are on different nodes.
-    #[arg(long, default_value_t = 1)]
     nodes: usize,
+}
+
+impl Setup {
+    /// Every setup the command line asks for, in its order.
+    fn all(cli: &Cli) -> Vec<Self> {
+        cli.store
+            .iter()
+            .flat_map(|&store| match store {
+                BenchStore::Sqlite => vec![Self { store, nodes: 1 }],
+                BenchStore::Postgres => cli
+                    .nodes
+                    .iter()
+                    .map(|&nodes| Self { store, nodes })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    fn name(self) -> String {
+        match (self.store, self.nodes) {
+            (BenchStore::Sqlite, _) => "hub".to_string(),
+            (BenchStore::Postgres, 1) => "hub on pg".to_string(),
+            (BenchStore::Postgres, n) => format!("{n} nodes, pg"),
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -134,8 +168,9 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         cli.window,
         cli.seconds
     );
-    let hub = {
-        let server = start_hub(cli).await?;
+    let mut hubs = Vec::new();
+    for setup in Setup::all(cli) {
+        let server = start_hub(cli, setup).await?;
         let figures = measure(
             cli,
             Target::Hub(server.tokens.clone()),
@@ -145,8 +180,8 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         )
         .await;
         drop(server);
-        figures?
-    };
+        hubs.push((setup, figures?));
+    }
     let floor = {
         let server = FloorServer::start()?;
         let figures = measure(
@@ -160,7 +195,9 @@ async fn run(cli: &Cli) -> anyhow::Result<()> {
         drop(server);
         figures?
     };
-    report(cli, &hub, &floor);
+    for (setup, hub) in &hubs {
+        report(cli, *setup, hub, &floor);
+    }
     Ok(())
 }
 
@@ -185,7 +222,7 @@ struct Figures {
     saturated_cpu_us: f64,
 }
 
-fn report(cli: &Cli, hub: &Figures, floor: &Figures) {
+fn report(cli: &Cli, setup: Setup, hub: &Figures, floor: &Figures) {
     let n = cli.agents as f64;
     let mut t = Table::default();
     t.row(
@@ -249,17 +286,12 @@ fn report(cli: &Cli, hub: &Figures, floor: &Figures) {
     let fs = percentiles_ms(&floor.saturated);
     t.row("relay latency at saturation, p50", hs[0], Some(fs[0]), "ms");
     t.row("relay latency at saturation, p99", hs[1], Some(fs[1]), "ms");
-    let hub_name = match (cli.store, cli.nodes) {
-        (BenchStore::Sqlite, _) => "hub".to_string(),
-        (BenchStore::Postgres, 1) => "hub on pg".to_string(),
-        (BenchStore::Postgres, n) => format!("{n} nodes, pg"),
-    };
-    println!("\n{}", t.render(&hub_name, "floor"));
+    println!("\n{}", t.render(&setup.name(), "floor"));
     if cli.smoke {
         println!("smoke run: the figures above check that the benchmark works, nothing more");
         return;
     }
-    println!("budgets (2 cores):");
+    println!("budgets (2 cores), {}:", setup.name());
     println!(
         "{}",
         budget(
@@ -724,7 +756,7 @@ async fn paced(cli: &Cli, target: &Target, conns: &[Arc<Conn>]) -> anyhow::Resul
 }
 
 /// The hub, with limits a generator faster than agents needs.
-async fn start_hub(cli: &Cli) -> anyhow::Result<PreparedHub> {
+async fn start_hub(cli: &Cli, setup: Setup) -> anyhow::Result<PreparedHub> {
     PreparedHub::start(
         cli.hub_bin.as_deref(),
         cli.agents,
@@ -736,8 +768,8 @@ async fn start_hub(cli: &Cli) -> anyhow::Result<PreparedHub> {
             ("HUDDLE_HUB_LIMITS_MAX_CONNECTIONS", "100000"),
             ("HUDDLE_HUB_LIMITS_MAX_CONNECTIONS_PER_ADDRESS", "100000"),
         ],
-        cli.store,
-        cli.nodes,
+        setup.store,
+        setup.nodes,
     )
     .await
 }
