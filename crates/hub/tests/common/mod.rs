@@ -46,7 +46,7 @@ static SHARED_POSTGRES: std::sync::OnceLock<postgres::Postgres> = std::sync::Onc
 
 extern "C" fn stop_shared_postgres() {
     if let Some(server) = SHARED_POSTGRES.get() {
-        server.stop();
+        server.stop_and_remove();
     }
 }
 

@@ -14,7 +14,7 @@ pub struct Postgres {
     /// Where the server listens: `postgres://huddle@127.0.0.1:PORT/`.
     pub port: u16,
     owner: Option<&'static str>,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 /// The newest `bin` folder of the installed PostgreSQL versions (Debian keeps each under
@@ -133,7 +133,7 @@ impl Postgres {
             data,
             port,
             owner,
-            _dir: dir,
+            dir,
         }
     }
 
@@ -189,5 +189,12 @@ impl Postgres {
         let _ = command
             .args(["-D", &data, "-m", "immediate", "stop"])
             .output();
+    }
+
+    /// Stops the server and removes its files, for a server that is never dropped (one
+    /// kept for a whole test binary, stopped at exit).
+    pub fn stop_and_remove(&self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(self.dir.path());
     }
 }
