@@ -13,6 +13,7 @@
 //!
 //! A hub on SQLite is one node, which holds the timers and tells nobody.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -132,46 +133,46 @@ impl Notice {
     }
 }
 
-/// The statements that tell the other nodes about a commit, to run inside its
-/// transaction: the agents' event numbers reached (`events`), and whether an invitation was
-/// made. Nothing on SQLite.
+/// The statements that tell the other nodes about a commit, to run inside its transaction
+/// on PostgreSQL: the latest event number each agent reached (`events`, in any order), in
+/// notifications that fit PostgreSQL's payload, and whether an invitation was made.
 pub fn commit_notices(
-    dialect: Dialect,
     node: i64,
     events: &[(i64, i64)],
     invited: bool,
 ) -> Vec<crate::store::sql::Statement> {
-    if dialect != Dialect::Postgres {
-        return Vec::new();
-    }
-    let mut out = Vec::new();
-    let at = now_millis();
-    let mut reached: Vec<(i64, i64)> = Vec::new();
-    let mut size = 0;
+    commit_payloads(node, events, invited)
+        .into_iter()
+        .map(listen::notify)
+        .collect()
+}
+
+/// The payloads of [`commit_notices`].
+fn commit_payloads(node: i64, events: &[(i64, i64)], invited: bool) -> Vec<String> {
+    let mut latest: BTreeMap<i64, i64> = BTreeMap::new();
     for &(agent, seq) in events {
-        match reached.iter_mut().find(|(a, _)| *a == agent) {
-            Some(entry) => entry.1 = entry.1.max(seq),
-            None => {
-                reached.push((agent, seq));
-                size += 42;
-            }
-        }
+        let entry = latest.entry(agent).or_insert(seq);
+        *entry = (*entry).max(seq);
+    }
+    let at = now_millis();
+    let mut out = Vec::new();
+    let mut reached = Vec::new();
+    let mut size = 0;
+    for (agent, seq) in latest {
+        reached.push((agent, seq));
+        // An agent's pair as the notice writes it: two numbers of at most 20 digits each.
+        size += 42;
         if size >= listen::MAX_PAYLOAD {
-            let notice = Notice::Events {
-                node,
-                at,
-                reached: std::mem::take(&mut reached),
-            };
-            out.push(listen::notify(notice.encode()));
+            let reached = std::mem::take(&mut reached);
+            out.push(Notice::Events { node, at, reached }.encode());
             size = 0;
         }
     }
     if !reached.is_empty() {
-        let notice = Notice::Events { node, at, reached };
-        out.push(listen::notify(notice.encode()));
+        out.push(Notice::Events { node, at, reached }.encode());
     }
     if invited {
-        out.push(listen::notify(Notice::Invited.encode()));
+        out.push(Notice::Invited.encode());
     }
     out
 }
@@ -253,9 +254,15 @@ impl Cluster {
         self.lag.read()
     }
 
+    /// Whether this node runs the timers now.
+    pub fn runs_timers(&self) -> bool {
+        *self.timers.borrow()
+    }
+
     /// The live nodes, when this node holds the timers (it counts them); `None` otherwise.
     pub fn live_nodes(&self) -> Option<i64> {
-        (*self.timers.borrow()).then(|| self.live_nodes.load(Ordering::Relaxed))
+        self.runs_timers()
+            .then(|| self.live_nodes.load(Ordering::Relaxed))
     }
 
     /// Whether other nodes serve the store and said they were alive within the time-out.
@@ -288,26 +295,14 @@ impl Cluster {
         if let Err(e) = self.store.execute(recorded).await {
             tracing::warn!(error = %e, agent, "cannot record an agent online on this node");
         }
-        self.tell(Notice::Presence {
-            node: self.node,
-            agent,
-            presence: Some(chosen),
-        })
-        .await;
+        self.tell_presence(agent, Some(chosen)).await;
     }
 
     /// Sets the presence an agent chose, and tells it to their devices and followers on every
     /// node.
     pub async fn choose(&self, agent: i64, chosen: Presence) -> Result<(), Refusal> {
         presence::choose(&self.store, &self.registry, agent, chosen).await?;
-        if self.store.dialect() == Dialect::Postgres {
-            self.tell(Notice::Presence {
-                node: self.node,
-                agent,
-                presence: Some(chosen),
-            })
-            .await;
-        }
+        self.tell_presence(agent, Some(chosen)).await;
         Ok(())
     }
 
@@ -324,12 +319,7 @@ impl Cluster {
         if let Err(e) = self.store.execute(forgotten).await {
             tracing::warn!(error = %e, agent, "cannot record an agent gone from this node");
         }
-        self.tell(Notice::Presence {
-            node: self.node,
-            agent,
-            presence: None,
-        })
-        .await;
+        self.tell_presence(agent, None).await;
     }
 
     /// Leaves the nodes as the hub stops: its agents show offline at once on the others.
@@ -345,6 +335,20 @@ impl Cluster {
             tracing::warn!(error = %e, "cannot record this node's leaving");
         }
         self.tell(Notice::Gone { node: self.node }).await;
+    }
+
+    /// Tells the other nodes that the agent is online here with this presence, or (`None`)
+    /// no longer here. Nobody to tell on SQLite.
+    async fn tell_presence(&self, agent: i64, presence: Option<Presence>) {
+        if self.store.dialect() == Dialect::Postgres {
+            let node = self.node;
+            self.tell(Notice::Presence {
+                node,
+                agent,
+                presence,
+            })
+            .await;
+        }
     }
 
     async fn tell(&self, notice: Notice) {
@@ -592,5 +596,38 @@ impl Cluster {
             Ok(n) => self.live_nodes.store(n, Ordering::Relaxed),
             Err(e) => tracing::debug!(error = %e, "cannot count the nodes"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_commits_notices_name_each_agent_once_with_its_latest_number_within_the_payload() {
+        // Many agents, each numbered twice, in no order.
+        let events: Vec<(i64, i64)> = (0..2_000)
+            .flat_map(|a| [(10_000_000_000 + a, 7), (10_000_000_000 + a, 9_000_000_000)])
+            .rev()
+            .collect();
+        let payloads = commit_payloads(3, &events, true);
+        let mut seen = BTreeMap::new();
+        let mut invited = 0;
+        for payload in &payloads {
+            assert!(payload.len() < 8_000, "{} bytes", payload.len());
+            match Notice::decode(payload) {
+                Some(Notice::Events { node, reached, .. }) => {
+                    assert_eq!(node, 3);
+                    for (agent, seq) in reached {
+                        assert!(seen.insert(agent, seq).is_none(), "agent {agent} twice");
+                    }
+                }
+                Some(Notice::Invited) => invited += 1,
+                _ => panic!("an unexpected notice: {payload}"),
+            }
+        }
+        assert_eq!(invited, 1);
+        assert_eq!(seen.len(), 2_000);
+        assert!(seen.values().all(|&seq| seq == 9_000_000_000));
     }
 }

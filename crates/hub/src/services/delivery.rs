@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::services::registry::{Behind, Outgoing, Registry};
-use crate::store::sql::{statement, Dialect, Store};
+use crate::store::sql::{statement, Dialect, Statement, Store};
 
 /// How many of one agent's events one read takes.
 const READ_AT_ONCE: i64 = 500;
@@ -75,29 +75,31 @@ async fn read(
 ) -> sqlx::Result<HashMap<i64, Vec<Outgoing>>> {
     // One agent behind, as at a quiet moment: the plain statement costs the server less than
     // unpacking a list.
-    if let [(agent, after, upto)] = *wanted {
-        let rows: Vec<(i64, String)> = store
+    let rows: Vec<(i64, i64, String)> = if let [(agent, after, upto)] = *wanted {
+        store
             .all(statement!(
-                "SELECT seq, body FROM events WHERE agent_id = $1 AND seq > $2 AND seq <= $3
-                  ORDER BY seq",
+                "SELECT agent_id, seq, body FROM events
+                  WHERE agent_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq",
                 agent,
                 after,
                 upto,
             ))
-            .await?;
-        let frames: Vec<Outgoing> = rows
-            .into_iter()
-            .map(|(seq, body)| Outgoing {
-                seq: Some(seq),
-                text: body.into(),
-            })
-            .collect();
-        return Ok(if frames.is_empty() {
-            HashMap::new()
-        } else {
-            HashMap::from([(agent, frames)])
+            .await?
+    } else {
+        store.all(ranges_query(store.dialect(), wanted)).await?
+    };
+    let mut by_agent: HashMap<i64, Vec<Outgoing>> = HashMap::new();
+    for (agent, seq, body) in rows {
+        by_agent.entry(agent).or_default().push(Outgoing {
+            seq: Some(seq),
+            text: body.into(),
         });
     }
+    Ok(by_agent)
+}
+
+/// The statement that reads each (agent, after, up to) of `wanted` at once.
+fn ranges_query(dialect: Dialect, wanted: &[(i64, i64, i64)]) -> Statement {
     let ranges = serde_json::Value::from(
         wanted
             .iter()
@@ -105,7 +107,7 @@ async fn read(
             .collect::<Vec<_>>(),
     )
     .to_string();
-    let query = match store.dialect() {
+    match dialect {
         Dialect::Sqlite => statement!(
             "SELECT e.agent_id, e.seq, e.body FROM json_each($1) w
                JOIN events e ON e.agent_id = w.value ->> 0
@@ -120,16 +122,7 @@ async fn read(
               ORDER BY e.agent_id, e.seq",
             ranges
         ),
-    };
-    let rows: Vec<(i64, i64, String)> = store.all(query).await?;
-    let mut by_agent: HashMap<i64, Vec<Outgoing>> = HashMap::new();
-    for (agent, seq, body) in rows {
-        by_agent.entry(agent).or_default().push(Outgoing {
-            seq: Some(seq),
-            text: body.into(),
-        });
     }
-    Ok(by_agent)
 }
 
 #[cfg(test)]

@@ -500,8 +500,7 @@ impl Task {
             reached.extend(numbers);
             invited |= made;
         }
-        let notices =
-            cluster::commit_notices(self.store.dialect(), self.cluster.node(), &reached, invited);
+        let notices = cluster::commit_notices(self.cluster.node(), &reached, invited);
         for notice in notices {
             tx.conn().execute(notice).await.map_err(|e| e.to_string())?;
         }

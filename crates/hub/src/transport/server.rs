@@ -285,7 +285,7 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> Response {
                 store_failing: shared.health.failure().is_some(),
                 free_bytes: health::store_free_bytes(&shared.store, &shared.config.database),
                 node: NodeReadings {
-                    timers: *shared.cluster.timers().borrow(),
+                    timers: shared.cluster.runs_timers(),
                     live_nodes: shared.cluster.live_nodes(),
                     lag: shared.cluster.lag(),
                 },
