@@ -5,15 +5,15 @@ use ts_rs::{Config, TS};
 
 use crate::ready::ReadyMarks;
 use crate::session_view::{
-    ConsultTarget, EndCauseView, ImWindowView, InvitationView, SessionView, StatusView, ToastView,
-    TranscriptPageView,
+    ConsultTarget, EndCauseView, ImWindowView, InvitationView, MessageHitView, RevealView,
+    SessionView, StatusView, ToastView, TranscriptPageView,
 };
 use crate::view::{
     ConnectionView, Failure, LastSignIn, LoginFailure, LoginField, LoginForm, Preferences,
     PresenceChange,
 };
 use crate::window_events::WindowEvent;
-use huddle_client::cache::{CachedMessage, Delivery};
+use huddle_client::cache::{CachedMessage, Delivery, SnippetPart};
 use huddle_protocol::{
     AgentProfile, CaseDatum, ContactInfo, ContactRef, DirectoryEntry, DirectoryFilter, EntryKind,
     HistoryEntry, InteractionDetails, InteractionState, InteractionSummary, Media, Presence,
@@ -45,6 +45,9 @@ fn generate() -> String {
         CachedMessage::decl(&cfg),
         ImWindowView::decl(&cfg),
         TranscriptPageView::decl(&cfg),
+        SnippetPart::decl(&cfg),
+        RevealView::decl(&cfg),
+        MessageHitView::decl(&cfg),
         InvitationView::decl(&cfg),
         ToastView::decl(&cfg),
         Preferences::decl(&cfg),

@@ -13,7 +13,8 @@ use tauri::{AppHandle, Manager, State, WebviewWindow};
 use crate::invitations;
 use crate::session::Session;
 use crate::session_view::{
-    ConsultTarget, ImWindowView, SessionView, ToastView, TranscriptPageView,
+    ConsultTarget, ImWindowView, MessageHitView, RevealView, SessionView, ToastView,
+    TranscriptPageView,
 };
 use crate::settings::{clamp_zoom, Settings};
 use crate::toast::Toasts;
@@ -29,6 +30,11 @@ use crate::windows;
 const TRANSCRIPT_TAIL: u32 = 100;
 /// How many earlier messages come at a time as the agent scrolls back.
 const TRANSCRIPT_PAGE: u32 = 300;
+/// How many messages a search of every conversation lists: more than anyone reads through,
+/// few enough to come back as the agent types.
+const SEARCH_HITS: u32 = 50;
+/// How many matches the search of one transcript steps through.
+const FIND_HITS: u32 = 500;
 
 /// Signs in to a hub with a password.
 #[tauri::command]
@@ -144,6 +150,62 @@ pub fn list_sessions(session: State<'_, Session>) -> Result<Vec<SessionView>, Fa
         .collect())
 }
 
+/// The agent's ended sessions, the most recently ended first: the main window's history.
+#[tauri::command]
+pub fn history(session: State<'_, Session>) -> Result<Vec<SessionView>, Failure> {
+    let engine = engine(&session)?;
+    let me = engine.agent();
+    let mut ended: Vec<SessionView> = engine
+        .sessions()
+        .iter()
+        .filter(|s| s.ended())
+        .map(|s| SessionView::of(s, me))
+        .collect();
+    ended.sort_by_key(|s| std::cmp::Reverse(s.ended_at.unwrap_or(s.created_at)));
+    Ok(ended)
+}
+
+/// Searches every cached conversation, newest match first. Works offline: the cache holds
+/// the transcripts.
+#[tauri::command]
+pub async fn search_messages(
+    session: State<'_, Session>,
+    query: String,
+) -> Result<Vec<MessageHitView>, Failure> {
+    let engine = engine(&session)?;
+    let hits = engine
+        .cache()
+        .search(&query, SEARCH_HITS)
+        .await
+        .map_err(unsearchable)?;
+    Ok(hits
+        .into_iter()
+        .filter_map(|hit| {
+            let found = session_view(&engine, &hit.session_id).ok()?;
+            Some(MessageHitView::of(hit, &found))
+        })
+        .collect())
+}
+
+/// Opens a session's window (or brings it up) showing one of its messages, highlighted.
+#[tauri::command]
+pub async fn show_message(
+    app: AppHandle,
+    session: State<'_, Session>,
+    session_id: String,
+    reveal: RevealView,
+) -> Result<(), Failure> {
+    let engine = engine(&session)?;
+    let view = session_view(&engine, &session_id)?;
+    app.state::<Toasts>().withdraw(&app, &session_id);
+    windows::open_im_at(&app, &view, reveal);
+    Ok(())
+}
+
+fn unsearchable(e: huddle_client::cache::CacheError) -> Failure {
+    Failure::new(format!("Huddle cannot search its conversations: {e}."))
+}
+
 /// Puts missed invitations away: the main window no longer lists them.
 #[tauri::command]
 pub async fn put_away_missed(
@@ -223,6 +285,49 @@ pub async fn im_earlier(
         messages: page.messages,
         has_earlier: page.has_earlier,
     })
+}
+
+/// The calling window's messages numbered from `from_seq` up to `before_seq`: what it lacks
+/// to show a message further back than it has read.
+#[tauri::command]
+pub async fn im_between(
+    window: WebviewWindow,
+    session: State<'_, Session>,
+    from_seq: i64,
+    before_seq: i64,
+) -> Result<TranscriptPageView, Failure> {
+    let engine = engine(&session)?;
+    let id = own_session(&window)?;
+    let page = engine
+        .cache()
+        .transcript_between(id, from_seq, before_seq)
+        .await
+        .map_err(unreadable_transcript)?;
+    Ok(TranscriptPageView {
+        messages: page.messages,
+        has_earlier: page.has_earlier,
+    })
+}
+
+/// Searches the calling window's transcript, newest match first.
+#[tauri::command]
+pub async fn im_find(
+    window: WebviewWindow,
+    session: State<'_, Session>,
+    query: String,
+) -> Result<Vec<MessageHitView>, Failure> {
+    let engine = engine(&session)?;
+    let id = own_session(&window)?;
+    let view = session_view(&engine, id)?;
+    let hits = engine
+        .cache()
+        .search_session(id, &query, FIND_HITS)
+        .await
+        .map_err(unsearchable)?;
+    Ok(hits
+        .into_iter()
+        .map(|hit| MessageHitView::of(hit, &view))
+        .collect())
 }
 
 fn unreadable_transcript(e: huddle_client::cache::CacheError) -> Failure {

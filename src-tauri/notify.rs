@@ -185,6 +185,7 @@ mod tests {
             consultation,
             interaction_id: consultation.then(|| "i-1".into()),
             missed: false,
+            ended_at: None,
         }
     }
 

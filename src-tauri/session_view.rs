@@ -1,6 +1,6 @@
 //! The types an IM session is shown with: in the main window's list and in its own window.
 
-use huddle_client::cache::CachedMessage;
+use huddle_client::cache::{CachedMessage, SearchHit, SnippetPart};
 use huddle_client::{EndCause, SessionStatus, SessionUpdate};
 use huddle_protocol::{AgentProfile, VoiceConsultation};
 use serde::{Deserialize, Serialize};
@@ -115,6 +115,8 @@ pub struct SessionView {
     pub interaction_id: Option<String>,
     /// Whether it is an invitation to this agent that ended before they answered it.
     pub missed: bool,
+    /// When it ended, once it has (as the hub told it).
+    pub ended_at: Option<i64>,
 }
 
 impl SessionView {
@@ -139,6 +141,59 @@ impl SessionView {
             consultation: info.context.is_some(),
             interaction_id: info.context.as_ref().map(|c| c.interaction_id.clone()),
             missed: update.missed(me.id),
+            ended_at: info.end.as_ref().map(|e| e.at),
+        }
+    }
+}
+
+/// The event that asks an IM window to show one of its messages, highlighted.
+pub const REVEAL_EVENT: &str = "reveal";
+
+/// A message an IM window is asked to show, wherever it is in the transcript.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct RevealView {
+    /// The message's id.
+    pub message_id: String,
+    /// Its sender.
+    pub from: i64,
+    /// Its number in the transcript (`None` while it waits in the outbox).
+    pub seq: Option<i64>,
+}
+
+/// A message found by a search, as the results list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct MessageHitView {
+    /// The session it belongs to.
+    pub session_id: String,
+    /// The colleague of that session.
+    pub colleague: AgentProfile,
+    /// Whether the session is over.
+    pub ended: bool,
+    /// The message, to show it in its window.
+    pub reveal: RevealView,
+    /// Whether the signed-in agent wrote it.
+    pub mine: bool,
+    /// When it was sent.
+    pub at: i64,
+    /// The extract around the match, the matching words marked.
+    pub snippet: Vec<SnippetPart>,
+}
+
+impl MessageHitView {
+    /// The view of a search hit in `session`.
+    pub fn of(hit: SearchHit, session: &SessionView) -> Self {
+        Self {
+            session_id: hit.session_id,
+            colleague: session.other.clone(),
+            ended: matches!(session.status, StatusView::Ended { .. }),
+            mine: hit.from == session.me.id,
+            reveal: RevealView {
+                message_id: hit.message_id,
+                from: hit.from,
+                seq: hit.seq,
+            },
+            at: hit.at,
+            snippet: hit.snippet,
         }
     }
 }

@@ -10,8 +10,9 @@ use tauri::{
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use crate::session_view::SessionView;
+use crate::session_view::{RevealView, SessionView, REVEAL_EVENT};
 use crate::settings::{Place, Settings};
+use crate::window_events;
 
 /// The label prefix of IM windows.
 const IM_PREFIX: &str = "im-";
@@ -91,10 +92,22 @@ fn opening() -> std::sync::MutexGuard<'static, BTreeMap<String, Option<Open>>> {
 
 /// Opens the window of a session, or brings it up when it is already open.
 pub fn open_im(app: &AppHandle, session: &SessionView, how: Open) {
+    open(app, session, how, None);
+}
+
+/// Opens the window of a session (or brings it up) showing one of its messages, highlighted.
+pub fn open_im_at(app: &AppHandle, session: &SessionView, reveal: RevealView) {
+    open(app, session, Open::Focused, Some(reveal));
+}
+
+fn open(app: &AppHandle, session: &SessionView, how: Open, reveal: Option<RevealView>) {
     let label = im_label(&session.id);
     if let Some(window) = app.get_webview_window(&label) {
         if how == Open::Focused {
             focus(&window);
+        }
+        if let Some(reveal) = &reveal {
+            window_events::send(app, &label, REVEAL_EVENT, reveal);
         }
         return;
     }
@@ -111,15 +124,28 @@ pub fn open_im(app: &AppHandle, session: &SessionView, how: Open) {
     let consultation = session.consultation;
     let owner = app.clone();
     let label_of_build = label.clone();
+    // A new window has no channel yet to be told which message to show: its page finds it
+    // set before its script runs.
+    let reveal_script = reveal.and_then(|r| match serde_json::to_string(&r) {
+        Ok(json) => Some(format!("window.__HUDDLE_REVEAL__ = {json};")),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot pass the message to show to a new IM window");
+            None
+        }
+    });
     build_beside_main(
         app,
         label,
         move |builder| {
-            builder
+            let builder = builder
                 .title(title)
                 .inner_size(width, 620.0)
                 .min_inner_size(360.0, 380.0)
-                .visible(false)
+                .visible(false);
+            match reveal_script {
+                Some(script) => builder.initialization_script(script),
+                None => builder,
+            }
         },
         move |built| {
             let wanted = opening().remove(&label_of_build).unwrap_or(Some(how));

@@ -81,6 +81,11 @@ impl Hub {
     pub fn address(&self) -> String {
         self.hub.addr.to_string()
     }
+
+    /// Stops the hub: its clients go offline.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.hub.stop().await
+    }
 }
 
 /// An app's settings, data and cache folders, which can outlive one run of the app.

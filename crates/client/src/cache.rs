@@ -82,7 +82,8 @@ pub struct CachedMessage {
 }
 
 /// A piece of a search result's snippet.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SnippetPart {
     /// The text.
     pub text: String,
@@ -97,6 +98,12 @@ pub struct SearchHit {
     pub session_id: String,
     /// The message.
     pub message_id: String,
+    /// The hub's number of the message (`None` while it waits in the outbox).
+    pub seq: Option<i64>,
+    /// The sender's agent id.
+    pub from: i64,
+    /// When it was sent (the hub's time once sent).
+    pub at: i64,
     /// A short extract around the match.
     pub snippet: Vec<SnippetPart>,
 }
@@ -153,6 +160,16 @@ struct MessageRow {
     at: i64,
     status: String,
     failure: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct SearchRow {
+    session_id: String,
+    id: String,
+    seq: Option<i64>,
+    sender: i64,
+    at: i64,
+    snippet: String,
 }
 
 impl From<MessageRow> for CachedMessage {
@@ -541,6 +558,41 @@ impl Cache {
         self.committed(session_id, before_seq, limit).await
     }
 
+    /// The committed messages of a session numbered from `from_seq` up to (not including)
+    /// `before_seq`, in the hub's order, and whether earlier ones exist: what a window that
+    /// shows the end of a transcript lacks to show a message further back.
+    pub async fn transcript_between(
+        &self,
+        session_id: &str,
+        from_seq: i64,
+        before_seq: i64,
+    ) -> Result<TranscriptPage, CacheError> {
+        let messages: Vec<CachedMessage> = sqlx::query_as::<_, MessageRow>(
+            "SELECT session_id, id, seq, sender, text, at, status, failure FROM messages
+              WHERE session_id = ? AND seq >= ? AND seq < ? ORDER BY seq",
+        )
+        .bind(session_id)
+        .bind(from_seq)
+        .bind(before_seq)
+        .fetch_all(&self.db)
+        .await?
+        .into_iter()
+        .map(CachedMessage::from)
+        .collect();
+        let has_earlier: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM messages
+                             WHERE session_id = ? AND seq IS NOT NULL AND seq < ?)",
+        )
+        .bind(session_id)
+        .bind(from_seq)
+        .fetch_one(&self.db)
+        .await?;
+        Ok(TranscriptPage {
+            messages,
+            has_earlier,
+        })
+    }
+
     async fn committed(
         &self,
         session_id: &str,
@@ -598,6 +650,25 @@ impl Cache {
     /// ignoring case and accents. Newest first: FTS5 walks its index in that order and stops
     /// at `limit`, where ranking by relevance would score every match first.
     pub async fn search(&self, query: &str, limit: u32) -> Result<Vec<SearchHit>, CacheError> {
+        self.search_where(None, query, limit).await
+    }
+
+    /// Searches one session's transcript as [`Self::search`] searches them all, newest first.
+    pub async fn search_session(
+        &self,
+        session_id: &str,
+        query: &str,
+        limit: u32,
+    ) -> Result<Vec<SearchHit>, CacheError> {
+        self.search_where(Some(session_id), query, limit).await
+    }
+
+    async fn search_where(
+        &self,
+        session_id: Option<&str>,
+        query: &str,
+        limit: u32,
+    ) -> Result<Vec<SearchHit>, CacheError> {
         let terms: Vec<String> = query
             .split_whitespace()
             .map(|w| format!("\"{}\"*", w.replace('"', "\"\"")))
@@ -605,23 +676,30 @@ impl Cache {
         if terms.is_empty() {
             return Ok(Vec::new());
         }
-        let rows: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT m.session_id, m.id, snippet(messages_fts, 0, ?, ?, '…', 12)
+        let rows: Vec<SearchRow> = sqlx::query_as(
+            "SELECT m.session_id, m.id, m.seq, m.sender, m.at,
+                    snippet(messages_fts, 0, ?, ?, '…', 12) AS snippet
                FROM messages_fts JOIN messages m ON m.rowid = messages_fts.rowid
-              WHERE messages_fts MATCH ? ORDER BY messages_fts.rowid DESC LIMIT ?",
+              WHERE messages_fts MATCH ? AND (? IS NULL OR m.session_id = ?)
+              ORDER BY messages_fts.rowid DESC LIMIT ?",
         )
         .bind(HIT_START.to_string())
         .bind(HIT_END.to_string())
         .bind(terms.join(" "))
+        .bind(session_id)
+        .bind(session_id)
         .bind(limit)
         .fetch_all(&self.db)
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(session_id, message_id, snippet)| SearchHit {
-                session_id,
-                message_id,
-                snippet: split_snippet(&snippet),
+            .map(|r| SearchHit {
+                session_id: r.session_id,
+                message_id: r.id,
+                seq: r.seq,
+                from: r.sender,
+                at: r.at,
+                snippet: split_snippet(&r.snippet),
             })
             .collect())
     }
@@ -901,6 +979,48 @@ mod tests {
             "odd input is no error"
         );
         assert!(cache.search("   ", 10).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_search_of_one_session_finds_only_its_messages_with_where_they_are() {
+        let (_dir, cache) = cache().await;
+        for (session, id, seq) in [("s-1", "m-1", 1), ("s-2", "m-2", 1), ("s-1", "m-3", 2)] {
+            cache
+                .put_message(&message(session, id, seq, "refund for the order"))
+                .await
+                .unwrap();
+        }
+        let hits = cache.search_session("s-1", "refund", 10).await.unwrap();
+        let found: Vec<_> = hits
+            .iter()
+            .map(|h| (h.message_id.as_str(), h.seq, h.from, h.at))
+            .collect();
+        assert_eq!(
+            found,
+            [("m-3", Some(2), 8, 1_002), ("m-1", Some(1), 8, 1_001)]
+        );
+        assert_eq!(cache.search("refund", 10).await.unwrap().len(), 3);
+        assert!(cache
+            .search_session("s-9", "refund", 10)
+            .await
+            .unwrap()
+            .is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_transcript_between_two_numbers_says_whether_more_come_before() {
+        let (_dir, cache) = cache().await;
+        let all: Vec<Message> = (1..=10)
+            .map(|i| message("s-1", &format!("m-{i}"), i, "text"))
+            .collect();
+        cache.put_messages(&all).await.unwrap();
+        let page = cache.transcript_between("s-1", 3, 6).await.unwrap();
+        let seqs: Vec<_> = page.messages.iter().filter_map(|m| m.seq).collect();
+        assert_eq!((seqs, page.has_earlier), (vec![3, 4, 5], true));
+        let page = cache.transcript_between("s-1", 1, 3).await.unwrap();
+        assert_eq!((page.messages.len(), page.has_earlier), (2, false));
+        let page = cache.transcript_between("s-1", 8, 3).await.unwrap();
+        assert!(page.messages.is_empty(), "an empty range is no error");
     }
 
     #[tokio::test]

@@ -10,6 +10,8 @@ import type {
   LoginFailure,
   LoginForm,
   CachedMessage,
+  MessageHitView,
+  RevealView,
   Presence,
   ConsultTarget,
   HistoryEntry,
@@ -77,6 +79,21 @@ export function putAwayMissed(sessionIds: string[]): Promise<void> {
   return call<void>('put_away_missed', { sessionIds });
 }
 
+/** The agent's ended sessions, the most recently ended first. Rejects with a {@link Failure}. */
+export function history(): Promise<SessionView[]> {
+  return call<SessionView[]>('history');
+}
+
+/** Searches every cached conversation, newest match first (offline too). Rejects with a {@link Failure}. */
+export function searchMessages(query: string): Promise<MessageHitView[]> {
+  return call<MessageHitView[]>('search_messages', { query });
+}
+
+/** Opens a session's window showing one of its messages, highlighted. Rejects with a {@link Failure}. */
+export function showMessage(sessionId: string, reveal: RevealView): Promise<void> {
+  return call<void>('show_message', { sessionId, reveal });
+}
+
 /** Opens a session's window, or brings it up. Rejects with a {@link Failure}. */
 export function showSession(sessionId: string): Promise<void> {
   return call<void>('show_session', { sessionId });
@@ -100,6 +117,16 @@ export function imState(): Promise<ImWindowView> {
 /** This IM window's messages before `beforeSeq`, a page of them. Rejects with a {@link Failure}. */
 export function imEarlier(beforeSeq: number): Promise<TranscriptPageView> {
   return call<TranscriptPageView>('im_earlier', { beforeSeq });
+}
+
+/** This IM window's messages numbered from `fromSeq` up to `beforeSeq`. Rejects with a {@link Failure}. */
+export function imBetween(fromSeq: number, beforeSeq: number): Promise<TranscriptPageView> {
+  return call<TranscriptPageView>('im_between', { fromSeq, beforeSeq });
+}
+
+/** Searches this IM window's transcript, newest match first. Rejects with a {@link Failure}. */
+export function imFind(query: string): Promise<MessageHitView[]> {
+  return call<MessageHitView[]>('im_find', { query });
 }
 
 /** Sends a message in the current IM window's session. Rejects with a {@link Failure}. */
@@ -255,6 +282,20 @@ export function onSession(cb: (session: SessionView) => void): Promise<() => voi
 /** Calls `cb` when a message of the IM window's session is added or changes. */
 export function onMessage(cb: (message: CachedMessage) => void): Promise<() => void> {
   return listenHere<CachedMessage>('message', cb);
+}
+
+/** Calls `cb` when the IM window is asked to show one of its messages (a search result). */
+export function onReveal(cb: (reveal: RevealView) => void): Promise<() => void> {
+  return listenHere<RevealView>('reveal', cb);
+}
+
+/** The message a new IM window was opened to show, if any (set by the shell before the page's script). */
+export function revealAtOpen(): RevealView | null {
+  const value = (window as { __HUDDLE_REVEAL__?: unknown }).__HUDDLE_REVEAL__;
+  if (typeof value !== 'object' || value === null) return null;
+  const { message_id, from, seq } = value as Record<string, unknown>;
+  if (typeof message_id !== 'string' || typeof from !== 'number') return null;
+  return { message_id, from, seq: typeof seq === 'number' ? seq : null };
 }
 
 /** Calls `cb` when the text size of IM views changes (every window). */

@@ -227,7 +227,11 @@ interaction_id: string | null,
 /**
  * Whether it is an invitation to this agent that ended before they answered it.
  */
-missed: boolean, };
+missed: boolean, 
+/**
+ * When it ended, once it has (as the hub told it).
+ */
+ended_at: number | null, };
 
 export type Delivery = "pending" | "sent" | "failed";
 
@@ -296,6 +300,60 @@ messages: Array<CachedMessage>,
  * Whether messages before these exist.
  */
 has_earlier: boolean, };
+
+export type SnippetPart = { 
+/**
+ * The text.
+ */
+text: string, 
+/**
+ * Whether it matches the query.
+ */
+hit: boolean, };
+
+export type RevealView = { 
+/**
+ * The message's id.
+ */
+message_id: string, 
+/**
+ * Its sender.
+ */
+from: number, 
+/**
+ * Its number in the transcript (`None` while it waits in the outbox).
+ */
+seq: number | null, };
+
+export type MessageHitView = { 
+/**
+ * The session it belongs to.
+ */
+session_id: string, 
+/**
+ * The colleague of that session.
+ */
+colleague: AgentProfile, 
+/**
+ * Whether the session is over.
+ */
+ended: boolean, 
+/**
+ * The message, to show it in its window.
+ */
+reveal: RevealView, 
+/**
+ * Whether the signed-in agent wrote it.
+ */
+mine: boolean, 
+/**
+ * When it was sent.
+ */
+at: number, 
+/**
+ * The extract around the match, the matching words marked.
+ */
+snippet: Array<SnippetPart>, };
 
 export type InvitationView = { 
 /**

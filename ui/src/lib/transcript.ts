@@ -136,7 +136,7 @@ export function transcriptRows(messages: readonly CachedMessage[], now: number):
       Math.abs(message.at - previous.at) <= GROUP_GAP_MS;
     let row = entry.row;
     if (row === undefined || row.grouped !== grouped) {
-      row = { kind: 'message', key: `m:${messageKey(message)}`, message, grouped };
+      row = { kind: 'message', key: messageRowKey(message), message, grouped };
       entry.row = row;
     }
     rows.push(row);
@@ -151,8 +151,13 @@ export function transcriptRows(messages: readonly CachedMessage[], now: number):
  * agent's could be anything: with its sender (and, among the rows, a kind prefix) no id can
  * take the place or the key of another message or row.
  */
-export function messageKey(message: CachedMessage): string {
+export function messageKey(message: Pick<CachedMessage, 'from' | 'id'>): string {
   return `${message.from}:${message.id}`;
+}
+
+/** The key of a message's row among the transcript's rows. */
+export function messageRowKey(message: Pick<CachedMessage, 'from' | 'id'>): string {
+  return `m:${messageKey(message)}`;
 }
 
 /** The local calendar day of an instant, as `YYYY-M-D`. */

@@ -62,7 +62,7 @@ export function session(
   id: string,
   other: AgentProfile,
   status: StatusView,
-  more: Partial<Pick<SessionView, 'created_at' | 'first_message' | 'consultation' | 'i_invited' | 'missed'>> = {},
+  more: Partial<Pick<SessionView, 'created_at' | 'first_message' | 'consultation' | 'i_invited' | 'missed' | 'ended_at'>> = {},
 ): SessionView {
   const created = more.created_at ?? Date.now();
   return {
@@ -77,6 +77,7 @@ export function session(
     consultation: false,
     interaction_id: null,
     missed: false,
+    ended_at: null,
     ...more,
   };
 }

@@ -10,6 +10,7 @@ import type {
   CachedMessage,
   Preferences,
   PresenceChange,
+  RevealView,
   SessionView,
   ToastView,
   VoiceConsultation,
@@ -110,6 +111,7 @@ export function stubShell({
   api.onInteraction.mockImplementation(listen(interaction));
   api.onMessage.mockImplementation(listen(message));
   api.onVoice.mockImplementation(listen(voice));
+  api.onReveal.mockImplementation(listen(new Set<Listener<RevealView>>()));
 
   api.currentConnection.mockResolvedValue(signedOut());
   api.signOut.mockResolvedValue();
@@ -123,6 +125,14 @@ export function stubShell({
     return Promise.resolve();
   });
   api.listSessions.mockImplementation(() => Promise.resolve(structuredClone(sessions)));
+  api.history.mockImplementation(() =>
+    Promise.resolve(structuredClone(sessions.filter((s) => s.status.kind === 'ended'))),
+  );
+  api.searchMessages.mockResolvedValue([]);
+  api.showMessage.mockResolvedValue();
+  api.imFind.mockResolvedValue([]);
+  api.imBetween.mockResolvedValue({ messages: [], has_earlier: false });
+  api.revealAtOpen.mockReturnValue(null);
   api.showSession.mockResolvedValue();
   api.zoom.mockResolvedValue(zoom);
   api.setZoom.mockImplementation((percent) => Promise.resolve(percent));
@@ -229,6 +239,7 @@ function draft(interactionId: string, other: SessionView['other']): SessionView 
     consultation: true,
     interaction_id: interactionId,
     missed: false,
+    ended_at: null,
   };
 }
 

@@ -3,13 +3,17 @@ import userEvent from '@testing-library/user-event';
 import { flushSync } from 'svelte';
 import { describe, expect, it, vi } from 'vitest';
 import * as api from '../../lib/api';
-import type { EndCauseView, ImWindowView, CachedMessage, SessionView } from '../../lib/bindings';
+import type { EndCauseView, ImWindowView, CachedMessage, MessageHitView, RevealView, SessionView } from '../../lib/bindings';
 import { bob, me, message, session } from './fixtures';
 import ImView from './ImView.svelte';
 
 vi.mock('../../lib/api', () => ({
   imState: vi.fn(),
   imEarlier: vi.fn(),
+  imBetween: vi.fn(),
+  imFind: vi.fn(),
+  onReveal: vi.fn(),
+  revealAtOpen: vi.fn(() => null),
   imSend: vi.fn(),
   imAccept: vi.fn(),
   imReject: vi.fn(),
@@ -30,6 +34,7 @@ vi.mock('../../lib/api', () => ({
 }));
 
 type Shell = {
+  reveal: (target: RevealView) => void;
   session: (next: SessionView) => void;
   message: (next: CachedMessage) => void;
   zoom: (percent: number) => void;
@@ -43,6 +48,7 @@ function open(state: Partial<ImWindowView> | Promise<ImWindowView> = {}): Shell 
     session?: (next: SessionView) => void;
     message?: (next: CachedMessage) => void;
     zoom?: (percent: number) => void;
+    reveal?: (target: RevealView) => void;
   } = {};
   const stop = vi.fn();
   vi.mocked(api.onSession).mockImplementation((cb) => {
@@ -58,10 +64,15 @@ function open(state: Partial<ImWindowView> | Promise<ImWindowView> = {}): Shell 
     return Promise.resolve(stop);
   });
   vi.mocked(api.onVoice).mockResolvedValue(stop);
+  vi.mocked(api.onReveal).mockImplementation((cb) => {
+    listeners.reveal = cb;
+    return Promise.resolve(stop);
+  });
   if (state instanceof Promise) vi.mocked(api.imState).mockReturnValue(state);
   else vi.mocked(api.imState).mockResolvedValue({ session: session(), messages: [], has_earlier: false, zoom: 100, voice: null, ...state });
   const { unmount } = render(ImView);
   return {
+    reveal: (target) => listeners.reveal?.(target),
     session: (next) => flushSync(() => listeners.session?.(next)),
     message: (next) => flushSync(() => listeners.message?.(next)),
     zoom: (percent) => flushSync(() => listeners.zoom?.(percent)),
@@ -119,6 +130,63 @@ describe('ImView: a long transcript', () => {
   });
 });
 
+describe('ImView: finding messages', () => {
+  const range = (from: number, to: number): CachedMessage[] =>
+    Array.from({ length: to - from + 1 }, (_, i) =>
+      from + i === 100 ? message(100, 'the needle', { id: 'needle' }) : message(from + i, `text ${from + i}`),
+    );
+  const revealedText = (): string | null | undefined =>
+    document.querySelector('[data-revealed]')?.querySelector('[data-testid=im-entry-text]')?.textContent;
+
+  it('shows a message thousands back, highlighted, after reading the messages between', async () => {
+    vi.mocked(api.imEarlier).mockResolvedValue({ messages: [], has_earlier: true });
+    vi.mocked(api.imBetween).mockImplementation((from, before) =>
+      Promise.resolve({ messages: range(from, before - 1), has_earlier: from > 1 }),
+    );
+    const shell = await opened({ messages: range(5001, 5100), has_earlier: true });
+    shell.reveal({ message_id: 'needle', from: bob.id, seq: 100 });
+    await waitFor(() => expect(revealedText()).toBe('the needle'));
+    // Twenty messages before it come too, so that it does not open at the edge.
+    expect(api.imBetween).toHaveBeenCalledWith(80, 5001);
+  });
+
+  it('shows the message a new window was opened for once it is loaded', async () => {
+    vi.mocked(api.revealAtOpen).mockReturnValueOnce({ message_id: 'needle', from: bob.id, seq: 100 });
+    await opened({ messages: range(90, 110), has_earlier: true });
+    await waitFor(() => expect(revealedText()).toBe('the needle'));
+    expect(api.imBetween).not.toHaveBeenCalled();
+  });
+
+  it('finds in the transcript with Ctrl+F, newest match first, Enter going back', async () => {
+    const hit = (m: CachedMessage): MessageHitView => ({
+      session_id: m.session_id,
+      colleague: bob,
+      ended: false,
+      reveal: { message_id: m.id, from: m.from, seq: m.seq },
+      mine: false,
+      at: m.at,
+      snippet: [{ text: m.text, hit: true }],
+    });
+    const messages = [message(1, 'refund one'), message(2, 'other'), message(3, 'refund two')];
+    vi.mocked(api.imFind).mockImplementation((query) =>
+      Promise.resolve(query === 'refund' ? [hit(messages[2] as CachedMessage), hit(messages[0] as CachedMessage)] : []),
+    );
+    await opened({ messages });
+    await userEvent.keyboard('{Control>}f{/Control}');
+    const field = await screen.findByTestId('im-find-field');
+    expect(field).toHaveFocus();
+    await userEvent.type(field, 'refund{Enter}');
+    await waitFor(() => expect(screen.getByTestId('im-find-status')).toHaveTextContent('1 of 2'));
+    await waitFor(() => expect(revealedText()).toBe('refund two'));
+    await userEvent.keyboard('{Enter}');
+    expect(screen.getByTestId('im-find-status')).toHaveTextContent('2 of 2');
+    await waitFor(() => expect(revealedText()).toBe('refund one'));
+    await userEvent.keyboard('{Escape}');
+    expect(screen.queryByTestId('im-find')).not.toBeInTheDocument();
+    expect(document.querySelector('[data-revealed]')).toBeNull();
+  });
+});
+
 describe('ImView: loading', () => {
   it('shows a quiet skeleton, then the session', async () => {
     open();
@@ -132,6 +200,7 @@ describe('ImView: loading', () => {
     vi.mocked(api.onMessage).mockResolvedValue(() => {});
     vi.mocked(api.onZoom).mockResolvedValue(() => {});
     vi.mocked(api.onVoice).mockResolvedValue(() => {});
+    vi.mocked(api.onReveal).mockResolvedValue(() => {});
     vi.mocked(api.imState).mockRejectedValueOnce({ message: 'Huddle knows no such IM session.' });
     render(ImView);
 
@@ -147,7 +216,7 @@ describe('ImView: loading', () => {
   it('stops listening when closed', async () => {
     const shell = await opened();
     shell.unmount();
-    expect(shell.stopped()).toBe(4);
+    expect(shell.stopped()).toBe(5);
   });
 });
 

@@ -20,6 +20,7 @@ export function session(status: StatusView = { kind: 'connected' }, more: Partia
     consultation: false,
     interaction_id: null,
     missed: false,
+    ended_at: null,
     ...more,
   };
 }

@@ -3,7 +3,7 @@
 // they change. Conversations lists them; the Team Communicator finds the agent's active
 // consultations among them.
 
-import { listSessions, onSession, putAwayMissed } from '../../lib/api';
+import { history, listSessions, onSession, putAwayMissed } from '../../lib/api';
 import type { SessionView } from '../../lib/bindings';
 import { LiveList } from '../../lib/liveList.svelte';
 
@@ -49,4 +49,40 @@ export function activeConsultations(all: readonly SessionView[], interactionId: 
   return all.filter(
     (s) => s.interaction_id === interactionId && s.i_invited && s.status.kind === 'connected',
   );
+}
+
+/** When a session ended, for the history's order and days (its invitation's time if not known). */
+export function endedAt(session: SessionView): number {
+  return session.ended_at ?? session.created_at;
+}
+
+function byEnd(all: SessionView[]): SessionView[] {
+  return all.sort((a, b) => endedAt(b) - endedAt(a));
+}
+
+/** The agent's ended sessions, the most recently ended first: the history. */
+export class HistoryState extends LiveList<SessionView> {
+  constructor() {
+    super({
+      read: history,
+      listen: onSession,
+      what: 'the ended IM sessions',
+      settle: (found) => byEnd(found.filter((s) => s.status.kind === 'ended')),
+      upsert: (all, session) => {
+        const others = all.filter((s) => s.id !== session.id);
+        return session.status.kind === 'ended' ? byEnd([...others, session]) : others;
+      },
+    });
+  }
+}
+
+/** The sessions whose colleague's name or login holds `filter`, ignoring case and accents. */
+export function withColleague(all: readonly SessionView[], filter: string): readonly SessionView[] {
+  const wanted = fold(filter.trim());
+  if (wanted === '') return all;
+  return all.filter((s) => fold(s.other.display_name).includes(wanted) || fold(s.other.login).includes(wanted));
+}
+
+function fold(text: string): string {
+  return text.normalize('NFD').replace(/\p{Diacritic}/gu, '').toLowerCase();
 }
