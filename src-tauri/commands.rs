@@ -10,7 +10,6 @@ use huddle_protocol::{
 };
 use tauri::{AppHandle, Manager, State, WebviewWindow};
 
-use crate::invitations;
 use crate::session::Session;
 use crate::session_view::{
     ConsultTarget, ImWindowView, MessageHitView, RevealView, SessionView, ToastView,
@@ -24,6 +23,7 @@ use crate::view::{
 };
 use crate::window_events::WindowEvents;
 use crate::windows;
+use crate::{autostart, invitations};
 
 /// How many of its last messages an IM window opens with: a screenful and more, whatever the
 /// transcript's length, so that a long one opens as fast as a short one.
@@ -500,10 +500,13 @@ pub fn toast_dismiss(app: AppHandle, toasts: State<'_, Toasts>, session_id: Stri
     toasts.withdraw(&app, &session_id);
 }
 
-/// How invitations reach the agent.
+/// How invitations reach the agent, and whether Huddle starts at login.
 #[tauri::command]
 pub fn preferences(settings: State<'_, Settings>) -> Preferences {
-    settings.get().preferences
+    Preferences {
+        start_at_login: autostart::enabled(),
+        ..settings.get().preferences
+    }
 }
 
 /// Opens the folder of Huddle's log files in the system's file manager.
@@ -528,22 +531,29 @@ pub fn ui_ready(window: WebviewWindow, marks: crate::ready::ReadyMarks) {
     crate::ready::report(window.label(), marks);
 }
 
-/// Changes how invitations reach the agent; returns what was applied.
+/// Changes how invitations reach the agent, and whether Huddle starts at login; returns what
+/// was applied.
 #[tauri::command]
 pub fn set_preferences(
     app: AppHandle,
     settings: State<'_, Settings>,
     value: Preferences,
-) -> Preferences {
+) -> Result<Preferences, Failure> {
+    if value.start_at_login != autostart::enabled() {
+        autostart::set(value.start_at_login).map_err(|e| {
+            tracing::warn!(error = %e, "cannot change whether Huddle starts at login");
+            Failure::new(format!("Starting at login could not be changed: {e}."))
+        })?;
+    }
     let before = settings.get().preferences;
     settings.update(|v| v.preferences = value);
-    let applied = settings.get().preferences;
+    let applied = preferences(settings);
     if applied.do_not_disturb && !before.do_not_disturb {
         invitations::hold_back(&app);
     }
     app.state::<WindowEvents>()
         .send("main", PREFERENCES_EVENT, &applied);
-    applied
+    Ok(applied)
 }
 
 /// The toast acts only on the invitations it shows: a page cannot answer others through it.

@@ -1,6 +1,7 @@
 //! The Huddle desktop app's shell: it owns the client engine and translates between it and
 //! the windows. It keeps no business state of its own beyond what the windows are shown.
 
+mod autostart;
 mod commands;
 mod invitations;
 mod logs;
@@ -55,6 +56,12 @@ pub fn run() {
             }
             app.manage(settings);
             windows::restore_main(app.handle());
+            // Started at login, Huddle waits in the tray; otherwise its window shows.
+            if !autostart::started_in_background() {
+                if let Some(main) = app.get_webview_window("main") {
+                    main.show()?;
+                }
+            }
             notify::init(app.handle());
             tray::init(app.handle())?;
             let handle = app.handle().clone();

@@ -105,6 +105,9 @@ pub struct Preferences {
     /// The OS's notifications show what colleagues wrote; off, they say only who wrote (for
     /// lock screens and screens others can see).
     pub text_in_notifications: bool,
+    /// Huddle starts, to the tray, when the agent logs in to the computer. The OS's entry is
+    /// the truth; what is saved here is only what was last shown.
+    pub start_at_login: bool,
 }
 
 impl Default for Preferences {
@@ -115,6 +118,7 @@ impl Default for Preferences {
             toast_seconds: 10,
             keep_in_tray: true,
             text_in_notifications: true,
+            start_at_login: false,
         }
     }
 }

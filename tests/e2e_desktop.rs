@@ -286,3 +286,54 @@ async fn one_instance_per_profile_and_the_main_window_comes_back_where_it_was() 
     assert_eq!(again, placed);
     app.finish().await
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn starting_at_login_writes_the_autostart_entry_and_starts_to_the_tray() -> anyhow::Result<()>
+{
+    let _turn = ONE_APP_AT_A_TIME.lock().await;
+    let profile = Profile::new()?;
+    let entry = profile.path().join("config/autostart/huddle.desktop");
+    let hub = Hub::start(&TEAM[..1]).await?;
+    let app = App::start_in(&profile, "autostart").await?;
+    until("the main window to show", || {
+        Ok(visible_main_window()?.then_some(()))
+    })
+    .await?;
+    app.sign_in(&hub.address(), "ana", "ana-password").await?;
+
+    // Off by default; the main menu turns it on, and the entry is written.
+    app.click("main-menu").await?;
+    let toggle = "return document.querySelector('[data-testid=pref-start-at-login]').getAttribute('aria-checked');";
+    app.eval_when("the preference, off", toggle, vec![], |v| v == "false")
+        .await?;
+    assert!(!entry.exists(), "no entry before the agent asks");
+    app.click("pref-start-at-login").await?;
+    app.eval_when("the preference, on", toggle, vec![], |v| v == "true")
+        .await?;
+    let text = std::fs::read_to_string(&entry).context("the autostart entry")?;
+    let exec = format!("Exec=\"{}\" --background", support::app_binary());
+    assert!(text.contains(&exec), "{text}");
+    assert!(text.contains("Hidden=false"), "{text}");
+
+    // Off again: the entry goes.
+    app.click("pref-start-at-login").await?;
+    app.eval_when("the preference, off again", toggle, vec![], |v| {
+        v == "false"
+    })
+    .await?;
+    assert!(!entry.exists(), "the entry is removed");
+    app.click("pref-start-at-login").await?;
+    app.eval_when("the preference, on again", toggle, vec![], |v| v == "true")
+        .await?;
+    app.finish().await?;
+
+    // As the desktop starts it at login: running, its main window not shown.
+    let app = App::start_in_with_args(&profile, "autostarted", &["--background"]).await?;
+    app.text_when("connection-state", |t| t.starts_with("Connected"))
+        .await?;
+    assert!(
+        !visible_main_window()?,
+        "started at login, the main window waits"
+    );
+    app.finish().await
+}

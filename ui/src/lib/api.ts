@@ -219,9 +219,9 @@ export function preferences(): Promise<Preferences> {
   return invoke<Preferences>('preferences');
 }
 
-/** Changes how invitations reach the agent; resolves with what was applied (kept in range). */
+/** Changes the preferences; resolves with what was applied (kept in range). Rejects with a {@link Failure}. */
 export function setPreferences(value: Preferences): Promise<Preferences> {
-  return invoke<Preferences>('set_preferences', { value });
+  return call<Preferences>('set_preferences', { value });
 }
 
 /** Opens the folder of Huddle's log files in the system's file manager. Rejects with a {@link Failure}. */

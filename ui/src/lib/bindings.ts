@@ -412,7 +412,12 @@ keep_in_tray: boolean,
  * The OS's notifications show what colleagues wrote; off, they say only who wrote (for
  * lock screens and screens others can see).
  */
-text_in_notifications: boolean, };
+text_in_notifications: boolean, 
+/**
+ * Huddle starts, to the tray, when the agent logs in to the computer. The OS's entry is
+ * the truth; what is saved here is only what was last shown.
+ */
+start_at_login: boolean, };
 
 export type ConsultTarget = { 
 /**

@@ -51,6 +51,7 @@ export const DEFAULT_PREFERENCES: Preferences = {
   toast_seconds: 10,
   keep_in_tray: true,
   text_in_notifications: true,
+  start_at_login: false,
 };
 
 /**

@@ -99,7 +99,7 @@ describe('MainMenu', () => {
     expect(screen.getByTestId('zoom-in')).toHaveFocus();
     await user.keyboard('{ArrowDown}');
     expect(screen.getByTestId('zoom-reset')).toHaveFocus();
-    for (const testid of ['pref-dnd', 'pref-sound', 'pref-toast-seconds', 'pref-text-in-notifications', 'pref-keep-in-tray', 'show-logs', 'sign-out']) {
+    for (const testid of ['pref-dnd', 'pref-sound', 'pref-toast-seconds', 'pref-text-in-notifications', 'pref-keep-in-tray', 'pref-start-at-login', 'show-logs', 'sign-out']) {
       await user.keyboard('{ArrowDown}');
       expect(screen.getByTestId(testid)).toHaveFocus();
     }
@@ -148,6 +148,7 @@ describe('MainMenu: notifications', () => {
     toast_seconds: 30,
     keep_in_tray: true,
     text_in_notifications: true,
+    start_at_login: false,
   };
 
   it('shows how invitations reach the agent, as the shell has it', async () => {
@@ -157,6 +158,7 @@ describe('MainMenu: notifications', () => {
       toast_seconds: 20,
       keep_in_tray: false,
       text_in_notifications: true,
+      start_at_login: false,
     });
     const section = screen.getByRole('group', { name: 'Notifications' });
     expect(section).toBeInTheDocument();
@@ -211,6 +213,7 @@ describe('MainMenu: notifications', () => {
       toast_seconds: 20,
       keep_in_tray: true,
       text_in_notifications: true,
+      start_at_login: false,
     });
     expect(screen.getByTestId('pref-dnd')).toHaveAttribute('aria-checked', 'true');
     expect(screen.getByRole('menu')).toBeInTheDocument();

@@ -4,6 +4,7 @@
 import { subscribe } from '../../components/subscribe';
 import { onPreferences, preferences, setPreferences } from '../../lib/api';
 import type { Preferences } from '../../lib/bindings';
+import { failureMessage } from '../../lib/failure';
 
 /** How long the toast can stay, in seconds, as the main menu offers it. */
 export const TOAST_SECONDS: readonly number[] = [5, 10, 20, 30, 60];
@@ -59,7 +60,7 @@ export class PreferencesState {
       console.error('Cannot change the preferences:', error);
       if (ticket === this.#latest) {
         this.value = before;
-        this.failure = 'Huddle could not save this change. Try again.';
+        this.failure = `Huddle could not save this change. ${failureMessage(error)}`;
       }
     } finally {
       this.#pending--;
