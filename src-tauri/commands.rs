@@ -16,6 +16,7 @@ use crate::session_view::{
     TranscriptPageView,
 };
 use crate::settings::{clamp_zoom, Settings};
+use crate::system_quiet::SystemQuiet;
 use crate::toast::Toasts;
 use crate::view::{
     ConnectionView, Failure, LoginFailure, LoginField, LoginForm, Preferences, PREFERENCES_EVENT,
@@ -502,11 +503,18 @@ pub fn toast_dismiss(app: AppHandle, toasts: State<'_, Toasts>, session_id: Stri
 
 /// How invitations reach the agent, and whether Huddle starts at login.
 #[tauri::command]
-pub fn preferences(settings: State<'_, Settings>) -> Preferences {
+pub fn preferences(app: AppHandle) -> Preferences {
     Preferences {
         start_at_login: autostart::enabled(),
-        ..settings.get().preferences
+        system_do_not_disturb: app.state::<SystemQuiet>().on(),
+        ..app.state::<Settings>().get().preferences
     }
+}
+
+/// Tells the main window the preferences as they are now.
+pub fn tell_preferences(app: &AppHandle) {
+    app.state::<WindowEvents>()
+        .send("main", PREFERENCES_EVENT, &preferences(app.clone()));
 }
 
 /// Opens the folder of Huddle's log files in the system's file manager.
@@ -547,12 +555,11 @@ pub fn set_preferences(
     }
     let before = settings.get().preferences;
     settings.update(|v| v.preferences = value);
-    let applied = preferences(settings);
+    let applied = preferences(app.clone());
     if applied.do_not_disturb && !before.do_not_disturb {
         invitations::hold_back(&app);
     }
-    app.state::<WindowEvents>()
-        .send("main", PREFERENCES_EVENT, &applied);
+    tell_preferences(&app);
     Ok(applied)
 }
 

@@ -8,17 +8,19 @@ use crate::notify::Notifications;
 use crate::session::Session;
 use crate::session_view::SessionView;
 use crate::settings::Settings;
+use crate::system_quiet::SystemQuiet;
 use crate::toast::Toasts;
 use crate::view::Failure;
 use crate::{tray, windows};
 
 /// An invitation arrived (or was found waiting at sign-in): its window waits in the taskbar,
-/// and unless the agent does not want to be disturbed, the toast and a notification show it.
+/// and unless the agent or the system does not want to be disturbed, the toast and a
+/// notification show it.
 /// Showing it again changes nothing.
 pub fn arrived(app: &AppHandle, session: &SessionView) {
     windows::open_im(app, session, windows::Open::Waiting);
     let preferences = app.state::<Settings>().get().preferences;
-    if !preferences.do_not_disturb {
+    if !preferences.do_not_disturb && !app.state::<SystemQuiet>().on() {
         app.state::<Toasts>().offer(app, session);
         app.state::<Notifications>()
             .invitation(app, session, preferences.text_in_notifications);

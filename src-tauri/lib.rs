@@ -11,6 +11,7 @@ mod ready;
 mod session;
 pub mod session_view;
 mod settings;
+mod system_quiet;
 mod toast;
 mod tray;
 pub mod view;
@@ -32,6 +33,7 @@ pub fn run() {
         .manage(toast::Toasts::default())
         .manage(notify::Notifications::default())
         .manage(window_events::WindowEvents::default())
+        .manage(system_quiet::SystemQuiet::default())
         .setup(|app| {
             // Only without a home folder is there no log folder; the temporary one will do.
             let log_dir = logs::dir(app.handle())
@@ -63,6 +65,7 @@ pub fn run() {
                 }
             }
             notify::init(app.handle());
+            system_quiet::follow(app.handle());
             tray::init(app.handle())?;
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {

@@ -108,6 +108,9 @@ pub struct Preferences {
     /// Huddle starts, to the tray, when the agent logs in to the computer. The OS's entry is
     /// the truth; what is saved here is only what was last shown.
     pub start_at_login: bool,
+    /// The system is in do-not-disturb (Focus, Focus Assist, banners off): Huddle holds toasts
+    /// and sounds back as its own Do not disturb does. Read from the system, never saved.
+    pub system_do_not_disturb: bool,
 }
 
 impl Default for Preferences {
@@ -119,6 +122,7 @@ impl Default for Preferences {
             keep_in_tray: true,
             text_in_notifications: true,
             start_at_login: false,
+            system_do_not_disturb: false,
         }
     }
 }

@@ -405,3 +405,69 @@ async fn closing_the_main_window_keeps_huddle_in_the_tray() -> anyhow::Result<()
     x_window_when("Huddle", "shown", |w| w.is_some_and(|w| w.shown())).await?;
     app.finish().await
 }
+
+/// Sets GNOME's notification banners setting in the profile's settings file, as the
+/// desktop's do-not-disturb switch does.
+fn show_banners(profile: &Profile, on: bool) -> anyhow::Result<()> {
+    let set = std::process::Command::new("gsettings")
+        .args([
+            "set",
+            "org.gnome.desktop.notifications",
+            "show-banners",
+            if on { "true" } else { "false" },
+        ])
+        .env("GSETTINGS_BACKEND", "keyfile")
+        .envs(profile.env())
+        .status()
+        .context("cannot run gsettings")?;
+    anyhow::ensure!(set.success(), "gsettings failed: {set}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_desktops_do_not_disturb_holds_toasts_back_until_it_is_off() -> anyhow::Result<()> {
+    let _turn = ONE_APP_AT_A_TIME.lock().await;
+    let services = tempfile::tempdir()?;
+    let notifications = Service::notifications(services.path()).await?;
+    let desktop = Desktop::start().await?;
+    let profile = Profile::new()?;
+    show_banners(&profile, false)?;
+    // GSettings kept in a file that the app watches, as dconf is watched on a GNOME desktop.
+    let app = App::start_in_with_env(
+        &profile,
+        "invitation-system-dnd",
+        &[("GSETTINGS_BACKEND", "keyfile")],
+    )
+    .await?;
+    sign_in_ana(&app, &desktop).await?;
+    app.text_when("dnd-indicator", |t| t.contains("Do not disturb (system)"))
+        .await?;
+    app.save_screenshot("-indicator")?;
+
+    desktop.invite("Quiet please").await?;
+    x_window_when(IM_WINDOW, "minimized", |w| w.is_some_and(|w| w.minimized())).await?;
+    // The window is the last thing the invitation does: by now a toast or a notification
+    // would have been shown.
+    assert!(support::x_window(TOAST)?.is_none_or(|w| !w.shown()));
+    assert!(
+        !notifications
+            .records()
+            .iter()
+            .any(|r| r["event"] == "notify"),
+        "{:?}",
+        notifications.records()
+    );
+
+    // The desktop's do-not-disturb off: the main window says so, and the next one pops up.
+    show_banners(&profile, true)?;
+    app.eval_when(
+        "the indicator gone",
+        "return document.querySelector('[data-testid=dnd-indicator]') === null;",
+        vec![],
+        |v| v == true,
+    )
+    .await?;
+    desktop.invite("Now you can").await?;
+    x_window_when(TOAST, "shown", |w| w.is_some_and(|w| w.shown())).await?;
+    app.finish().await
+}

@@ -417,7 +417,12 @@ text_in_notifications: boolean,
  * Huddle starts, to the tray, when the agent logs in to the computer. The OS's entry is
  * the truth; what is saved here is only what was last shown.
  */
-start_at_login: boolean, };
+start_at_login: boolean, 
+/**
+ * The system is in do-not-disturb (Focus, Focus Assist, banners off): Huddle holds toasts
+ * and sounds back as its own Do not disturb does. Read from the system, never saved.
+ */
+system_do_not_disturb: boolean, };
 
 export type ConsultTarget = { 
 /**

@@ -52,6 +52,7 @@ export const DEFAULT_PREFERENCES: Preferences = {
   keep_in_tray: true,
   text_in_notifications: true,
   start_at_login: false,
+  system_do_not_disturb: false,
 };
 
 /**

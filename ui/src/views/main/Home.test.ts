@@ -125,6 +125,17 @@ describe('Home', () => {
     expect(api.setPreferences).toHaveBeenLastCalledWith({ ...DEFAULT_PREFERENCES, do_not_disturb: true });
   });
 
+  it("says when the system's do-not-disturb holds invitations back, and when it stops", async () => {
+    const { shell } = setup(online(), [], { ...DEFAULT_PREFERENCES, system_do_not_disturb: true });
+    const pill = await screen.findByTestId('dnd-indicator');
+    expect(pill).toHaveTextContent('Do not disturb (system)');
+    expect(pill).toHaveAttribute('data-source', 'system');
+    expect(pill).toHaveAttribute('title', expect.stringContaining('Your computer is in do not disturb'));
+
+    shell.emitPreferences(DEFAULT_PREFERENCES);
+    await waitFor(() => expect(screen.queryByTestId('dnd-indicator')).not.toBeInTheDocument());
+  });
+
   it('shows no Do not disturb while it is off', async () => {
     setup();
     await waitFor(() => expect(api.preferences).toHaveBeenCalled());

@@ -149,6 +149,7 @@ describe('MainMenu: notifications', () => {
     keep_in_tray: true,
     text_in_notifications: true,
     start_at_login: false,
+    system_do_not_disturb: false,
   };
 
   it('shows how invitations reach the agent, as the shell has it', async () => {
@@ -159,6 +160,7 @@ describe('MainMenu: notifications', () => {
       keep_in_tray: false,
       text_in_notifications: true,
       start_at_login: false,
+      system_do_not_disturb: false,
     });
     const section = screen.getByRole('group', { name: 'Notifications' });
     expect(section).toBeInTheDocument();
@@ -214,6 +216,7 @@ describe('MainMenu: notifications', () => {
       keep_in_tray: true,
       text_in_notifications: true,
       start_at_login: false,
+      system_do_not_disturb: false,
     });
     expect(screen.getByTestId('pref-dnd')).toHaveAttribute('aria-checked', 'true');
     expect(screen.getByRole('menu')).toBeInTheDocument();
