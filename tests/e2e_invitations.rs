@@ -471,3 +471,58 @@ async fn the_desktops_do_not_disturb_holds_toasts_back_until_it_is_off() -> anyh
     x_window_when(TOAST, "shown", |w| w.is_some_and(|w| w.shown())).await?;
     app.finish().await
 }
+
+/// Gives the keyboard focus to the window titled exactly `title`, as a click on it does.
+fn activate(title: &str) -> anyhow::Result<()> {
+    let done = std::process::Command::new("wmctrl")
+        .args(["-F", "-a", title])
+        .status()
+        .context("cannot run wmctrl")?;
+    anyhow::ensure!(done.success(), "wmctrl could not activate {title}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_icon_counts_invitations_and_unread_messages() -> anyhow::Result<()> {
+    let _turn = ONE_APP_AT_A_TIME.lock().await;
+    let services = tempfile::tempdir()?;
+    let dock = Service::launcher(services.path()).await?;
+    let desktop = Desktop::start().await?;
+    let app = App::start("badge").await?;
+    sign_in_ana(&app, &desktop).await?;
+    let count = |n: i64| {
+        move |r: &serde_json::Value| {
+            r["event"] == "launcher"
+                && r["app_uri"] == "application://Huddle.desktop"
+                && r["count"] == n
+                && r["count_visible"] == (n > 0)
+        }
+    };
+
+    // An invitation counts one.
+    let session = desktop.invite("Got a minute?").await?;
+    dock.latest("the icon counting the invitation", count(1))
+        .await?;
+
+    // Answered, it no longer counts; then two messages come while Ana looks elsewhere.
+    app.switch_to(&format!("im-{session}")).await?;
+    app.click("im-accept").await?;
+    desktop.ben_sees(&session, SessionStatus::Connected).await?;
+    dock.latest("the icon counting nothing", count(0)).await?;
+    activate("Huddle")?;
+    x_window_when("Huddle", "focused", |_| {
+        active_window_title().is_ok_and(|t| t == "Huddle")
+    })
+    .await?;
+    for text in ["Are you there?", "It is about the refund"] {
+        desktop.ben.send_message(&session, text).await?;
+    }
+    dock.latest("the icon counting two unread messages", count(2))
+        .await?;
+
+    // Ana looks at the conversation: nothing is unread any more.
+    activate(IM_WINDOW)?;
+    dock.latest("the icon cleared once the messages are seen", count(0))
+        .await?;
+    app.finish().await
+}

@@ -1,5 +1,5 @@
-//! The desktop's D-Bus services for the end-to-end tests: a notification server and a tray
-//! watcher that record what the app shows, run by `desktop_bus.py` on the session bus that
+//! The desktop's D-Bus services for the end-to-end tests: a notification server, a tray
+//! watcher and a dock's launcher that record what the app shows, run by `desktop_bus.py` on the session bus that
 //! `scripts/with-desktop.sh` provides.
 
 use std::path::{Path, PathBuf};
@@ -25,6 +25,11 @@ impl Service {
     /// A notification server (`org.freedesktop.Notifications`).
     pub async fn notifications(dir: &Path) -> anyhow::Result<Self> {
         Self::start("notifications", dir).await
+    }
+
+    /// A dock listening for launcher counts (`com.canonical.Unity.LauncherEntry`).
+    pub async fn launcher(dir: &Path) -> anyhow::Result<Self> {
+        Self::start("launcher", dir).await
     }
 
     /// A tray watcher (`org.kde.StatusNotifierWatcher`). Start it before the app.
@@ -58,6 +63,18 @@ impl Service {
             .lines()
             .filter_map(|l| serde_json::from_str(l).ok())
             .collect()
+    }
+
+    /// Waits until the latest record is one `want` takes, and returns it.
+    pub async fn latest(&self, what: &str, want: impl Fn(&Value) -> bool) -> anyhow::Result<Value> {
+        let start = Instant::now();
+        while start.elapsed() < DEADLINE {
+            if let Some(last) = self.records().pop().filter(|r| want(r)) {
+                return Ok(last);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        bail!("{what} never came; recorded: {:?}", self.records())
     }
 
     /// Waits for a record that `want` accepts, and returns it.

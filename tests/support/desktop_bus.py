@@ -7,6 +7,8 @@
                                        notification ID (ActionInvoked)
     desktop_bus.py watcher LOG         own org.kde.StatusNotifierWatcher; append each
                                        registered tray item to LOG as a JSON line
+    desktop_bus.py launcher LOG        listen as a dock does for Unity launcher entries'
+                                       updates; append each count to LOG as a JSON line
     desktop_bus.py tray SERVICE PATH   print the tray item's state as JSON: its title, label,
                                        icon, and its menu's labels
     desktop_bus.py click SERVICE PATH LABEL
@@ -119,10 +121,37 @@ class Watcher(dbus.service.Object):
         }
 
 
+def launcher(bus, log):
+    """Records the count of each com.canonical.Unity.LauncherEntry Update signal. Owns
+    com.canonical.Unity, as the docks that show counts do: libunity sends counts only while
+    that name has an owner."""
+
+    # Each update carries only the properties that changed, as a dock accumulates them.
+    entries = {}
+
+    def update(app_uri, props):
+        entry = entries.setdefault(str(app_uri), {"count": 0, "count_visible": False})
+        if "count" in props:
+            entry["count"] = int(props["count"])
+        if "count-visible" in props:
+            entry["count_visible"] = bool(props["count-visible"])
+        append(log, {"event": "launcher", "app_uri": str(app_uri), **entry})
+
+    bus.add_signal_receiver(
+        update, signal_name="Update", dbus_interface="com.canonical.Unity.LauncherEntry"
+    )
+    return dbus.service.BusName("com.canonical.Unity", bus)
+
+
 def serve(kind, log):
     DBusGMainLoop(set_as_default=True)
     bus = dbus.SessionBus()
-    service = Notifications(bus, log) if kind == "notifications" else Watcher(bus, log)
+    if kind == "notifications":
+        service = Notifications(bus, log)
+    elif kind == "watcher":
+        service = Watcher(bus, log)
+    else:
+        service = launcher(bus, log)
     append(log, {"event": "ready"})
     GLib.MainLoop().run()
     del service
@@ -191,7 +220,7 @@ def invoke(nid, key):
 
 
 def main(args):
-    if len(args) == 2 and args[0] in ("notifications", "watcher"):
+    if len(args) == 2 and args[0] in ("notifications", "watcher", "launcher"):
         serve(args[0], args[1])
     elif len(args) == 3 and args[0] == "invoke":
         invoke(args[1], args[2])

@@ -293,6 +293,8 @@ struct Shared {
     missed_seen: Mutex<HashSet<String>>,
     /// The last word on each session's voice consultation, by session id.
     voice: Mutex<HashMap<String, VoiceConsultation>>,
+    /// How many colleagues' messages came in each session since the agent last looked at it.
+    unread: Mutex<HashMap<String, u32>>,
     following: Following,
     /// Held while a session update is applied: the answer to a request and the hub's event
     /// for the same session can arrive together, and the older must not win.
@@ -567,6 +569,7 @@ impl Engine {
                 sessions: Mutex::new(sessions),
                 missed_seen: Mutex::new(missed_seen),
                 voice: Mutex::new(HashMap::new()),
+                unread: Mutex::new(HashMap::new()),
                 following: Following::default(),
                 applying: tokio::sync::Mutex::new(()),
                 retention: Mutex::new(None),
@@ -1022,6 +1025,19 @@ impl Engine {
         waiting
     }
 
+    /// How many colleagues' messages came in since the agent last looked at their sessions
+    /// ([`Engine::mark_read`]), in all.
+    pub fn unread(&self) -> u32 {
+        lock(&self.shared.unread).values().sum()
+    }
+
+    /// The agent has seen a session's messages. Returns whether any were unread.
+    pub fn mark_read(&self, session_id: &str) -> bool {
+        lock(&self.shared.unread)
+            .remove(session_id)
+            .is_some_and(|n| n > 0)
+    }
+
     /// The invitations this agent missed (withdrawn or timed out before an answer) and has
     /// not put away, newest first.
     pub fn missed(&self) -> Vec<SessionUpdate> {
@@ -1471,7 +1487,13 @@ impl Engine {
                     .put_message(&message)
                     .await
                     .map_err(ClientError::from)?;
+                let arrived = was.is_none() && message.from != self.shared.agent.id;
                 let changed = was.is_none_or(|m| m.seq.is_none() || m.from != message.from);
+                if arrived {
+                    *lock(&self.shared.unread)
+                        .entry(message.session_id.clone())
+                        .or_default() += 1;
+                }
                 if changed {
                     if let Ok(Some(now)) = cache.message(&message.session_id, &message.id).await {
                         self.emit(EngineEvent::Message(now));

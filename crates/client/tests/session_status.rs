@@ -224,3 +224,33 @@ async fn a_discarded_draft_never_reaches_the_hub() {
     let snapshot = ben.search("ana", Default::default()).await.unwrap();
     assert!(snapshot.iter().all(|e| e.recent_at.is_none()));
 }
+
+#[tokio::test]
+async fn a_colleagues_messages_count_as_unread_until_the_agent_looks() {
+    let (dir, hub) = common::hub_with(&[("ana", "Ana Lima"), ("ben", "Ben Okafor")]).await;
+    let address = hub.addr.to_string();
+    let ana = sign_in(&address, "ana", &dir.path().join("ana")).await;
+    let ben = sign_in(&address, "ben", &dir.path().join("ben")).await;
+    let (mut ana_events, mut ben_events) = (ana.subscribe(), ben.subscribe());
+    let session = ana.invite(ben.agent().id, None, None).await.unwrap();
+    status(&mut ben_events, &session.id, SessionStatus::Invited).await;
+    ben.accept(&session.id).await.unwrap();
+    status(&mut ana_events, &session.id, SessionStatus::Connected).await;
+
+    ana.send_message(&session.id, "mine does not count")
+        .await
+        .unwrap();
+    for text in ["first", "second"] {
+        ben.send_message(&session.id, text).await.unwrap();
+    }
+    common::wait_for(&mut ana_events, "Ben's second message", |e| match e {
+        EngineEvent::Message(m) if m.text == "second" => Some(()),
+        _ => None,
+    })
+    .await;
+    // Her own message is not among them.
+    assert_eq!(ana.unread(), 2);
+    assert!(ana.mark_read(&session.id));
+    assert_eq!(ana.unread(), 0);
+    assert!(!ana.mark_read(&session.id), "nothing left to read");
+}
