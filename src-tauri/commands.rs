@@ -3,6 +3,7 @@
 //! session.
 
 use huddle_client::cache::CachedMessage;
+use huddle_client::proxy::ProxySetting;
 use huddle_client::Engine;
 use huddle_protocol::{
     AgentProfile, ConsultContext, DirectoryEntry, DirectoryFilter, HistoryEntry,
@@ -59,12 +60,16 @@ pub async fn login(
             return Err(LoginFailure::new(format!("Enter {what}."), Some(field)));
         }
     }
+    let proxy: ProxySetting = form
+        .proxy
+        .parse()
+        .map_err(|e| LoginFailure::new(format!("{e}."), Some(LoginField::Proxy)))?;
     let exposed = huddle_client::unencrypted_to_another_machine_at(&hub);
     if exposed && !form.unencrypted_ok {
         return Err(LoginFailure::unencrypted(&hub));
     }
     session
-        .sign_in(&app, hub, login, form.password, form.remember)
+        .sign_in(&app, hub, login, form.password, form.remember, proxy)
         .await
 }
 

@@ -12,6 +12,7 @@ mod ready;
 mod session;
 pub mod session_view;
 mod settings;
+mod system_proxy;
 mod system_quiet;
 mod toast;
 mod tray;

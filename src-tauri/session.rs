@@ -20,6 +20,8 @@ use crate::settings::Settings;
 use crate::view::{
     ConnectionView, LastSignIn, LoginFailure, PresenceChange, CONNECTION_EVENT, PRESENCE_EVENT,
 };
+use huddle_client::proxy::{Proxy, ProxySetting};
+
 use crate::{badge, invitations, tray, windows};
 
 /// The shell's one client engine, once an agent has signed in.
@@ -78,13 +80,15 @@ impl Session {
         login: String,
         password: String,
         remember: bool,
+        proxy: ProxySetting,
     ) -> Result<ConnectionView, LoginFailure> {
         let data_dir = data_dir(app).map_err(|message| LoginFailure::new(message, None))?;
         let keychain = Keychain::open().await;
+        let target = hub_via(&hub, proxy.clone());
         let signed_in = match &keychain {
             Ok(keychain) => {
                 Engine::sign_in_remembering(
-                    &Hub::new(&hub),
+                    &target,
                     &login,
                     &password,
                     remember,
@@ -93,14 +97,11 @@ impl Session {
                 )
                 .await
             }
-            Err(_) => Engine::sign_in_to(
-                &Hub::new(&hub),
-                &login,
-                Credential::Password(password),
-                &data_dir,
-            )
-            .await
-            .map(|(engine, _)| (engine, None)),
+            Err(_) => {
+                Engine::sign_in_to(&target, &login, Credential::Password(password), &data_dir)
+                    .await
+                    .map(|(engine, _)| (engine, None))
+            }
         };
         let (engine, not_kept) = signed_in.map_err(|e| {
             tracing::info!(%login, %hub, error = %e, "sign-in failed");
@@ -118,6 +119,8 @@ impl Session {
                 hub: hub.clone(),
                 login: login.clone(),
                 remember,
+                // Shown without its password, which the keychain keeps.
+                proxy: proxy.to_string(),
             })
         });
         self.signed_in(app, engine, hub, notice);
@@ -136,7 +139,11 @@ impl Session {
         emit_connection(app, &self.view(&settings(app)));
         let result = match (Keychain::open().await, data_dir(app)) {
             (Ok(keychain), Ok(data_dir)) => {
-                Engine::sign_in_saved(&Hub::new(&last.hub), &last.login, &data_dir, keychain)
+                let proxy = last.proxy.parse().unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "the saved proxy cannot be used; using the system's");
+                    ProxySetting::System
+                });
+                Engine::sign_in_saved(&hub_via(&last.hub, proxy), &last.login, &data_dir, keychain)
                     .await
                     .map_err(|e| saved_failure(&last, e))
             }
@@ -364,4 +371,13 @@ fn saved_failure(last: &LastSignIn, error: SavedSignInError) -> Option<String> {
             LoginFailure::from_client_error(&last.login, &e).message
         )),
     }
+}
+
+/// The hub at `address`, reached the way `proxy` says; the system's settings are read as
+/// Huddle connects.
+fn hub_via(address: &str, proxy: ProxySetting) -> Hub {
+    Hub::new(address).via(Proxy {
+        setting: proxy,
+        system: Some(crate::system_proxy::source()),
+    })
 }

@@ -171,6 +171,7 @@ mod tests {
                 hub: "hub:7878".into(),
                 login: "ana".into(),
                 remember: true,
+                proxy: "system".into(),
             });
         });
         let again = Settings::load(dir.path());

@@ -1,6 +1,7 @@
 //! The types that cross between the shell and the UI: command arguments, command results
 //! and event payloads. `ui/src/lib/bindings.ts` is generated from them (see `bindings`).
 
+use huddle_client::proxy::ProxyError;
 use huddle_client::{Action, ClientError, SessionStatus};
 use huddle_protocol::{AgentProfile, ErrorCode, Presence};
 use serde::{Deserialize, Serialize};
@@ -29,6 +30,10 @@ pub struct LoginForm {
     /// The agent was warned that this hub's address is not encrypted and signs in anyway.
     #[serde(default)]
     pub unencrypted_ok: bool,
+    /// The way to the hub: `system` (the system's proxy settings), `none`, or a proxy's
+    /// URL (`http://user:password@proxy:3128`, `socks5://proxy:1080`).
+    #[serde(default)]
+    pub proxy: String,
 }
 
 /// The hub and login of the last sign-in, to fill the form with.
@@ -40,6 +45,14 @@ pub struct LastSignIn {
     pub login: String,
     /// Whether the agent asked to be remembered.
     pub remember: bool,
+    /// The way to the hub (`system`, `none`, or a proxy's URL without its password, which
+    /// the keychain keeps).
+    #[serde(default = "system_proxy")]
+    pub proxy: String,
+}
+
+fn system_proxy() -> String {
+    "system".into()
 }
 
 /// Where the agent stands with the hub, as the main window shows it.
@@ -159,6 +172,7 @@ impl From<&ClientError> for Failure {
             ClientError::Unreachable { .. } | ClientError::Lost(_) | ClientError::Timeout => {
                 "Huddle is not connected to the hub right now; try again in a moment.".to_string()
             }
+            ClientError::Proxy { proxy, error } => proxy_explained(proxy, error),
             ClientError::Refused(e) => refusal(e.code, &e.message),
             ClientError::Illegal(e) => match (e.from, e.action) {
                 (SessionStatus::Ended(_), _) => "This session has already ended.".into(),
@@ -216,6 +230,8 @@ pub enum LoginField {
     Login,
     /// The password.
     Password,
+    /// The proxy.
+    Proxy,
 }
 
 /// Why signing in failed, in words an agent understands.
@@ -324,6 +340,45 @@ impl LoginFailure {
                 ),
                 None,
             ),
+            ClientError::Proxy { proxy, error } => {
+                Self::new(proxy_explained(proxy, error), Some(LoginField::Proxy))
+            }
         }
+    }
+}
+
+/// What to do when the proxy on the way to the hub does not carry the connection.
+pub fn proxy_explained(proxy: &str, error: &ProxyError) -> String {
+    match error {
+        ProxyError::AuthRequired(_) | ProxyError::AuthRejected(_)
+            if error.needs_other_authentication() =>
+        {
+            format!(
+                "The proxy {proxy} asks for a kind of sign-in Huddle cannot give it ({error}). \
+                 Huddle signs in to proxies with a user name and password (Basic). Ask your \
+                 administrator to let Huddle reach the hub without it, or for a proxy that \
+                 takes a password."
+            )
+        }
+        ProxyError::AuthRequired(_) => format!(
+            "The proxy {proxy} asks for a user name and password. Add them to the proxy's \
+             address, as in http://your.name:password@proxy.example:3128."
+        ),
+        ProxyError::AuthRejected(_) => format!(
+            "The proxy {proxy} refused the user name and password given. Check them, or ask \
+             your administrator for the ones it takes."
+        ),
+        ProxyError::Unreachable(reason) => format!(
+            "Huddle cannot reach the proxy {proxy} ({reason}). Check the proxy's address, or \
+             choose the system's settings."
+        ),
+        ProxyError::Refused(reason) => format!(
+            "The proxy {proxy} would not connect to the hub ({reason}). Ask your administrator \
+             to allow the hub's address."
+        ),
+        ProxyError::Garbled(reason) => format!(
+            "The proxy {proxy} does not answer as a proxy ({reason}). Check its address and \
+             kind (http:// or socks5://)."
+        ),
     }
 }

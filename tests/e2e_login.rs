@@ -122,3 +122,112 @@ async fn a_preset_hub_and_login_sign_in_by_themselves_when_the_keychain_has_them
     assert_eq!(filled, serde_json::json!([address, "ben"]));
     app.finish().await
 }
+
+/// Chooses a proxy on the login form's connection settings.
+async fn choose_proxy(app: &App, url: &str) -> anyhow::Result<()> {
+    if app
+        .eval(
+            "return document.querySelector('[data-testid=login-proxy-mode]') === null;",
+            vec![],
+        )
+        .await?
+        == true
+    {
+        app.click("login-connection-toggle").await?;
+    }
+    app.eval(
+        "const mode = document.querySelector('[data-testid=login-proxy-mode]');
+         mode.value = 'manual';
+         mode.dispatchEvent(new Event('change', { bubbles: true }));",
+        vec![],
+    )
+    .await?;
+    app.fill("login-proxy", url).await
+}
+
+/// Submits the form, agreeing to an unencrypted address (the hub's name is not this
+/// computer's), and returns the error it then shows, if any.
+async fn submit_unencrypted(app: &App) -> anyhow::Result<()> {
+    app.click("login-submit").await?;
+    app.text_when("login-error", |t| t.contains("not an encrypted address"))
+        .await?;
+    app.click("login-unencrypted-ok").await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_proxy_carries_the_connection_and_its_refusal_is_explained() -> anyhow::Result<()> {
+    use support::proxy::{Auth, Kind, TestProxy};
+    let _turn = ONE_APP_AT_A_TIME.lock().await;
+    let hub = Hub::start(&[
+        ("ana", "Ana Lima", "ana-password"),
+        ("ben", "Ben Okafor", "ben-password"),
+    ])
+    .await?;
+    // Only the proxy knows the hub's name: the app can reach it no other way.
+    let proxy = TestProxy::start(
+        Kind::Http,
+        Auth::Password("ana.proxy".into(), "pr0xy-pass".into()),
+        Some(hub.hub.addr),
+    )
+    .await?;
+    let hidden = format!("hub.huddle.test:{}", hub.hub.addr.port());
+    let profile = Profile::new()?;
+    let app = App::start_in(&profile, "login-proxy").await?;
+    app.fill("login-hub", &hidden).await?;
+    app.fill("login-login", "ana").await?;
+    app.fill("login-password", "ana-password").await?;
+
+    // Without its password the proxy refuses, and the form says what to do.
+    choose_proxy(&app, &proxy.url(None)).await?;
+    submit_unencrypted(&app).await?;
+    let error = app
+        .text_when("login-error", |t| t.contains("proxy"))
+        .await?;
+    assert!(
+        error.contains("asks for a user name and password"),
+        "{error}"
+    );
+    app.save_screenshot("-refused")?;
+
+    choose_proxy(&app, &proxy.url(Some(("ana.proxy", "pr0xy-pass")))).await?;
+    submit_unencrypted(&app).await?;
+    app.text_when("connection-state", |t| t.starts_with("Connected"))
+        .await?;
+    let carried = proxy.tunnels();
+    assert!(carried >= 1, "the proxy carried the connection");
+
+    // Ben, on the hub directly, sees Ana ready.
+    let ben_data = tempfile::tempdir()?;
+    let (ben, _) = huddle_client::Engine::sign_in(
+        &hub.address(),
+        "ben",
+        huddle_client::Credential::Password("ben-password".into()),
+        ben_data.path(),
+    )
+    .await?;
+    let ana = ben
+        .search("ana", Default::default())
+        .await?
+        .into_iter()
+        .find(|e| e.login == "ana");
+    assert_eq!(
+        ana.and_then(|e| e.presence),
+        Some(huddle_protocol::Presence::Ready)
+    );
+    app.finish().await?;
+
+    // The settings name the proxy and its user, never the password, which the keychain
+    // keeps: started again, Huddle signs in by itself through the proxy.
+    let settings = std::fs::read_to_string(
+        profile
+            .path()
+            .join("config/app.huddle.desktop/settings.json"),
+    )?;
+    assert!(settings.contains("ana.proxy@127.0.0.1"), "{settings}");
+    assert!(!settings.contains("pr0xy-pass"), "{settings}");
+    let app = App::start_in(&profile, "login-proxy-again").await?;
+    app.text_when("connection-state", |t| t.starts_with("Connected"))
+        .await?;
+    assert!(proxy.tunnels() > carried, "the proxy carried it again");
+    app.finish().await
+}

@@ -6,6 +6,7 @@
 pub mod bus;
 pub mod consult;
 pub mod hub_process;
+pub mod proxy;
 pub mod sign_in;
 
 use std::net::TcpListener;

@@ -52,6 +52,7 @@ pub async fn app_signed_in(
             let secret = Secret {
                 token: token.clone(),
                 password: (mode == SignIn::ExpiredToken).then(|| password.clone()),
+                proxy_password: None,
             };
             keep(profile, &address, login, &secret).await?;
             if mode == SignIn::ExpiredToken {

@@ -59,7 +59,14 @@ async fn open(
     let first = hub.answered_last() % urls.len();
     let mut unreachable = Vec::new();
     for n in (first..urls.len()).chain(0..first) {
-        match Link::open(&urls[n], hub.ca_file.as_deref(), incoming.clone()).await {
+        match Link::open(
+            &urls[n],
+            hub.ca_file.as_deref(),
+            &hub.proxy,
+            incoming.clone(),
+        )
+        .await
+        {
             Ok(opened) => {
                 hub.answered(n);
                 return Ok(opened);

@@ -27,6 +27,7 @@ use crate::error::ClientError;
 use crate::following::Following;
 use crate::keychain::{Keychain, KeychainError, Secret};
 use crate::link::{Incoming, Link};
+use crate::proxy::Proxy;
 use crate::session_state::{Action, EndCause, SessionStatus, UpdateRefused};
 
 /// A hub to sign in to.
@@ -38,6 +39,8 @@ pub struct Hub {
     /// The certificate authority of an on-premise hub's TLS certificate, in PEM, trusted
     /// beside the system's own.
     pub ca_file: Option<PathBuf>,
+    /// The way to the hub: the system's proxy, none, or the agent's.
+    pub proxy: Proxy,
     /// Which of the addresses answered last: connections try it first.
     answered_last: Arc<AtomicUsize>,
 }
@@ -48,8 +51,14 @@ impl Hub {
         Self {
             address: address.into(),
             ca_file: None,
+            proxy: Proxy::default(),
             answered_last: Arc::default(),
         }
+    }
+
+    /// The same hub, reached through `proxy`.
+    pub fn via(self, proxy: Proxy) -> Self {
+        Self { proxy, ..self }
     }
 
     /// The same hub, whose TLS certificate is also trusted through the certificate
@@ -353,6 +362,7 @@ impl Engine {
         let secret = Secret {
             token: engine.token(),
             password: remember.then(|| password.to_string()),
+            proxy_password: hub.proxy.password().map(str::to_string),
         };
         let kept = keychain.store(&hub.address, login, &secret).await.err();
         Ok((engine, kept))
@@ -373,6 +383,9 @@ impl Engine {
             .load(&hub.address, login)
             .await?
             .ok_or(SavedSignInError::NothingSaved)?;
+        let hub = &hub
+            .clone()
+            .via(hub.proxy.with_password(secret.proxy_password.as_deref()));
         let by_token = Self::start(
             hub,
             login,
@@ -634,6 +647,7 @@ impl Engine {
         let secret = Secret {
             token: self.token(),
             password,
+            proxy_password: self.shared.hub.proxy.password().map(str::to_string),
         };
         if let Err(e) = keychain.store(hub, login, &secret).await {
             tracing::info!(error = %e, "cannot keep the new session token");
@@ -1709,7 +1723,10 @@ impl Engine {
 fn is_unreachable(error: &ClientError) -> bool {
     matches!(
         error,
-        ClientError::Unreachable { .. } | ClientError::Lost(_) | ClientError::Timeout
+        ClientError::Unreachable { .. }
+            | ClientError::Lost(_)
+            | ClientError::Timeout
+            | ClientError::Proxy { .. }
     )
 }
 

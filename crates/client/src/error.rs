@@ -4,6 +4,7 @@ use huddle_protocol::ErrorFrame;
 
 use crate::address::AddressError;
 use crate::cache::CacheError;
+use crate::proxy::ProxyError;
 use crate::session_state::IllegalTransition;
 use crate::tls::TlsError;
 
@@ -20,6 +21,14 @@ pub enum ClientError {
         url: String,
         /// What the network said.
         reason: String,
+    },
+    /// The proxy on the way to the hub did not carry the connection.
+    #[error("the proxy {proxy} {error}")]
+    Proxy {
+        /// The proxy, without its password.
+        proxy: String,
+        /// Why.
+        error: ProxyError,
     },
     /// The hub refused the request.
     #[error("the hub refused: {0}")]

@@ -25,6 +25,10 @@ pub struct Secret {
     /// The password, only if the agent asked to be remembered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<String>,
+    /// The password of the proxy the hub is reached through, when it asks for one: the
+    /// settings name the proxy and its user, never the password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy_password: Option<String>,
 }
 
 // Written by hand so that no log line or panic message can ever show a secret.
@@ -33,6 +37,10 @@ impl fmt::Debug for Secret {
         f.debug_struct("Secret")
             .field("token", &"<redacted>")
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field(
+                "proxy_password",
+                &self.proxy_password.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -231,6 +239,7 @@ mod tests {
         Secret {
             token: token.into(),
             password: password.map(Into::into),
+            proxy_password: None,
         }
     }
 

@@ -12,6 +12,7 @@ mod following;
 mod keychain;
 mod link;
 pub mod private_files;
+pub mod proxy;
 mod session_state;
 mod tls;
 

@@ -23,7 +23,10 @@ use tokio_tungstenite::Connector;
 
 use crate::address::hub_ws_url;
 use crate::error::ClientError;
+use crate::proxy::{self, Proxy};
 use crate::tls;
+use tokio_tungstenite::tungstenite::http::uri::InvalidUri;
+use tokio_tungstenite::tungstenite::http::Uri;
 
 type Sink = SplitSink<WebSocketStream<MaybeTlsStream<TcpStream>>, Message>;
 type Waiting = Arc<Mutex<HashMap<u64, oneshot::Sender<Result<AnswerBody, ErrorFrame>>>>>;
@@ -58,30 +61,47 @@ impl Link {
     pub async fn open(
         address: &str,
         ca_file: Option<&Path>,
+        proxy: &Proxy,
         incoming: mpsc::Sender<Incoming>,
     ) -> Result<(Self, HubLimits), ClientError> {
         let url = hub_ws_url(address)?;
-        let connector = if url.starts_with("wss://") {
+        let secure = url.starts_with("wss://");
+        let connector = if secure {
             Some(Connector::Rustls(tls::client_config(ca_file)?))
         } else {
             None
         };
-        let connecting =
-            tokio_tungstenite::connect_async_tls_with_config(url.as_str(), None, false, connector);
+        let unreachable = |reason: String| ClientError::Unreachable {
+            url: url.clone(),
+            reason,
+        };
+        let uri: Uri = url
+            .parse()
+            .map_err(|e: InvalidUri| unreachable(e.to_string()))?;
+        let host = uri.host().unwrap_or_default().to_string();
+        let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
+        let through = proxy.for_hub(&host, secure);
+        let connecting = async {
+            let stream =
+                match &through {
+                    Some(via) => proxy::tunnel(via, &host, port).await.map_err(|error| {
+                        ClientError::Proxy {
+                            proxy: via.to_string(),
+                            error,
+                        }
+                    })?,
+                    None => TcpStream::connect((host.trim_matches(['[', ']']), port))
+                        .await
+                        .map_err(|e| unreachable(e.to_string()))?,
+                };
+            tokio_tungstenite::client_async_tls_with_config(url.as_str(), stream, None, connector)
+                .await
+                .map_err(|e| unreachable(e.to_string()))
+        };
         let (ws, _) = match tokio::time::timeout(ANSWER_TIMEOUT, connecting).await {
             Ok(Ok(pair)) => pair,
-            Ok(Err(e)) => {
-                return Err(ClientError::Unreachable {
-                    url,
-                    reason: e.to_string(),
-                })
-            }
-            Err(_) => {
-                return Err(ClientError::Unreachable {
-                    url,
-                    reason: "no answer in time".into(),
-                })
-            }
+            Ok(Err(e)) => return Err(e),
+            Err(_) => return Err(unreachable("no answer in time".into())),
         };
         let (sink, mut stream) = ws.split();
         let link = Link {

@@ -67,10 +67,12 @@ async fn scenario() -> Result<(), String> {
     let first = Secret {
         token: format!("token-{nanos}"),
         password: None,
+        proxy_password: None,
     };
     let second = Secret {
         token: format!("token-2-{nanos}"),
         password: Some(format!("password-{nanos}")),
+        proxy_password: None,
     };
 
     within("storing", credentials.store(&hub, login, &first))

@@ -304,6 +304,7 @@ async fn a_kept_sign_in_that_no_longer_works_is_forgotten_and_says_why() {
     let stale = Secret {
         token: "no-such-token".into(),
         password: Some("an-old-password".into()),
+        proxy_password: None,
     };
     keychain.store(&hub.address, "ana", &stale).await.unwrap();
     let refused = Engine::sign_in_saved(&hub, "ana", &data, keychain.clone()).await;

@@ -36,7 +36,7 @@ describe('api', () => {
       return cmd === 'sign_out' ? null : view;
     });
 
-    const form = { hub: 'hub.example.com:7878', login: 'alice', password: 'secret', remember: true, unencrypted_ok: false };
+    const form = { hub: 'hub.example.com:7878', login: 'alice', password: 'secret', remember: true, unencrypted_ok: false, proxy: 'system' };
     await expect(login(form)).resolves.toEqual(view);
     await expect(currentConnection()).resolves.toEqual(view);
     await expect(signOut()).resolves.toBeNull();
@@ -50,12 +50,12 @@ describe('api', () => {
   it('rejects a login with the LoginFailure', async () => {
     const failure: LoginFailure = { message: 'Wrong password for alice.', field: 'password', unencrypted: false };
     mockIPC(() => Promise.reject(failure));
-    await expect(login({ hub: 'h:1', login: 'alice', password: 'x', remember: false, unencrypted_ok: false })).rejects.toEqual(failure);
+    await expect(login({ hub: 'h:1', login: 'alice', password: 'x', remember: false, unencrypted_ok: false, proxy: 'system' })).rejects.toEqual(failure);
   });
 
   it('turns any other rejection into a LoginFailure', async () => {
     mockIPC(() => Promise.reject('command login not found'));
-    await expect(login({ hub: 'h:1', login: 'alice', password: 'x', remember: false, unencrypted_ok: false })).rejects.toEqual({
+    await expect(login({ hub: 'h:1', login: 'alice', password: 'x', remember: false, unencrypted_ok: false, proxy: 'system' })).rejects.toEqual({
       message: 'Signing in failed: command login not found',
       field: null,
       unencrypted: false,

@@ -71,9 +71,14 @@ remember: boolean,
 /**
  * The agent was warned that this hub's address is not encrypted and signs in anyway.
  */
-unencrypted_ok: boolean, };
+unencrypted_ok: boolean, 
+/**
+ * The way to the hub: `system` (the system's proxy settings), `none`, or a proxy's
+ * URL (`http://user:password@proxy:3128`, `socks5://proxy:1080`).
+ */
+proxy: string, };
 
-export type LoginField = "hub" | "login" | "password";
+export type LoginField = "hub" | "login" | "password" | "proxy";
 
 export type LoginFailure = { 
 /**
@@ -102,7 +107,12 @@ login: string,
 /**
  * Whether the agent asked to be remembered.
  */
-remember: boolean, };
+remember: boolean, 
+/**
+ * The way to the hub (`system`, `none`, or a proxy's URL without its password, which
+ * the keychain keeps).
+ */
+proxy: string, };
 
 export type ConnectionView = { "state": "signed_out", 
 /**

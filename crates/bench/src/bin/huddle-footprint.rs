@@ -443,6 +443,7 @@ impl World {
                 &Secret {
                     token,
                     password: Some("ana-password".into()),
+                    proxy_password: None,
                 },
             )
             .await?;

@@ -34,6 +34,10 @@ struct Cli {
     /// already trust it.
     #[arg(long, env = "HUDDLE_CA_FILE")]
     ca_file: Option<PathBuf>,
+    /// The way to the hub: `system` (the proxy variables), `none`, or a proxy's URL such as
+    /// http://user:password@proxy:3128 or socks5://proxy:1080.
+    #[arg(long, env = "HUDDLE_PROXY", default_value = "system")]
+    proxy: huddle_client::proxy::ProxySetting,
     /// Where the agent's local cache lives [default: huddle-agent in the data directory].
     #[arg(long)]
     data: Option<PathBuf>,
@@ -159,7 +163,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .unwrap_or_else(|| PathBuf::from("."))
             .join("huddle-agent")
     });
-    let hub = Hub::new(cli.hub.clone()).trusting(cli.ca_file.clone());
+    let hub =
+        Hub::new(cli.hub.clone())
+            .trusting(cli.ca_file.clone())
+            .via(huddle_client::proxy::Proxy {
+                setting: cli.proxy.clone(),
+                system: None,
+            });
     let password = password()?;
     let (engine, token) = Engine::sign_in_to(
         &hub,
@@ -206,6 +216,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let secret = Secret {
                 token,
                 password: Some(password),
+                proxy_password: None,
             };
             Keychain::open()
                 .await?

@@ -88,8 +88,41 @@ describe('Login', () => {
       password: 'secret',
       remember: false,
       unencrypted_ok: false,
+      proxy: 'system',
     });
     await waitFor(() => expect(onSignedIn).toHaveBeenCalledWith(view));
+  });
+
+  it('signs in through the proxy the agent names, and explains a proxy that refuses', async () => {
+    vi.mocked(api.login).mockRejectedValueOnce({
+      message: 'The proxy http://proxy.corp:3128 asks for a user name and password.',
+      field: 'proxy',
+      unencrypted: false,
+    });
+    const { user, hub, login, password } = setup();
+    await user.type(hub, 'hub.example.com:7878');
+    await user.type(login, 'alice');
+    await user.type(password, 'secret');
+    expect(screen.queryByTestId('login-proxy-mode')).not.toBeInTheDocument();
+    await user.click(screen.getByTestId('login-connection-toggle'));
+    await user.selectOptions(screen.getByTestId('login-proxy-mode'), 'manual');
+    await user.click(screen.getByTestId('login-submit'));
+    expect(api.login).not.toHaveBeenCalled();
+    expect(screen.getByTestId('login-proxy')).toHaveFocus();
+    expect(screen.getByTestId('login-proxy')).toHaveAccessibleDescription(/Enter the proxy’s address/);
+
+    await user.type(screen.getByTestId('login-proxy'), ' http://proxy.corp:3128 ');
+    await user.click(screen.getByTestId('login-submit'));
+    expect(api.login).toHaveBeenLastCalledWith(expect.objectContaining({ proxy: 'http://proxy.corp:3128' }));
+    expect(await screen.findByTestId('login-error')).toHaveTextContent('asks for a user name and password');
+    await waitFor(() => expect(screen.getByTestId('login-proxy')).toHaveFocus());
+    expect(screen.getByTestId('login-proxy')).toHaveAttribute('aria-invalid', 'true');
+  });
+
+  it('opens with the connection settings of the last sign-in when they are not the usual ones', () => {
+    setup({ last: { hub: 'h:1', login: 'alice', remember: false, proxy: 'socks5://agent@proxy.corp:1080' } });
+    expect(screen.getByTestId('login-proxy-mode')).toHaveValue('manual');
+    expect(screen.getByTestId('login-proxy')).toHaveValue('socks5://agent@proxy.corp:1080');
   });
 
   it('warns before a password would cross the network unencrypted, and signs in once the agent says so', async () => {
@@ -109,7 +142,7 @@ describe('Login', () => {
     expect(hub).toHaveAttribute('aria-invalid', 'true');
     expect(onSignedIn).not.toHaveBeenCalled();
     await user.click(screen.getByRole('button', { name: 'Sign in without encryption' }));
-    expect(api.login).toHaveBeenLastCalledWith(expect.objectContaining({ hub: 'ws://10.0.0.5:7878', unencrypted_ok: true }));
+    expect(api.login).toHaveBeenLastCalledWith(expect.objectContaining({ hub: 'ws://10.0.0.5:7878', unencrypted_ok: true, proxy: 'system' }));
     await waitFor(() => expect(onSignedIn).toHaveBeenCalledTimes(1));
   });
 
@@ -187,7 +220,7 @@ describe('Login', () => {
 
   it('starts from the last sign-in, at the password', () => {
     const { hub, login, password, remember } = setup({
-      last: { hub: 'hub.example.com:7878', login: 'alice', remember: true },
+      last: { hub: 'hub.example.com:7878', login: 'alice', remember: true, proxy: 'system' },
     });
     expect(hub).toHaveValue('hub.example.com:7878');
     expect(login).toHaveValue('alice');
@@ -197,10 +230,10 @@ describe('Login', () => {
   });
 
   it('keeps what the agent typed when the last sign-in is reported again', async () => {
-    const { user, login, view } = setup({ last: { hub: 'h:1', login: 'alice', remember: false } });
+    const { user, login, view } = setup({ last: { hub: 'h:1', login: 'alice', remember: false, proxy: 'system' } });
     await user.clear(login);
     await user.type(login, 'alicia');
-    await view.rerender({ last: { hub: 'h:1', login: 'alice', remember: false }, notice: 'Signed out.' });
+    await view.rerender({ last: { hub: 'h:1', login: 'alice', remember: false, proxy: 'system' }, notice: 'Signed out.' });
     expect(login).toHaveValue('alicia');
   });
 

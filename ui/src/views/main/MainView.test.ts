@@ -9,7 +9,7 @@ import MainView from './MainView.svelte';
 
 vi.mock('../../lib/api', () => import('../../test/api-mock'));
 
-const LAST = { hub: 'hub.example.com:7878', login: 'alice', remember: true };
+const LAST = { hub: 'hub.example.com:7878', login: 'alice', remember: true, proxy: 'system' };
 
 /** Renders the main view as the shell reports `current`. */
 function start(current: ConnectionView) {
