@@ -20,7 +20,7 @@ apt_packages=(
 # What the demo and the tests need beside: a virtual desktop, D-Bus, a keychain, WebDriver,
 # window tools, the accessibility bus (the demo's test reads the windows through it), GNOME's
 # settings and their command (the desktop's do-not-disturb in the tests), libunity (the
-# launcher count, which docks show on Huddle's icon), the
+# launcher count, which docks show on Huddle's icon), an English spelling dictionary, the
 # package tools of the install test, promtool (in prometheus) for the alerting rules, and
 # PostgreSQL, whose throwaway clusters the hub's tests start themselves.
 if [ "${1:-}" != "--build" ]; then
@@ -28,7 +28,7 @@ if [ "${1:-}" != "--build" ]; then
     xvfb openbox dbus dbus-x11 webkit2gtk-driver gnome-keyring libsecret-tools
     xdotool wmctrl x11-utils imagemagick
     python3-dbus python3-gi keyutils at-spi2-core gir1.2-atspi-2.0
-    libglib2.0-bin gsettings-desktop-schemas libunity9
+    libglib2.0-bin gsettings-desktop-schemas libunity9 hunspell-en-us
     rpm desktop-file-utils
     prometheus postgresql
   )

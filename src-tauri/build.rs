@@ -32,6 +32,7 @@ const COMMANDS: &[&str] = &[
     "toast_dismiss",
     "preferences",
     "set_preferences",
+    "spell_languages",
     "show_logs_folder",
     "ui_ready",
     "interactions",

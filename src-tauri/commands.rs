@@ -25,7 +25,7 @@ use crate::view::{
 };
 use crate::window_events::WindowEvents;
 use crate::windows;
-use crate::{autostart, invitations};
+use crate::{autostart, invitations, spelling};
 
 /// How many of its last messages an IM window opens with: a screenful and more, whatever the
 /// transcript's length, so that a long one opens as fast as a short one.
@@ -268,6 +268,7 @@ pub async fn im_state(
         messages: tail.messages,
         has_earlier: tail.has_earlier,
         zoom: settings.get().zoom,
+        spell_check: settings.get().preferences.spell_check,
         voice: engine.voice_consultation(id),
     })
 }
@@ -516,6 +517,13 @@ pub fn preferences(app: AppHandle) -> Preferences {
     }
 }
 
+/// The spelling dictionaries the agent can choose from; none where the system's checker
+/// chooses.
+#[tauri::command]
+pub fn spell_languages() -> Vec<String> {
+    spelling::languages()
+}
+
 /// Tells the main window the preferences as they are now.
 pub fn tell_preferences(app: &AppHandle) {
     app.state::<WindowEvents>()
@@ -559,10 +567,15 @@ pub fn set_preferences(
         })?;
     }
     let before = settings.get().preferences;
+    let spelling_changed =
+        value.spell_check != before.spell_check || value.spell_language != before.spell_language;
     settings.update(|v| v.preferences = value);
     let applied = preferences(app.clone());
     if applied.do_not_disturb && !before.do_not_disturb {
         invitations::hold_back(&app);
+    }
+    if spelling_changed {
+        spelling::apply(&app, applied.spell_check, &applied.spell_language);
     }
     tell_preferences(&app);
     Ok(applied)

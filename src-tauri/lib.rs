@@ -12,6 +12,7 @@ mod ready;
 mod session;
 pub mod session_view;
 mod settings;
+mod spelling;
 mod system_proxy;
 mod system_quiet;
 mod toast;
@@ -69,6 +70,12 @@ pub fn run() {
             notify::init(app.handle());
             system_quiet::follow(app.handle());
             badge::init(app.handle());
+            let preferences = app.state::<settings::Settings>().get().preferences;
+            spelling::apply(
+                app.handle(),
+                preferences.spell_check,
+                &preferences.spell_language,
+            );
             tray::init(app.handle())?;
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
@@ -112,6 +119,7 @@ pub fn run() {
             commands::toast_dismiss,
             commands::preferences,
             commands::set_preferences,
+            commands::spell_languages,
             commands::show_logs_folder,
             commands::ui_ready,
             commands::interactions,

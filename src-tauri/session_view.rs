@@ -209,6 +209,8 @@ pub struct ImWindowView {
     pub has_earlier: bool,
     /// The text size of IM views, in percent.
     pub zoom: u16,
+    /// Whether misspelled words are marked in the message field.
+    pub spell_check: bool,
     /// The session's voice consultation, if it became one.
     pub voice: Option<VoiceConsultation>,
 }

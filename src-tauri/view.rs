@@ -104,7 +104,7 @@ pub enum ConnectionView {
 pub const PREFERENCES_EVENT: &str = "preferences";
 
 /// How invitations reach the agent, as the main menu sets it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(default)]
 pub struct Preferences {
     /// Hold toasts, notifications and sounds back; invitations still wait in the taskbar.
@@ -124,6 +124,11 @@ pub struct Preferences {
     /// The system is in do-not-disturb (Focus, Focus Assist, banners off): Huddle holds toasts
     /// and sounds back as its own Do not disturb does. Read from the system, never saved.
     pub system_do_not_disturb: bool,
+    /// Misspelled words are marked in the message field, where the webview offers it.
+    pub spell_check: bool,
+    /// The spelling dictionary (`en_US`), where the agent can choose one; empty for the
+    /// system's language.
+    pub spell_language: String,
 }
 
 impl Default for Preferences {
@@ -136,6 +141,8 @@ impl Default for Preferences {
             text_in_notifications: true,
             start_at_login: false,
             system_do_not_disturb: false,
+            spell_check: true,
+            spell_language: String::new(),
         }
     }
 }

@@ -337,3 +337,59 @@ async fn starting_at_login_writes_the_autostart_entry_and_starts_to_the_tray() -
     );
     app.finish().await
 }
+
+/// The app's log so far, from the profile's logs folder.
+fn app_log(profile: &Profile) -> anyhow::Result<String> {
+    let mut log = String::new();
+    let dir = profile.path().join("data/app.huddle.desktop/logs");
+    for entry in std::fs::read_dir(&dir).context("no logs folder")? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "log") {
+            log.push_str(&std::fs::read_to_string(&path)?);
+        }
+    }
+    Ok(log)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn spelling_is_checked_in_the_message_field_in_the_language_chosen() -> anyhow::Result<()> {
+    let _turn = ONE_APP_AT_A_TIME.lock().await;
+    let hub = Hub::start(&TEAM[..2]).await?;
+    let _ben = Bot::prompt(&hub.address(), "ben", "Noted.")?;
+    let profile = Profile::new()?;
+    let app = App::start_in(&profile, "spelling").await?;
+    app.sign_in(&hub.address(), "ana", "ana-password").await?;
+    app.text_when("connection-state", |t| t.starts_with("Connected"))
+        .await?;
+    // WebKit says which dictionaries it took: the system's English one here.
+    until("spell checking on, in English", || {
+        Ok(app_log(&profile)?
+            .contains("spell checking enabled=true languages=[\"en_US\"]")
+            .then_some(()))
+    })
+    .await?;
+
+    app.send_im_from_team_communicator("ben", "Ben Okafor")
+        .await?;
+    let field = app.by_test_id("im-input").await?;
+    assert_eq!(field.attr("spellcheck").await?.as_deref(), Some("true"));
+
+    // The main menu offers the installed dictionaries, and turns checking off.
+    app.switch_to("main").await?;
+    app.click("main-menu").await?;
+    app.eval_when(
+        "the dictionaries offered",
+        "return [...document.querySelectorAll('[data-testid=pref-spell-language] option')].map(o => o.value);",
+        vec![],
+        |v| v.as_array().is_some_and(|a| a.iter().any(|o| o == "en_US")),
+    )
+    .await?;
+    app.click("pref-spell-check").await?;
+    until("spell checking off", || {
+        Ok(app_log(&profile)?
+            .contains("spell checking enabled=false")
+            .then_some(()))
+    })
+    .await?;
+    app.finish().await
+}

@@ -224,6 +224,11 @@ export function setPreferences(value: Preferences): Promise<Preferences> {
   return call<Preferences>('set_preferences', { value });
 }
 
+/** The spelling dictionaries the agent can choose from; none where the system's checker chooses. */
+export function spellLanguages(): Promise<string[]> {
+  return invoke<string[]>('spell_languages');
+}
+
 /** Opens the folder of Huddle's log files in the system's file manager. Rejects with a {@link Failure}. */
 export function showLogsFolder(): Promise<void> {
   return call<void>('show_logs_folder');

@@ -297,6 +297,10 @@ has_earlier: boolean,
  */
 zoom: number, 
 /**
+ * Whether misspelled words are marked in the message field.
+ */
+spell_check: boolean, 
+/**
  * The session's voice consultation, if it became one.
  */
 voice: VoiceConsultation | null, };
@@ -432,7 +436,16 @@ start_at_login: boolean,
  * The system is in do-not-disturb (Focus, Focus Assist, banners off): Huddle holds toasts
  * and sounds back as its own Do not disturb does. Read from the system, never saved.
  */
-system_do_not_disturb: boolean, };
+system_do_not_disturb: boolean, 
+/**
+ * Misspelled words are marked in the message field, where the webview offers it.
+ */
+spell_check: boolean, 
+/**
+ * The spelling dictionary (`en_US`), where the agent can choose one; empty for the
+ * system's language.
+ */
+spell_language: string, };
 
 export type ConsultTarget = { 
 /**

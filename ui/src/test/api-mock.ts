@@ -43,6 +43,7 @@ export const onVoice = vi.fn<typeof Api.onVoice>();
 export const preferences = vi.fn<typeof Api.preferences>();
 export const setPreferences = vi.fn<typeof Api.setPreferences>();
 export const showLogsFolder = vi.fn<typeof Api.showLogsFolder>();
+export const spellLanguages = vi.fn<typeof Api.spellLanguages>();
 export const uiReady = vi.fn<typeof Api.uiReady>();
 export const toastState = vi.fn<typeof Api.toastState>();
 export const toastAccept = vi.fn<typeof Api.toastAccept>();

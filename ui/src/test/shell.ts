@@ -53,6 +53,8 @@ export const DEFAULT_PREFERENCES: Preferences = {
   text_in_notifications: true,
   start_at_login: false,
   system_do_not_disturb: false,
+  spell_check: true,
+  spell_language: '',
 };
 
 /**
@@ -145,6 +147,7 @@ export function stubShell({
     return Promise.resolve({ ...stored });
   });
   api.showLogsFolder.mockResolvedValue();
+  api.spellLanguages.mockResolvedValue(['en_US', 'fr_FR']);
   api.uiReady.mockResolvedValue();
   api.toastState.mockResolvedValue({ invitations: [], seconds: stored.toast_seconds, sound: stored.sound });
   api.toastAccept.mockResolvedValue();

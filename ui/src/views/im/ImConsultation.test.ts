@@ -42,7 +42,7 @@ async function open(
   before: () => void = () => {},
 ): Promise<Opened> {
   const shell = stubShell({
-    im: { session: consultation(), messages: [], has_earlier: false, zoom: 100, voice: null, ...state },
+    im: { session: consultation(), messages: [], has_earlier: false, zoom: 100, spell_check: true, voice: null, ...state },
     details,
   });
   before();

@@ -69,7 +69,7 @@ function open(state: Partial<ImWindowView> | Promise<ImWindowView> = {}): Shell 
     return Promise.resolve(stop);
   });
   if (state instanceof Promise) vi.mocked(api.imState).mockReturnValue(state);
-  else vi.mocked(api.imState).mockResolvedValue({ session: session(), messages: [], has_earlier: false, zoom: 100, voice: null, ...state });
+  else vi.mocked(api.imState).mockResolvedValue({ session: session(), messages: [], has_earlier: false, zoom: 100, spell_check: true, voice: null, ...state });
   const { unmount } = render(ImView);
   return {
     reveal: (target) => listeners.reveal?.(target),
@@ -208,7 +208,7 @@ describe('ImView: loading', () => {
     expect(failed).toHaveTextContent('Huddle knows no such IM session.');
     expect(within(failed).getByRole('alert')).toBeInTheDocument();
 
-    vi.mocked(api.imState).mockResolvedValueOnce({ session: session(), messages: [], has_earlier: false, zoom: 100, voice: null });
+    vi.mocked(api.imState).mockResolvedValueOnce({ session: session(), messages: [], has_earlier: false, zoom: 100, spell_check: true, voice: null });
     await userEvent.click(screen.getByTestId('im-retry'));
     expect(await screen.findByTestId('im-title')).toHaveTextContent('Bob Stone');
   });
@@ -326,7 +326,7 @@ describe('ImView: transcript', () => {
     shell.message(message(2, 'early'));
     shell.message(message(9, 'elsewhere', { session_id: 'other' }));
     shell.session(session({ kind: 'ended', cause: 'ended_by_other' }));
-    resolve({ session: session(), messages: [message(1, 'loaded')], has_earlier: false, zoom: 100, voice: null });
+    resolve({ session: session(), messages: [message(1, 'loaded')], has_earlier: false, zoom: 100, spell_check: true, voice: null });
 
     await screen.findByTestId('im-title');
     expect(texts()).toEqual(['loaded', 'early']);

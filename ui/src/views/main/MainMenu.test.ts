@@ -1,4 +1,4 @@
-import { render, screen, waitFor } from '@testing-library/svelte';
+import { render, screen, waitFor, within } from '@testing-library/svelte';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { Preferences } from '../../lib/bindings';
@@ -99,7 +99,7 @@ describe('MainMenu', () => {
     expect(screen.getByTestId('zoom-in')).toHaveFocus();
     await user.keyboard('{ArrowDown}');
     expect(screen.getByTestId('zoom-reset')).toHaveFocus();
-    for (const testid of ['pref-dnd', 'pref-sound', 'pref-toast-seconds', 'pref-text-in-notifications', 'pref-keep-in-tray', 'pref-start-at-login', 'show-logs', 'sign-out']) {
+    for (const testid of ['pref-dnd', 'pref-sound', 'pref-toast-seconds', 'pref-text-in-notifications', 'pref-keep-in-tray', 'pref-start-at-login', 'pref-spell-check', 'pref-spell-language', 'show-logs', 'sign-out']) {
       await user.keyboard('{ArrowDown}');
       expect(screen.getByTestId(testid)).toHaveFocus();
     }
@@ -150,6 +150,8 @@ describe('MainMenu: notifications', () => {
     text_in_notifications: true,
     start_at_login: false,
     system_do_not_disturb: false,
+    spell_check: true,
+    spell_language: '',
   };
 
   it('shows how invitations reach the agent, as the shell has it', async () => {
@@ -161,6 +163,8 @@ describe('MainMenu: notifications', () => {
       text_in_notifications: true,
       start_at_login: false,
       system_do_not_disturb: false,
+      spell_check: true,
+      spell_language: '',
     });
     const section = screen.getByRole('group', { name: 'Notifications' });
     expect(section).toBeInTheDocument();
@@ -217,6 +221,8 @@ describe('MainMenu: notifications', () => {
       text_in_notifications: true,
       start_at_login: false,
       system_do_not_disturb: false,
+      spell_check: true,
+      spell_language: '',
     });
     expect(screen.getByTestId('pref-dnd')).toHaveAttribute('aria-checked', 'true');
     expect(screen.getByRole('menu')).toBeInTheDocument();
@@ -273,6 +279,21 @@ describe('MainMenu: notifications', () => {
     await waitFor(() => expect(api.setPreferences).toHaveBeenCalledTimes(2));
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(screen.getByTestId('pref-sound')).toHaveAttribute('aria-checked', 'false');
+  });
+
+  it('chooses the spelling language among the dictionaries, and only while spelling is checked', async () => {
+    const { user } = await setup();
+    const language = await screen.findByTestId('pref-spell-language');
+    expect(within(language).getAllByRole('option').map((o) => o.getAttribute('value'))).toEqual([
+      '',
+      'en_US',
+      'fr_FR',
+    ]);
+    await user.selectOptions(language, 'fr_FR');
+    expect(api.setPreferences).toHaveBeenLastCalledWith(expect.objectContaining({ spell_language: 'fr_FR' }));
+    await user.click(screen.getByTestId('pref-spell-check'));
+    expect(api.setPreferences).toHaveBeenLastCalledWith(expect.objectContaining({ spell_check: false }));
+    expect(screen.getByTestId('pref-spell-language')).toBeDisabled();
   });
 
   it('goes back and says so when a change fails', async () => {
