@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Prints the text that a window of a running desktop app shows, read from its accessibility tree.
 
-    atspi_text.py [--wait SECONDS] "WINDOW TITLE"
+    atspi_text.py [--wait SECONDS] [--controls] "WINDOW TITLE"
 
 Finds the top-level window whose title is exactly WINDOW TITLE among the applications on the
 AT-SPI accessibility bus, and prints the names and text contents of the accessible nodes under
@@ -11,6 +11,10 @@ web content of a webview there, so an end-to-end test that drives the real app w
 check what a window shows without WebDriver. Lines are stripped, runs of white space become one
 space, and a line equal to the one before it is left out. A window whose web content is not
 there yet (it comes a moment after the window appears) is read again until the wait is over.
+
+With --controls it prints instead each control a keyboard or screen reader user works with
+(buttons, toggles, check boxes, fields, combo boxes, menu items, tabs, links) as its role and
+accessible name separated by a tab: a control without a name shows with an empty name.
 
 Exit status: 0 when the window was read; 1 when no such window appeared within the wait (5
 seconds unless --wait says otherwise); 2 when AT-SPI is unavailable; 3 when the app did not
@@ -245,6 +249,22 @@ def render_block(node, out):
         render_block(child, out)
 
 
+CONTROL_ROLES = {
+    "push button", "toggle button", "check box", "radio button", "combo box", "entry",
+    "password text", "menu item", "check menu item", "radio menu item", "link", "spin button",
+    "slider", "page tab", "switch",
+}
+
+
+def render_controls(node, out):
+    """Each control under `node`, as "role<TAB>name", depth first."""
+    role = ask(node.acc.get_role_name, default="") or ""
+    if role in CONTROL_ROLES or (role == "text" and node.editable):
+        out.lines.append(f"{role}\t{flat(node.name)}")
+    for child in node.children:
+        render_controls(child, out)
+
+
 def find_window(desktop, title, silent):
     """The window titled `title`, or None; adds the applications that did not answer to
     `silent`."""
@@ -268,10 +288,13 @@ def find_window(desktop, title, silent):
 def main(argv):
     wait = 5.0
     args = argv[1:]
-    if len(args) == 3 and args[0] == "--wait":
+    if len(args) >= 3 and args[0] == "--wait":
         wait, args = float(args[1]), args[2:]
+    controls = len(args) == 2 and args[0] == "--controls"
+    if controls:
+        args = args[1:]
     if len(args) != 1:
-        print('usage: atspi_text.py [--wait SECONDS] "WINDOW TITLE"', file=sys.stderr)
+        print('usage: atspi_text.py [--wait SECONDS] [--controls] "WINDOW TITLE"', file=sys.stderr)
         return 64
     title = args[0]
 
@@ -335,7 +358,10 @@ def main(argv):
             Node.count = 0
             try:
                 for child in Node(window).children:
-                    render_block(child, out)
+                    if controls:
+                        render_controls(child, out)
+                    else:
+                        render_block(child, out)
             except Truncated:
                 truncated = True
             except Unresponsive:

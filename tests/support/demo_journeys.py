@@ -130,7 +130,7 @@ def type_text(text):
 
 
 def ana_sends_ben_an_im():
-    shows(MAIN, "Ben Okafor (ben), Ready")
+    shows(MAIN, "Ben Okafor, ben, Ready")
     click(MAIN, "Search colleagues")
     type_text("Ben")
     until("Ben alone in the Team Communicator", lambda: not any("Chloé" in l for l in read(MAIN)), MAIN)

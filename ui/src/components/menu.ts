@@ -1,5 +1,5 @@
-// What every popup menu does (the main menu, a colleague's action menu): focus on its first
-// item, arrow keys between items, Escape to close, and a click elsewhere closes it.
+// What every popup does (a colleague's action menu, the main menu's popover dialog): focus on
+// its first item, arrow keys between items, Escape to close, and a click elsewhere closes it.
 
 import type { Attachment } from 'svelte/attachments';
 
@@ -8,6 +8,8 @@ export type MenuBehaviour = {
   close: (restoreFocus: boolean) => void;
   /** Elements outside the menu whose clicks must not close it (the button that toggles it). */
   keepOpenFor?: () => readonly (Element | null | undefined)[];
+  /** What the arrow keys go through, when not a menu's items (a popover dialog's controls). */
+  items?: string;
 };
 
 /**
@@ -16,11 +18,14 @@ export type MenuBehaviour = {
  */
 const ITEMS = '[role="menuitem"], [role="menuitemcheckbox"], [role="menuitemradio"], select:not(:disabled)';
 
-export function menuBehaviour({ close, keepOpenFor = () => [] }: MenuBehaviour): Attachment<HTMLElement> {
+/** The controls of a popover dialog that holds buttons, switches and fields. */
+export const DIALOG_CONTROLS = 'button, select:not(:disabled)';
+
+export function menuBehaviour({ close, keepOpenFor = () => [], items: selector = ITEMS }: MenuBehaviour): Attachment<HTMLElement> {
   return (node) => {
     // Disabled items are marked with aria-disabled, never `disabled`: they stay focusable, so
     // focus is not lost when an item becomes disabled under it (the zoom at its limit).
-    const items = (): HTMLElement[] => Array.from(node.querySelectorAll<HTMLElement>(ITEMS));
+    const items = (): HTMLElement[] => Array.from(node.querySelectorAll<HTMLElement>(selector));
     items()[0]?.focus();
 
     function onKeydown(event: KeyboardEvent): void {

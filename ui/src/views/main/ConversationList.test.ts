@@ -216,3 +216,22 @@ describe('ConversationList', () => {
     expect(document.querySelector('img, b')).toBeNull();
   });
 });
+
+describe('ConversationList: announcements', () => {
+  it('announces invitations, missed ones and connections as they come, not those listed at load', async () => {
+    const { shell } = setup([session('s-old', carol, { kind: 'invited' })]);
+    await waitFor(() => expect(ids()).toEqual(['s-old']));
+    const live = screen.getByTestId('conversations-live');
+    expect(live).toHaveAttribute('aria-live', 'polite');
+    expect(live).toHaveTextContent(/^$/);
+
+    shell.emitSession(session('s-new', bob, { kind: 'invited' }, { first_message: 'Got a minute?' }));
+    await waitFor(() =>
+      expect(live).toHaveTextContent('Instant message invitation from Bob Stone: Got a minute?'),
+    );
+    shell.emitSession(session('s-new', bob, { kind: 'connected' }));
+    await waitFor(() => expect(live).toHaveTextContent('Connected with Bob Stone'));
+    shell.emitSession(session('s-old', carol, { kind: 'ended', cause: 'timed_out' }, { missed: true }));
+    await waitFor(() => expect(live).toHaveTextContent('Missed instant message from Carol Diaz'));
+  });
+});

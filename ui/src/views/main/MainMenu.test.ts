@@ -26,9 +26,9 @@ async function setup(zoom = 100, stored: Partial<Preferences> = {}) {
 describe('MainMenu', () => {
   it('opens a menu with the text size and signing out', async () => {
     const { button } = await setup(120);
-    expect(button).toHaveAttribute('aria-haspopup', 'menu');
+    expect(button).toHaveAttribute('aria-haspopup', 'dialog');
     expect(button).toHaveAttribute('aria-expanded', 'true');
-    const menu = screen.getByRole('menu', { name: 'Main menu' });
+    const menu = screen.getByRole('dialog', { name: 'Main menu' });
     expect(menu).toHaveTextContent('Text size');
     expect(screen.getByTestId('zoom-out')).toHaveAccessibleName('Smaller text');
     expect(screen.getByTestId('zoom-in')).toHaveAccessibleName('Larger text');
@@ -50,7 +50,7 @@ describe('MainMenu', () => {
     await user.click(screen.getByTestId('zoom-reset'));
     expect(api.setZoom).toHaveBeenLastCalledWith(100);
     await waitFor(() => expect(screen.getByTestId('zoom-level')).toHaveTextContent('100%'));
-    expect(screen.getByRole('menu')).toBeInTheDocument();
+    expect(screen.getByRole('dialog', { name: 'Main menu' })).toBeInTheDocument();
   });
 
   it('stays between 70% and 200%', async () => {
@@ -89,7 +89,7 @@ describe('MainMenu', () => {
   it('is driven by the keyboard and gives focus back when closed', async () => {
     const { user, button } = await setup(100);
     await user.keyboard('{Escape}');
-    expect(screen.queryByRole('menu')).not.toBeInTheDocument();
+    expect(screen.queryByRole('dialog', { name: 'Main menu' })).not.toBeInTheDocument();
     expect(button).toHaveFocus();
     expect(button).toHaveAttribute('aria-expanded', 'false');
 
@@ -115,28 +115,28 @@ describe('MainMenu', () => {
   it('closes on a click elsewhere', async () => {
     const { user } = await setup();
     await user.click(document.body);
-    expect(screen.queryByRole('menu')).not.toBeInTheDocument();
+    expect(screen.queryByRole('dialog', { name: 'Main menu' })).not.toBeInTheDocument();
   });
 
   it('shows the logs folder, and says so when it cannot', async () => {
     const { user, button } = await setup();
     await user.click(screen.getByTestId('show-logs'));
     expect(api.showLogsFolder).toHaveBeenCalledTimes(1);
-    expect(screen.queryByRole('menu')).not.toBeInTheDocument();
+    expect(screen.queryByRole('dialog', { name: 'Main menu' })).not.toBeInTheDocument();
     expect(button).toHaveFocus();
 
     api.showLogsFolder.mockRejectedValueOnce({ message: 'Huddle could not open its logs folder (/x): no file manager.' });
     await user.click(button);
     await user.click(screen.getByTestId('show-logs'));
     expect(await screen.findByRole('alert')).toHaveTextContent('no file manager');
-    expect(screen.getByRole('menu')).toBeInTheDocument();
+    expect(screen.getByRole('dialog', { name: 'Main menu' })).toBeInTheDocument();
   });
 
   it('signs out', async () => {
     const { user, onSignOut, button } = await setup();
     await user.click(screen.getByTestId('sign-out'));
     expect(onSignOut).toHaveBeenCalledTimes(1);
-    expect(screen.queryByRole('menu')).not.toBeInTheDocument();
+    expect(screen.queryByRole('dialog', { name: 'Main menu' })).not.toBeInTheDocument();
     expect(button).toHaveFocus();
   });
 });
@@ -170,7 +170,7 @@ describe('MainMenu: notifications', () => {
     expect(section).toBeInTheDocument();
 
     const dnd = screen.getByTestId('pref-dnd');
-    expect(dnd).toHaveAttribute('role', 'menuitemcheckbox');
+    expect(dnd).toHaveAttribute('role', 'switch');
     expect(dnd).toHaveAccessibleName('Do not disturb');
     expect(dnd).toHaveAccessibleDescription('Invitations wait in the taskbar without a pop-up or sound');
     expect(dnd).toHaveAttribute('aria-checked', 'false');
@@ -225,7 +225,7 @@ describe('MainMenu: notifications', () => {
       spell_language: '',
     });
     expect(screen.getByTestId('pref-dnd')).toHaveAttribute('aria-checked', 'true');
-    expect(screen.getByRole('menu')).toBeInTheDocument();
+    expect(screen.getByRole('dialog', { name: 'Main menu' })).toBeInTheDocument();
 
     // Space, as on any checkbox.
     screen.getByTestId('pref-dnd').focus();
