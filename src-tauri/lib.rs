@@ -131,11 +131,26 @@ pub fn run() {
             commands::im_answer_voice,
             commands::im_end_voice,
         ])
-        .run(tauri::generate_context!());
+        .run(context());
     if let Err(e) = result {
         tracing::error!(error = %e, "the app failed");
         std::process::exit(1);
     }
+}
+
+/// The app's configuration. A debug build (the end-to-end tests') keeps every folder under
+/// `HUDDLE_PROFILE_DIR` when it is set: on Windows and macOS no variable moves the system's
+/// folders, as the XDG variables do on Linux.
+fn context() -> tauri::Context<tauri::Wry> {
+    #[allow(unused_mut)]
+    let mut context = tauri::generate_context!();
+    #[cfg(debug_assertions)]
+    if let Some(root) = std::env::var_os("HUDDLE_PROFILE_DIR") {
+        context.config_mut().app.app_directories_override = Some(
+            tauri::utils::config::AppDirectoriesOverride::Root(root.into()),
+        );
+    }
+    context
 }
 
 /// One instance per user profile: a second launch brings the first one's main window up.

@@ -4,6 +4,8 @@
 //! regions announce an invitation, a connection and an incoming message; the AT-SPI tree of
 //! the real windows names every control; and the invitation is answered and the conversation
 //! held with the keyboard alone.
+// Linux only: the AT-SPI tree and X11 window states.
+#![cfg(target_os = "linux")]
 
 mod support;
 

@@ -1,5 +1,7 @@
 //! End to end: the app as a desktop citizen: the OS's light or dark theme, one instance per
 //! profile, and the main window back where the agent left it.
+// Linux only: X11 window tools, GTK themes and XDG folders.
+#![cfg(target_os = "linux")]
 
 mod support;
 
@@ -246,9 +248,7 @@ async fn one_instance_per_profile_and_the_main_window_comes_back_where_it_was() 
         Ok(geometry("Huddle")?.filter(|g| g[0] >= 150 && g[2] == 880))
     })
     .await?;
-    let settings = profile
-        .path()
-        .join("config/app.huddle.desktop/settings.json");
+    let settings = profile.config_dir().join("settings.json");
     until("the place saved", || {
         Ok(std::fs::read_to_string(&settings)
             .ok()
@@ -341,7 +341,7 @@ async fn starting_at_login_writes_the_autostart_entry_and_starts_to_the_tray() -
 /// The app's log so far, from the profile's logs folder.
 fn app_log(profile: &Profile) -> anyhow::Result<String> {
     let mut log = String::new();
-    let dir = profile.path().join("data/app.huddle.desktop/logs");
+    let dir = profile.log_dir();
     for entry in std::fs::read_dir(&dir).context("no logs folder")? {
         let path = entry?.path();
         if path.extension().is_some_and(|e| e == "log") {

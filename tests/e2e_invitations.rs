@@ -2,6 +2,8 @@
 //! notification (a notification server on the session bus records it and clicks its
 //! buttons), the tray (a tray watcher reads and clicks its menu), and the IM window waiting
 //! minimized in the taskbar.
+// Linux only: the desktop's D-Bus services and X11 window states.
+#![cfg(target_os = "linux")]
 
 mod support;
 
@@ -94,7 +96,7 @@ async fn sign_in_ana(app: &App, desktop: &Desktop) -> anyhow::Result<()> {
 }
 
 fn write_preferences(profile: &Profile, preferences: serde_json::Value) -> anyhow::Result<()> {
-    let dir = profile.path().join("config/app.huddle.desktop");
+    let dir = profile.config_dir();
     std::fs::create_dir_all(&dir)?;
     std::fs::write(
         dir.join("settings.json"),

@@ -14,10 +14,13 @@ use huddle_client::cache::Delivery;
 use huddle_client::{Credential, EndCause, Engine, EngineEvent, SessionStatus};
 use huddle_protocol::{Presence, VoiceConsultationState};
 use serde_json::json;
+#[cfg(target_os = "linux")]
 use support::bus::{Service, TrayItem};
 use support::hub_process::{HubProcess, INTEGRATION_TOKEN};
 use support::sign_in::{app_signed_in, SignIn, EVERY_SIGN_IN};
-use support::{x_window_when, App, Profile, DEADLINE};
+#[cfg(target_os = "linux")]
+use support::x_window_when;
+use support::{App, Profile, DEADLINE};
 use tokio::sync::broadcast::Receiver;
 
 /// The app's windows share one display, and the fake desktop services one bus name each.
@@ -225,6 +228,8 @@ async fn copies(engine: &Engine, session: &str, text: &str) -> anyhow::Result<us
         .count())
 }
 
+// Linux only: the desktop's D-Bus notification server and tray, and X11 window states.
+#[cfg(target_os = "linux")]
 #[tokio::test(flavor = "multi_thread")]
 async fn a_colleague_invites_the_agent_who_accepts_converses_and_sees_who_ended_it(
 ) -> anyhow::Result<()> {

@@ -19,14 +19,14 @@ async fn signing_in_shows_the_agents_name_and_connection() -> anyhow::Result<()>
         .text_when("connection-state", |t| t.starts_with("Connected"))
         .await?;
     assert!(state.contains(&hub.address()), "{state}");
-    // What Ana wrote stays hers on a shared computer: the app's folders are hers alone.
+    // What Ana wrote stays hers on a shared computer: the app's folders are hers alone (on
+    // Windows, the user's profile is).
+    #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        for folder in ["data/app.huddle.desktop", "config/app.huddle.desktop"] {
-            let mode = std::fs::metadata(profile.path().join(folder))?
-                .permissions()
-                .mode();
-            assert_eq!(mode & 0o777, 0o700, "{folder}");
+        for folder in [profile.data_dir(), profile.config_dir()] {
+            let mode = std::fs::metadata(&folder)?.permissions().mode();
+            assert_eq!(mode & 0o777, 0o700, "{}", folder.display());
         }
     }
     app.finish().await
@@ -218,11 +218,7 @@ async fn a_proxy_carries_the_connection_and_its_refusal_is_explained() -> anyhow
 
     // The settings name the proxy and its user, never the password, which the keychain
     // keeps: started again, Huddle signs in by itself through the proxy.
-    let settings = std::fs::read_to_string(
-        profile
-            .path()
-            .join("config/app.huddle.desktop/settings.json"),
-    )?;
+    let settings = std::fs::read_to_string(profile.config_dir().join("settings.json"))?;
     assert!(settings.contains("ana.proxy@127.0.0.1"), "{settings}");
     assert!(!settings.contains("pr0xy-pass"), "{settings}");
     let app = App::start_in(&profile, "login-proxy-again").await?;

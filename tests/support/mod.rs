@@ -10,6 +10,7 @@ pub mod proxy;
 pub mod sign_in;
 
 use std::net::TcpListener;
+#[cfg(unix)]
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -103,14 +104,43 @@ impl Profile {
         self.0.path()
     }
 
-    /// The environment that points the app at this profile.
-    pub fn env(&self) -> [(&'static str, PathBuf); 3] {
+    /// The environment that points the app at this profile: the XDG folders on Linux;
+    /// elsewhere, where no variable moves the system's folders, the app's own override (read
+    /// by its debug builds only).
+    pub fn env(&self) -> Vec<(&'static str, PathBuf)> {
         let home = self.path();
-        [
-            ("XDG_CONFIG_HOME", home.join("config")),
-            ("XDG_DATA_HOME", home.join("data")),
-            ("XDG_CACHE_HOME", home.join("cache")),
-        ]
+        if cfg!(target_os = "linux") {
+            vec![
+                ("XDG_CONFIG_HOME", home.join("config")),
+                ("XDG_DATA_HOME", home.join("data")),
+                ("XDG_CACHE_HOME", home.join("cache")),
+            ]
+        } else {
+            vec![("HUDDLE_PROFILE_DIR", home.join("app"))]
+        }
+    }
+
+    /// The app's config folder (settings.json) in this profile.
+    pub fn config_dir(&self) -> PathBuf {
+        if cfg!(target_os = "linux") {
+            self.path().join("config/app.huddle.desktop")
+        } else {
+            self.path().join("app")
+        }
+    }
+
+    /// The app's data folder (the cache) in this profile.
+    pub fn data_dir(&self) -> PathBuf {
+        if cfg!(target_os = "linux") {
+            self.path().join("data/app.huddle.desktop")
+        } else {
+            self.path().join("app")
+        }
+    }
+
+    /// The app's logs folder in this profile.
+    pub fn log_dir(&self) -> PathBuf {
+        self.data_dir().join("logs")
     }
 }
 
@@ -196,12 +226,14 @@ impl App {
         env: &[(&str, &str)],
         args: &[&str],
     ) -> anyhow::Result<Self> {
+        #[cfg(target_os = "linux")]
         if std::env::var_os("DISPLAY").is_none() {
             bail!("no DISPLAY: run the end-to-end tests inside scripts/with-desktop.sh");
         }
         let port = free_port()?;
         let native_port = free_port()?;
-        let driver = Command::new(tauri_driver())
+        let mut command = Command::new(tauri_driver());
+        command
             .args([
                 "--port",
                 &port.to_string(),
@@ -212,9 +244,11 @@ impl App {
             .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
             .envs(env.iter().copied())
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            // A group of its own, so that its WebKitWebDriver goes with it.
-            .process_group(0)
+            .stderr(Stdio::inherit());
+        // A group of its own, so that its WebKitWebDriver goes with it.
+        #[cfg(unix)]
+        command.process_group(0);
+        let driver = command
             .spawn()
             .context("cannot start tauri-driver (scripts/deps.sh installs it)")?;
         Ok(App {
@@ -477,13 +511,28 @@ impl App {
         let dir = artifacts_dir();
         std::fs::create_dir_all(&dir)?;
         let path = dir.join(format!("{}{suffix}.png", self.name));
+        #[cfg(not(windows))]
         let status = Command::new("import")
             .args(["-window", "root"])
             .arg(&path)
             .status()
             .context("cannot run `import` (imagemagick)")?;
+        // The whole desktop through .NET, which every Windows has.
+        #[cfg(windows)]
+        let status = Command::new("powershell")
+            .args(["-NoProfile", "-NonInteractive", "-Command"])
+            .arg(format!(
+                "Add-Type -AssemblyName System.Windows.Forms,System.Drawing; \
+                 $b = [System.Windows.Forms.SystemInformation]::VirtualScreen; \
+                 $i = New-Object System.Drawing.Bitmap $b.Width, $b.Height; \
+                 [System.Drawing.Graphics]::FromImage($i).CopyFromScreen($b.Left, $b.Top, 0, 0, $i.Size); \
+                 $i.Save('{}', [System.Drawing.Imaging.ImageFormat]::Png)",
+                path.display().to_string().replace('\'', "''")
+            ))
+            .status()
+            .context("cannot run powershell")?;
         if !status.success() {
-            bail!("`import` failed: {status}");
+            bail!("the screenshot failed: {status}");
         }
         Ok(path)
     }
@@ -531,9 +580,18 @@ impl App {
 
 impl Drop for App {
     fn drop(&mut self) {
-        // tauri-driver leaves its WebKitWebDriver behind when killed: end the whole group.
-        let group = format!("-{}", self.driver.id());
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        // tauri-driver leaves its WebDriver (and the app) behind when killed: end the whole
+        // group, or tree.
+        #[cfg(unix)]
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.driver.id())])
+            .status();
+        #[cfg(windows)]
+        let _ = Command::new("taskkill")
+            .args(["/PID", &self.driver.id().to_string(), "/T", "/F"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
         let _ = self.driver.wait();
     }
 }

@@ -109,7 +109,7 @@ async fn keep(
         .context("no keychain: run the tests inside scripts/with-desktop.sh")?
         .store(address, login, secret)
         .await?;
-    let dir = profile.path().join("config/app.huddle.desktop");
+    let dir = profile.config_dir();
     std::fs::create_dir_all(&dir)?;
     let remember = secret.password.is_some();
     std::fs::write(
