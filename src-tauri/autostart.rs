@@ -3,6 +3,8 @@
 //! The entry itself is the truth of whether Huddle starts at login: nothing else records it,
 //! so an entry an administrator put in place shows as on.
 
+#[cfg(any(target_os = "linux", target_os = "macos"))]
+use std::path::Path;
 use std::path::PathBuf;
 
 /// The argument with which Huddle starts to the tray, its main window hidden.
@@ -30,6 +32,35 @@ pub fn set(on: bool) -> Result<(), AutostartError> {
         source,
     })?;
     imp::set(on, &exe)
+}
+
+/// Writes an entry file, with its folder.
+#[cfg(any(target_os = "linux", target_os = "macos"))]
+fn write(path: &Path, text: &str) -> Result<(), AutostartError> {
+    let fail = |action: &'static str| {
+        move |source| AutostartError {
+            action,
+            place: path.display().to_string(),
+            source,
+        }
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(fail("cannot create"))?;
+    }
+    std::fs::write(path, text).map_err(fail("cannot write"))
+}
+
+/// Removes an entry file; one that is not there is already removed.
+#[cfg(any(target_os = "linux", target_os = "macos"))]
+fn remove(path: &Path) -> Result<(), AutostartError> {
+    match std::fs::remove_file(path) {
+        Err(source) if source.kind() != std::io::ErrorKind::NotFound => Err(AutostartError {
+            action: "cannot remove",
+            place: path.display().to_string(),
+            source,
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Whether this run was started at login, to the tray.
@@ -90,24 +121,10 @@ mod imp {
             source: std::io::Error::from(std::io::ErrorKind::NotFound),
         })?;
         let system_on = system_entries().iter().find_map(|p| starts(p)) == Some(true);
-        let fail = |action: &'static str| {
-            let place = path.display().to_string();
-            move |source| AutostartError {
-                action,
-                place,
-                source,
-            }
-        };
         if !on && !system_on {
-            return match std::fs::remove_file(&path) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(fail("cannot remove")(e)),
-                _ => Ok(()),
-            };
+            return super::remove(&path);
         }
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(fail("cannot create"))?;
-        }
-        std::fs::write(&path, entry(on, exe)).map_err(fail("cannot write"))
+        super::write(&path, &entry(on, exe))
     }
 
     /// The entry: Huddle to the tray, or (`on` false) the override that hides the system's.
@@ -168,22 +185,8 @@ mod imp {
             place: "the home folder".into(),
             source: std::io::Error::from(std::io::ErrorKind::NotFound),
         })?;
-        let fail = |action: &'static str| {
-            let place = path.display().to_string();
-            move |source| AutostartError {
-                action,
-                place,
-                source,
-            }
-        };
         if !on {
-            return match std::fs::remove_file(&path) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(fail("cannot remove")(e)),
-                _ => Ok(()),
-            };
-        }
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(fail("cannot create"))?;
+            return super::remove(&path);
         }
         let program = xml_text(&exe.display().to_string());
         let plist = format!(
@@ -195,7 +198,7 @@ mod imp {
              <key>RunAtLoad</key><true/>\n\
              </dict></plist>\n"
         );
-        std::fs::write(&path, plist).map_err(fail("cannot write"))
+        super::write(&path, &plist)
     }
 
     fn xml_text(s: &str) -> String {

@@ -31,7 +31,7 @@ use crate::{autostart, invitations, spelling};
 /// transcript's length, so that a long one opens as fast as a short one.
 const TRANSCRIPT_TAIL: u32 = 100;
 /// How many earlier messages come at a time as the agent scrolls back.
-const TRANSCRIPT_PAGE: u32 = 300;
+const TRANSCRIPT_PAGE: u32 = 1000;
 /// How many messages a search of every conversation lists: more than anyone reads through,
 /// few enough to come back as the agent types.
 const SEARCH_HITS: u32 = 50;
@@ -283,15 +283,12 @@ pub async fn im_earlier(
 ) -> Result<TranscriptPageView, Failure> {
     let engine = engine(&session)?;
     let id = own_session(&window)?;
-    let page = engine
-        .cache()
-        .transcript_before(id, before_seq, TRANSCRIPT_PAGE)
-        .await
-        .map_err(unreadable_transcript)?;
-    Ok(TranscriptPageView {
-        messages: page.messages,
-        has_earlier: page.has_earlier,
-    })
+    page_view(
+        engine
+            .cache()
+            .transcript_before(id, before_seq, TRANSCRIPT_PAGE)
+            .await,
+    )
 }
 
 /// The calling window's messages numbered from `from_seq` up to `before_seq`: what it lacks
@@ -305,11 +302,18 @@ pub async fn im_between(
 ) -> Result<TranscriptPageView, Failure> {
     let engine = engine(&session)?;
     let id = own_session(&window)?;
-    let page = engine
-        .cache()
-        .transcript_between(id, from_seq, before_seq)
-        .await
-        .map_err(unreadable_transcript)?;
+    page_view(
+        engine
+            .cache()
+            .transcript_between(id, from_seq, before_seq)
+            .await,
+    )
+}
+
+fn page_view(
+    read: Result<huddle_client::cache::TranscriptPage, huddle_client::cache::CacheError>,
+) -> Result<TranscriptPageView, Failure> {
+    let page = read.map_err(unreadable_transcript)?;
     Ok(TranscriptPageView {
         messages: page.messages,
         has_earlier: page.has_earlier,

@@ -5,7 +5,7 @@
 mod support;
 
 use anyhow::{bail, Context};
-use huddle_client::{Credential, Engine, EngineEvent, SessionStatus};
+use huddle_client::{Engine, EngineEvent, SessionStatus};
 use huddle_hub::config::Secret;
 use huddle_protocol::ErrorCode;
 use support::consult::{consult, seed_contacts};
@@ -33,17 +33,6 @@ async fn hub() -> anyhow::Result<Hub> {
 /// contact's name.
 async fn call(hub: &Hub, agent: &str) -> anyhow::Result<(String, String)> {
     support::consult::call(&hub.address(), TOKEN, agent).await
-}
-
-async fn engine(hub: &Hub, login: &str, dir: &std::path::Path) -> anyhow::Result<Engine> {
-    let (engine, _) = Engine::sign_in(
-        &hub.address(),
-        login,
-        Credential::Password(format!("{login}-password")),
-        dir,
-    )
-    .await?;
-    Ok(engine)
 }
 
 /// Waits until the engine sees a session with this status, and returns it.
@@ -87,7 +76,7 @@ async fn a_consultation_from_an_active_call_carries_its_first_message_and_case_d
     let _turn = ONE_APP_AT_A_TIME.lock().await;
     let hub = hub().await?;
     let dir = tempfile::tempdir()?;
-    let ben = engine(&hub, "ben", &dir.path().join("ben")).await?;
+    let ben = hub.engine("ben", &dir.path().join("ben")).await?;
     let app = App::start("consultation-inviter").await?;
     sign_in_ana(&app, &hub).await?;
     let (interaction, contact) = call(&hub, "ana").await?;
@@ -155,7 +144,7 @@ async fn done_on_a_draft_cancels_and_nothing_reaches_the_target() -> anyhow::Res
     let _turn = ONE_APP_AT_A_TIME.lock().await;
     let hub = hub().await?;
     let dir = tempfile::tempdir()?;
-    let ben = engine(&hub, "ben", &dir.path().join("ben")).await?;
+    let ben = hub.engine("ben", &dir.path().join("ben")).await?;
     let app = App::start("consultation-draft-done").await?;
     sign_in_ana(&app, &hub).await?;
     call(&hub, "ana").await?;
@@ -176,7 +165,7 @@ async fn the_consulted_agent_sees_case_data_contact_and_history_while_connected(
     let hub = hub().await?;
     let dir = tempfile::tempdir()?;
     // Ben handles the customer and consults Ana, whose app is under test.
-    let ben = engine(&hub, "ben", &dir.path().join("ben")).await?;
+    let ben = hub.engine("ben", &dir.path().join("ben")).await?;
     let app = App::start("consultation-target").await?;
     sign_in_ana(&app, &hub).await?;
     let (interaction, contact) = call(&hub, "ben").await?;
@@ -262,7 +251,7 @@ async fn a_consultation_about_a_call_becomes_a_voice_consultation_with_the_custo
     let _turn = ONE_APP_AT_A_TIME.lock().await;
     let hub = hub().await?;
     let dir = tempfile::tempdir()?;
-    let ben = engine(&hub, "ben", &dir.path().join("ben")).await?;
+    let ben = hub.engine("ben", &dir.path().join("ben")).await?;
     let mut ben_events = ben.subscribe();
     let app = App::start("consultation-voice").await?;
     sign_in_ana(&app, &hub).await?;

@@ -3,10 +3,9 @@
 
 mod support;
 
-use std::path::Path;
 
 use anyhow::{bail, Context};
-use huddle_client::{Credential, Engine, EngineEvent, SessionStatus};
+use huddle_client::{Engine, EngineEvent, SessionStatus};
 use support::{App, Bot, Hub, Profile, DEADLINE};
 
 /// The app's windows share one display; one app at a time keeps the runs independent.
@@ -21,17 +20,6 @@ const ENTER: &str = "\u{E007}";
 const TRANSCRIPT: &str = "return [...document.querySelectorAll('[data-testid=im-entry]')].map(e =>
     e.querySelector('[data-testid=im-entry-name]').innerText.trim() + '|' +
     e.querySelector('[data-testid=im-entry-text]').innerText);";
-
-async fn engine(hub: &Hub, login: &str, data: &Path) -> anyhow::Result<Engine> {
-    let (engine, _) = Engine::sign_in(
-        &hub.address(),
-        login,
-        Credential::Password(format!("{login}-password")),
-        data,
-    )
-    .await?;
-    Ok(engine)
-}
 
 /// Waits until the engine reports a session with this status, and returns its id.
 async fn session_becomes(engine: &Engine, want: SessionStatus) -> anyhow::Result<String> {
@@ -148,7 +136,7 @@ async fn an_invitation_from_a_colleague_is_accepted_in_the_app() -> anyhow::Resu
         .await?;
 
     let ben_data = tempfile::tempdir()?;
-    let ben = engine(&hub, "ben", ben_data.path()).await?;
+    let ben = hub.engine("ben", ben_data.path()).await?;
     let ana = ben
         .search("ana", Default::default())
         .await?
@@ -200,7 +188,7 @@ async fn a_rejected_and_a_timed_out_invitation_say_so() -> anyhow::Result<()> {
     let _turn = ONE_APP_AT_A_TIME.lock().await;
     let hub = Hub::start_with(&[ANA, BEN], |c| c.invite_timeout_secs = 2).await?;
     let ben_data = tempfile::tempdir()?;
-    let ben = engine(&hub, "ben", ben_data.path()).await?;
+    let ben = hub.engine("ben", ben_data.path()).await?;
     let app = App::start("im-rejected").await?;
 
     // Rejected.
@@ -225,7 +213,7 @@ async fn markup_in_a_message_shows_as_literal_text() -> anyhow::Result<()> {
     let _turn = ONE_APP_AT_A_TIME.lock().await;
     let hub = Hub::start(&[ANA, BEN]).await?;
     let ben_data = tempfile::tempdir()?;
-    let ben = engine(&hub, "ben", ben_data.path()).await?;
+    let ben = hub.engine("ben", ben_data.path()).await?;
     let app = App::start("im-markup").await?;
     invite_ben_from_team_communicator(&app, &hub).await?;
     let id = session_becomes(&ben, SessionStatus::Invited).await?;

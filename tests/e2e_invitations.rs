@@ -357,6 +357,24 @@ async fn a_hundred_abandoned_invitations_leave_no_window_and_a_hundred_missed() 
     app.finish().await
 }
 
+/// An invitation held back: its window waits minimized, with neither a toast nor a
+/// notification.
+async fn only_the_window_waits(notifications: &Service) -> anyhow::Result<()> {
+    x_window_when(IM_WINDOW, "minimized", |w| w.is_some_and(|w| w.minimized())).await?;
+    // The window is the last thing the invitation does: by now a toast or a notification
+    // would have been shown.
+    anyhow::ensure!(
+        support::x_window(TOAST)?.is_none_or(|w| !w.shown()),
+        "the toast showed"
+    );
+    let records = notifications.records();
+    anyhow::ensure!(
+        !records.iter().any(|r| r["event"] == "notify"),
+        "a notification showed: {records:?}"
+    );
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn do_not_disturb_holds_the_toast_back_but_the_im_still_waits() -> anyhow::Result<()> {
     let _turn = ONE_APP_AT_A_TIME.lock().await;
@@ -370,18 +388,7 @@ async fn do_not_disturb_holds_the_toast_back_but_the_im_still_waits() -> anyhow:
     app.text_when("dnd-indicator", |t| !t.is_empty()).await?;
 
     desktop.invite("Quiet please").await?;
-    x_window_when(IM_WINDOW, "minimized", |w| w.is_some_and(|w| w.minimized())).await?;
-    // The window is the last thing the invitation does: by now a toast or a notification
-    // would have been shown.
-    assert!(support::x_window(TOAST)?.is_none_or(|w| !w.shown()));
-    assert!(
-        !notifications
-            .records()
-            .iter()
-            .any(|r| r["event"] == "notify"),
-        "{:?}",
-        notifications.records()
-    );
+    only_the_window_waits(&notifications).await?;
     app.finish().await
 }
 
@@ -447,18 +454,7 @@ async fn the_desktops_do_not_disturb_holds_toasts_back_until_it_is_off() -> anyh
     app.save_screenshot("-indicator")?;
 
     desktop.invite("Quiet please").await?;
-    x_window_when(IM_WINDOW, "minimized", |w| w.is_some_and(|w| w.minimized())).await?;
-    // The window is the last thing the invitation does: by now a toast or a notification
-    // would have been shown.
-    assert!(support::x_window(TOAST)?.is_none_or(|w| !w.shown()));
-    assert!(
-        !notifications
-            .records()
-            .iter()
-            .any(|r| r["event"] == "notify"),
-        "{:?}",
-        notifications.records()
-    );
+    only_the_window_waits(&notifications).await?;
 
     // The desktop's do-not-disturb off: the main window says so, and the next one pops up.
     show_banners(&profile, true)?;

@@ -5,11 +5,10 @@
 
 mod support;
 
-use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use huddle_client::{Credential, Engine, EngineEvent};
+use huddle_client::{Engine, EngineEvent};
 use support::{agent_id, App, Hub};
 
 /// The app's windows share one display; one app at a time keeps the runs independent.
@@ -35,17 +34,6 @@ const REVEALED: &str = "const entry = document.querySelector('[data-revealed]');
     const box = entry.getBoundingClientRect();
     return { text: entry.querySelector('[data-testid=im-entry-text]').innerText,
              visible: box.top >= view.top && box.bottom <= view.bottom };";
-
-async fn engine(hub: &Hub, login: &str, data: &Path) -> anyhow::Result<Engine> {
-    let (engine, _) = Engine::sign_in(
-        &hub.address(),
-        login,
-        Credential::Password(format!("{login}-password")),
-        data,
-    )
-    .await?;
-    Ok(engine)
-}
 
 /// Sends `texts` from `from` in `session` and returns once the hub has them all.
 async fn send_all(from: &Engine, session: &str, texts: &[String]) -> anyhow::Result<()> {
@@ -112,8 +100,8 @@ async fn a_message_5000_back_opens_highlighted_from_either_search_even_offline(
     })
     .await?;
     let data = tempfile::tempdir()?;
-    let ana = engine(&hub, "ana", &data.path().join("ana")).await?;
-    let ben = engine(&hub, "ben", &data.path().join("ben")).await?;
+    let ana = hub.engine("ana", &data.path().join("ana")).await?;
+    let ben = hub.engine("ben", &data.path().join("ben")).await?;
     let long = ana.invite(agent_id(&ana, "ben").await?, None, None).await?;
     ben.accept(&long.id).await?;
     let texts: Vec<String> = (1..=MESSAGES)
@@ -177,8 +165,8 @@ async fn an_ended_conversation_stays_in_the_history_and_opens_read_only() -> any
 
     // Ana's other device holds a conversation with Chloé, which Chloé ends.
     let data = tempfile::tempdir()?;
-    let ana = engine(&hub, "ana", &data.path().join("ana")).await?;
-    let chloe = engine(&hub, "chloe", &data.path().join("chloe")).await?;
+    let ana = hub.engine("ana", &data.path().join("ana")).await?;
+    let chloe = hub.engine("chloe", &data.path().join("chloe")).await?;
     let session = ana
         .invite(agent_id(&ana, "chloe").await?, None, None)
         .await?;

@@ -84,6 +84,23 @@ impl Hub {
         self.hub.addr.to_string()
     }
 
+    /// An agent's engine signed in to this hub with the password `<login>-password`, its
+    /// cache under `data`: a colleague the test plays.
+    pub async fn engine(
+        &self,
+        login: &str,
+        data: &std::path::Path,
+    ) -> anyhow::Result<huddle_client::Engine> {
+        let (engine, _) = huddle_client::Engine::sign_in(
+            &self.address(),
+            login,
+            huddle_client::Credential::Password(format!("{login}-password")),
+            data,
+        )
+        .await?;
+        Ok(engine)
+    }
+
     /// Stops the hub: its clients go offline.
     pub async fn stop(self) -> anyhow::Result<()> {
         self.hub.stop().await

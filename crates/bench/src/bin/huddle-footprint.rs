@@ -377,10 +377,17 @@ async fn start(cli: &Cli, bin: &Path, args: &[&str], marks: Marks) -> anyhow::Re
     })
 }
 
-/// A hub with Ana, whose sign-in is in the keychain, and her sessions: one with Ben holding
-/// the big transcript, and small ones with Chloé and Dev.
+/// A hub with Ana, whose sign-in is in the keychain, and her session with Ben holding the big
+/// transcript; Chloé and Dev, signed in, invite her while the benchmark watches her IM
+/// windows. (An open session's window comes back when Huddle starts: only Ben's is open then,
+/// so that it opens alone.)
 struct World {
     hub: RunningHub,
+    /// The session of the big transcript.
+    big: String,
+    ana: i64,
+    /// Chloé's and Dev's engines.
+    colleagues: Vec<Engine>,
     _dir: tempfile::TempDir,
 }
 
@@ -423,7 +430,8 @@ impl World {
             &dir.path().join("ana"),
         )
         .await?;
-        for (i, (login, _)) in COLLEAGUES.iter().enumerate() {
+        let mut engines = Vec::new();
+        for (login, _) in COLLEAGUES {
             let (colleague, _) = Engine::sign_in(
                 &address,
                 login,
@@ -431,9 +439,10 @@ impl World {
                 &dir.path().join(login),
             )
             .await?;
-            let count = if i == 0 { messages } else { 20 };
-            converse(&ana, &colleague, count).await?;
+            engines.push(colleague);
         }
+        let ben = engines.remove(0);
+        let big = converse(&ana, &ben, messages).await?;
         Keychain::open()
             .await
             .context("the keychain (run inside scripts/with-desktop.sh)")?
@@ -447,11 +456,32 @@ impl World {
                 },
             )
             .await?;
-        println!(
-            "   a hub with Ana's {} sessions, {messages} messages in the first",
-            COLLEAGUES.len()
-        );
-        Ok(Self { hub, _dir: dir })
+        println!("   a hub with Ana's session of {messages} messages with Ben");
+        Ok(Self {
+            hub,
+            big,
+            ana: ana.agent().id,
+            colleagues: engines,
+            _dir: dir,
+        })
+    }
+
+    /// Opens the big window's page again, as when the agent brings the conversation up in a
+    /// window of its own, and waits for it to be ready: its "window ready" log line, and the
+    /// time its page took. (The window itself came back at start, beside nothing else.)
+    async fn open_big_window(&self, client: &Client, log: &Path) -> anyhow::Result<(String, f64)> {
+        switch_to(client, &format!("im-{}", self.big)).await?;
+        client
+            .execute("location.reload(); return null;", vec![])
+            .await?;
+        let ready = wait_log(log, &self.big_ready(), 2).await?;
+        let opens_ms = field(&ready, "page_ms").context("no page_ms")?;
+        Ok((ready, opens_ms))
+    }
+
+    /// The log line that says the big window is ready.
+    fn big_ready(&self) -> String {
+        format!("window ready window=im-{} ", self.big)
     }
 
     fn args(&self) -> Vec<String> {
@@ -476,7 +506,7 @@ impl World {
     /// Through tauri-driver, signed in and at rest: how long the big IM window takes to open.
     async fn im_opens(&self, cli: &Cli) -> anyhow::Result<f64> {
         let (driver, log, _profile) = self.at_rest(cli).await?;
-        let (_, opens_ms) = open_big_window(&driver.client, &log).await?;
+        let (_, opens_ms) = self.open_big_window(&driver.client, &log).await?;
         println!("   the IM window opened again in {} ms", human(opens_ms));
         driver.close().await;
         Ok(opens_ms)
@@ -489,6 +519,8 @@ impl World {
         let driver = Driver::start(&cli.huddle, &self.args(), profile.path()).await?;
         wait_text(&driver.client, "agent-name", "Ana Lima").await?;
         let log = profile.path().join("data/app.huddle.desktop/logs");
+        // The open conversation's window comes back at start.
+        wait_log(&log, &self.big_ready(), 1).await?;
         tokio::time::sleep(Duration::from_secs(cli.settle_seconds)).await;
         Ok((driver, log, profile))
     }
@@ -498,7 +530,7 @@ impl World {
         let (driver, log, _profile) = self.at_rest(cli).await?;
         let client = &driver.client;
         let app = driver.app_pid()?;
-        let (ready, opens_ms) = open_big_window(client, &log).await?;
+        let (ready, opens_ms) = self.open_big_window(client, &log).await?;
         let mark = |name: &str| field(&ready, name).map_or_else(|| "–".to_string(), human);
         println!(
             "   the IM window's page: script ran at {} ms, view loaded at {} ms, took input at {} ms",
@@ -506,7 +538,7 @@ impl World {
             mark("view_ms"),
             human(opens_ms)
         );
-        switch_to_im(client, 1).await?;
+        switch_to(client, &format!("im-{}", self.big)).await?;
         let marks = client
             .execute(
                 "return performance.getEntriesByType('mark')
@@ -524,13 +556,19 @@ impl World {
 
         let mut before = after_scroll_kib;
         let mut added = Vec::new();
-        for (n, (_, name)) in COLLEAGUES.iter().enumerate().skip(1) {
+        for (n, colleague) in self.colleagues.iter().enumerate() {
+            // A colleague's invitation opens a further window, waiting in the taskbar; the
+            // agent brings it up from the main window.
+            colleague
+                .invite(self.ana, Some("A question about order 10001"), None)
+                .await?;
             switch_to(client, "main").await?;
-            open_session(client, name).await?;
-            let ready = wait_log(&log, "window ready window=im-", n + 1).await?;
+            open_session(client, COLLEAGUES[n + 1].1).await?;
+            // The big window's two lines (restored, then opened again), then one a window.
+            let ready = wait_log(&log, "window ready window=im-", n + 3).await?;
             println!(
-                "   IM window {} (a few messages) opened in {} ms",
-                n + 1,
+                "   IM window {} (an invitation) opened in {} ms",
+                n + 2,
                 field(&ready, "page_ms").map_or_else(|| "–".to_string(), human)
             );
             tokio::time::sleep(Duration::from_secs(cli.settle_seconds)).await;
@@ -565,8 +603,8 @@ struct Windows {
 }
 
 /// `from` invites `to` and `to` accepts; then `to` sends `count` messages, and this returns
-/// once the hub has them all.
-async fn converse(from: &Engine, to: &Engine, count: usize) -> anyhow::Result<()> {
+/// the session once the hub has them all.
+async fn converse(from: &Engine, to: &Engine, count: usize) -> anyhow::Result<String> {
     let mut events = to.subscribe();
     let session = from.invite(to.agent().id, None, None).await?;
     to.accept(&session.id).await?;
@@ -583,7 +621,9 @@ async fn converse(from: &Engine, to: &Engine, count: usize) -> anyhow::Result<()
     tokio::time::timeout(Duration::from_secs(600), async {
         loop {
             match events.recv().await {
-                Ok(EngineEvent::Message(m)) if m.id == last && m.seq.is_some() => return Ok(()),
+                Ok(EngineEvent::Message(m)) if m.id == last && m.seq.is_some() => {
+                    return Ok(session.id.clone())
+                }
                 Ok(EngineEvent::Session(s)) if matches!(s.status, SessionStatus::Ended(_)) => {
                     bail!("the session ended")
                 }
@@ -689,15 +729,28 @@ fn tauri_driver() -> PathBuf {
     }
 }
 
+/// Clicks the conversation with `name` in the main window's list. (The row's text is read
+/// in the page: WebKitWebDriver reports elements that clip with an ellipsis as empty.)
+async fn open_session(client: &Client, name: &str) -> anyhow::Result<()> {
+    let script = "const row = [...document.querySelectorAll('[data-testid=session-row]')]
+                    .find(r => r.innerText.includes(arguments[0]));
+                  if (row === undefined) return false;
+                  row.click();
+                  return true;";
+    let deadline = Instant::now() + DEADLINE;
+    while Instant::now() < deadline {
+        if client.execute(script, vec![name.into()]).await? == serde_json::Value::Bool(true) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("no conversation with {name}")
+}
+
 const LABEL: &str = "return window.__TAURI_INTERNALS__.metadata.currentWindow.label;";
 
 async fn switch_to(client: &Client, label: &str) -> anyhow::Result<()> {
     switch_matching(client, |l| l == label, 1).await
-}
-
-/// Switches to an IM window, once `count` of them are open.
-async fn switch_to_im(client: &Client, count: usize) -> anyhow::Result<()> {
-    switch_matching(client, |l| l.starts_with("im-"), count).await
 }
 
 async fn switch_matching(
@@ -744,33 +797,6 @@ async fn wait_text(client: &Client, test_id: &str, text: &str) -> anyhow::Result
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     bail!("{test_id} never showed {text:?}")
-}
-
-/// Clicks the conversation with `name` in the main window's list. (The row's text is read
-/// in the page: WebKitWebDriver reports elements that clip with an ellipsis as empty.)
-/// Opens the conversation with Ben, whose transcript is the big one, and waits for its window
-/// to be ready: its "window ready" log line, and the time its page took.
-async fn open_big_window(client: &Client, log: &Path) -> anyhow::Result<(String, f64)> {
-    open_session(client, "Ben Okafor").await?;
-    let ready = wait_log(log, "window ready window=im-", 1).await?;
-    let opens_ms = field(&ready, "page_ms").context("no page_ms")?;
-    Ok((ready, opens_ms))
-}
-
-async fn open_session(client: &Client, name: &str) -> anyhow::Result<()> {
-    let script = "const row = [...document.querySelectorAll('[data-testid=session-row]')]
-                    .find(r => r.innerText.includes(arguments[0]));
-                  if (row === undefined) return false;
-                  row.click();
-                  return true;";
-    let deadline = Instant::now() + DEADLINE;
-    while Instant::now() < deadline {
-        if client.execute(script, vec![name.into()]).await? == serde_json::Value::Bool(true) {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    bail!("no conversation with {name}")
 }
 
 /// Waits until the log in `dir` holds `count` lines with `needle`, and returns the last.
