@@ -3,7 +3,6 @@
 
 mod support;
 
-
 use anyhow::{bail, Context};
 use huddle_client::{Engine, EngineEvent, SessionStatus};
 use support::{App, Bot, Hub, Profile, DEADLINE};
